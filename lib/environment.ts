@@ -1,0 +1,61 @@
+/**
+ * Where the running system finds its parts. Every value comes from the
+ * environment; the defaults are the local stack's loopback ports, so a
+ * process started by `npm start` / `npm test` (which export these) and one
+ * started by hand against the local stack agree.
+ */
+export const SERVICE_DATABASES = ["account", "product", "order", "payment", "purchase", "orchestrator"] as const;
+export type ServiceDatabase = (typeof SERVICE_DATABASES)[number];
+
+export const LOCAL_STACK = {
+  postgresPort: 15432,
+  postgresUser: "saga",
+  postgresPassword: "saga-local-dev",
+  redisPorts: [17001, 17002, 17003, 17004, 17005, 17006],
+  kafkaPort: 19092,
+  kafkaControllerPort: 19093,
+  connectPort: 18083,
+  gatewayPort: 3000,
+} as const;
+
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+function env(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === "" ? undefined : value;
+}
+
+export function databaseUrlVariable(database: ServiceDatabase): string {
+  return `DATABASE_URL_${database.toUpperCase()}`;
+}
+
+export function databaseUrl(database: ServiceDatabase): string {
+  const { postgresUser, postgresPassword, postgresPort } = LOCAL_STACK;
+  return (
+    env(databaseUrlVariable(database)) ??
+    `postgres://${postgresUser}:${postgresPassword}@127.0.0.1:${postgresPort}/${database}`
+  );
+}
+
+export function redisNodes(): RedisNode[] {
+  const list = env("REDIS_NODES") ?? LOCAL_STACK.redisPorts.map((port) => `127.0.0.1:${port}`).join(",");
+  return list.split(",").map((entry) => {
+    const [host, port] = entry.trim().split(":");
+    return { host, port: Number(port) };
+  });
+}
+
+export function kafkaBrokers(): string[] {
+  return (env("KAFKA_BROKERS") ?? `127.0.0.1:${LOCAL_STACK.kafkaPort}`).split(",").map((b) => b.trim());
+}
+
+export function connectUrl(): string {
+  return env("CONNECT_URL") ?? `http://127.0.0.1:${LOCAL_STACK.connectPort}`;
+}
+
+export function gatewayPort(): number {
+  return Number(env("PORT") ?? LOCAL_STACK.gatewayPort);
+}

@@ -1,0 +1,72 @@
+/**
+ * A @moleculer/channels Kafka channel whose messages are applied through an
+ * IdempotentConsumer. Messages that can never be applied go to the topic's
+ * dead-letter topic with the reason in a header, and the partition moves on.
+ * (A value that is not JSON fails in the adapter before it reaches us; the
+ * adapter's own dead-lettering sends it to the same topic.)
+ */
+import type { Service } from "moleculer";
+import type { KafkaMessage } from "kafkajs";
+import type { Knex } from "knex";
+import { IdempotentConsumer, type IdempotentConsumerOptions, type InboundMessage } from "../lib/inbox/idempotent-consumer";
+
+export const deadLetterTopic = (topic: string) => `${topic}.dead-letter`;
+export const DEAD_LETTER_REASON_HEADER = "x-dead-letter-reason";
+
+export interface IdempotentChannelOptions extends Omit<IdempotentConsumerOptions, "db"> {
+  topic: string;
+  db: (service: Service) => Knex;
+  /** Partitions handled at once by this consumer (per-key order holds either way). */
+  concurrency?: number;
+}
+
+function header(message: KafkaMessage, name: string): string | undefined {
+  const value = message.headers?.[name];
+  if (value === undefined) return undefined;
+  return (Array.isArray(value) ? value[0] : value)?.toString();
+}
+
+export function idempotentChannel(options: IdempotentChannelOptions) {
+  let consumer: IdempotentConsumer | undefined;
+  return {
+    group: options.consumer,
+    context: false,
+    maxRetries: 0,
+    deadLettering: { enabled: true, queueName: deadLetterTopic(options.topic) },
+    kafka: { fromBeginning: true, partitionsConsumedConcurrently: options.concurrency ?? 3 },
+    async handler(this: Service, payload: unknown, raw: KafkaMessage): Promise<void> {
+      consumer ??= new IdempotentConsumer({
+        ...options,
+        db: () => options.db(this),
+        onRetry: (m, attempt, error) => this.logger.warn(`retrying ${m.type} ${m.id} (attempt ${attempt}):`, (error as Error).message),
+        onAfterCommitError: (m, error) => this.logger.error(`after-commit step of ${m.type} ${m.id} failed:`, error),
+      });
+      const message: InboundMessage = {
+        id: header(raw, "id") ?? "",
+        type: header(raw, "type") ?? "",
+        key: raw.key?.toString() ?? "",
+        topic: options.topic,
+        payload,
+        traceparent: header(raw, "traceparent"),
+      };
+      const outcome = await consumer.process(message);
+      if (outcome.kind === "dead-letter") {
+        this.logger.error(`dead-lettering ${message.type || "(no type)"} ${message.id || "(no id)"} from ${options.topic}: ${outcome.reason}`);
+        await this.broker.sendToChannel(deadLetterTopic(options.topic), raw.value, {
+          raw: true,
+          key: raw.key,
+          headers: { ...stringHeaders(raw), [DEAD_LETTER_REASON_HEADER]: outcome.reason, "x-original-channel": options.topic, "x-original-group": options.consumer },
+        } as never);
+      }
+    },
+  };
+}
+
+function stringHeaders(raw: KafkaMessage): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const name of Object.keys(raw.headers ?? {})) {
+    const value = header(raw, name);
+    if (value !== undefined) result[name] = value;
+  }
+  return result;
+}

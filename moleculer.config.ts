@@ -1,0 +1,48 @@
+/**
+ * Broker settings shared by every node. Redis Cluster carries Moleculer's
+ * own traffic (transporter) and its cache; Kafka, through @moleculer/channels,
+ * carries the business messages that Debezium streams from the outboxes.
+ */
+import type { BrokerOptions, Middleware } from "moleculer";
+import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
+import { kafkaBrokers, redisNodes } from "./lib/environment";
+
+const nodes = redisNodes();
+
+const config: BrokerOptions = {
+  namespace: process.env.NAMESPACE ?? "",
+  nodeID: process.env.NODE_ID ?? undefined,
+  logger: {
+    type: "Console",
+    options: { level: (process.env.LOG_LEVEL as "info") ?? "info", formatter: "short", colors: process.stdout.isTTY },
+  },
+  transporter: {
+    type: "Redis",
+    options: { cluster: { nodes, clusterOptions: { enableReadyCheck: true } } },
+  },
+  cacher: {
+    type: "Redis",
+    options: { prefix: "cache", ttl: 300, cluster: { nodes, options: { enableReadyCheck: true } } },
+  },
+  serializer: "JSON",
+  requestTimeout: 10_000,
+  retryPolicy: { enabled: false },
+  registry: { strategy: "RoundRobin", preferLocal: true },
+  circuitBreaker: { enabled: true, threshold: 0.5, minRequestCount: 20, windowTime: 60, halfOpenTime: 10_000 },
+  bulkhead: { enabled: true, concurrency: 50, maxQueueSize: 500 },
+  metrics: { enabled: false },
+  tracing: { enabled: false },
+  middlewares: [
+    ChannelsMiddleware({
+      adapter: {
+        type: "Kafka",
+        // Topics are named exactly as the outbox's aggregatetype: no namespace prefix.
+        options: { kafka: { brokers: kafkaBrokers(), clientId: process.env.NODE_ID ?? "saga" }, prefix: "" },
+      },
+      context: false,
+      // The package's typings ask for every adapter option; the adapter fills in defaults.
+    } as Parameters<typeof ChannelsMiddleware>[0]) as unknown as Middleware,
+  ],
+};
+
+export = config;

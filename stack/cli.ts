@@ -1,0 +1,127 @@
+/**
+ * The local stack: `npm run stack -- up|down|status|env|logs [part]`,
+ * `npm start` (stack + every service, gateway on :3000) and `npm test`.
+ */
+import { spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { SERVICE_DATABASES, connectUrl, databaseUrl, databaseUrlVariable, gatewayPort, kafkaBrokers, redisNodes } from "../lib/environment";
+import { repoRoot, stackDir } from "./layout";
+import { migrateAll } from "./migrate";
+import { StackError, progress, tail } from "./processes";
+import { kafka } from "./parts/kafka";
+import { kafkaConnect, registerConnectors } from "./parts/kafka-connect";
+import type { StackPart } from "./parts/part";
+import { postgres } from "./parts/postgres";
+import { redisCluster } from "./parts/redis-cluster";
+import { startServices } from "./services";
+
+const parts: StackPart[] = [postgres, redisCluster, kafka, kafkaConnect];
+
+/** Connection settings of the running stack, as exported to services and tests. */
+function stackEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const db of SERVICE_DATABASES) env[databaseUrlVariable(db)] = databaseUrl(db);
+  env.REDIS_NODES = redisNodes().map((n) => `${n.host}:${n.port}`).join(",");
+  env.KAFKA_BROKERS = kafkaBrokers().join(",");
+  env.CONNECT_URL = connectUrl();
+  env.PORT = String(gatewayPort());
+  return env;
+}
+
+async function up(): Promise<void> {
+  const started = Date.now();
+  for (const part of parts) await part.up();
+  await migrateAll();
+  await registerConnectors();
+  progress("stack", `up in ${((Date.now() - started) / 1000).toFixed(1)} s (files in ${stackDir})`);
+}
+
+async function down(): Promise<void> {
+  for (const part of [...parts].reverse()) await part.down();
+  progress("stack", "down");
+}
+
+async function status(): Promise<boolean> {
+  let healthy = true;
+  for (const part of parts) {
+    const s = await part.status().catch((e: Error) => ({ healthy: false, detail: e.message }));
+    healthy &&= s.healthy;
+    process.stdout.write(`${part.name.padEnd(10)} ${s.healthy ? "healthy  " : "UNHEALTHY"} ${s.detail}\n`);
+  }
+  return healthy;
+}
+
+function logs(partName?: string): void {
+  const chosen = partName ? parts.filter((p) => p.name === partName) : parts;
+  if (chosen.length === 0) throw new StackError(`no part named ${partName}; parts: ${parts.map((p) => p.name).join(", ")}`);
+  for (const part of chosen) process.stdout.write(`--- ${part.name} (${part.logFile}) ---\n${tail(part.logFile, 40)}\n`);
+}
+
+async function start(): Promise<void> {
+  await up();
+  const services = await startServices({ ...process.env, ...stackEnv() }, "inherit");
+  progress("start", `ready: http://127.0.0.1:${gatewayPort()}/api/v1 (Ctrl-C stops the services; the stack stays up)`);
+  const shutdown = async () => {
+    await services.stop();
+    process.exit(0);
+  };
+  process.once("SIGINT", shutdown);
+  process.once("SIGTERM", shutdown);
+}
+
+/** Runs jest against the stack, then prints one closing line "tests: N passed, N failed". */
+async function test(jestArgs: string[]): Promise<number> {
+  await up();
+  const env = { ...process.env, ...stackEnv() };
+  const services = await startServices(env, "log-files");
+  const resultsFile = path.join(stackDir, "jest-results.json");
+  writeFileSync(resultsFile, "{}");
+  try {
+    const code = await new Promise<number>((resolve) => {
+      const jest = spawn(
+        process.execPath,
+        [path.join(repoRoot, "node_modules", "jest", "bin", "jest.js"), "--runInBand", "--json", `--outputFile=${resultsFile}`, ...jestArgs],
+        { cwd: repoRoot, env, stdio: "inherit" },
+      );
+      jest.on("exit", (c) => resolve(c ?? 1));
+    });
+    const results = JSON.parse(readFileSync(resultsFile, "utf8")) as { numPassedTests?: number; numFailedTests?: number };
+    process.stdout.write(`tests: ${results.numPassedTests ?? 0} passed, ${results.numFailedTests ?? 0} failed\n`);
+    return code;
+  } finally {
+    await services.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const [command = "status", ...rest] = process.argv.slice(2);
+  switch (command) {
+    case "up":
+      return up();
+    case "down":
+      return down();
+    case "status":
+      process.exitCode = (await status()) ? 0 : 1;
+      return;
+    case "env":
+      for (const [k, v] of Object.entries(stackEnv())) process.stdout.write(`${k}=${v}\n`);
+      return;
+    case "logs":
+      return logs(rest[0]);
+    case "migrate":
+      return migrateAll();
+    case "start":
+      return start();
+    case "test":
+      process.exitCode = await test(rest);
+      return;
+    default:
+      throw new StackError(`unknown command ${command}: use up, down, status, env, logs [part], migrate, start or test`);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[stack] error: ${error instanceof StackError ? error.message : (error as Error).stack}\n`);
+  process.exit(1);
+});

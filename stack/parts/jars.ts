@@ -1,0 +1,53 @@
+/** The JVM parts (Kafka, Connect, Debezium) come from Maven Central through stack/maven/pom.xml. */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { jarsDir, repoRoot } from "../layout";
+import { progress, requireCommand, run } from "../processes";
+
+const pom = path.join(repoRoot, "stack", "maven", "pom.xml");
+export const kafkaClasspath = path.join(jarsDir, "lib", "*");
+export const connectPluginPath = path.join(jarsDir, "plugins");
+
+export async function requireJava(): Promise<void> {
+  await requireCommand("java", "install a JDK 17 (apt-get install openjdk-17-jdk-headless)");
+}
+
+/** Fetches the jars once per pom version; a second start downloads and runs nothing. */
+export async function ensureJars(): Promise<void> {
+  await requireJava();
+  const stamp = path.join(jarsDir, "pom.sha1");
+  const digest = createHash("sha1").update(readFileSync(pom)).digest("hex");
+  if (existsSync(stamp) && readFileSync(stamp, "utf8") === digest) return;
+  await requireCommand("mvn", "install Maven (apt-get install maven)");
+  progress("jars", "fetching Kafka, Connect and Debezium from Maven Central (first run only)");
+  mkdirSync(jarsDir, { recursive: true });
+  await run("mvn", [
+    "-q", "-B", "-f", pom, "package",
+    `-Dstack.lib=${path.join(jarsDir, "lib")}`,
+    `-Dstack.plugins=${connectPluginPath}`,
+  ]);
+  writeFileSync(stamp, digest);
+  progress("jars", "ready");
+}
+
+/** A log4j 1.x config that sends a JVM part's log to its stdout (our log file). */
+export function writeLog4jConfig(file: string): void {
+  writeFileSync(
+    file,
+    [
+      "log4j.rootLogger=INFO, out",
+      "log4j.appender.out=org.apache.log4j.ConsoleAppender",
+      "log4j.appender.out.layout=org.apache.log4j.PatternLayout",
+      "log4j.appender.out.layout.ConversionPattern=[%d] %p %m (%c)%n",
+      "log4j.logger.org.apache.kafka.clients=WARN",
+      "log4j.logger.kafka.request.logger=WARN",
+      "log4j.logger.org.reflections=ERROR",
+      "",
+    ].join("\n"),
+  );
+}
+
+export function javaArgs(heap: string, log4jFile: string, mainClass: string, ...args: string[]): string[] {
+  return [`-Xmx${heap}`, `-Dlog4j.configuration=file:${log4jFile}`, "-cp", kafkaClasspath, mainClass, ...args];
+}

@@ -1,0 +1,139 @@
+/** A Kafka Connect worker (distributed mode, one node) with the Debezium PostgreSQL plugin. */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { LOCAL_STACK, SERVICE_DATABASES, connectUrl } from "../../lib/environment";
+import { connectDir, repoRoot } from "../layout";
+import { StackError, assertPortsFree, ownedPid, progress, spawnDaemon, stopPid, waitFor } from "../processes";
+import { connectPluginPath, ensureJars, javaArgs, writeLog4jConfig } from "./jars";
+import type { PartStatus, StackPart } from "./part";
+
+const PART = "connect";
+const port = LOCAL_STACK.connectPort;
+const logFile = path.join(connectDir, "connect.log");
+const pidFile = path.join(connectDir, "connect.pid");
+const propertiesFile = path.join(connectDir, "connect-distributed.properties");
+
+function writeProperties(): void {
+  const props: Record<string, string | number> = {
+    "bootstrap.servers": `127.0.0.1:${LOCAL_STACK.kafkaPort}`,
+    "group.id": "saga-connect",
+    "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+    "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+    "config.storage.topic": "_connect-configs",
+    "offset.storage.topic": "_connect-offsets",
+    "status.storage.topic": "_connect-status",
+    "config.storage.replication.factor": 1,
+    "offset.storage.replication.factor": 1,
+    "offset.storage.partitions": 5,
+    "status.storage.replication.factor": 1,
+    "status.storage.partitions": 1,
+    // Fewer records re-sent after a crash; consumers dedupe the rest.
+    "offset.flush.interval.ms": 1000,
+    listeners: `http://127.0.0.1:${port}`,
+    "rest.advertised.host.name": "127.0.0.1",
+    "rest.advertised.port": port,
+    "plugin.path": connectPluginPath,
+    // Every plugin here ships ServiceLoader manifests; skipping the reflective scan saves seconds per start.
+    "plugin.discovery": "service_load",
+    "producer.linger.ms": 0,
+  };
+  writeFileSync(propertiesFile, Object.entries(props).map(([k, v]) => `${k}=${v}`).join("\n") + "\n");
+}
+
+async function restReady(): Promise<boolean> {
+  const res = await fetch(`${connectUrl()}/connectors`);
+  return res.ok;
+}
+
+export const connectorName = (database: string) => `outbox-${database}`;
+
+/** The connector config for one database, from the template in connect/. */
+export function renderConnectorConfig(database: string): Record<string, string> {
+  const template = readFileSync(path.join(repoRoot, "connect", "outbox-connector.json"), "utf8");
+  const values: Record<string, string> = {
+    database,
+    pg_host: "127.0.0.1",
+    pg_port: String(LOCAL_STACK.postgresPort),
+    pg_user: LOCAL_STACK.postgresUser,
+    pg_password: LOCAL_STACK.postgresPassword,
+  };
+  return JSON.parse(template.replace(/\{\{(\w+)\}\}/g, (_, key: string) => values[key]));
+}
+
+interface ConnectorStatus {
+  connector: { state: string };
+  tasks: { state: string; trace?: string }[];
+}
+
+async function connectorStatus(name: string): Promise<ConnectorStatus | undefined> {
+  const res = await fetch(`${connectUrl()}/connectors/${name}/status`);
+  return res.ok ? ((await res.json()) as ConnectorStatus) : undefined;
+}
+
+const isRunning = (s?: ConnectorStatus) =>
+  s?.connector.state === "RUNNING" && s.tasks.length > 0 && s.tasks.every((t) => t.state === "RUNNING");
+
+/** PUT is create-or-update, so registering twice is harmless. Needs the outbox migrations applied. */
+export async function registerConnectors(): Promise<void> {
+  for (const database of SERVICE_DATABASES) {
+    const name = connectorName(database);
+    const res = await fetch(`${connectUrl()}/connectors/${name}/config`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(renderConnectorConfig(database)),
+    });
+    if (!res.ok) throw new StackError(`connector ${name} rejected: ${res.status} ${await res.text()}`);
+  }
+  for (const database of SERVICE_DATABASES) {
+    const name = connectorName(database);
+    await waitFor(PART, `connector ${name} RUNNING`, async () => {
+      const status = await connectorStatus(name);
+      const failed = status?.tasks.find((t) => t.state === "FAILED");
+      if (failed) throw new StackError(`connector ${name} failed: ${failed.trace?.split("\n").slice(0, 3).join("\n")}`);
+      return isRunning(status);
+    }, 60_000, logFile);
+  }
+  progress(PART, `connectors running: ${SERVICE_DATABASES.map(connectorName).join(", ")}`);
+}
+
+export const kafkaConnect: StackPart = {
+  name: PART,
+  logFile,
+  async up() {
+    if (ownedPid(pidFile, propertiesFile)) {
+      progress(PART, `already running on 127.0.0.1:${port}`);
+    } else {
+      await ensureJars();
+      await assertPortsFree(PART, [port]);
+      mkdirSync(connectDir, { recursive: true });
+      writeProperties();
+      const log4j = path.join(connectDir, "log4j.properties");
+      writeLog4jConfig(log4j);
+      progress(PART, `starting on 127.0.0.1:${port}`);
+      spawnDaemon({
+        command: "java",
+        args: javaArgs("1g", log4j, "org.apache.kafka.connect.cli.ConnectDistributed", propertiesFile),
+        logFile,
+        pidFile,
+        cwd: connectDir,
+      });
+    }
+    await waitFor(PART, "ready (REST answering)", restReady, 120_000, logFile);
+  },
+  async down() {
+    const pid = ownedPid(pidFile, propertiesFile);
+    if (pid) {
+      progress(PART, "stopping");
+      await stopPid(pid, 60_000);
+    }
+  },
+  async status(): Promise<PartStatus> {
+    if (!ownedPid(pidFile, propertiesFile)) return { healthy: false, detail: "not running" };
+    if (!(await restReady().catch(() => false))) return { healthy: false, detail: "running, REST not answering" };
+    const states = await Promise.all(SERVICE_DATABASES.map(async (db) => [db, await connectorStatus(connectorName(db)).catch(() => undefined)] as const));
+    const notRunning = states.filter(([, s]) => !isRunning(s)).map(([db]) => connectorName(db));
+    return notRunning.length === 0
+      ? { healthy: true, detail: `worker on 127.0.0.1:${port}, ${states.length} outbox connectors RUNNING` }
+      : { healthy: false, detail: `connectors not running: ${notRunning.join(", ")}` };
+  },
+};

@@ -1,0 +1,164 @@
+/** A private PostgreSQL 15 cluster: logical WAL for Debezium, one database per service. */
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { Client } from "pg";
+import { LOCAL_STACK, SERVICE_DATABASES, databaseUrl } from "../../lib/environment";
+import { postgresDataDirFor, postgresDir } from "../layout";
+import { StackError, assertPortsFree, progress, run, waitFor } from "../processes";
+import type { PartStatus, StackPart } from "./part";
+
+const PART = "postgres";
+const { postgresPort: port, postgresUser: user, postgresPassword: password } = LOCAL_STACK;
+const logFile = path.join(postgresDir, "postgres.log");
+
+// initdb and postgres refuse to run as root; as root they run as the `postgres` user.
+const serverUser = process.getuid?.() === 0 ? "postgres" : undefined;
+
+async function binDir(): Promise<string> {
+  try {
+    const dir = (await run("pg_config", ["--bindir"])).trim();
+    if (existsSync(path.join(dir, "initdb"))) return dir;
+  } catch {
+    // fall through to the Debian layout
+  }
+  for (const major of ["17", "16", "15"]) {
+    const dir = `/usr/lib/postgresql/${major}/bin`;
+    if (existsSync(path.join(dir, "initdb"))) return dir;
+  }
+  throw new StackError("initdb not found: install the PostgreSQL 15 server (apt-get install postgresql-15)");
+}
+
+let chosenDataDir: string | undefined;
+
+/** The data folder, and the server user owns the folders it writes to. */
+async function dataDir(): Promise<string> {
+  if (chosenDataDir) return chosenDataDir;
+  mkdirSync(postgresDir, { recursive: true });
+  let reachable = true;
+  if (serverUser) {
+    reachable = await run("test", ["-x", postgresDir], { asUser: serverUser }).then(() => true, () => false);
+    await run("chown", [serverUser, postgresDir]);
+  }
+  chosenDataDir = postgresDataDirFor(reachable);
+  return chosenDataDir;
+}
+
+async function pgCtl(args: string[]): Promise<string> {
+  return run(path.join(await binDir(), "pg_ctl"), args, { asUser: serverUser });
+}
+
+async function isRunning(dir: string): Promise<boolean> {
+  if (!existsSync(path.join(dir, "PG_VERSION"))) return false;
+  try {
+    await pgCtl(["-D", dir, "status"]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function initCluster(dir: string): Promise<void> {
+  progress(PART, `initdb into ${dir}`);
+  mkdirSync(dir, { recursive: true });
+  const pwFile = path.join(path.dirname(dir), "pwfile");
+  writeFileSync(pwFile, password + "\n");
+  if (serverUser) await run("chown", ["-R", `${serverUser}:${serverUser}`, path.dirname(dir)]);
+  chmodSync(dir, 0o700);
+  await run(
+    path.join(await binDir(), "initdb"),
+    ["-D", dir, "-U", user, `--pwfile=${pwFile}`, "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"],
+    { asUser: serverUser },
+  );
+  rmSync(pwFile);
+  writeFileSync(
+    path.join(dir, "pg_hba.conf"),
+    [
+      "# loopback only, password auth; replication for Debezium",
+      "host all all 127.0.0.1/32 scram-sha-256",
+      "host replication all 127.0.0.1/32 scram-sha-256",
+      "",
+    ].join("\n"),
+  );
+  const settings = {
+    listen_addresses: "'127.0.0.1'",
+    port: String(port),
+    unix_socket_directories: `'${dir}'`,
+    wal_level: "logical",
+    max_replication_slots: "20",
+    max_wal_senders: "20",
+    max_connections: "300",
+    shared_buffers: "256MB",
+    shared_preload_libraries: "'pg_stat_statements'",
+    // Debezium slots on quiet databases must not pin WAL forever on a dev disk.
+    max_slot_wal_keep_size: "4GB",
+  };
+  const conf = Object.entries(settings)
+    .map(([k, v]) => `${k} = ${v}`)
+    .join("\n");
+  writeFileSync(path.join(dir, "postgresql.auto.conf"), conf + "\n");
+  if (serverUser) await run("chown", ["-R", `${serverUser}:${serverUser}`, dir]);
+}
+
+async function createDatabases(): Promise<void> {
+  const admin = new Client({ connectionString: databaseUrl("account").replace(/\/account$/, "/postgres") });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query<{ datname: string }>("select datname from pg_database");
+    const existing = new Set(rows.map((r) => r.datname));
+    for (const db of SERVICE_DATABASES) {
+      if (!existing.has(db)) {
+        progress(PART, `create database ${db}`);
+        await admin.query(`create database "${db}"`);
+      }
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
+async function acceptsQueries(): Promise<boolean> {
+  const client = new Client({ connectionString: databaseUrl("account").replace(/\/account$/, "/postgres") });
+  try {
+    await client.connect();
+    await client.query("select 1");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export const postgres: StackPart = {
+  name: PART,
+  logFile,
+  async up() {
+    const dir = await dataDir();
+    if (!existsSync(path.join(dir, "PG_VERSION"))) await initCluster(dir);
+    if (await isRunning(dir)) {
+      progress(PART, `already running on 127.0.0.1:${port}`);
+    } else {
+      await assertPortsFree(PART, [port]);
+      progress(PART, `starting on 127.0.0.1:${port}`);
+      await pgCtl(["-D", dir, "-l", logFile, "-w", "-t", "60", "start"]).catch((e: Error) => {
+        throw new StackError(`${e.message}\n--- see ${logFile} ---`);
+      });
+    }
+    await waitFor(PART, "ready for queries", acceptsQueries, 60_000, logFile);
+    await createDatabases();
+  },
+  async down() {
+    const dir = await dataDir();
+    if (await isRunning(dir)) {
+      progress(PART, "stopping");
+      await pgCtl(["-D", dir, "-m", "fast", "-w", "stop"]);
+    }
+  },
+  async status(): Promise<PartStatus> {
+    const dir = await dataDir();
+    if (!(await isRunning(dir))) return { healthy: false, detail: "not running" };
+    return (await acceptsQueries())
+      ? { healthy: true, detail: `127.0.0.1:${port}, databases: ${SERVICE_DATABASES.join(", ")}` }
+      : { healthy: false, detail: "running but not accepting queries" };
+  },
+};
