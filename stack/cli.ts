@@ -15,6 +15,7 @@ import type { StackPart } from "./parts/part";
 import { postgres } from "./parts/postgres";
 import { redisCluster } from "./parts/redis-cluster";
 import { startServices } from "./services";
+import { ensureTopics } from "./topics";
 
 const parts: StackPart[] = [postgres, redisCluster, kafka, kafkaConnect];
 
@@ -32,6 +33,7 @@ function stackEnv(): Record<string, string> {
 async function up(): Promise<void> {
   const started = Date.now();
   for (const part of parts) await part.up();
+  await ensureTopics();
   await migrateAll();
   await registerConnectors();
   progress("stack", `up in ${((Date.now() - started) / 1000).toFixed(1)} s (files in ${stackDir})`);

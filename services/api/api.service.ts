@@ -23,14 +23,12 @@ const ApiService: ServiceSchema = {
   actions: {
     /** Alive: the process answers. */
     health: {
-      visibility: "public",
       handler() {
         return { status: "ok" };
       },
     },
     /** Ready: every service this gateway routes to is registered. */
     ready: {
-      visibility: "public",
       async handler(ctx) {
         const expected = (process.env.EXPECTED_SERVICES ?? "").split(",").filter(Boolean);
         const available = new Set(this.broker.registry.getServiceList({ onlyAvailable: true }).map((s: { name: string }) => s.name));

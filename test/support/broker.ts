@@ -1,0 +1,17 @@
+/** An in-process broker wired like the real nodes (Kafka channels), minus Redis: tests start their own services. */
+import { ServiceBroker, type ServiceSchema } from "moleculer";
+import config from "../../moleculer.config";
+
+export async function startBroker(services: ServiceSchema[]): Promise<ServiceBroker> {
+  const broker = new ServiceBroker({
+    ...config,
+    namespace: `itest-${process.pid}`,
+    nodeID: `itest-${process.pid}-${Date.now()}`,
+    transporter: undefined,
+    cacher: undefined,
+    logger: { type: "Console", options: { level: process.env.TEST_LOG_LEVEL ?? "warn" } },
+  });
+  for (const schema of services) broker.createService(schema);
+  await broker.start();
+  return broker;
+}
