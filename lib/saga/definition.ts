@@ -1,0 +1,202 @@
+/**
+ * Declarative, versioned saga definitions:
+ *
+ *   defineSaga<Data>("transfer", 1, { replyTopic: "saga.replies", resultTopic: "transfer.results" })
+ *     .step("debit")
+ *       .invoke({ topic: "ledger.commands", command: (d) => ({ type: "Debit", payload: d }) })
+ *       .onReply("Debited", (d, reply) => ({ ...d, entry: reply.entryId }))
+ *       .onFailure("DebitRejected")
+ *       .withCompensation({ command: (d) => ({ type: "Credit", payload: d }), replyType: "Credited",
+ *                           timeout: { ms: 5_000, maxAttempts: 5, backoffMs: 1_000 } })
+ *       .timeout({ ms: 5_000, policy: "retry", maxAttempts: 3, backoffMs: 1_000 })
+ *     .step("notify") ...
+ *     .build();
+ */
+
+/** The type and payload of a command, computed from the saga's data when it is sent. */
+export interface CommandSpec {
+  type: string;
+  payload: unknown;
+}
+
+export type CommandBuilder<Data> = (data: Data) => CommandSpec;
+
+/** Folds a success reply's payload into the saga's data. */
+export type ReplyHandler<Data> = (data: Data, payload: unknown) => Data;
+
+/**
+ * How long to wait for a reply, and how often to re-send before giving up.
+ * Each re-send waits `backoffMs` longer than the one before.
+ */
+export interface RetryBudget {
+  ms: number;
+  /** Sends in total, the first one included. */
+  maxAttempts: number;
+  backoffMs: number;
+}
+
+/**
+ * What a step does when its reply is late: re-send (only where the participant
+ * handles the command idempotently) or give up and compensate at once.
+ */
+export type StepTimeout = ({ policy: "retry" } & RetryBudget) | { policy: "compensate"; ms: number };
+
+export interface CompensationDefinition<Data> {
+  command: CommandBuilder<Data>;
+  /** The only reply that counts as "undone"; the participant must also send it when there was nothing to undo. */
+  replyType: string;
+  /** Compensations are never abandoned silently: past maxAttempts the saga parks for an operator. */
+  timeout: RetryBudget;
+}
+
+export interface StepDefinition<Data> {
+  name: string;
+  /** The participant's command topic; compensations go there too. */
+  topic: string;
+  command: CommandBuilder<Data>;
+  successReplies: ReadonlyMap<string, ReplyHandler<Data>>;
+  failureReplies: ReadonlySet<string>;
+  timeout: StepTimeout;
+  compensation: CompensationDefinition<Data> | null;
+}
+
+export interface SagaDefinition<Data> {
+  name: string;
+  version: number;
+  /** Put on every command as `replyTo`. */
+  replyTopic: string;
+  /** Receives the SagaResult when the saga completes or fails. */
+  resultTopic: string;
+  steps: readonly StepDefinition<Data>[];
+}
+
+export interface SagaTopics {
+  replyTopic: string;
+  resultTopic: string;
+}
+
+export function defineSaga<Data>(name: string, version: number, topics: SagaTopics): SagaBuilder<Data> {
+  return new SagaBuilder<Data>(name, version, topics);
+}
+
+interface StepDraft<Data> {
+  name: string;
+  topic?: string;
+  command?: CommandBuilder<Data>;
+  successReplies: Map<string, ReplyHandler<Data>>;
+  failureReplies: Set<string>;
+  timeout?: StepTimeout;
+  compensation?: CompensationDefinition<Data>;
+}
+
+export class SagaBuilder<Data> {
+  private readonly drafts: StepDraft<Data>[] = [];
+
+  constructor(
+    private readonly name: string,
+    private readonly version: number,
+    private readonly topics: SagaTopics,
+  ) {}
+
+  step(name: string): StepBuilder<Data> {
+    const draft: StepDraft<Data> = { name, successReplies: new Map(), failureReplies: new Set() };
+    this.drafts.push(draft);
+    return new StepBuilder(draft, this);
+  }
+
+  /** Checks the whole definition, so a mistake fails at startup rather than mid-saga. */
+  build(): SagaDefinition<Data> {
+    const problems: string[] = [];
+    if (!this.name) problems.push("the saga needs a name");
+    if (!Number.isInteger(this.version) || this.version < 1) problems.push("the version must be a positive integer");
+    if (!this.topics.replyTopic || !this.topics.resultTopic) problems.push("replyTopic and resultTopic are required");
+    if (this.drafts.length === 0) problems.push("a saga needs at least one step");
+    const names = this.drafts.map((d) => d.name);
+    for (const name of new Set(names.filter((n, i) => names.indexOf(n) !== i))) problems.push(`step "${name}" is defined twice`);
+    const steps = this.drafts.flatMap((draft) => toStep(draft, problems) ?? []);
+    if (problems.length > 0) {
+      throw new Error(`Invalid saga definition "${this.name}" v${this.version}: ${problems.join("; ")}`);
+    }
+    return Object.freeze({ name: this.name, version: this.version, ...this.topics, steps: Object.freeze(steps) });
+  }
+}
+
+export class StepBuilder<Data> {
+  constructor(
+    private readonly draft: StepDraft<Data>,
+    private readonly saga: SagaBuilder<Data>,
+  ) {}
+
+  invoke(spec: { topic: string; command: CommandBuilder<Data> }): this {
+    this.draft.topic = spec.topic;
+    this.draft.command = spec.command;
+    return this;
+  }
+
+  /** A reply meaning the step succeeded; `apply` (optional) folds its payload into the data. */
+  onReply<Payload = unknown>(replyType: string, apply?: (data: Data, payload: Payload) => Data): this {
+    this.draft.successReplies.set(replyType, (data, payload) => (apply ? apply(data, payload as Payload) : data));
+    return this;
+  }
+
+  /** Replies meaning the participant refused and did nothing: the steps before this one are compensated. */
+  onFailure(...replyTypes: string[]): this {
+    for (const type of replyTypes) this.draft.failureReplies.add(type);
+    return this;
+  }
+
+  withCompensation(compensation: CompensationDefinition<Data>): this {
+    this.draft.compensation = compensation;
+    return this;
+  }
+
+  timeout(timeout: StepTimeout): this {
+    this.draft.timeout = timeout;
+    return this;
+  }
+
+  step(name: string): StepBuilder<Data> {
+    return this.saga.step(name);
+  }
+
+  build(): SagaDefinition<Data> {
+    return this.saga.build();
+  }
+}
+
+/** The finished step, or null with the reasons added to `problems`. */
+function toStep<Data>(draft: StepDraft<Data>, problems: string[]): StepDefinition<Data> | null {
+  const at = `step "${draft.name}"`;
+  const before = problems.length;
+  const { topic, command, timeout } = draft;
+  if (!topic || !command) problems.push(`${at} needs invoke({ topic, command })`);
+  if (draft.successReplies.size === 0) problems.push(`${at} needs at least one onReply`);
+  for (const type of draft.failureReplies) {
+    if (draft.successReplies.has(type)) problems.push(`${at} treats "${type}" as both success and failure`);
+  }
+  if (!timeout) problems.push(`${at} needs a timeout`);
+  else checkTimeout(timeout, at, problems);
+  if (draft.compensation) checkBudget(draft.compensation.timeout, `${at} compensation`, problems);
+  if (!topic || !command || !timeout || problems.length > before) return null;
+  return Object.freeze({
+    name: draft.name,
+    topic,
+    command,
+    // Copies, so reusing the builder after build() cannot change a built definition.
+    successReplies: new Map(draft.successReplies),
+    failureReplies: new Set(draft.failureReplies),
+    timeout,
+    compensation: draft.compensation ?? null,
+  });
+}
+
+function checkTimeout(timeout: StepTimeout, at: string, problems: string[]): void {
+  if (timeout.policy === "retry") checkBudget(timeout, at, problems);
+  else if (!(timeout.ms > 0)) problems.push(`${at}: timeout ms must be positive`);
+}
+
+function checkBudget(budget: RetryBudget, at: string, problems: string[]): void {
+  if (!(budget.ms > 0)) problems.push(`${at}: timeout ms must be positive`);
+  if (!Number.isInteger(budget.maxAttempts) || budget.maxAttempts < 1) problems.push(`${at}: maxAttempts must be an integer of at least 1`);
+  if (!(budget.backoffMs >= 0)) problems.push(`${at}: backoffMs must not be negative`);
+}

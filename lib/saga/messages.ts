@@ -1,0 +1,84 @@
+/**
+ * Wire types shared with saga participants in other services. Keep them small
+ * and stable: changing a field here changes every participant's contract.
+ */
+
+/** Whether a command moves the saga forward or undoes a step. */
+export type SagaDirection = "forward" | "compensate";
+
+/**
+ * Identifies exactly which command a reply answers. The orchestrator sets it on
+ * every command; the participant copies it unchanged into its reply, so a late,
+ * duplicated or out-of-order reply can be recognised and ignored.
+ */
+export interface SagaCorrelation {
+  sagaType: string;
+  sagaId: string;
+  /** Index of the step in the saga definition, from 0. */
+  step: number;
+  direction: SagaDirection;
+  /** 1 for the first send; each re-send of the same step and direction adds 1. */
+  attempt: number;
+}
+
+/** What a participant receives on its command topic. */
+export interface SagaCommand<Payload = unknown> {
+  type: string;
+  correlation: SagaCorrelation;
+  /** Topic the participant publishes its reply to. */
+  replyTo: string;
+  payload: Payload;
+}
+
+/** What a participant publishes to `command.replyTo`. Its message id rides the transport (outbox id). */
+export interface SagaReply<Payload = unknown> {
+  type: string;
+  correlation: SagaCorrelation;
+  payload: Payload;
+}
+
+/** Published once to the definition's result topic when a saga ends. */
+export interface SagaResult<Data = unknown> {
+  sagaType: string;
+  sagaId: string;
+  status: "COMPLETED" | "FAILED";
+  reason: string | null;
+  data: Data;
+}
+
+export const SAGA_RESULT_TYPES = { COMPLETED: "SagaCompleted", FAILED: "SagaFailed" } as const;
+
+/** Builds the reply to a command, echoing its correlation untouched. */
+export function replyFor<Payload>(command: SagaCommand, type: string, payload: Payload): SagaReply<Payload> {
+  return { type, correlation: { ...command.correlation }, payload };
+}
+
+export function isSagaCommand(value: unknown): value is SagaCommand {
+  return isEnvelope(value) && typeof value.replyTo === "string";
+}
+
+export function isSagaReply(value: unknown): value is SagaReply {
+  return isEnvelope(value);
+}
+
+/** The part commands and replies share: type, correlation, payload. */
+function isEnvelope(value: unknown): value is Record<string, unknown> & SagaReply {
+  return isRecord(value) && typeof value.type === "string" && "payload" in value && isCorrelation(value.correlation);
+}
+
+function isCorrelation(value: unknown): value is SagaCorrelation {
+  return (
+    isRecord(value) &&
+    typeof value.sagaType === "string" &&
+    typeof value.sagaId === "string" &&
+    Number.isInteger(value.step) &&
+    (value.step as number) >= 0 &&
+    (value.direction === "forward" || value.direction === "compensate") &&
+    Number.isInteger(value.attempt) &&
+    (value.attempt as number) >= 1
+  );
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

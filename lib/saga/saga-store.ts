@@ -1,0 +1,207 @@
+import type { Knex } from "knex";
+import { ACTIVE_STATUSES, type LogEntry, type SagaState, type SagaStatus } from "./state";
+
+/** A saga instance as stored: its state plus the concurrency version and timestamps. */
+export interface StoredSaga {
+  state: SagaState<unknown>;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface SagaLogRecord extends LogEntry {
+  /** bigserial, as a string: it can exceed Number.MAX_SAFE_INTEGER. */
+  id: string;
+}
+
+/**
+ * Someone else wrote the saga between our read and our write (or created it
+ * first). Nothing of ours was written; the caller rolls back and retries the
+ * whole transaction, e.g. by letting the message be redelivered.
+ */
+export class ConcurrentModificationError extends Error {
+  override readonly name = "ConcurrentModificationError";
+
+  constructor(
+    readonly sagaId: string,
+    what: string,
+  ) {
+    super(`Saga ${sagaId} ${what}`);
+  }
+}
+
+export interface OverdueQuery {
+  now: Date;
+  limit: number;
+  sagaType?: string;
+  /** Sagas to pass over, e.g. ones that already failed to sweep this round. */
+  excluding?: readonly string[];
+}
+
+export interface SagaListQuery {
+  status?: SagaStatus;
+  sagaType?: string;
+  limit?: number;
+  offset?: number;
+}
+
+const INSTANCES = "saga_instance";
+const LOG = "saga_log";
+
+/** Columns of saga_instance; `state` holds SagaState.status. */
+interface InstanceRow {
+  id: string;
+  saga_type: string;
+  definition_version: number;
+  state: SagaStatus;
+  current_step: number;
+  data: unknown;
+  version: number;
+  deadline_at: Date | null;
+  attempt: number;
+  failure_reason: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface LogRow {
+  id: string;
+  saga_id: string;
+  at: Date;
+  kind: LogEntry["kind"];
+  step: number;
+  message_id: string | null;
+  detail: Record<string, unknown>;
+}
+
+/** Saga instances and their log in PostgreSQL (schema: migrations/orchestrator/001_saga.ts). */
+export class SagaStore {
+  constructor(private readonly db: Knex) {}
+
+  transaction<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  async load(trx: Knex.Transaction, id: string): Promise<StoredSaga | null> {
+    const row = await trx<InstanceRow>(INSTANCES).where({ id }).first();
+    return row ? fromRow(row) : null;
+  }
+
+  /** Inserts at version 1. An existing saga with that id is a conflict, never overwritten. */
+  async create(trx: Knex.Transaction, state: SagaState<unknown>): Promise<StoredSaga> {
+    const rows: InstanceRow[] = await trx(INSTANCES)
+      .insert({
+        id: state.id,
+        saga_type: state.sagaType,
+        definition_version: state.definitionVersion,
+        ...changingColumns(state),
+        version: 1,
+      })
+      .onConflict("id")
+      .ignore()
+      .returning("*");
+    if (!rows[0]) throw new ConcurrentModificationError(state.id, "already exists");
+    return fromRow(rows[0]);
+  }
+
+  /** Writes the state only if the row is still at `expectedVersion`, and bumps the version. */
+  async save(trx: Knex.Transaction, state: SagaState<unknown>, expectedVersion: number): Promise<StoredSaga> {
+    const rows: InstanceRow[] = await trx(INSTANCES)
+      .where({ id: state.id, version: expectedVersion })
+      .update({ ...changingColumns(state), version: expectedVersion + 1, updated_at: trx.fn.now() })
+      .returning("*");
+    if (!rows[0]) throw new ConcurrentModificationError(state.id, `is no longer at version ${expectedVersion}`);
+    return fromRow(rows[0]);
+  }
+
+  /** One multi-row insert; the log is append-only. */
+  async appendLog(trx: Knex.Transaction, entries: readonly LogEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await trx(LOG).insert(
+      entries.map((entry) => ({
+        saga_id: entry.sagaId,
+        at: entry.at,
+        kind: entry.kind,
+        step: entry.step,
+        message_id: entry.messageId,
+        detail: JSON.stringify(entry.detail),
+      })),
+    );
+  }
+
+  /**
+   * Locks up to `limit` sagas whose deadline has passed, earliest first. Rows
+   * locked by another transaction are skipped, so several sweepers never take
+   * the same saga; the locks last until `trx` ends.
+   */
+  async findOverdue(trx: Knex.Transaction, query: OverdueQuery): Promise<StoredSaga[]> {
+    const rows = await trx<InstanceRow>(INSTANCES)
+      .whereIn("state", ACTIVE_STATUSES) // the same predicate as saga_instance_overdue_idx
+      .where("deadline_at", "<=", query.now)
+      .modify((q) => {
+        if (query.sagaType) q.where("saga_type", query.sagaType);
+        if (query.excluding?.length) q.whereNotIn("id", query.excluding);
+      })
+      .orderBy("deadline_at")
+      .limit(query.limit)
+      .forUpdate()
+      .skipLocked();
+    return rows.map(fromRow);
+  }
+
+  /** For operators: most recently changed first. */
+  async list(query: SagaListQuery = {}): Promise<StoredSaga[]> {
+    const rows = await this.db<InstanceRow>(INSTANCES)
+      .modify((q) => {
+        if (query.status) q.where("state", query.status);
+        if (query.sagaType) q.where("saga_type", query.sagaType);
+      })
+      .orderBy("updated_at", "desc")
+      .limit(query.limit ?? 50)
+      .offset(query.offset ?? 0);
+    return rows.map(fromRow);
+  }
+
+  /** For operators: the instance and its whole log, oldest entry first. */
+  async show(id: string): Promise<{ saga: StoredSaga; log: SagaLogRecord[] } | null> {
+    const row = await this.db<InstanceRow>(INSTANCES).where({ id }).first();
+    if (!row) return null;
+    const log = await this.db<LogRow>(LOG).where({ saga_id: id }).orderBy("id");
+    return { saga: fromRow(row), log: log.map(fromLogRow) };
+  }
+}
+
+/** The columns a transition may change. JSON is serialised here because pg would turn a top-level array into a Postgres array. */
+function changingColumns(state: SagaState<unknown>) {
+  return {
+    state: state.status,
+    current_step: state.currentStep,
+    data: JSON.stringify(state.data),
+    deadline_at: state.deadlineAt,
+    attempt: state.attempt,
+    failure_reason: state.failureReason,
+  };
+}
+
+function fromRow(row: InstanceRow): StoredSaga {
+  return {
+    state: {
+      id: row.id,
+      sagaType: row.saga_type,
+      definitionVersion: row.definition_version,
+      status: row.state,
+      currentStep: row.current_step,
+      attempt: row.attempt,
+      data: row.data,
+      deadlineAt: row.deadline_at,
+      failureReason: row.failure_reason,
+    },
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function fromLogRow(row: LogRow): SagaLogRecord {
+  return { id: row.id, sagaId: row.saga_id, at: row.at, kind: row.kind, step: row.step, messageId: row.message_id, detail: row.detail };
+}

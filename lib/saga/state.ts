@@ -1,0 +1,69 @@
+import type { SagaCommand, SagaResult } from "./messages";
+
+/**
+ * RUNNING: a forward step awaits its reply. COMPENSATING: a compensation awaits
+ * its reply. NEEDS_ATTENTION: a compensation ran out of tries; an operator
+ * retries or aborts it. COMPLETED and FAILED are final.
+ */
+export type SagaStatus = "RUNNING" | "COMPENSATING" | "COMPLETED" | "FAILED" | "NEEDS_ATTENTION";
+
+export const ACTIVE_STATUSES: readonly SagaStatus[] = ["RUNNING", "COMPENSATING"];
+export const FINAL_STATUSES: readonly SagaStatus[] = ["COMPLETED", "FAILED"];
+
+/** Everything the state machine knows about one saga instance. */
+export interface SagaState<Data> {
+  id: string;
+  sagaType: string;
+  definitionVersion: number;
+  status: SagaStatus;
+  /** The step whose command (forward or compensation, as the status says) was sent last. */
+  currentStep: number;
+  /** Attempt number of that command; a reply must carry this very attempt to count. */
+  attempt: number;
+  data: Data;
+  /** When the awaited reply is overdue; null when nothing is awaited. */
+  deadlineAt: Date | null;
+  /** Why the saga is compensating or failed. */
+  failureReason: string | null;
+}
+
+export type LogKind =
+  | "saga_started"
+  | "command_sent"
+  | "reply_accepted"
+  | "reply_ignored"
+  | "event_ignored"
+  | "deadline_passed"
+  | "step_failed"
+  | "compensation_skipped"
+  | "step_compensated"
+  | "saga_parked"
+  | "operator_retry"
+  | "operator_abort"
+  | "saga_completed"
+  | "saga_failed";
+
+/** One row of the append-only saga log. */
+export interface LogEntry {
+  sagaId: string;
+  at: Date;
+  kind: LogKind;
+  /** The step the entry is about. */
+  step: number;
+  /** The command sent or the reply received, when there is one. */
+  messageId: string | null;
+  detail: Record<string, unknown>;
+}
+
+/**
+ * A message for the host to write to its transactional outbox:
+ * id → outbox.id, topic → aggregatetype, key → aggregateid, type → type, payload → payload.
+ */
+export interface OutgoingMessage {
+  id: string;
+  topic: string;
+  /** The saga id, so one saga's messages keep their order in a partition. */
+  key: string;
+  type: string;
+  payload: SagaCommand | SagaResult;
+}

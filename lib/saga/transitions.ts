@@ -1,0 +1,296 @@
+import type { CompensationDefinition, RetryBudget, SagaDefinition, StepDefinition, StepTimeout } from "./definition";
+import { commandMessageId, resultMessageId } from "./message-id";
+import { SAGA_RESULT_TYPES, type SagaCommand, type SagaCorrelation, type SagaDirection, type SagaReply, type SagaResult } from "./messages";
+import { FINAL_STATUSES, type LogEntry, type LogKind, type OutgoingMessage, type SagaState } from "./state";
+
+/** Everything that can happen to a saga. `now` is passed in so the machine stays deterministic. */
+export type SagaEvent<Data> =
+  | { type: "Start"; sagaId: string; data: Data; now: Date }
+  | { type: "Reply"; messageId: string; reply: SagaReply; now: Date }
+  | { type: "StepDeadlinePassed"; now: Date }
+  | { type: "OperatorRetry"; now: Date }
+  | { type: "OperatorAbort"; reason: string; now: Date };
+
+export interface TransitionResult<Data> {
+  state: SagaState<Data>;
+  /** False when the event was ignored: `state` is the one passed in and only the log says why. */
+  changed: boolean;
+  /** For the host's outbox, in order. */
+  messages: OutgoingMessage[];
+  log: LogEntry[];
+}
+
+/**
+ * The saga state machine: no I/O, no clock, no randomness. The input state is
+ * never mutated. `state` is null only before Start.
+ */
+export function transition<Data>(
+  definition: SagaDefinition<Data>,
+  state: SagaState<Data> | null,
+  event: SagaEvent<Data>,
+): TransitionResult<Data> {
+  if (event.type === "Start") {
+    return state ? ignored(state, event.now, "event_ignored", "Start: the saga has already started") : start(definition, event);
+  }
+  if (!state) throw new Error(`${event.type} needs an existing saga instance`);
+  if (state.sagaType !== definition.name || state.definitionVersion !== definition.version) {
+    throw new Error(`Saga ${state.id} is ${state.sagaType} v${state.definitionVersion}, not ${definition.name} v${definition.version}`);
+  }
+  switch (event.type) {
+    case "Reply":
+      return onReply(definition, state, event.messageId, event.reply, event.now);
+    case "StepDeadlinePassed":
+      return onDeadline(definition, state, event.now);
+    case "OperatorRetry":
+      return onOperatorRetry(definition, state, event.now);
+    case "OperatorAbort":
+      return onOperatorAbort(definition, state, event.reason, event.now);
+  }
+}
+
+function start<Data>(definition: SagaDefinition<Data>, event: { sagaId: string; data: Data; now: Date }): TransitionResult<Data> {
+  const draft = new TransitionDraft(definition, initialState(definition, event.sagaId, event.data), event.now);
+  draft.record("saga_started", 0, { definitionVersion: definition.version, data: event.data });
+  draft.send("forward", 0, 1);
+  return draft.result();
+}
+
+function onReply<Data>(
+  definition: SagaDefinition<Data>,
+  state: SagaState<Data>,
+  messageId: string,
+  reply: SagaReply,
+  now: Date,
+): TransitionResult<Data> {
+  const ignore = (reason: string) =>
+    ignored(state, now, "reply_ignored", reason, messageId, { type: reply.type, correlation: reply.correlation });
+  const mismatch = whyNotAwaited(state, reply.correlation);
+  if (mismatch) return ignore(mismatch);
+
+  const step = stepAt(definition, state.currentStep);
+  const draft = new TransitionDraft(definition, state, now);
+  if (reply.correlation.direction === "forward") {
+    const applyReply = step.successReplies.get(reply.type);
+    if (applyReply) {
+      draft.accept(messageId, reply);
+      draft.state.data = applyReply(draft.state.data, reply.payload);
+      draft.advance();
+    } else if (step.failureReplies.has(reply.type)) {
+      draft.accept(messageId, reply);
+      // The participant refused, so it did nothing: only the steps before it need undoing.
+      draft.failStep(`step "${step.name}" failed: ${reply.type}`, state.currentStep - 1);
+    } else {
+      return ignore(`"${reply.type}" is not a reply step "${step.name}" expects`);
+    }
+  } else {
+    const { replyType } = compensationOf(step);
+    if (reply.type !== replyType) {
+      return ignore(`"${reply.type}" is not "${replyType}", the reply that ends the compensation of step "${step.name}"`);
+    }
+    draft.accept(messageId, reply);
+    draft.record("step_compensated", state.currentStep, {});
+    draft.compensateDownFrom(state.currentStep - 1);
+  }
+  return draft.result();
+}
+
+function onDeadline<Data>(definition: SagaDefinition<Data>, state: SagaState<Data>, now: Date): TransitionResult<Data> {
+  if (state.status !== "RUNNING" && state.status !== "COMPENSATING") {
+    return ignored(state, now, "event_ignored", `StepDeadlinePassed: nothing is awaited while ${state.status}`);
+  }
+  if (!state.deadlineAt || now < state.deadlineAt) {
+    return ignored(state, now, "event_ignored", `StepDeadlinePassed: the deadline ${state.deadlineAt?.toISOString()} has not passed`);
+  }
+  const step = stepAt(definition, state.currentStep);
+  const draft = new TransitionDraft(definition, state, now);
+  const direction = awaitedDirection(state);
+  draft.record("deadline_passed", state.currentStep, { direction, attempt: state.attempt, deadlineAt: state.deadlineAt.toISOString() });
+  const tries = `${state.attempt} attempt${state.attempt === 1 ? "" : "s"}`;
+  if (direction === "forward") {
+    if (step.timeout.policy === "retry" && state.attempt < step.timeout.maxAttempts) {
+      draft.send("forward", state.currentStep, state.attempt + 1);
+    } else {
+      // Without a reply the step may or may not have happened: undo it too (compensations tolerate "nothing to undo").
+      draft.failStep(`step "${step.name}" got no reply after ${tries}`, state.currentStep);
+    }
+  } else if (state.attempt < compensationOf(step).timeout.maxAttempts) {
+    draft.send("compensate", state.currentStep, state.attempt + 1);
+  } else {
+    draft.park(`compensation of step "${step.name}" got no reply after ${tries}`);
+  }
+  return draft.result();
+}
+
+/** One more supervised attempt at the parked compensation; if it times out too, the saga parks again. */
+function onOperatorRetry<Data>(definition: SagaDefinition<Data>, state: SagaState<Data>, now: Date): TransitionResult<Data> {
+  if (state.status !== "NEEDS_ATTENTION") return notParked(state, now, "OperatorRetry");
+  const draft = new TransitionDraft(definition, state, now);
+  draft.record("operator_retry", state.currentStep, {});
+  draft.send("compensate", state.currentStep, state.attempt + 1);
+  return draft.result();
+}
+
+/** Gives up on a parked saga: whatever is left to undo is now the operator's business. */
+function onOperatorAbort<Data>(
+  definition: SagaDefinition<Data>,
+  state: SagaState<Data>,
+  reason: string,
+  now: Date,
+): TransitionResult<Data> {
+  if (state.status !== "NEEDS_ATTENTION") return notParked(state, now, "OperatorAbort");
+  const draft = new TransitionDraft(definition, state, now);
+  draft.record("operator_abort", state.currentStep, { reason, previousReason: state.failureReason });
+  draft.state.failureReason = `aborted by operator: ${reason}`;
+  draft.finish("FAILED");
+  return draft.result();
+}
+
+/** Null when the reply answers exactly the command the saga is waiting on; otherwise why not. */
+function whyNotAwaited(state: SagaState<unknown>, got: SagaCorrelation): string | null {
+  if (FINAL_STATUSES.includes(state.status)) return `the saga has already ended (${state.status})`;
+  if (got.sagaId !== state.id || got.sagaType !== state.sagaType) return `the reply belongs to ${got.sagaType} saga ${got.sagaId}`;
+  const direction = awaitedDirection(state);
+  if (got.step === state.currentStep && got.direction === direction && got.attempt === state.attempt) return null;
+  return (
+    `the reply answers step ${got.step} (${got.direction}, attempt ${got.attempt}) ` +
+    `but the saga awaits step ${state.currentStep} (${direction}, attempt ${state.attempt})`
+  );
+}
+
+/** A parked saga still awaits its last compensation attempt: a late success is real and lets it carry on. */
+function awaitedDirection(state: SagaState<unknown>): SagaDirection {
+  return state.status === "RUNNING" ? "forward" : "compensate";
+}
+
+function notParked<Data>(state: SagaState<Data>, now: Date, eventType: string): TransitionResult<Data> {
+  return ignored(state, now, "event_ignored", `${eventType}: only a saga in NEEDS_ATTENTION can take it; this one is ${state.status}`);
+}
+
+function ignored<Data>(
+  state: SagaState<Data>,
+  at: Date,
+  kind: LogKind,
+  reason: string,
+  messageId: string | null = null,
+  detail: Record<string, unknown> = {},
+): TransitionResult<Data> {
+  const entry: LogEntry = { sagaId: state.id, at, kind, step: state.currentStep, messageId, detail: { ...detail, reason } };
+  return { state, changed: false, messages: [], log: [entry] };
+}
+
+function initialState<Data>(definition: SagaDefinition<Data>, sagaId: string, data: Data): SagaState<Data> {
+  return {
+    id: sagaId,
+    sagaType: definition.name,
+    definitionVersion: definition.version,
+    status: "RUNNING",
+    currentStep: 0,
+    attempt: 1,
+    data,
+    deadlineAt: null,
+    failureReason: null,
+  };
+}
+
+function stepAt<Data>(definition: SagaDefinition<Data>, index: number): StepDefinition<Data> {
+  const step = definition.steps[index];
+  if (!step) throw new Error(`${definition.name} v${definition.version} has no step ${index}`);
+  return step;
+}
+
+function compensationOf<Data>(step: StepDefinition<Data>): CompensationDefinition<Data> {
+  if (!step.compensation) throw new Error(`step "${step.name}" has no compensation`);
+  return step.compensation;
+}
+
+/** Each re-send waits `backoffMs` longer than the one before (the outbox cannot delay a send, so the wait grows instead). */
+function replyWaitMs(timeout: StepTimeout | RetryBudget, attempt: number): number {
+  const backoffMs = "backoffMs" in timeout ? timeout.backoffMs : 0;
+  return timeout.ms + backoffMs * (attempt - 1);
+}
+
+/** Collects one transition's new state, outgoing messages and log, starting from a private copy of the state. */
+class TransitionDraft<Data> {
+  readonly state: SagaState<Data>;
+  private readonly messages: OutgoingMessage[] = [];
+  private readonly log: LogEntry[] = [];
+
+  constructor(
+    private readonly definition: SagaDefinition<Data>,
+    state: SagaState<Data>,
+    private readonly now: Date,
+  ) {
+    // A deep copy keeps the caller's state intact even if a reply handler mutates the data it is given.
+    this.state = { ...state, data: structuredClone(state.data) };
+  }
+
+  record(kind: LogKind, step: number, detail: Record<string, unknown>, messageId: string | null = null): void {
+    this.log.push({ sagaId: this.state.id, at: this.now, kind, step, messageId, detail });
+  }
+
+  accept(messageId: string, reply: SagaReply): void {
+    const { direction, attempt } = reply.correlation;
+    this.record("reply_accepted", this.state.currentStep, { type: reply.type, direction, attempt }, messageId);
+  }
+
+  send(direction: SagaDirection, stepIndex: number, attempt: number): void {
+    const step = stepAt(this.definition, stepIndex);
+    const { command, timeout } = direction === "forward" ? step : compensationOf(step);
+    const { type, payload } = command(this.state.data);
+    const correlation: SagaCorrelation = { sagaType: this.state.sagaType, sagaId: this.state.id, step: stepIndex, direction, attempt };
+    const deadlineAt = new Date(this.now.getTime() + replyWaitMs(timeout, attempt));
+    this.state.status = direction === "forward" ? "RUNNING" : "COMPENSATING";
+    this.state.currentStep = stepIndex;
+    this.state.attempt = attempt;
+    this.state.deadlineAt = deadlineAt;
+    const id = commandMessageId(correlation);
+    const envelope: SagaCommand = { type, correlation, replyTo: this.definition.replyTopic, payload };
+    this.messages.push({ id, topic: step.topic, key: this.state.id, type, payload: envelope });
+    this.record("command_sent", stepIndex, { type, topic: step.topic, direction, attempt, deadlineAt: deadlineAt.toISOString() }, id);
+  }
+
+  advance(): void {
+    const next = this.state.currentStep + 1;
+    if (next < this.definition.steps.length) this.send("forward", next, 1);
+    else this.finish("COMPLETED");
+  }
+
+  failStep(reason: string, firstToUndo: number): void {
+    this.record("step_failed", this.state.currentStep, { reason });
+    this.state.failureReason = reason;
+    this.compensateDownFrom(firstToUndo);
+  }
+
+  /** Sends the compensation of the highest step at or below `index` that has one, or fails the saga when none is left. */
+  compensateDownFrom(index: number): void {
+    for (let i = index; i >= 0; i--) {
+      if (stepAt(this.definition, i).compensation) {
+        this.send("compensate", i, 1);
+        return;
+      }
+      this.record("compensation_skipped", i, { reason: "the step has no compensation" });
+    }
+    this.finish("FAILED");
+  }
+
+  park(reason: string): void {
+    this.state.status = "NEEDS_ATTENTION";
+    this.state.deadlineAt = null;
+    this.record("saga_parked", this.state.currentStep, { reason });
+  }
+
+  finish(status: "COMPLETED" | "FAILED"): void {
+    this.state.status = status;
+    this.state.deadlineAt = null;
+    const reason = status === "FAILED" ? this.state.failureReason : null;
+    const result: SagaResult<Data> = { sagaType: this.state.sagaType, sagaId: this.state.id, status, reason, data: this.state.data };
+    const id = resultMessageId(this.state.sagaType, this.state.id);
+    const type = SAGA_RESULT_TYPES[status];
+    this.messages.push({ id, topic: this.definition.resultTopic, key: this.state.id, type, payload: result });
+    this.record(status === "COMPLETED" ? "saga_completed" : "saga_failed", this.state.currentStep, { reason }, id);
+  }
+
+  result(): TransitionResult<Data> {
+    return { state: this.state, changed: true, messages: this.messages, log: this.log };
+  }
+}

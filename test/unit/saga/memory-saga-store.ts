@@ -1,0 +1,70 @@
+import type { Knex } from "knex";
+import type { SagaRepository } from "../../../lib/saga/saga-engine";
+import { ConcurrentModificationError, type OverdueQuery, type StoredSaga } from "../../../lib/saga/saga-store";
+import { ACTIVE_STATUSES, type LogEntry, type SagaState } from "../../../lib/saga/state";
+
+/**
+ * Stands in for SagaStore with the same contract: version-checked saves,
+ * conflicting creates, and everything undone when a transaction throws.
+ */
+export class MemorySagaStore implements SagaRepository {
+  sagas = new Map<string, StoredSaga>();
+  log: LogEntry[] = [];
+  transactions = 0;
+  /** Runs after each load, so a test can slip in a concurrent writer. */
+  afterLoad: (sagaId: string) => void = () => undefined;
+
+  async transaction<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    this.transactions += 1;
+    const sagas = new Map(this.sagas);
+    const log = [...this.log];
+    try {
+      return await work({} as Knex.Transaction);
+    } catch (error) {
+      this.sagas = sagas;
+      this.log = log;
+      throw error;
+    }
+  }
+
+  async load(_trx: Knex.Transaction, id: string): Promise<StoredSaga | null> {
+    const saga = this.sagas.get(id);
+    this.afterLoad(id);
+    return saga ? structuredClone(saga) : null;
+  }
+
+  async create(_trx: Knex.Transaction, state: SagaState<unknown>): Promise<StoredSaga> {
+    if (this.sagas.has(state.id)) throw new ConcurrentModificationError(state.id, "already exists");
+    const saga: StoredSaga = { state: structuredClone(state), version: 1, createdAt: new Date(0), updatedAt: new Date(0) };
+    this.sagas.set(state.id, saga);
+    return structuredClone(saga);
+  }
+
+  async save(_trx: Knex.Transaction, state: SagaState<unknown>, expectedVersion: number): Promise<StoredSaga> {
+    const current = this.sagas.get(state.id);
+    if (current?.version !== expectedVersion) throw new ConcurrentModificationError(state.id, `is no longer at version ${expectedVersion}`);
+    const saga: StoredSaga = { ...current, state: structuredClone(state), version: expectedVersion + 1 };
+    this.sagas.set(state.id, saga);
+    return structuredClone(saga);
+  }
+
+  async appendLog(_trx: Knex.Transaction, entries: readonly LogEntry[]): Promise<void> {
+    this.log.push(...entries);
+  }
+
+  async findOverdue(_trx: Knex.Transaction, query: OverdueQuery): Promise<StoredSaga[]> {
+    return [...this.sagas.values()]
+      .filter(({ state }) => ACTIVE_STATUSES.includes(state.status) && state.deadlineAt !== null && state.deadlineAt <= query.now)
+      .filter(({ state }) => !query.sagaType || state.sagaType === query.sagaType)
+      .filter(({ state }) => !query.excluding?.includes(state.id))
+      .sort((a, b) => (a.state.deadlineAt?.getTime() ?? 0) - (b.state.deadlineAt?.getTime() ?? 0))
+      .slice(0, query.limit)
+      .map((saga) => structuredClone(saga));
+  }
+
+  stateOf(sagaId: string): SagaState<unknown> & { version: number } {
+    const saga = this.sagas.get(sagaId);
+    if (!saga) throw new Error(`no saga ${sagaId}`);
+    return { ...saga.state, version: saga.version };
+  }
+}
