@@ -7,15 +7,18 @@
 export const SERVICE_DATABASES = ["account", "product", "order", "payment", "purchase", "orchestrator"] as const;
 export type ServiceDatabase = (typeof SERVICE_DATABASES)[number];
 
+/** Shifts every local-stack port, so a second stack (another checkout, another developer) can run beside the first. */
+const offset = Number(process.env.STACK_PORT_OFFSET ?? 0);
+
 export const LOCAL_STACK = {
-  postgresPort: 15432,
+  postgresPort: 15432 + offset,
   postgresUser: "saga",
   postgresPassword: "saga-local-dev",
-  redisPorts: [17001, 17002, 17003, 17004, 17005, 17006],
-  kafkaPort: 19092,
-  kafkaControllerPort: 19093,
-  connectPort: 18083,
-  gatewayPort: 3000,
+  redisPorts: [17001, 17002, 17003, 17004, 17005, 17006].map((port) => port + offset),
+  kafkaPort: 19092 + offset,
+  kafkaControllerPort: 19093 + offset,
+  connectPort: 18083 + offset,
+  gatewayPort: 3000 + offset,
 } as const;
 
 export interface RedisNode {

@@ -26,11 +26,13 @@ export async function startServices(env: NodeJS.ProcessEnv, output: OutputMode):
   const runner = path.join(repoRoot, "node_modules", "moleculer", "bin", "moleculer-runner.js");
   const children: ChildProcess[] = [];
   let stopping = false;
+  // The gateway is ready once every other service has registered.
+  const expected = serviceNames().filter((name) => name !== "api").join(",");
   for (const name of serviceNames()) {
     const child = spawn(
       process.execPath,
       ["--import", "tsx", runner, "--config", "moleculer.config.ts", path.join("services", name, `${name}.service.ts`)],
-      { cwd: repoRoot, env: { ...env, NODE_ID: `${name}-${process.pid}` }, stdio: ["ignore", "pipe", "pipe"] },
+      { cwd: repoRoot, env: { ...env, NODE_ID: `${name}-${process.pid}`, EXPECTED_SERVICES: expected }, stdio: ["ignore", "pipe", "pipe"] },
     );
     const sink = output === "inherit" ? process.stdout : createWriteStream(path.join(servicesDir, `${name}.log`), { flags: "a" });
     child.stdout?.pipe(sink);

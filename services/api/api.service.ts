@@ -1,7 +1,44 @@
-/** The API gateway (moleculer-web): the only HTTP door into the system. */
-import type { ServiceSchema } from "moleculer";
+/**
+ * The API gateway (moleculer-web): the only HTTP door into the system.
+ * It verifies access tokens itself (no round trip), puts the customer on
+ * `ctx.meta.user`, limits body size and request rate (counted in Redis, so
+ * the limit holds across gateway instances) and answers every error in one
+ * JSON shape. Services own their validation and ownership checks.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Cluster } from "ioredis";
+import type { Context, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
-import { gatewayPort } from "../../lib/environment";
+import { loadAuthConfig } from "../../lib/auth/auth-config";
+import type { AuthenticatedMeta, AuthenticatedUser } from "../../lib/auth/authenticated-user";
+import { InvalidTokenError, TokenService } from "../../lib/auth/token-service";
+import { gatewayPort, redisNodes } from "../../lib/environment";
+import { redisRateLimitStore } from "../../lib/http/redis-rate-limit-store";
+import { errorResponse } from "./error-response";
+import { PurchaseEventStreams, type PurchaseView } from "./purchase-event-streams";
+
+const tokens = new TokenService(loadAuthConfig());
+const perMinute = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+
+let redis: Cluster | undefined;
+const rateLimitRedis = () => (redis ??= new Cluster(redisNodes(), { enableOfflineQueue: true }));
+const rateLimitPrefix = process.env.RATE_LIMIT_PREFIX ?? "ratelimit";
+
+function rateLimit(route: string, limitPerMinute: number) {
+  return {
+    window: 60_000,
+    limit: limitPerMinute,
+    headers: true,
+    // Behind Traefik the client is the first X-Forwarded-For hop; direct callers cannot set it unless trusted.
+    key: (req: IncomingMessage) =>
+      (process.env.TRUST_PROXY === "true" && String(req.headers["x-forwarded-for"] ?? "").split(",")[0].trim()) || req.socket.remoteAddress,
+    StoreFactory: redisRateLimitStore(rateLimitRedis, `${rateLimitPrefix}:${route}`),
+  };
+}
+
+const jsonBody = { json: { limit: process.env.BODY_LIMIT ?? "32kb", strict: true }, urlencoded: false };
+
+type GatewayRequest = IncomingMessage & { $ctx: Context<unknown, AuthenticatedMeta>; $params: Record<string, string> };
 
 const ApiService: ServiceSchema = {
   name: "api",
@@ -9,37 +46,123 @@ const ApiService: ServiceSchema = {
   settings: {
     port: gatewayPort(),
     ip: process.env.BIND_ADDRESS ?? "127.0.0.1",
+    cors: {
+      origin: (process.env.CORS_ORIGINS ?? "*").split(","),
+      methods: ["GET", "POST", "PUT", "OPTIONS"],
+      allowedHeaders: ["Content-Type", "Authorization"],
+      maxAge: 600,
+    },
+    onError(this: unknown, _req: IncomingMessage, res: ServerResponse, err: Error) {
+      const body = errorResponse(err as never);
+      if (body.error.status >= 500) (this as { logger: { error: (...a: unknown[]) => void } }).logger.error("request failed:", err);
+      res.setHeader("Content-Type", "application/json; charset=utf-8");
+      res.writeHead(body.error.status);
+      res.end(JSON.stringify(body));
+    },
     routes: [
       {
         path: "/",
+        aliases: { "GET health": "api.health", "GET ready": "api.ready" },
+        mappingPolicy: "restrict",
+        bodyParsers: false,
+      },
+      {
+        // Credentials: tightly limited per client.
+        path: "/api/v1/account/auth",
         aliases: {
-          "GET health": "api.health",
-          "GET ready": "api.ready",
+          "POST register": "account.register",
+          "POST login": "account.login",
+          "POST refresh": "account.refresh",
         },
         mappingPolicy: "restrict",
+        bodyParsers: jsonBody,
+        rateLimit: rateLimit("auth", perMinute("AUTH_RATE_LIMIT_PER_MINUTE", 20)),
+      },
+      {
+        path: "/api/v1",
+        aliases: {
+          "GET products/:id": "product.get",
+          "GET products": "product.list",
+          "GET categories": "product.listCategories",
+        },
+        mappingPolicy: "restrict",
+        bodyParsers: false,
+        rateLimit: rateLimit("public", perMinute("RATE_LIMIT_PER_MINUTE", 600)),
+      },
+      {
+        path: "/api/v1",
+        authentication: true,
+        authorization: true,
+        aliases: {
+          "GET account/customer/personal": "account.getPersonal",
+          "PUT account/customer/personal": "account.updatePersonal",
+          "GET account/customer/delivery": "account.getDelivery",
+          "PUT account/customer/delivery": "account.updateDelivery",
+          "POST products": "product.create",
+          "PUT products/:id": "product.update",
+          "POST categories": "product.createCategory",
+          "GET orders/:id": "order.get",
+          "GET payments/:id": "payment.get",
+          "POST purchases": "purchase.create",
+          "GET purchases/:id": "purchase.get",
+          "GET purchases/:id/events"(this: { purchaseStreams: PurchaseEventStreams }, req: GatewayRequest, res: ServerResponse) {
+            return this.purchaseStreams.stream(req.$ctx, req.$params.id, req, res);
+          },
+        },
+        mappingPolicy: "restrict",
+        bodyParsers: jsonBody,
+        rateLimit: rateLimit("private", perMinute("RATE_LIMIT_PER_MINUTE", 600)),
       },
     ],
   },
+  events: {
+    /** Broadcast by the purchase service to every gateway; each relays to its own open streams. */
+    "purchase.status-changed"(this: { purchaseStreams: PurchaseEventStreams }, ctx: Context<PurchaseView>) {
+      this.purchaseStreams.publish(ctx.params);
+    },
+  },
+  methods: {
+    /** Bearer access token → the customer on ctx.meta.user; any token problem is a 401. */
+    async authenticate(_ctx: Context, _route: unknown, req: IncomingMessage): Promise<AuthenticatedUser | null> {
+      const header = req.headers.authorization;
+      if (!header) return null;
+      const match = /^Bearer ([A-Za-z0-9_\-.]+)$/.exec(header);
+      if (!match) throw new ApiGateway.Errors.UnAuthorizedError(ApiGateway.Errors.ERR_INVALID_TOKEN, null);
+      try {
+        const claims = tokens.verifyAccessToken(match[1]);
+        return { id: claims.sub, role: claims.role };
+      } catch (error) {
+        if (error instanceof InvalidTokenError) throw new ApiGateway.Errors.UnAuthorizedError(ApiGateway.Errors.ERR_INVALID_TOKEN, { reason: error.reason });
+        throw error;
+      }
+    },
+    authorize(ctx: Context<unknown, AuthenticatedMeta>) {
+      if (!ctx.meta.user) throw new ApiGateway.Errors.UnAuthorizedError(ApiGateway.Errors.ERR_NO_TOKEN, null);
+    },
+  },
   actions: {
     /** Alive: the process answers. */
-    health: {
-      handler() {
-        return { status: "ok" };
-      },
+    health() {
+      return { status: "ok" };
     },
-    /** Ready: every service this gateway routes to is registered. */
-    ready: {
-      async handler(ctx) {
-        const expected = (process.env.EXPECTED_SERVICES ?? "").split(",").filter(Boolean);
-        const available = new Set(this.broker.registry.getServiceList({ onlyAvailable: true }).map((s: { name: string }) => s.name));
-        const missing = expected.filter((name) => !available.has(name));
-        if (missing.length > 0) {
-          ctx.meta.$statusCode = 503;
-          return { status: "starting", missing };
-        }
-        return { status: "ready" };
-      },
+    /** Ready: every service the gateway routes to is registered. */
+    ready(ctx: Context<unknown, { $statusCode?: number }>) {
+      const expected = (process.env.EXPECTED_SERVICES ?? "").split(",").filter(Boolean);
+      const available = new Set(this.broker.registry.getServiceList({ onlyAvailable: true }).map((s: { name: string }) => s.name));
+      const missing = expected.filter((name) => !available.has(name));
+      if (missing.length > 0) {
+        ctx.meta.$statusCode = 503;
+        return { status: "starting", missing };
+      }
+      return { status: "ready" };
     },
+  },
+  created() {
+    this.purchaseStreams = new PurchaseEventStreams();
+  },
+  async stopped() {
+    this.purchaseStreams.closeAll();
+    await redis?.quit().catch(() => undefined);
   },
 };
 

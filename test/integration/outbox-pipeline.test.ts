@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import knex, { type Knex } from "knex";
 import type { KafkaMessage } from "kafkajs";
-import type { ServiceBroker, ServiceSchema } from "moleculer";
+import type { Middleware, ServiceBroker, ServiceSchema } from "moleculer";
 import { databaseUrl } from "../../lib/environment";
 import type { InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
@@ -95,7 +95,7 @@ beforeAll(async () => {
     t.bigIncrements("applied_order");
   });
   broker = await startBroker([probeConsumer]);
-  broker.middlewares.add(recordingMiddleware());
+  broker.middlewares.add(recordingMiddleware() as unknown as Middleware);
   // Channel handlers were wrapped at service creation; re-create the service so the recorder sits in front.
   await broker.destroyService(broker.getLocalService("probe-consumer")!);
   broker.createService(probeConsumer);

@@ -1,12 +1,12 @@
 import { createHmac, generateKeyPairSync } from "crypto";
 import jwt from "jsonwebtoken";
-import { AuthConfig, loadAuthConfig } from "../../../services/account/auth-config";
+import { AuthConfig, loadAuthConfig } from "../../../lib/auth/auth-config";
 import {
   hashRefreshToken,
   InvalidTokenError,
   InvalidTokenReason,
   TokenService,
-} from "../../../services/account/token-service";
+} from "../../../lib/auth/token-service";
 
 const SECRET = "unit-test-secret-that-is-at-least-32-bytes-long";
 const config: AuthConfig = loadAuthConfig({ NODE_ENV: "test", JWT_SECRET: SECRET });

@@ -3,7 +3,7 @@ import {
   AuthConfigError,
   DEVELOPMENT_ONLY_JWT_SECRET,
   loadAuthConfig,
-} from "../../../services/account/auth-config";
+} from "../../../lib/auth/auth-config";
 
 const STRONG_SECRET = "a-production-secret-with-more-than-32-bytes";
 const ecKeyPair = (namedCurve: string) =>

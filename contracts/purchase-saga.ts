@@ -1,0 +1,111 @@
+/**
+ * The purchase saga on the wire: what the purchase service announces, the
+ * commands the orchestrator sends each participant, the replies they send
+ * back, and the outcome it publishes. The saga id IS the purchase id, and it
+ * is the Kafka key of every message below, so one purchase stays in order.
+ *
+ * Commands travel as `SagaCommand<Payload>` and replies as `SagaReply<Payload>`
+ * (lib/saga/messages.ts): the correlation they carry is the engine's business;
+ * participants only echo it with `replyFor`.
+ */
+export const PURCHASE_EVENTS_TOPIC = "purchase.events";
+export const PURCHASE_RESULTS_TOPIC = "purchase.results";
+export const SAGA_REPLIES_TOPIC = "saga.replies";
+export const PRODUCT_COMMANDS_TOPIC = "product.commands";
+export const ORDER_COMMANDS_TOPIC = "order.commands";
+export const PAYMENT_COMMANDS_TOPIC = "payment.commands";
+
+/** Money is integer minor units of one store currency. */
+export interface PricedItem {
+  productId: number;
+  quantity: number;
+  unitPrice: number;
+}
+
+/** purchase.events: a customer asked to buy; starts a saga. */
+export interface PurchaseCreated {
+  purchaseId: string;
+  customerId: string;
+  items: PricedItem[];
+  amount: number;
+  currency: string;
+}
+
+// ---- product (step 1) ----
+export interface ReserveInventory {
+  purchaseId: string;
+  items: { productId: number; quantity: number }[];
+}
+export type InventoryReserved = { purchaseId: string };
+export type InventoryRejected = { purchaseId: string; reason: string };
+export type ReleaseInventory = { purchaseId: string };
+/** Also sent when there was nothing to release. */
+export type InventoryReleased = { purchaseId: string };
+
+// ---- order (steps 2 and 4) ----
+export interface CreateOrder {
+  purchaseId: string;
+  customerId: string;
+  items: PricedItem[];
+  amount: number;
+  currency: string;
+}
+export type OrderCreated = { purchaseId: string; orderId: string };
+export type OrderRejected = { purchaseId: string; reason: string };
+export type CancelOrder = { purchaseId: string };
+/** Also sent when there was no order to cancel. */
+export type OrderCancelled = { purchaseId: string };
+export type ApproveOrder = { purchaseId: string };
+export type OrderApproved = { purchaseId: string; orderId: string };
+
+// ---- payment (step 3) ----
+export interface ProcessPayment {
+  purchaseId: string;
+  customerId: string;
+  amount: number;
+  currency: string;
+}
+export type PaymentCompleted = { purchaseId: string; paymentId: string };
+export type PaymentDeclined = { purchaseId: string; reason: string };
+export type RefundPayment = { purchaseId: string };
+/** Also sent when there was no payment to refund. */
+export type PaymentRefunded = { purchaseId: string };
+
+/** The names of every command and reply, so producers and consumers cannot drift apart. */
+export const PURCHASE_SAGA_MESSAGES = {
+  ReserveInventory: "ReserveInventory",
+  InventoryReserved: "InventoryReserved",
+  InventoryRejected: "InventoryRejected",
+  ReleaseInventory: "ReleaseInventory",
+  InventoryReleased: "InventoryReleased",
+  CreateOrder: "CreateOrder",
+  OrderCreated: "OrderCreated",
+  OrderRejected: "OrderRejected",
+  CancelOrder: "CancelOrder",
+  OrderCancelled: "OrderCancelled",
+  ApproveOrder: "ApproveOrder",
+  OrderApproved: "OrderApproved",
+  ProcessPayment: "ProcessPayment",
+  PaymentCompleted: "PaymentCompleted",
+  PaymentDeclined: "PaymentDeclined",
+  RefundPayment: "RefundPayment",
+  PaymentRefunded: "PaymentRefunded",
+} as const;
+
+/** The saga's data as the orchestrator keeps it; the final SagaResult carries it. */
+export interface PurchaseSagaData extends PurchaseCreated {
+  orderId?: string;
+  paymentId?: string;
+}
+
+/**
+ * purchase.results, type PurchaseStepChanged: the orchestrator's progress
+ * notes (one per transition), so the client's event stream shows each step.
+ * The end itself is a SagaResult<PurchaseSagaData> (types SagaCompleted / SagaFailed).
+ */
+export interface PurchaseStepChanged {
+  purchaseId: string;
+  status: "RUNNING" | "COMPENSATING" | "NEEDS_ATTENTION";
+  step: string;
+  at: string;
+}

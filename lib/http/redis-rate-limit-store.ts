@@ -1,0 +1,32 @@
+/**
+ * A moleculer-web rate-limit store on Redis, so the limit holds across every
+ * gateway instance. Fixed windows: one counter per client and window, created
+ * with its expiry in the same script so a crash never leaves an immortal key.
+ */
+import type { Cluster, Redis } from "ioredis";
+
+const INCREMENT_IN_WINDOW = `
+local count = redis.call("INCR", KEYS[1])
+if count == 1 then redis.call("PEXPIRE", KEYS[1], ARGV[1]) end
+return count`;
+
+export interface RateLimitStore {
+  resetTime: number;
+  inc(key: string): Promise<number>;
+}
+
+/** Returns a StoreFactory class for moleculer-web's `rateLimit.StoreFactory`. */
+export function redisRateLimitStore(client: () => Redis | Cluster, prefix: string) {
+  return class RedisRateLimitStore implements RateLimitStore {
+    resetTime = 0;
+    constructor(private readonly windowMs: number) {}
+
+    async inc(clientKey: string): Promise<number> {
+      const window = Math.floor(Date.now() / this.windowMs);
+      this.resetTime = (window + 1) * this.windowMs;
+      // The hash tag keeps each key on one slot; keys spread over the cluster by client.
+      const key = `${prefix}:{${clientKey}}:${window}`;
+      return Number(await client().eval(INCREMENT_IN_WINDOW, 1, key, String(this.windowMs)));
+    }
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * Server-Sent Events for a purchase: the first event is its current state,
+ * then every change until it ends. The stream subscribes before reading the
+ * current state and drops changes older than it (by version), so a change
+ * that lands in between is neither lost nor sent twice.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Context } from "moleculer";
+
+export interface PurchaseView {
+  id: string;
+  status: string;
+  version: number;
+}
+
+const TERMINAL = new Set(["COMPLETED", "FAILED"]);
+const HEARTBEAT_MS = 15_000;
+
+export class PurchaseEventStreams {
+  private readonly listeners = new Map<string, Set<(view: PurchaseView) => void>>();
+  private readonly open = new Set<ServerResponse>();
+
+  publish(view: PurchaseView): void {
+    for (const listener of this.listeners.get(view.id) ?? []) listener(view);
+  }
+
+  async stream(ctx: Context, purchaseId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let lastVersion = -1;
+    let ready = false;
+    const early: PurchaseView[] = [];
+    const send = (view: PurchaseView) => {
+      if (view.version <= lastVersion) return;
+      lastVersion = view.version;
+      res.write(`id: ${view.version}\nevent: purchase\ndata: ${JSON.stringify(view)}\n\n`);
+      if (TERMINAL.has(view.status)) res.end();
+    };
+    const listener = (view: PurchaseView) => (ready ? send(view) : early.push(view));
+    this.subscribe(purchaseId, listener);
+    const cleanup = () => {
+      clearInterval(heartbeat);
+      this.unsubscribe(purchaseId, listener);
+      this.open.delete(res);
+    };
+    const heartbeat = setInterval(() => res.write(": keep-alive\n\n"), HEARTBEAT_MS);
+    res.once("close", cleanup);
+    req.once("close", cleanup);
+
+    // Ownership is the purchase service's: someone else's purchase is a 404 before any byte is sent.
+    let current: PurchaseView;
+    try {
+      current = await ctx.call<PurchaseView, { id: string }>("purchase.get", { id: purchaseId });
+    } catch (error) {
+      cleanup();
+      throw error;
+    }
+    this.open.add(res);
+    res.writeHead(200, {
+      "Content-Type": "text/event-stream; charset=utf-8",
+      "Cache-Control": "no-cache, no-transform",
+      Connection: "keep-alive",
+      "X-Accel-Buffering": "no",
+    });
+    send(current);
+    ready = true;
+    for (const view of early.sort((a, b) => a.version - b.version)) send(view);
+  }
+
+  closeAll(): void {
+    for (const res of this.open) res.end();
+    this.open.clear();
+  }
+
+  private subscribe(id: string, listener: (view: PurchaseView) => void): void {
+    const set = this.listeners.get(id) ?? new Set();
+    set.add(listener);
+    this.listeners.set(id, set);
+  }
+
+  private unsubscribe(id: string, listener: (view: PurchaseView) => void): void {
+    const set = this.listeners.get(id);
+    set?.delete(listener);
+    if (set?.size === 0) this.listeners.delete(id);
+  }
+}

@@ -1,0 +1,49 @@
+/** HTTP against the running gateway (started by `npm test`), the way a client would call it. */
+import { randomUUID } from "node:crypto";
+import { gatewayPort } from "../../lib/environment";
+
+export const baseUrl = () => `http://127.0.0.1:${gatewayPort()}`;
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export async function api<T = any>(method: string, path: string, options: { body?: unknown; token?: string; rawBody?: string; headers?: Record<string, string> } = {}): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.body !== undefined || options.rawBody !== undefined) headers["content-type"] = "application/json";
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const res = await fetch(`${baseUrl()}${path}`, {
+    method,
+    headers,
+    body: options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+  });
+  const text = await res.text();
+  let body: any = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body, headers: res.headers };
+}
+
+export interface TestCustomer {
+  customerId: string;
+  email: string;
+  password: string;
+  accessToken: string;
+  refreshToken: string;
+}
+
+/** Registers a fresh customer and returns its tokens. */
+export async function registerCustomer(overrides: Record<string, unknown> = {}): Promise<TestCustomer> {
+  const email = `it-${randomUUID()}@example.com`;
+  const password = "correct horse battery";
+  const res = await api("POST", "/api/v1/account/auth/register", {
+    body: { email, password, first_name: "Test", last_name: "Customer", address: "1 Test Street", phone_number: "0123456789", ...overrides },
+  });
+  if (res.status !== 201 && res.status !== 200) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { customerId: res.body.customer_id, email, password, accessToken: res.body.access_token, refreshToken: res.body.refresh_token };
+}
