@@ -72,10 +72,22 @@ async function start(): Promise<void> {
   process.once("SIGTERM", shutdown);
 }
 
+/**
+ * Settings for the services under test (the environment still wins): limits
+ * high enough for a suite that registers and logs in many customers (the
+ * rate-limit test starts its own gateways with low limits), and a cheaper
+ * scrypt cost (production keeps N=2^17; see services/account).
+ */
+const TEST_DEFAULTS = {
+  AUTH_RATE_LIMIT: "100000",
+  RATE_LIMIT: "1000000",
+  PASSWORD_SCRYPT_LOG2N: "15",
+};
+
 /** Runs jest against the stack, then prints one closing line "tests: N passed, N failed". */
 async function test(jestArgs: string[]): Promise<number> {
   await up();
-  const env = { ...process.env, ...stackEnv() };
+  const env = { ...TEST_DEFAULTS, ...process.env, ...stackEnv() };
   const services = await startServices(env, "log-files");
   const resultsFile = path.join(stackDir, "jest-results.json");
   writeFileSync(resultsFile, "{}");

@@ -18,16 +18,17 @@ import { errorResponse } from "./error-response";
 import { PurchaseEventStreams, type PurchaseView } from "./purchase-event-streams";
 
 const tokens = new TokenService(loadAuthConfig());
-const perMinute = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const configured = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
 let redis: Cluster | undefined;
 const rateLimitRedis = () => (redis ??= new Cluster(redisNodes(), { enableOfflineQueue: true }));
 const rateLimitPrefix = process.env.RATE_LIMIT_PREFIX ?? "ratelimit";
 
-function rateLimit(route: string, limitPerMinute: number) {
+/** `limit` requests per client per window (RATE_LIMIT_WINDOW_MS, default one minute). */
+function rateLimit(route: string, limit: number) {
   return {
-    window: 60_000,
-    limit: limitPerMinute,
+    window: configured("RATE_LIMIT_WINDOW_MS", 60_000),
+    limit,
     headers: true,
     // Behind Traefik the client is the first X-Forwarded-For hop; direct callers cannot set it unless trusted.
     key: (req: IncomingMessage) =>
@@ -76,7 +77,7 @@ const ApiService: ServiceSchema = {
         },
         mappingPolicy: "restrict",
         bodyParsers: jsonBody,
-        rateLimit: rateLimit("auth", perMinute("AUTH_RATE_LIMIT_PER_MINUTE", 20)),
+        rateLimit: rateLimit("auth", configured("AUTH_RATE_LIMIT", 20)),
       },
       {
         path: "/api/v1",
@@ -87,7 +88,7 @@ const ApiService: ServiceSchema = {
         },
         mappingPolicy: "restrict",
         bodyParsers: false,
-        rateLimit: rateLimit("public", perMinute("RATE_LIMIT_PER_MINUTE", 600)),
+        rateLimit: rateLimit("public", configured("RATE_LIMIT", 600)),
       },
       {
         path: "/api/v1",
@@ -111,7 +112,7 @@ const ApiService: ServiceSchema = {
         },
         mappingPolicy: "restrict",
         bodyParsers: jsonBody,
-        rateLimit: rateLimit("private", perMinute("RATE_LIMIT_PER_MINUTE", 600)),
+        rateLimit: rateLimit("private", configured("RATE_LIMIT", 600)),
       },
     ],
   },

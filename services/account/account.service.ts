@@ -1,0 +1,209 @@
+/**
+ * Accounts: registration, login, token refresh and the customer's profile.
+ * Registration announces CustomerRegistered through the outbox in the same
+ * transaction (the payment service opens a wallet from it).
+ */
+import { randomUUID } from "node:crypto";
+import { Errors, type Context, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
+import { loadAuthConfig } from "../../lib/auth/auth-config";
+import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
+import { InvalidTokenError, type Role, TokenService } from "../../lib/auth/token-service";
+import { OutboxWriter } from "../../lib/outbox/outbox-writer";
+import { ACCOUNT_EVENTS_TOPIC, type CustomerRegistered } from "../../contracts/account";
+import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
+import {
+  type DeliveryUpdateBody,
+  type LoginBody,
+  type PersonalUpdateBody,
+  type RefreshBody,
+  type RegisterBody,
+  deliveryUpdateSchema,
+  loginSchema,
+  personalUpdateSchema,
+  refreshSchema,
+  registerSchema,
+} from "./account-validation";
+import { PRODUCTION_SCRYPT_PARAMS, PasswordHasher } from "./password-hasher";
+import { consumeRefreshToken, storeRefreshToken } from "./refresh-token-store";
+
+const { MoleculerClientError } = Errors;
+const UNIQUE_VIOLATION = "23505";
+
+interface AccountThis extends Service, DatabaseThis {
+  passwords: PasswordHasher;
+  tokens: TokenService;
+  outbox: OutboxWriter;
+  issueTokenPair(trx: import("knex").Knex.Transaction, customerId: string, role: Role, familyId?: string): Promise<TokenPair>;
+  currentCustomer(ctx: Context<unknown, AuthenticatedMeta>): Promise<CustomerRow>;
+}
+
+interface CustomerRow {
+  id: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  address: string;
+  phone_number: string;
+  role: Role;
+}
+
+interface TokenPair {
+  customer_id: string;
+  access_token: string;
+  refresh_token: string;
+  token_type: "Bearer";
+  expires_in: number;
+}
+
+const invalidCredentials = () => new MoleculerClientError("Invalid email or password", 401, "INVALID_CREDENTIALS");
+const invalidRefreshToken = (why: string) => new MoleculerClientError(`Invalid refresh token: ${why}`, 401, "INVALID_REFRESH_TOKEN");
+
+/** Scrypt cost from configuration; never below OWASP's minimum in production. */
+function scryptParams() {
+  const log2N = Number(process.env.PASSWORD_SCRYPT_LOG2N ?? 17);
+  if (process.env.NODE_ENV === "production" && log2N < 17) throw new Error("PASSWORD_SCRYPT_LOG2N below 17 is refused in production");
+  return { ...PRODUCTION_SCRYPT_PARAMS, N: 2 ** log2N };
+}
+
+const personal = (c: CustomerRow) => ({ email: c.email, first_name: c.first_name, last_name: c.last_name });
+const delivery = (c: CustomerRow) => ({ address: c.address, phone_number: c.phone_number });
+
+const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
+  name: "account",
+  mixins: [DatabaseMixin("account")],
+  actions: {
+    register: {
+      params: registerSchema,
+      async handler(this: AccountThis, ctx: Context<RegisterBody, { $statusCode?: number }>) {
+        const body = ctx.params;
+        const passwordHash = await this.passwords.hash(body.password);
+        const customerId = randomUUID();
+        try {
+          const pair = await this.db.transaction(async (trx) => {
+            await trx("customers").insert({
+              id: customerId,
+              email: body.email,
+              first_name: body.first_name,
+              last_name: body.last_name,
+              address: body.address,
+              phone_number: body.phone_number,
+            });
+            await trx("credentials").insert({ customer_id: customerId, password_hash: passwordHash });
+            const registered: CustomerRegistered = {
+              customerId,
+              email: body.email,
+              firstName: body.first_name,
+              lastName: body.last_name,
+              registeredAt: new Date().toISOString(),
+            };
+            await this.outbox.append(trx, { topic: ACCOUNT_EVENTS_TOPIC, key: customerId, type: "CustomerRegistered", payload: registered });
+            return this.issueTokenPair(trx, customerId, "customer");
+          });
+          ctx.meta.$statusCode = 201;
+          return pair;
+        } catch (error) {
+          if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
+            throw new MoleculerClientError("An account with this email already exists", 409, "EMAIL_TAKEN");
+          }
+          throw error;
+        }
+      },
+    },
+
+    login: {
+      params: loginSchema,
+      async handler(this: AccountThis, ctx: Context<LoginBody>) {
+        const found = await this.db("customers as c")
+          .join("credentials as k", "k.customer_id", "c.id")
+          .whereRaw("lower(c.email) = ?", [ctx.params.email])
+          .first("c.id", "c.role", "k.password_hash");
+        // Unknown email costs the same scrypt work as a wrong password.
+        const check = found ? await this.passwords.verify(ctx.params.password, found.password_hash) : await this.passwords.verifyAgainstDummyHash(ctx.params.password);
+        if (!found || !check.valid) throw invalidCredentials();
+        return this.db.transaction(async (trx) => {
+          if (check.needsRehash) {
+            await trx("credentials").where({ customer_id: found.id }).update({ password_hash: await this.passwords.hash(ctx.params.password), updated_at: trx.fn.now() });
+          }
+          return this.issueTokenPair(trx, found.id, found.role);
+        });
+      },
+    },
+
+    refresh: {
+      params: refreshSchema,
+      async handler(this: AccountThis, ctx: Context<RefreshBody>) {
+        try {
+          this.tokens.verifyRefreshToken(ctx.params.refresh_token);
+        } catch (error) {
+          if (error instanceof InvalidTokenError) throw invalidRefreshToken(error.reason);
+          throw error;
+        }
+        const outcome = await this.db.transaction(async (trx) => {
+          const consumed = await consumeRefreshToken(trx, ctx.params.refresh_token);
+          if (consumed.kind !== "rotated") return consumed;
+          const customer = await trx("customers").where({ id: consumed.customerId }).first("role");
+          return { kind: "pair" as const, pair: await this.issueTokenPair(trx, consumed.customerId, customer.role, consumed.familyId) };
+        });
+        if (outcome.kind === "pair") return outcome.pair;
+        if (outcome.kind === "reused") this.logger.warn("refresh token reuse detected: token family revoked");
+        throw invalidRefreshToken(outcome.kind);
+      },
+    },
+
+    getPersonal: {
+      async handler(this: AccountThis, ctx: Context<unknown, AuthenticatedMeta>) {
+        return personal(await this.currentCustomer(ctx));
+      },
+    },
+    updatePersonal: {
+      params: personalUpdateSchema,
+      async handler(this: AccountThis, ctx: Context<PersonalUpdateBody, AuthenticatedMeta>) {
+        await this.db("customers").where({ id: ctx.meta.user?.id }).update({ first_name: ctx.params.first_name, last_name: ctx.params.last_name, updated_at: this.db.fn.now() });
+        return personal(await this.currentCustomer(ctx));
+      },
+    },
+    getDelivery: {
+      async handler(this: AccountThis, ctx: Context<unknown, AuthenticatedMeta>) {
+        return delivery(await this.currentCustomer(ctx));
+      },
+    },
+    updateDelivery: {
+      params: deliveryUpdateSchema,
+      async handler(this: AccountThis, ctx: Context<DeliveryUpdateBody, AuthenticatedMeta>) {
+        await this.db("customers").where({ id: ctx.meta.user?.id }).update({ address: ctx.params.address, phone_number: ctx.params.phone_number, updated_at: this.db.fn.now() });
+        return delivery(await this.currentCustomer(ctx));
+      },
+    },
+  },
+
+  methods: {
+    async issueTokenPair(this: AccountThis, trx, customerId: string, role: Role, familyId?: string): Promise<TokenPair> {
+      const access = this.tokens.issueAccessToken({ customerId, role });
+      const refresh = this.tokens.issueRefreshToken({ customerId, role }, familyId);
+      await storeRefreshToken(trx, refresh);
+      return {
+        customer_id: customerId,
+        access_token: access.token,
+        refresh_token: refresh.token,
+        token_type: "Bearer",
+        expires_in: Math.round((access.expiresAt.getTime() - Date.now()) / 1000),
+      };
+    },
+    async currentCustomer(this: AccountThis, ctx: Context<unknown, AuthenticatedMeta>): Promise<CustomerRow> {
+      const customer = ctx.meta.user && (await this.db("customers").where({ id: ctx.meta.user.id }).first());
+      if (!customer) throw new MoleculerClientError("Customer not found", 404, "NOT_FOUND");
+      return customer;
+    },
+  },
+
+  async created(this: AccountThis) {
+    // Refuses to start with a missing/default secret in production (see loadAuthConfig).
+    this.tokens = new TokenService(loadAuthConfig());
+    this.outbox = new OutboxWriter();
+  },
+  async started(this: AccountThis) {
+    this.passwords = await PasswordHasher.create(scryptParams());
+  },
+};
+
+export = AccountService;
