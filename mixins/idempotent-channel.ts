@@ -8,14 +8,21 @@
 import type { Service } from "moleculer";
 import type { KafkaMessage } from "kafkajs";
 import type { Knex } from "knex";
-import { IdempotentConsumer, type IdempotentConsumerOptions, type InboundMessage } from "../lib/inbox/idempotent-consumer";
+import { IdempotentConsumer, type IdempotentConsumerOptions, type InboundMessage, type MessageHandler } from "../lib/inbox/idempotent-consumer";
 
 export const deadLetterTopic = (topic: string) => `${topic}.dead-letter`;
 export const DEAD_LETTER_REASON_HEADER = "x-dead-letter-reason";
 
-export interface IdempotentChannelOptions extends Omit<IdempotentConsumerOptions, "db"> {
+/** A message handler that runs with the consuming service as `this`. */
+export interface ServiceMessageHandler<TService = Service> {
+  schema?: MessageHandler["schema"];
+  handle(this: TService, trx: Knex.Transaction, message: InboundMessage<any>): ReturnType<MessageHandler["handle"]>;
+}
+
+export interface IdempotentChannelOptions<TService = Service> extends Omit<IdempotentConsumerOptions, "db" | "handlers"> {
   topic: string;
-  db: (service: Service) => Knex;
+  db: (service: TService) => Knex;
+  handlers: Record<string, ServiceMessageHandler<TService>>;
   /** Partitions handled at once by this consumer (per-key order holds either way). */
   concurrency?: number;
 }
@@ -26,7 +33,7 @@ function header(message: KafkaMessage, name: string): string | undefined {
   return (Array.isArray(value) ? value[0] : value)?.toString();
 }
 
-export function idempotentChannel(options: IdempotentChannelOptions) {
+export function idempotentChannel<TService = Service>(options: IdempotentChannelOptions<TService>) {
   let consumer: IdempotentConsumer | undefined;
   return {
     group: options.consumer,
@@ -35,9 +42,13 @@ export function idempotentChannel(options: IdempotentChannelOptions) {
     deadLettering: { enabled: true, queueName: deadLetterTopic(options.topic) },
     kafka: { fromBeginning: true, partitionsConsumedConcurrently: options.concurrency ?? 3 },
     async handler(this: Service, payload: unknown, raw: KafkaMessage): Promise<void> {
+      const service = this as unknown as TService;
       consumer ??= new IdempotentConsumer({
         ...options,
-        db: () => options.db(this),
+        db: () => options.db(service),
+        handlers: Object.fromEntries(
+          Object.entries(options.handlers).map(([type, h]) => [type, { schema: h.schema, handle: (trx, message) => h.handle.call(service, trx, message) }]),
+        ),
         onRetry: (m, attempt, error) => this.logger.warn(`retrying ${m.type} ${m.id} (attempt ${attempt}):`, (error as Error).message),
         onAfterCommitError: (m, error) => this.logger.error(`after-commit step of ${m.type} ${m.id} failed:`, error),
       });

@@ -6,11 +6,13 @@ import { gatewayPort } from "../lib/environment";
 import { repoRoot, servicesDir } from "./layout";
 import { StackError, assertPortsFree, progress, waitFor } from "./processes";
 
-/** Service folders under services/, each with `<name>.service.ts`; the gateway is `api`. */
+/** Service folders under services/, each with `<name>.service.ts` (the gateway is `api`); STACK_SERVICES=a,b picks some (moleculer-runner itself reads SERVICES). */
 export function serviceNames(): string[] {
+  const chosen = process.env.STACK_SERVICES?.split(",").map((s) => s.trim());
   return readdirSync(path.join(repoRoot, "services"), { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(path.join(repoRoot, "services", d.name, `${d.name}.service.ts`)))
     .map((d) => d.name)
+    .filter((name) => !chosen || chosen.includes(name))
     .sort();
 }
 

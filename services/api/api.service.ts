@@ -62,6 +62,7 @@ const ApiService: ServiceSchema = {
     },
     routes: [
       {
+        name: "probes",
         path: "/",
         aliases: { "GET health": "api.health", "GET ready": "api.ready" },
         mappingPolicy: "restrict",
@@ -69,6 +70,7 @@ const ApiService: ServiceSchema = {
       },
       {
         // Credentials: tightly limited per client.
+        name: "credentials",
         path: "/api/v1/account/auth",
         aliases: {
           "POST register": "account.register",
@@ -80,6 +82,8 @@ const ApiService: ServiceSchema = {
         rateLimit: rateLimit("auth", configured("AUTH_RATE_LIMIT", 20)),
       },
       {
+        // Routes that share a path need names, or moleculer-web keeps only the last.
+        name: "public",
         path: "/api/v1",
         aliases: {
           "GET products/:id": "product.get",
@@ -91,6 +95,7 @@ const ApiService: ServiceSchema = {
         rateLimit: rateLimit("public", configured("RATE_LIMIT", 600)),
       },
       {
+        name: "private",
         path: "/api/v1",
         authentication: true,
         authorization: true,
