@@ -2,7 +2,8 @@
 import { ServiceBroker, type ServiceSchema } from "moleculer";
 import config from "../../moleculer.config";
 
-export async function startBroker(services: ServiceSchema[]): Promise<ServiceBroker> {
+// Schemas typed with their own `this` (ServiceSchema<S, T>) are accepted as they are.
+export async function startBroker(services: ServiceSchema<any, any>[]): Promise<ServiceBroker> {
   const broker = new ServiceBroker({
     ...config,
     namespace: `itest-${process.pid}`,

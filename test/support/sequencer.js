@@ -1,7 +1,12 @@
-/** Unit tests first, then integration, and the stack's own down/up test last (it restarts every part). */
+/**
+ * Unit tests first, then integration; then tests that disturb shared parts
+ * (`*.disruptive.test.ts`, e.g. killing a Redis primary), and the stack's own
+ * down/up test last (it restarts every part).
+ */
 const Sequencer = require("@jest/test-sequencer").default;
 
-const rank = (path) => (path.includes("stack-lifecycle") ? 2 : path.includes("/integration/") ? 1 : 0);
+const rank = (path) =>
+  path.includes("stack-lifecycle") ? 3 : path.includes(".disruptive.") ? 2 : path.includes("/integration/") ? 1 : 0;
 
 class StackAwareSequencer extends Sequencer {
   sort(tests) {

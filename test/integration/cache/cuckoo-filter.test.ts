@@ -6,7 +6,8 @@ import {
   CuckooRebuildConflictError,
 } from "../../../lib/cache/cuckoo-filter";
 import { expectedFalsePositiveRate, fingerprintBitsFor } from "../../../lib/cache/cuckoo-math";
-import { connectCluster, uniqueName, waitFor } from "./redis-cluster";
+import { connectCluster, uniqueName } from "../../support/redis";
+import { waitUntil } from "../../support/wait";
 
 let redis: Cluster;
 const filterNames: string[] = [];
@@ -160,7 +161,7 @@ describe("cuckoo filter on Redis Cluster", () => {
       await firstMayFinish;
     }
     const first = filter.rebuild(slowIds());
-    await waitFor(async () => (await filter.stats()).rebuilding);
+    await waitUntil("the rebuild to start", async () => (await filter.stats()).rebuilding);
 
     await expect(filter.rebuild(ids("second", 10))).rejects.toBeInstanceOf(CuckooRebuildConflictError);
     releaseFirst();

@@ -1,6 +1,7 @@
 import type { Cluster } from "ioredis";
 import { fillLockKeyFor, RedisLock } from "../../../lib/cache/redis-lock";
-import { connectCluster, uniqueName, waitFor } from "./redis-cluster";
+import { connectCluster, uniqueName } from "../../support/redis";
+import { waitUntil } from "../../support/wait";
 
 let redis: Cluster;
 let locks: RedisLock;
@@ -49,7 +50,7 @@ describe("redis lock", () => {
     const key = newKey("lock-test");
     const expired = await locks.acquire(key, 100);
     if (!expired) throw new Error("lock not acquired");
-    await waitFor(async () => (await redis.exists(key)) === 0);
+    await waitUntil("the lock to expire", async () => (await redis.exists(key)) === 0);
 
     const current = await locks.acquire(key, 30_000);
     expect(current).not.toBeNull();
