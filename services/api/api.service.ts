@@ -21,7 +21,7 @@ const tokens = new TokenService(loadAuthConfig());
 const configured = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
 let redis: Cluster | undefined;
-const rateLimitRedis = () => (redis ??= new Cluster(redisNodes(), { enableOfflineQueue: true }));
+const rateLimitRedis = () => (redis ??= new Cluster(redisNodes(), { enableOfflineQueue: true, redisOptions: { commandTimeout: 1_000 } }));
 const rateLimitPrefix = process.env.RATE_LIMIT_PREFIX ?? "ratelimit";
 
 /** `limit` requests per client per window (RATE_LIMIT_WINDOW_MS, default one minute). */
@@ -151,14 +151,15 @@ const ApiService: ServiceSchema = {
     health() {
       return { status: "ok" };
     },
-    /** Ready: every service the gateway routes to is registered. */
-    ready(ctx: Context<unknown, { $statusCode?: number }>) {
+    /** Ready: every service the gateway routes to is registered, and Redis (limits, transport) answers. */
+    async ready(ctx: Context<unknown, { $statusCode?: number }>) {
       const expected = (process.env.EXPECTED_SERVICES ?? "").split(",").filter(Boolean);
       const available = new Set(this.broker.registry.getServiceList({ onlyAvailable: true }).map((s: { name: string }) => s.name));
       const missing = expected.filter((name) => !available.has(name));
-      if (missing.length > 0) {
+      const redisAnswers = await rateLimitRedis().ping().then(() => true, () => false);
+      if (missing.length > 0 || !redisAnswers) {
         ctx.meta.$statusCode = 503;
-        return { status: "starting", missing };
+        return { status: "starting", missing, redis: redisAnswers ? "ok" : "unreachable" };
       }
       return { status: "ready" };
     },
