@@ -62,3 +62,8 @@ export function connectUrl(): string {
 export function gatewayPort(): number {
   return Number(env("PORT") ?? LOCAL_STACK.gatewayPort);
 }
+
+/** The one currency the store sells in; money everywhere is integer minor units of it. */
+export function storeCurrency(source: NodeJS.ProcessEnv = process.env): string {
+  return source.STORE_CURRENCY || "VND";
+}

@@ -125,13 +125,17 @@ async function main(): Promise<void> {
       return logs(rest[0]);
     case "migrate":
       return migrateAll();
+    case "connectors":
+      // For a stack this tool did not start (compose): topics, then connectors.
+      await ensureTopics();
+      return registerConnectors();
     case "start":
       return start();
     case "test":
       process.exitCode = await test(rest);
       return;
     default:
-      throw new StackError(`unknown command ${command}: use up, down, status, env, logs [part], migrate, start or test`);
+      throw new StackError(`unknown command ${command}: use up, down, status, env, logs [part], migrate, connectors, start or test`);
   }
 }
 

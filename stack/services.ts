@@ -34,11 +34,17 @@ export async function startServices(env: NodeJS.ProcessEnv, output: OutputMode):
     const child = spawn(
       process.execPath,
       ["--import", "tsx", runner, "--config", "moleculer.config.ts", path.join("services", name, `${name}.service.ts`)],
-      { cwd: repoRoot, env: { ...env, NODE_ID: `${name}-${process.pid}`, EXPECTED_SERVICES: expected }, stdio: ["ignore", "pipe", "pipe"] },
+      {
+        cwd: repoRoot,
+        env: { ...env, NODE_ID: `${name}-${process.pid}`, EXPECTED_SERVICES: expected },
+        stdio: output === "inherit" ? ["ignore", "inherit", "inherit"] : ["ignore", "pipe", "pipe"],
+      },
     );
-    const sink = output === "inherit" ? process.stdout : createWriteStream(path.join(servicesDir, `${name}.log`), { flags: "a" });
-    child.stdout?.pipe(sink);
-    child.stderr?.pipe(sink);
+    if (output === "log-files") {
+      const sink = createWriteStream(path.join(servicesDir, `${name}.log`), { flags: "a" });
+      child.stdout?.pipe(sink);
+      child.stderr?.pipe(sink);
+    }
     child.on("exit", (code) => {
       if (!stopping) progress("services", `${name} exited with code ${code} (see ${path.join(servicesDir, `${name}.log`)})`);
     });

@@ -45,6 +45,11 @@ export interface IdempotentConsumerOptions {
   onAfterCommitError?: (message: InboundMessage, error: unknown) => void;
 }
 
+/** Thrown by a handler for a message that can never be applied: it is dead-lettered at once, not retried. */
+export class UnprocessableMessageError extends Error {
+  override readonly name: string = "UnprocessableMessageError";
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class IdempotentConsumer {
@@ -79,6 +84,7 @@ export class IdempotentConsumer {
       try {
         applied = await this.applyOnce(handler, message);
       } catch (error) {
+        if (error instanceof UnprocessableMessageError) return { kind: "dead-letter", reason: error.message };
         if (attempt >= this.retry.attempts) {
           return { kind: "dead-letter", reason: `handler failed ${attempt} times: ${(error as Error).message}` };
         }

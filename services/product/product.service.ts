@@ -5,7 +5,6 @@
  * It is also the purchase saga's first participant (reserve / release stock).
  */
 import { Cluster } from "ioredis";
-import type { Knex } from "knex";
 import { Errors, type Context, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { PRODUCT_EVENTS_TOPIC, type ProductCreated } from "../../contracts/product";
 import {
@@ -18,7 +17,7 @@ import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { CuckooRebuildConflictError } from "../../lib/cache/cuckoo-filter";
 import { redisNodes } from "../../lib/environment";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
-import { type SagaCommand, replyFor } from "../../lib/saga/messages";
+import { sagaCommandHandler } from "../../lib/saga/participant";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
 import {
@@ -46,7 +45,6 @@ interface ProductThis extends Service, DatabaseThis {
   loadProduct(id: number): Promise<ProductView | null>;
   assertCatalogWriter(ctx: Context<unknown, AuthenticatedMeta>): void;
   rebuildFilterFromDatabase(): Promise<number>;
-  replyToSaga(trx: Knex.Transaction, command: SagaCommand, type: string, payload: object): Promise<void>;
 }
 
 interface ProductView {
@@ -81,12 +79,15 @@ function clientErrorFor(error: unknown): Error {
   return error as Error;
 }
 
-const commandEnvelope = (payload: Record<string, unknown>) => ({
-  type: "string",
-  replyTo: "string",
-  correlation: { type: "object", props: { sagaType: "string", sagaId: "uuid", step: "number", direction: "string", attempt: "number" } },
-  payload: { type: "object", props: payload },
-});
+const reserveInventoryPayload = {
+  purchaseId: "uuid",
+  items: {
+    type: "array",
+    min: 1,
+    max: 100,
+    items: { type: "object", props: { productId: { type: "number", integer: true, positive: true }, quantity: { type: "number", integer: true, positive: true, max: 1_000_000 } } },
+  },
+} as const;
 
 const ProductService: ServiceSchema<ServiceSettingSchema, ProductThis> = {
   name: "product",
@@ -209,28 +210,18 @@ const ProductService: ServiceSchema<ServiceSettingSchema, ProductThis> = {
       consumer: "product",
       db: (service) => service.db,
       handlers: {
-        [M.ReserveInventory]: {
-          schema: commandEnvelope({ purchaseId: "uuid", items: { type: "array", min: 1, items: { type: "object", props: { productId: { type: "number", integer: true, positive: true }, quantity: { type: "number", integer: true, positive: true } } } } }),
-          async handle(trx, message) {
-            const command = message.payload as SagaCommand<ReserveInventory>;
-            const outcome = await reserveInventory(trx, command.payload.purchaseId, command.payload.items);
-            const { purchaseId } = command.payload;
-            if (outcome.reserved) {
-              await this.replyToSaga(trx, command, M.InventoryReserved, { purchaseId });
-              return () => this.cache.invalidate(outcome.productIds);
-            }
-            await this.replyToSaga(trx, command, M.InventoryRejected, { purchaseId, reason: outcome.reason });
-          },
-        },
-        [M.ReleaseInventory]: {
-          schema: commandEnvelope({ purchaseId: "uuid" }),
-          async handle(trx, message) {
-            const command = message.payload as SagaCommand<ReleaseInventory>;
-            const released = await releaseInventory(trx, command.payload.purchaseId);
-            await this.replyToSaga(trx, command, M.InventoryReleased, { purchaseId: command.payload.purchaseId });
-            if (released.length > 0) return () => this.cache.invalidate(released);
-          },
-        },
+        [M.ReserveInventory]: sagaCommandHandler<ReserveInventory, ProductThis>(M.ReserveInventory, reserveInventoryPayload, async function (trx, command) {
+          const { purchaseId, items } = command.payload;
+          const outcome = await reserveInventory(trx, purchaseId, items);
+          return outcome.reserved
+            ? { type: M.InventoryReserved, payload: { purchaseId }, afterCommit: () => this.cache.invalidate(outcome.productIds) }
+            : { type: M.InventoryRejected, payload: { purchaseId, reason: outcome.reason } };
+        }),
+        [M.ReleaseInventory]: sagaCommandHandler<ReleaseInventory, ProductThis>(M.ReleaseInventory, { purchaseId: "uuid" }, async function (trx, command) {
+          const { purchaseId } = command.payload;
+          const released = await releaseInventory(trx, purchaseId);
+          return { type: M.InventoryReleased, payload: { purchaseId }, afterCommit: () => this.cache.invalidate(released) };
+        }),
       },
     }),
 
@@ -275,10 +266,6 @@ const ProductService: ServiceSchema<ServiceSettingSchema, ProductThis> = {
         }
       }
       return this.cache.rebuildFilter(pages());
-    },
-
-    async replyToSaga(this: ProductThis, trx: Knex.Transaction, command: SagaCommand, type: string, payload: object) {
-      await this.outbox.append(trx, { topic: command.replyTo, key: command.correlation.sagaId, type, payload: replyFor(command, type, payload) });
     },
   },
 

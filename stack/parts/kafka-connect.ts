@@ -1,7 +1,7 @@
 /** A Kafka Connect worker (distributed mode, one node) with the Debezium PostgreSQL plugin. */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { LOCAL_STACK, SERVICE_DATABASES, connectUrl } from "../../lib/environment";
+import { LOCAL_STACK, SERVICE_DATABASES, type ServiceDatabase, connectUrl, databaseUrl } from "../../lib/environment";
 import { connectDir, repoRoot } from "../layout";
 import { StackError, assertPortsFree, ownedPid, progress, spawnDaemon, stopPid, waitFor } from "../processes";
 import { connectPluginPath, ensureJars, javaArgs, writeLog4jConfig } from "./jars";
@@ -45,17 +45,22 @@ async function restReady(): Promise<boolean> {
   return res.ok;
 }
 
-export const connectorName = (database: string) => `outbox-${database}`;
+export const connectorName = (database: ServiceDatabase) => `outbox-${database}`;
 
-/** The connector config for one database, from the template in connect/. */
-export function renderConnectorConfig(database: string): Record<string, string> {
+/**
+ * The connector config for one database, from the template in connect/ and
+ * the database's URL (so the same code registers the local stack's connectors
+ * and, in compose, those of one Postgres per service).
+ */
+export function renderConnectorConfig(database: ServiceDatabase): Record<string, string> {
   const template = readFileSync(path.join(repoRoot, "connect", "outbox-connector.json"), "utf8");
+  const url = new URL(databaseUrl(database));
   const values: Record<string, string> = {
     database,
-    pg_host: "127.0.0.1",
-    pg_port: String(LOCAL_STACK.postgresPort),
-    pg_user: LOCAL_STACK.postgresUser,
-    pg_password: LOCAL_STACK.postgresPassword,
+    pg_host: url.hostname,
+    pg_port: url.port || "5432",
+    pg_user: decodeURIComponent(url.username),
+    pg_password: decodeURIComponent(url.password),
   };
   return JSON.parse(template.replace(/\{\{(\w+)\}\}/g, (_, key: string) => values[key]));
 }

@@ -1,0 +1,79 @@
+/** The order service's part in the purchase saga: CreateOrder, ApproveOrder and CancelOrder. */
+import type { ValidationSchema } from "fastest-validator";
+import type { Knex } from "knex";
+import {
+  PURCHASE_SAGA_MESSAGES as MESSAGES,
+  type ApproveOrder,
+  type CancelOrder,
+  type CreateOrder,
+  type OrderCancelled,
+} from "../../contracts/purchase-saga";
+import type { SagaCommand } from "../../lib/saga/messages";
+import {
+  type ApproveOrderReply,
+  type CreateOrderReply,
+  orderApproved,
+  orderCreated,
+  orderDefect,
+  orderRejected,
+  replyToExistingOrder,
+  replyToUnapprovable,
+} from "./order-decisions";
+import { approveCreatedOrder, cancelOrderOfPurchase, findOrderByPurchase, insertOrder } from "./order-store";
+import { sagaCommandHandler } from "../../lib/saga/participant";
+
+// Bounds are the columns' own, so a command that passes never fails on insert.
+const MAX_INT = 2 ** 31 - 1;
+const currency = { type: "string", pattern: /^[A-Z]{3}$/ } as const;
+
+const createOrderPayload: ValidationSchema = {
+  purchaseId: "uuid",
+  customerId: "uuid",
+  items: {
+    type: "array",
+    min: 1,
+    items: {
+      type: "object",
+      props: {
+        productId: { type: "number", integer: true, positive: true, max: Number.MAX_SAFE_INTEGER },
+        quantity: { type: "number", integer: true, positive: true, max: MAX_INT },
+        unitPrice: { type: "number", integer: true, min: 0, max: Number.MAX_SAFE_INTEGER },
+      },
+    },
+  },
+  amount: { type: "number", integer: true, min: 0, max: Number.MAX_SAFE_INTEGER },
+  currency,
+};
+
+const purchaseReference: ValidationSchema = { purchaseId: "uuid" };
+
+async function createOrder(trx: Knex.Transaction, command: SagaCommand<CreateOrder>): Promise<CreateOrderReply> {
+  const order = command.payload;
+  const defect = orderDefect(order);
+  if (defect) return orderRejected(order.purchaseId, defect);
+  const orderId = await insertOrder(trx, order);
+  if (orderId) return orderCreated(order.purchaseId, orderId);
+  // The purchase already has a row (rows are never deleted), so this finds it.
+  return replyToExistingOrder((await findOrderByPurchase(trx, order.purchaseId))!);
+}
+
+async function approveOrder(trx: Knex.Transaction, command: SagaCommand<ApproveOrder>): Promise<ApproveOrderReply> {
+  const { purchaseId } = command.payload;
+  const orderId = await approveCreatedOrder(trx, purchaseId);
+  if (orderId) return orderApproved(purchaseId, orderId);
+  return replyToUnapprovable(purchaseId, await findOrderByPurchase(trx, purchaseId));
+}
+
+/** Always answers OrderCancelled: compensation must succeed even when there was nothing to cancel. */
+async function cancelOrder(trx: Knex.Transaction, command: SagaCommand<CancelOrder>) {
+  const { purchaseId } = command.payload;
+  await cancelOrderOfPurchase(trx, purchaseId);
+  const payload: OrderCancelled = { purchaseId };
+  return { type: MESSAGES.OrderCancelled, payload };
+}
+
+export const orderCommandHandlers = {
+  [MESSAGES.CreateOrder]: sagaCommandHandler(MESSAGES.CreateOrder, createOrderPayload, createOrder),
+  [MESSAGES.ApproveOrder]: sagaCommandHandler(MESSAGES.ApproveOrder, purchaseReference, approveOrder),
+  [MESSAGES.CancelOrder]: sagaCommandHandler(MESSAGES.CancelOrder, purchaseReference, cancelOrder),
+};

@@ -1,0 +1,73 @@
+/**
+ * The order service's decisions, free of I/O: whether a CreateOrder describes
+ * a valid order, and what to answer when a command finds its purchase's order
+ * already in some state (a re-sent command, or one overtaken by another).
+ */
+import {
+  PURCHASE_SAGA_MESSAGES as MESSAGES,
+  type CreateOrder,
+  type OrderApproved,
+  type OrderCreated,
+  type OrderRejected,
+} from "../../contracts/purchase-saga";
+import { UnprocessableMessageError } from "../../lib/inbox/idempotent-consumer";
+
+export type OrderStatus = "CREATED" | "APPROVED" | "CANCELLED";
+
+/** Just what the decisions need to know of an existing order. */
+export interface OrderState {
+  id: string;
+  purchase_id: string;
+  status: OrderStatus;
+}
+
+export type CreateOrderReply =
+  | { type: typeof MESSAGES.OrderCreated; payload: OrderCreated }
+  | { type: typeof MESSAGES.OrderRejected; payload: OrderRejected };
+
+export type ApproveOrderReply = { type: typeof MESSAGES.OrderApproved; payload: OrderApproved };
+
+/** Raised for an ApproveOrder that can never succeed: it ends in the dead-letter topic, for an operator. */
+export class OrderNotApprovableError extends UnprocessableMessageError {
+  override readonly name = "OrderNotApprovableError";
+}
+
+export const orderCreated = (purchaseId: string, orderId: string): CreateOrderReply => ({
+  type: MESSAGES.OrderCreated,
+  payload: { purchaseId, orderId },
+});
+
+export const orderRejected = (purchaseId: string, reason: string): CreateOrderReply => ({
+  type: MESSAGES.OrderRejected,
+  payload: { purchaseId, reason },
+});
+
+export const orderApproved = (purchaseId: string, orderId: string): ApproveOrderReply => ({
+  type: MESSAGES.OrderApproved,
+  payload: { purchaseId, orderId },
+});
+
+/** Why no order can be made of this command, or null when it describes a valid one. */
+export function orderDefect(command: CreateOrder): string | null {
+  const products = new Set(command.items.map((item) => item.productId));
+  if (products.size !== command.items.length) return "the items name a product more than once";
+  // BigInt: quantity × price of large values would lose precision as a float.
+  const total = command.items.reduce((sum, item) => sum + BigInt(item.quantity) * BigInt(item.unitPrice), 0n);
+  if (total !== BigInt(command.amount)) return `the amount ${command.amount} is not the items' total ${total}`;
+  return null;
+}
+
+/** A CreateOrder for a purchase that already has an order: a re-send gets the same answer; a cancelled purchase stays cancelled. */
+export function replyToExistingOrder(existing: OrderState): CreateOrderReply {
+  return existing.status === "CANCELLED"
+    ? orderRejected(existing.purchase_id, "the order for this purchase was cancelled")
+    : orderCreated(existing.purchase_id, existing.id);
+}
+
+/** An ApproveOrder that found no CREATED order: already approved is a re-send; anything else cannot be approved. */
+export function replyToUnapprovable(purchaseId: string, existing: OrderState | undefined): ApproveOrderReply {
+  if (existing?.status === "APPROVED") return orderApproved(purchaseId, existing.id);
+  throw new OrderNotApprovableError(
+    existing ? `order ${existing.id} of purchase ${purchaseId} is ${existing.status}, not CREATED` : `purchase ${purchaseId} has no order`,
+  );
+}

@@ -1,0 +1,54 @@
+/**
+ * Orders: a participant of the purchase saga (creates, approves and cancels
+ * the order of a purchase on command from order.commands) and the owner-only
+ * read behind GET /api/v1/orders/:id.
+ */
+import { Errors, type Context, type Service, type ServiceSchema } from "moleculer";
+import { ORDER_COMMANDS_TOPIC } from "../../contracts/purchase-saga";
+import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
+import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
+import { idempotentChannel } from "../../mixins/idempotent-channel";
+import { orderCommandHandlers } from "./order-commands";
+import { findOrderByPurchase, findOwnedOrder, orderItems } from "./order-store";
+import { internalOrderView, orderView } from "./order-view";
+
+type OrderThis = Service & DatabaseThis;
+
+// Someone else's order is "not found" too: its existence is not the caller's business.
+const orderNotFound = () => new Errors.MoleculerClientError("Order not found", 404, "NOT_FOUND");
+
+const OrderService: ServiceSchema = {
+  name: "order",
+  mixins: [DatabaseMixin("order")],
+  channels: {
+    [ORDER_COMMANDS_TOPIC]: idempotentChannel({
+      topic: ORDER_COMMANDS_TOPIC,
+      consumer: "order",
+      db: (service) => (service as OrderThis).db,
+      handlers: orderCommandHandlers,
+    }),
+  },
+  actions: {
+    /** The caller's own order with its items. */
+    get: {
+      params: { id: "uuid" },
+      async handler(this: OrderThis, ctx: Context<{ id: string }, AuthenticatedMeta>) {
+        const customerId = ctx.meta.user?.id;
+        const order = customerId === undefined ? undefined : await findOwnedOrder(this.db, ctx.params.id, customerId);
+        if (!order) throw orderNotFound();
+        return orderView(order, await orderItems(this.db, order.id));
+      },
+    },
+    /** For operators and tests (not routable by the gateway): the order of a purchase, or null. */
+    byPurchase: {
+      visibility: "public",
+      params: { purchaseId: "uuid" },
+      async handler(this: OrderThis, ctx: Context<{ purchaseId: string }>) {
+        const order = await findOrderByPurchase(this.db, ctx.params.purchaseId);
+        return order ? internalOrderView(order, await orderItems(this.db, order.id)) : null;
+      },
+    },
+  },
+};
+
+export = OrderService;

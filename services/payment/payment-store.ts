@@ -1,0 +1,98 @@
+/**
+ * Wallets and payments. Money moves only through single conditional
+ * statements, so the database decides: a debit never takes a balance below
+ * zero, `purchase_id` is unique (one payment per purchase, tombstones
+ * included), and only a COMPLETED payment can become REFUNDED, once.
+ */
+import { randomUUID } from "node:crypto";
+import type { Knex } from "knex";
+import type { ProcessPayment } from "../../contracts/purchase-saga";
+import { CANCELLED_BEFORE_PAYMENT, type PaymentState, type WalletState } from "./payment-decisions";
+
+export interface PaymentRow extends PaymentState {
+  /** Null only on a tombstone: a purchase refunded before its payment was processed. */
+  customer_id: string | null;
+  /** bigint columns arrive from pg as strings. */
+  amount: string | null;
+  currency: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface WalletRow extends WalletState {
+  customer_id: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+type Queryable = Knex | Knex.Transaction;
+
+/** Opens the customer's wallet; a wallet that exists already is left untouched. */
+export async function openWallet(trx: Knex.Transaction, customerId: string, initialCredit: number, currency: string): Promise<void> {
+  await trx("wallets").insert({ customer_id: customerId, balance: initialCredit, currency }).onConflict("customer_id").ignore();
+}
+
+/** Takes the amount in one conditional update; false when there is no such wallet, it holds another currency, or too little. */
+export async function debitWallet(trx: Knex.Transaction, charge: ProcessPayment): Promise<boolean> {
+  const debited = await trx("wallets")
+    .where({ customer_id: charge.customerId, currency: charge.currency })
+    .andWhere("balance", ">=", charge.amount)
+    .update({ balance: trx.raw("balance - ?", [charge.amount]), updated_at: trx.fn.now() });
+  return debited === 1;
+}
+
+export async function creditWallet(trx: Knex.Transaction, customerId: string, amount: string): Promise<void> {
+  await trx("wallets")
+    .where({ customer_id: customerId })
+    .update({ balance: trx.raw("balance + ?", [amount]), updated_at: trx.fn.now() });
+}
+
+/**
+ * Records the outcome of a charge; returns the payment id. A plain insert on
+ * purpose: should a duplicate of the same purchase commit first, the unique
+ * key fails this transaction, its debit rolls back with it, and the retry
+ * finds the recorded payment.
+ */
+export async function recordPayment(trx: Knex.Transaction, charge: ProcessPayment, outcome: { status: "COMPLETED" } | { status: "DECLINED"; reason: string }): Promise<string> {
+  const id = randomUUID();
+  await trx("payments").insert({
+    id,
+    purchase_id: charge.purchaseId,
+    customer_id: charge.customerId,
+    amount: charge.amount,
+    currency: charge.currency,
+    status: outcome.status,
+    reason: outcome.status === "DECLINED" ? outcome.reason : null,
+  });
+  return id;
+}
+
+/**
+ * COMPLETED → REFUNDED, returning what to credit back; or, when the purchase
+ * has no payment yet, a DECLINED tombstone that a late ProcessPayment will
+ * find and repeat. One upsert, so a ProcessPayment racing it either commits
+ * first (and is refunded) or finds the tombstone. A payment that is DECLINED
+ * or REFUNDED already is left as it is: nothing is credited twice.
+ */
+export async function refundOrTombstone(trx: Knex.Transaction, purchaseId: string): Promise<{ customerId: string; amount: string } | null> {
+  const [changed] = await trx("payments")
+    .insert({ id: randomUUID(), purchase_id: purchaseId, status: "DECLINED", reason: CANCELLED_BEFORE_PAYMENT })
+    .onConflict("purchase_id")
+    .merge({ status: "REFUNDED", updated_at: trx.fn.now() })
+    .where("payments.status", "COMPLETED")
+    .returning(["status", "customer_id", "amount"]);
+  return changed?.status === "REFUNDED" ? { customerId: changed.customer_id, amount: changed.amount } : null;
+}
+
+export function findPaymentByPurchase(db: Queryable, purchaseId: string): Promise<PaymentRow | undefined> {
+  return db<PaymentRow>("payments").where({ purchase_id: purchaseId }).first();
+}
+
+/** The payment, only when `customerId` owns it. */
+export function findOwnedPayment(db: Queryable, paymentId: string, customerId: string): Promise<PaymentRow | undefined> {
+  return db<PaymentRow>("payments").where({ id: paymentId, customer_id: customerId }).first();
+}
+
+export function findWallet(db: Queryable, customerId: string): Promise<WalletRow | undefined> {
+  return db<WalletRow>("wallets").where({ customer_id: customerId }).first();
+}

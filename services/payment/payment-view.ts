@@ -1,0 +1,24 @@
+/** How payments and wallets look on the way out: snake_case JSON, money as integer minor units. */
+import type { PaymentRow, WalletRow } from "./payment-store";
+
+export function paymentView(payment: PaymentRow) {
+  return {
+    id: payment.id,
+    purchase_id: payment.purchase_id,
+    amount: payment.amount === null ? null : Number(payment.amount),
+    currency: payment.currency,
+    status: payment.status,
+    reason: payment.reason,
+    created_at: payment.created_at.toISOString(),
+    updated_at: payment.updated_at.toISOString(),
+  };
+}
+
+/** For operators and tests: the customer's view plus whose payment it is. */
+export function internalPaymentView(payment: PaymentRow) {
+  return { ...paymentView(payment), customer_id: payment.customer_id };
+}
+
+export function walletView(wallet: WalletRow) {
+  return { customer_id: wallet.customer_id, balance: Number(wallet.balance), currency: wallet.currency, updated_at: wallet.updated_at.toISOString() };
+}

@@ -1,0 +1,73 @@
+/**
+ * Payments: opens a wallet for every registered customer (account.events),
+ * takes and refunds the money of purchases on command from payment.commands,
+ * and serves the owner-only read behind GET /api/v1/payments/:id.
+ */
+import { Errors, type Context, type Service, type ServiceSchema } from "moleculer";
+import { ACCOUNT_EVENTS_TOPIC } from "../../contracts/account";
+import { PAYMENT_COMMANDS_TOPIC } from "../../contracts/purchase-saga";
+import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
+import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
+import { idempotentChannel } from "../../mixins/idempotent-channel";
+import { paymentCommandHandlers } from "./payment-commands";
+import { findOwnedPayment, findPaymentByPurchase, findWallet } from "./payment-store";
+import { internalPaymentView, paymentView, walletView } from "./payment-view";
+import { accountEventHandlers, walletSettings } from "./wallet-opening";
+
+type PaymentThis = Service & DatabaseThis;
+
+const database = (service: Service) => (service as PaymentThis).db;
+
+// Someone else's payment is "not found" too: its existence is not the caller's business.
+const paymentNotFound = () => new Errors.MoleculerClientError("Payment not found", 404, "NOT_FOUND");
+
+const PaymentService: ServiceSchema = {
+  name: "payment",
+  mixins: [DatabaseMixin("payment")],
+  channels: {
+    [ACCOUNT_EVENTS_TOPIC]: idempotentChannel({
+      topic: ACCOUNT_EVENTS_TOPIC,
+      consumer: "payment",
+      db: database,
+      handlers: accountEventHandlers(walletSettings()),
+    }),
+    [PAYMENT_COMMANDS_TOPIC]: idempotentChannel({
+      topic: PAYMENT_COMMANDS_TOPIC,
+      consumer: "payment",
+      db: database,
+      handlers: paymentCommandHandlers,
+    }),
+  },
+  actions: {
+    /** The caller's own payment. */
+    get: {
+      params: { id: "uuid" },
+      async handler(this: PaymentThis, ctx: Context<{ id: string }, AuthenticatedMeta>) {
+        const customerId = ctx.meta.user?.id;
+        const payment = customerId === undefined ? undefined : await findOwnedPayment(this.db, ctx.params.id, customerId);
+        if (!payment) throw paymentNotFound();
+        return paymentView(payment);
+      },
+    },
+    /** For operators and tests (not routable by the gateway): the payment of a purchase, or null. */
+    byPurchase: {
+      visibility: "public",
+      params: { purchaseId: "uuid" },
+      async handler(this: PaymentThis, ctx: Context<{ purchaseId: string }>) {
+        const payment = await findPaymentByPurchase(this.db, ctx.params.purchaseId);
+        return payment ? internalPaymentView(payment) : null;
+      },
+    },
+    /** For operators and tests (not routable by the gateway): a customer's wallet, or null. */
+    wallet: {
+      visibility: "public",
+      params: { customerId: "uuid" },
+      async handler(this: PaymentThis, ctx: Context<{ customerId: string }>) {
+        const wallet = await findWallet(this.db, ctx.params.customerId);
+        return wallet ? walletView(wallet) : null;
+      },
+    },
+  },
+};
+
+export = PaymentService;
