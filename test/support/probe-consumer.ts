@@ -1,0 +1,120 @@
+/**
+ * A probe service for plumbing tests: consumes one topic through
+ * idempotentChannel into a table of the product database, and records every
+ * delivery it sees (duplicates included, before the inbox decides).
+ */
+import { randomUUID } from "node:crypto";
+import knex, { type Knex } from "knex";
+import type { KafkaMessage } from "kafkajs";
+import type { Middleware, ServiceBroker, ServiceSchema } from "moleculer";
+import { databaseUrl } from "../../lib/environment";
+import type { InboundMessage } from "../../lib/inbox/idempotent-consumer";
+import { OutboxWriter } from "../../lib/outbox/outbox-writer";
+import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
+import { deadLetterTopic, idempotentChannel } from "../../mixins/idempotent-channel";
+import { startBroker } from "./broker";
+import { createTopics, headerValue } from "./kafka";
+
+export interface Probe {
+  seq: number;
+  label: string;
+}
+
+export interface Delivery {
+  message: InboundMessage<Probe>;
+  raw: KafkaMessage;
+}
+
+export class ProbePipeline {
+  readonly run = randomUUID().slice(0, 8);
+  readonly topic = `itest.${this.run}.probes`;
+  readonly table = `itest_probe_${this.run}`;
+  readonly deliveries: Delivery[] = [];
+  readonly producerDb: Knex = knex({ client: "pg", connection: databaseUrl("account"), pool: { min: 0, max: 4 } });
+  readonly consumerDb: Knex = knex({ client: "pg", connection: databaseUrl("product"), pool: { min: 0, max: 4 } });
+  private readonly outbox = new OutboxWriter();
+  private broker?: ServiceBroker;
+
+  async start(): Promise<void> {
+    await createTopics([this.topic, deadLetterTopic(this.topic)]);
+    await this.consumerDb.schema.createTable(this.table, (t) => {
+      t.uuid("message_id").notNullable();
+      t.text("key").notNullable();
+      t.integer("seq").notNullable();
+      t.bigIncrements("applied_order");
+    });
+    this.broker = await startBroker([]);
+    this.broker.middlewares.add(this.recorder());
+    this.broker.createService(this.service());
+    await this.broker.waitForServices("probe-consumer");
+  }
+
+  async stop(): Promise<void> {
+    await this.broker?.stop();
+    await this.consumerDb.schema.dropTableIfExists(this.table);
+    await Promise.all([this.producerDb.destroy(), this.consumerDb.destroy()]);
+  }
+
+  /** Writes one probe through the outbox; with `rollback`, the transaction is rolled back instead. */
+  async write(key: string, payload: Probe, options: { rollback?: boolean } = {}): Promise<string> {
+    let id = "";
+    await this.producerDb
+      .transaction(async (trx) => {
+        [id] = await this.outbox.append(trx, { topic: this.topic, key, type: "ProbeRecorded", payload });
+        if (options.rollback) throw new Error("rolled back on purpose");
+      })
+      .catch((error: Error) => {
+        if (!options.rollback) throw error;
+      });
+    return id;
+  }
+
+  delivered(id: string): Delivery[] {
+    return this.deliveries.filter((d) => d.message.id === id);
+  }
+
+  async appliedCount(ids: string | string[]): Promise<number> {
+    const [{ count }] = await this.consumerDb(this.table).whereIn("message_id", Array.isArray(ids) ? ids : [ids]).count<{ count: string }[]>("* as count");
+    return Number(count);
+  }
+
+  private service(): ServiceSchema {
+    const table = this.table;
+    return {
+      name: "probe-consumer",
+      mixins: [DatabaseMixin("product")],
+      channels: {
+        [this.topic]: idempotentChannel({
+          topic: this.topic,
+          consumer: `probe-consumer-${this.run}`,
+          db: (service) => (service as unknown as DatabaseThis).db,
+          retry: { attempts: 2, baseDelayMs: 10 },
+          handlers: {
+            ProbeRecorded: {
+              schema: { seq: "number|integer", label: "string" },
+              async handle(trx, message) {
+                await trx(table).insert({ message_id: message.id, key: message.key, seq: (message.payload as Probe).seq });
+              },
+            },
+          },
+        }),
+      },
+    };
+  }
+
+  private recorder(): Middleware {
+    const { deliveries, topic } = this;
+    return {
+      name: "RecordDeliveries",
+      localChannel(next: (payload: unknown, raw: KafkaMessage) => Promise<void>) {
+        return async (payload: unknown, raw: KafkaMessage) => {
+          deliveries.push({
+            message: { id: headerValue(raw, "id") ?? "", type: headerValue(raw, "type") ?? "", key: raw.key?.toString() ?? "", topic, payload: payload as Probe },
+            raw,
+          });
+          return next(payload, raw);
+        };
+      },
+    } as unknown as Middleware;
+  }
+}

@@ -1,0 +1,34 @@
+import { replaySignal } from "../../../lib/outbox/outbox-replay";
+import { retentionPolicyFromEnv } from "../../../lib/outbox/retention";
+
+describe("retention policy", () => {
+  test("defaults keep the inbox twice as long as the outbox", () => {
+    expect(retentionPolicyFromEnv({})).toEqual({ outboxDays: 7, inboxDays: 14 });
+  });
+
+  test.each([
+    [{ OUTBOX_RETENTION_DAYS: "7", INBOX_RETENTION_DAYS: "7" }],
+    [{ OUTBOX_RETENTION_DAYS: "10", INBOX_RETENTION_DAYS: "3" }],
+    [{ OUTBOX_RETENTION_DAYS: "0" }],
+    [{ OUTBOX_RETENTION_DAYS: "seven" }],
+  ])("refuses an inbox that could forget ids a replay may still send: %o", (env) => {
+    expect(() => retentionPolicyFromEnv(env)).toThrow(RangeError);
+  });
+});
+
+describe("replay signal", () => {
+  test("asks for an incremental snapshot of the outbox bounded by created_at", () => {
+    const signal = replaySignal({ from: new Date("2026-01-02T03:04:05.000Z"), to: new Date("2026-01-03T00:00:00.000Z") });
+    expect(signal.type).toBe("execute-snapshot");
+    expect(JSON.parse(signal.data)).toEqual({
+      "data-collections": ["public.outbox"],
+      type: "incremental",
+      "additional-conditions": [{ "data-collection": "public.outbox", filter: "created_at >= '2026-01-02T03:04:05.000Z' and created_at < '2026-01-03T00:00:00.000Z'" }],
+    });
+  });
+
+  test("an open-ended range has no upper bound", () => {
+    const { data } = replaySignal({ from: new Date("2026-01-02T00:00:00.000Z") });
+    expect(JSON.parse(data)["additional-conditions"][0].filter).toBe("created_at >= '2026-01-02T00:00:00.000Z'");
+  });
+});
