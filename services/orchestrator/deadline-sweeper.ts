@@ -1,0 +1,49 @@
+/**
+ * Applies overdue step deadlines on a timer. Sweeps of one instance never
+ * overlap (the next is scheduled when the last ends); sweeps of several
+ * instances take different sagas, as the store locks with SKIP LOCKED.
+ */
+import type { LoggerInstance } from "moleculer";
+import type { SagaEngine } from "../../lib/saga/saga-engine";
+
+export class DeadlineSweeper {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> = Promise.resolve();
+  private stopped = true;
+
+  constructor(
+    private readonly engine: Pick<SagaEngine<unknown>, "sweepOverdue">,
+    private readonly intervalMs: number,
+    private readonly logger: LoggerInstance,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule();
+  }
+
+  /** Cancels the next sweep and waits for one in progress, so the database can close under no one. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.sweep().finally(() => this.schedule());
+    }, this.intervalMs);
+  }
+
+  private async sweep(): Promise<void> {
+    try {
+      const report = await this.engine.sweepOverdue(new Date());
+      for (const { sagaId, error } of report.failed) {
+        this.logger.warn(`deadline of saga ${sagaId} not applied; will try again:`, (error as Error).message);
+      }
+    } catch (error) {
+      this.logger.error("deadline sweep failed:", error);
+    }
+  }
+}

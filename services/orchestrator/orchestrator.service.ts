@@ -1,0 +1,183 @@
+/**
+ * The saga orchestrator: runs every purchase as a saga (lib/saga). Each
+ * message it applies commits in one transaction with its inbox record, the
+ * saga's new state and log, the commands it causes and the client's progress
+ * note; a timer applies overdue deadlines; operators list, show, retry and
+ * abort sagas (from the REPL: the actions are public, not routed).
+ */
+import { Errors, type Context, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
+import type { PurchaseCreated, PurchaseSagaData } from "../../contracts/purchase-saga";
+import type { InboundMessage, MessageHandler } from "../../lib/inbox/idempotent-consumer";
+import { OutboxWriter } from "../../lib/outbox/outbox-writer";
+import { SagaEngine, type SagaReply, type SagaStatus, type TransitionResult } from "../../lib/saga";
+import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
+import { idempotentChannel } from "../../mixins/idempotent-channel";
+import { DeadlineSweeper } from "./deadline-sweeper";
+import { readOrchestratorSettings } from "./orchestrator-settings";
+import { ProgressNotingSagaStore } from "./progress-notes";
+import { PURCHASE_SAGA_TOPICS, PURCHASE_SAGA_TYPE, buildPurchaseSaga, replyTypesOf, type PurchaseSagaTopics } from "./purchase-saga";
+import { sagaView, sagaWithLogView, storedSagaView } from "./saga-views";
+
+const { MoleculerClientError } = Errors;
+
+export interface OrchestratorOptions {
+  /** Inbox consumer name and Kafka consumer group. */
+  consumer?: string;
+  topics?: PurchaseSagaTopics;
+}
+
+interface OrchestratorThis extends Service, DatabaseThis {
+  store: ProgressNotingSagaStore<PurchaseSagaData>;
+  engine: SagaEngine<PurchaseSagaData>;
+  sweeper: DeadlineSweeper;
+}
+
+const SAGA_STATUSES: SagaStatus[] = ["RUNNING", "COMPENSATING", "NEEDS_ATTENTION", "COMPLETED", "FAILED"];
+
+const purchaseCreatedSchema = {
+  $$strict: "remove",
+  purchaseId: "uuid",
+  customerId: "uuid",
+  items: {
+    type: "array",
+    min: 1,
+    items: {
+      type: "object",
+      strict: "remove",
+      props: { productId: "number|integer|positive", quantity: "number|integer|positive", unitPrice: "number|integer|min:0" },
+    },
+  },
+  amount: "number|integer|min:0",
+  currency: "string|min:1",
+};
+
+const sagaReplySchema = {
+  type: "string",
+  correlation: {
+    type: "object",
+    props: {
+      sagaType: "string",
+      sagaId: "uuid",
+      step: "number|integer|min:0",
+      direction: { type: "enum", values: ["forward", "compensate"] },
+      attempt: "number|integer|min:1",
+    },
+  },
+  payload: "object",
+};
+
+const sagaIdParams = { $$strict: "remove", id: "uuid" } as const;
+
+/** One orchestrator instance per call: its channels are bound to the engine it creates. */
+export function createOrchestratorService(options: OrchestratorOptions = {}): ServiceSchema {
+  const consumer = options.consumer ?? "orchestrator";
+  const topics = options.topics ?? PURCHASE_SAGA_TOPICS;
+  const settings = readOrchestratorSettings();
+  const definition = buildPurchaseSaga(settings.policy, topics);
+  const db = (service: Service) => (service as unknown as OrchestratorThis).db;
+  // Inbox handlers are not given the service; they reach its engine here (set in created()).
+  let engine!: SagaEngine<PurchaseSagaData>;
+
+  const replyHandler: MessageHandler<SagaReply> = {
+    schema: sagaReplySchema,
+    async handle(trx, message) {
+      await engine.handleReply(trx, message.id, message.payload);
+    },
+  };
+
+  /** An operator's event, applied: 404 when there is no such saga, 409 with the engine's reason when it does not apply. */
+  const operatorOutcome = (sagaId: string, result: TransitionResult<PurchaseSagaData> | null) => {
+    if (!result) throw new MoleculerClientError(`Saga ${sagaId} not found`, 404, "SAGA_NOT_FOUND");
+    if (!result.changed) throw new MoleculerClientError(String(result.log[0]?.detail.reason), 409, "SAGA_NOT_PARKED");
+    return sagaView(definition, result.state);
+  };
+
+  const schema: ServiceSchema<ServiceSettingSchema, OrchestratorThis> = {
+    name: "orchestrator",
+    mixins: [DatabaseMixin("orchestrator")],
+
+    channels: {
+      [topics.purchaseEvents]: idempotentChannel({
+        topic: topics.purchaseEvents,
+        consumer,
+        db,
+        handlers: {
+          PurchaseCreated: {
+            schema: purchaseCreatedSchema,
+            async handle(trx, message: InboundMessage<PurchaseCreated>) {
+              await engine.start(trx, message.payload.purchaseId, message.payload);
+            },
+          },
+        },
+      }),
+      [topics.sagaReplies]: idempotentChannel({
+        topic: topics.sagaReplies,
+        consumer,
+        db,
+        handlers: Object.fromEntries(replyTypesOf(definition).map((type) => [type, replyHandler])),
+      }),
+    },
+
+    actions: {
+      listSagas: {
+        visibility: "public",
+        params: {
+          $$strict: "remove",
+          status: { type: "enum", values: SAGA_STATUSES, optional: true },
+          limit: { type: "number", integer: true, min: 1, max: 500, optional: true, convert: true },
+          offset: { type: "number", integer: true, min: 0, optional: true, convert: true },
+        },
+        async handler(this: OrchestratorThis, ctx: Context<{ status?: SagaStatus; limit?: number; offset?: number }>) {
+          const sagas = await this.store.list({ ...ctx.params, sagaType: PURCHASE_SAGA_TYPE });
+          return sagas.map((saga) => storedSagaView(definition, saga));
+        },
+      },
+      showSaga: {
+        visibility: "public",
+        params: sagaIdParams,
+        async handler(this: OrchestratorThis, ctx: Context<{ id: string }>) {
+          const found = await this.store.show(ctx.params.id);
+          if (!found) throw new MoleculerClientError(`Saga ${ctx.params.id} not found`, 404, "SAGA_NOT_FOUND");
+          return sagaWithLogView(definition, found);
+        },
+      },
+      retrySaga: {
+        visibility: "public",
+        params: sagaIdParams,
+        async handler(this: OrchestratorThis, ctx: Context<{ id: string }>) {
+          return operatorOutcome(ctx.params.id, await this.engine.retry(ctx.params.id));
+        },
+      },
+      abortSaga: {
+        visibility: "public",
+        params: { ...sagaIdParams, reason: { type: "string", trim: true, min: 1, max: 500 } },
+        async handler(this: OrchestratorThis, ctx: Context<{ id: string; reason: string }>) {
+          return operatorOutcome(ctx.params.id, await this.engine.abort(ctx.params.id, ctx.params.reason));
+        },
+      },
+    },
+
+    created(this: OrchestratorThis) {
+      const outbox = new OutboxWriter();
+      this.store = new ProgressNotingSagaStore(this.db, definition, outbox);
+      this.engine = engine = new SagaEngine<PurchaseSagaData>({
+        store: this.store,
+        definitions: [definition],
+        send: async (trx, message) => {
+          await outbox.append(trx, message);
+        },
+      });
+      this.sweeper = new DeadlineSweeper(this.engine, settings.sweepIntervalMs, this.logger);
+    },
+    started(this: OrchestratorThis) {
+      this.sweeper.start();
+    },
+    async stopped(this: OrchestratorThis) {
+      await this.sweeper.stop();
+    },
+  };
+  // Moleculer's schema types do not know the store, engine and sweeper this service adds.
+  return schema as unknown as ServiceSchema;
+}
+
+export default createOrchestratorService();

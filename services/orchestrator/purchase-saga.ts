@@ -1,0 +1,129 @@
+/**
+ * The purchase saga: reserve inventory → create order → take payment → approve
+ * order, each undone in reverse when a later step fails. Timeouts and retry
+ * budgets come from configuration; the topics can be swapped so a test can run
+ * the saga on private topics beside a running system.
+ */
+import {
+  ORDER_COMMANDS_TOPIC,
+  PAYMENT_COMMANDS_TOPIC,
+  PRODUCT_COMMANDS_TOPIC,
+  PURCHASE_EVENTS_TOPIC,
+  PURCHASE_RESULTS_TOPIC,
+  PURCHASE_SAGA_MESSAGES as M,
+  SAGA_REPLIES_TOPIC,
+  type ApproveOrder,
+  type CancelOrder,
+  type CreateOrder,
+  type OrderCreated,
+  type PaymentCompleted,
+  type ProcessPayment,
+  type PurchaseSagaData,
+  type RefundPayment,
+  type ReleaseInventory,
+  type ReserveInventory,
+} from "../../contracts/purchase-saga";
+import { defineSaga, type RetryBudget, type SagaDefinition } from "../../lib/saga/definition";
+
+export const PURCHASE_SAGA_TYPE = "purchase";
+
+export interface PurchaseSagaTopics {
+  purchaseEvents: string;
+  purchaseResults: string;
+  sagaReplies: string;
+  productCommands: string;
+  orderCommands: string;
+  paymentCommands: string;
+}
+
+export const PURCHASE_SAGA_TOPICS: PurchaseSagaTopics = {
+  purchaseEvents: PURCHASE_EVENTS_TOPIC,
+  purchaseResults: PURCHASE_RESULTS_TOPIC,
+  sagaReplies: SAGA_REPLIES_TOPIC,
+  productCommands: PRODUCT_COMMANDS_TOPIC,
+  orderCommands: ORDER_COMMANDS_TOPIC,
+  paymentCommands: PAYMENT_COMMANDS_TOPIC,
+};
+
+export interface PurchaseSagaPolicy {
+  /** Forward steps: every participant handles its commands idempotently, so a late reply is worth a re-send. */
+  step: RetryBudget;
+  /** Compensations: past this budget the saga parks as NEEDS_ATTENTION for an operator. */
+  compensation: RetryBudget;
+}
+
+export function buildPurchaseSaga(policy: PurchaseSagaPolicy, topics: PurchaseSagaTopics = PURCHASE_SAGA_TOPICS): SagaDefinition<PurchaseSagaData> {
+  const forward = { ...policy.step, policy: "retry" } as const;
+  const undo = policy.compensation;
+  return defineSaga<PurchaseSagaData>(PURCHASE_SAGA_TYPE, 1, { replyTopic: topics.sagaReplies, resultTopic: topics.purchaseResults })
+    .step("reserve-inventory")
+    .invoke({
+      topic: topics.productCommands,
+      command: (d) => ({
+        type: M.ReserveInventory,
+        payload: { purchaseId: d.purchaseId, items: d.items.map(({ productId, quantity }) => ({ productId, quantity })) } satisfies ReserveInventory,
+      }),
+    })
+    .onReply(M.InventoryReserved)
+    .onFailure(M.InventoryRejected)
+    .withCompensation({
+      command: (d) => ({ type: M.ReleaseInventory, payload: { purchaseId: d.purchaseId } satisfies ReleaseInventory }),
+      replyType: M.InventoryReleased,
+      timeout: undo,
+    })
+    .timeout(forward)
+
+    .step("create-order")
+    .invoke({
+      topic: topics.orderCommands,
+      command: (d) => ({
+        type: M.CreateOrder,
+        payload: { purchaseId: d.purchaseId, customerId: d.customerId, items: d.items, amount: d.amount, currency: d.currency } satisfies CreateOrder,
+      }),
+    })
+    .onReply<OrderCreated>(M.OrderCreated, (d, reply) => ({ ...d, orderId: reply.orderId }))
+    .onFailure(M.OrderRejected)
+    .withCompensation({
+      command: (d) => ({ type: M.CancelOrder, payload: { purchaseId: d.purchaseId } satisfies CancelOrder }),
+      replyType: M.OrderCancelled,
+      timeout: undo,
+    })
+    .timeout(forward)
+
+    .step("take-payment")
+    .invoke({
+      topic: topics.paymentCommands,
+      command: (d) => ({
+        type: M.ProcessPayment,
+        payload: { purchaseId: d.purchaseId, customerId: d.customerId, amount: d.amount, currency: d.currency } satisfies ProcessPayment,
+      }),
+    })
+    .onReply<PaymentCompleted>(M.PaymentCompleted, (d, reply) => ({ ...d, paymentId: reply.paymentId }))
+    .onFailure(M.PaymentDeclined)
+    .withCompensation({
+      command: (d) => ({ type: M.RefundPayment, payload: { purchaseId: d.purchaseId } satisfies RefundPayment }),
+      replyType: M.PaymentRefunded,
+      timeout: undo,
+    })
+    .timeout(forward)
+
+    // Approval confirms what the earlier steps secured: there is no refusal to expect and nothing to undo.
+    .step("approve-order")
+    .invoke({
+      topic: topics.orderCommands,
+      command: (d) => ({ type: M.ApproveOrder, payload: { purchaseId: d.purchaseId } satisfies ApproveOrder }),
+    })
+    .onReply(M.OrderApproved)
+    .timeout(forward)
+    .build();
+}
+
+/** Every reply type the definition waits for, success, failure and compensation alike. */
+export function replyTypesOf<Data>(definition: SagaDefinition<Data>): string[] {
+  const types = definition.steps.flatMap((step) => [
+    ...step.successReplies.keys(),
+    ...step.failureReplies,
+    ...(step.compensation ? [step.compensation.replyType] : []),
+  ]);
+  return [...new Set(types)];
+}

@@ -1,0 +1,83 @@
+/**
+ * What a customer may ask to buy, and what it costs. The schema is the
+ * action's `params` (snake_case, as the seed's API); the rules it cannot
+ * express (each product once, the store's one currency, known products) are
+ * plain functions returning the offending fields, for a 422.
+ */
+import type { ValidationSchema } from "fastest-validator";
+import type { PricedItem } from "../../contracts/purchase-saga";
+
+export const MAX_ORDER_ITEMS = 50;
+export const MAX_QUANTITY = 1000;
+
+// `$$strict: "remove"`: unknown fields never reach the handler, yet a stray query-string parameter is no error.
+export const createPurchaseSchema = {
+  $$strict: "remove",
+  order_items: {
+    type: "array",
+    min: 1,
+    max: MAX_ORDER_ITEMS,
+    items: {
+      type: "object",
+      strict: "remove",
+      props: {
+        product_id: { type: "number", integer: true, min: 1 },
+        quantity: { type: "number", integer: true, min: 1, max: MAX_QUANTITY },
+      },
+    },
+  },
+  payment: {
+    type: "object",
+    strict: "remove",
+    props: { currency_code: { type: "string", trim: true, uppercase: true, min: 1, max: 16 } },
+  },
+} as const satisfies ValidationSchema;
+
+export interface OrderItem {
+  product_id: number;
+  quantity: number;
+}
+
+export interface CreatePurchaseBody {
+  order_items: OrderItem[];
+  payment: { currency_code: string };
+}
+
+/** One field of the request and what is wrong with it; the gateway lists these in its 422 answer. */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/** Each product listed once, paid in the store's currency. Empty when the request is acceptable. */
+export function requestProblems(body: CreatePurchaseBody, storeCurrency: string): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const firstListedAt = new Map<number, number>();
+  body.order_items.forEach(({ product_id }, index) => {
+    const first = firstListedAt.get(product_id);
+    if (first === undefined) firstListedAt.set(product_id, index);
+    else problems.push({ field: `order_items[${index}].product_id`, message: `Product ${product_id} is already listed at order_items[${first}].` });
+  });
+  if (body.payment.currency_code !== storeCurrency) {
+    problems.push({ field: "payment.currency_code", message: `The store sells in ${storeCurrency} only.` });
+  }
+  return problems;
+}
+
+/** Unit prices by product id, in minor units; null for a product that does not exist. */
+export type PriceList = ReadonlyMap<number, number | null>;
+
+export type PricedOrder = { ok: true; items: PricedItem[]; amount: number } | { ok: false; unknownProducts: FieldProblem[] };
+
+/** Prices each item at its product's current price; the amount is their sum. */
+export function priceOrder(items: readonly OrderItem[], prices: PriceList): PricedOrder {
+  const priced: PricedItem[] = [];
+  const unknownProducts: FieldProblem[] = [];
+  items.forEach(({ product_id, quantity }, index) => {
+    const unitPrice = prices.get(product_id);
+    if (typeof unitPrice === "number") priced.push({ productId: product_id, quantity, unitPrice });
+    else unknownProducts.push({ field: `order_items[${index}].product_id`, message: `Product ${product_id} does not exist.` });
+  });
+  if (unknownProducts.length > 0) return { ok: false, unknownProducts };
+  return { ok: true, items: priced, amount: priced.reduce((sum, item) => sum + item.unitPrice * item.quantity, 0) };
+}

@@ -1,0 +1,175 @@
+/**
+ * Purchases: what a customer asked to buy and how far its saga has got.
+ * `create` prices the items and, in one transaction, records the purchase
+ * PENDING and announces PurchaseCreated through the outbox (the orchestrator
+ * takes it from there). The saga's progress and outcome arrive on the results
+ * topic; each change is broadcast as `purchase.status-changed`, which every
+ * gateway relays to the purchase's Server-Sent Events stream.
+ */
+import { randomUUID } from "node:crypto";
+import { Errors, type Context, type Service, type ServiceBroker, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
+import {
+  PURCHASE_EVENTS_TOPIC,
+  PURCHASE_RESULTS_TOPIC,
+  type PurchaseCreated,
+  type PurchaseSagaData,
+  type PurchaseStepChanged,
+} from "../../contracts/purchase-saga";
+import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
+import { storeCurrency } from "../../lib/environment";
+import type { AfterCommit, InboundMessage, MessageHandler } from "../../lib/inbox/idempotent-consumer";
+import { OutboxWriter } from "../../lib/outbox/outbox-writer";
+import type { SagaResult } from "../../lib/saga/messages";
+import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
+import { idempotentChannel } from "../../mixins/idempotent-channel";
+import { createPurchaseSchema, priceOrder, requestProblems, type CreatePurchaseBody, type PriceList } from "./purchase-request";
+import { findCustomerPurchase, insertPurchase, recordProgress, type PurchaseView } from "./purchases";
+
+const { MoleculerClientError, ValidationError } = Errors;
+
+export const STATUS_CHANGED_EVENT = "purchase.status-changed";
+
+export interface PurchaseTopics {
+  /** Where PurchaseCreated goes. */
+  purchaseEvents: string;
+  /** Where the orchestrator reports progress and outcome. */
+  purchaseResults: string;
+}
+
+export interface PurchaseServiceOptions {
+  /** Inbox consumer name and Kafka consumer group. */
+  consumer?: string;
+  topics?: PurchaseTopics;
+}
+
+interface PurchaseThis extends Service, DatabaseThis {
+  outbox: OutboxWriter;
+}
+
+type PurchaseMeta = AuthenticatedMeta & { $statusCode?: number; $location?: string };
+
+const stepChangedSchema = {
+  purchaseId: "uuid",
+  status: { type: "enum", values: ["RUNNING", "COMPENSATING", "NEEDS_ATTENTION"] },
+  step: "string|min:1",
+  at: "string",
+};
+
+const sagaResultSchema = {
+  sagaId: "uuid",
+  status: { type: "enum", values: ["COMPLETED", "FAILED"] },
+  reason: { type: "string", nullable: true },
+  data: { type: "object", props: { orderId: { type: "uuid", optional: true }, paymentId: { type: "uuid", optional: true } } },
+};
+
+function customerOf(ctx: Context<unknown, AuthenticatedMeta>): string {
+  if (!ctx.meta.user) throw new MoleculerClientError("Authentication required", 401, "UNAUTHORIZED");
+  return ctx.meta.user.id;
+}
+
+/** Current prices from the product service; an unknown product (404) is null rather than an error. */
+async function currentPrices(ctx: Context, productIds: number[]): Promise<PriceList> {
+  const priceOf = async (id: number): Promise<number | null> => {
+    try {
+      return (await ctx.call<{ price: number }, { id: number }>("product.get", { id })).price;
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 404) return null;
+      throw error;
+    }
+  };
+  return new Map(await Promise.all(productIds.map(async (id) => [id, await priceOf(id)] as const)));
+}
+
+/** The purchase as it will be announced, or a 422 naming what is wrong with the request. */
+async function pricedPurchase(ctx: Context<CreatePurchaseBody>, customerId: string): Promise<PurchaseCreated> {
+  const currency = storeCurrency();
+  const problems = requestProblems(ctx.params, currency);
+  if (problems.length > 0) throw new ValidationError("The purchase request is not acceptable", "VALIDATION_ERROR", problems);
+
+  const prices = await currentPrices(ctx, ctx.params.order_items.map((item) => item.product_id));
+  const order = priceOrder(ctx.params.order_items, prices);
+  if (!order.ok) throw new ValidationError(order.unknownProducts.map((p) => p.message).join(" "), "UNKNOWN_PRODUCT", order.unknownProducts);
+  return { purchaseId: randomUUID(), customerId, items: order.items, amount: order.amount, currency };
+}
+
+function purchaseLinks(id: string) {
+  const self = `/api/v1/purchases/${id}`;
+  return { self, events: `${self}/events` };
+}
+
+/** One purchase service per call: its channel is bound to the broker of the service it creates. */
+export function createPurchaseService(options: PurchaseServiceOptions = {}): ServiceSchema {
+  const consumer = options.consumer ?? "purchase";
+  const topics = options.topics ?? { purchaseEvents: PURCHASE_EVENTS_TOPIC, purchaseResults: PURCHASE_RESULTS_TOPIC };
+  // Inbox handlers are not given the service; they announce through its broker (set in created()).
+  let broker!: ServiceBroker;
+  const announce = (view: PurchaseView | null): AfterCommit | undefined => (view ? () => broker.broadcast(STATUS_CHANGED_EVENT, view) : undefined);
+
+  const sagaOutcome: MessageHandler<SagaResult<PurchaseSagaData>> = {
+    schema: sagaResultSchema,
+    async handle(trx, { payload: result }) {
+      const { orderId = null, paymentId = null } = result.data;
+      const outcome = { status: result.status, step: null, failure_reason: result.reason, order_id: orderId, payment_id: paymentId };
+      return announce(await recordProgress(trx, result.sagaId, outcome));
+    },
+  };
+
+  const schema: ServiceSchema<ServiceSettingSchema, PurchaseThis> = {
+    name: "purchase",
+    mixins: [DatabaseMixin("purchase")],
+
+    channels: {
+      [topics.purchaseResults]: idempotentChannel({
+        topic: topics.purchaseResults,
+        consumer,
+        db: (service) => (service as unknown as PurchaseThis).db,
+        handlers: {
+          PurchaseStepChanged: {
+            schema: stepChangedSchema,
+            async handle(trx, { payload: note }: InboundMessage<PurchaseStepChanged>) {
+              return announce(await recordProgress(trx, note.purchaseId, { status: note.status, step: note.step }));
+            },
+          },
+          SagaCompleted: sagaOutcome,
+          SagaFailed: sagaOutcome,
+        },
+      }),
+    },
+
+    actions: {
+      create: {
+        params: createPurchaseSchema,
+        async handler(this: PurchaseThis, ctx: Context<CreatePurchaseBody, PurchaseMeta>) {
+          const created = await pricedPurchase(ctx, customerOf(ctx));
+          await this.db.transaction(async (trx) => {
+            await insertPurchase(trx, created);
+            await this.outbox.append(trx, { topic: topics.purchaseEvents, key: created.purchaseId, type: "PurchaseCreated", payload: created });
+          });
+
+          const links = purchaseLinks(created.purchaseId);
+          ctx.meta.$statusCode = 202;
+          ctx.meta.$location = links.self;
+          return { id: created.purchaseId, status: "PENDING", links };
+        },
+      },
+
+      get: {
+        params: { $$strict: "remove", id: "uuid" },
+        async handler(this: PurchaseThis, ctx: Context<{ id: string }, AuthenticatedMeta>): Promise<PurchaseView> {
+          const purchase = await findCustomerPurchase(this.db, ctx.params.id, customerOf(ctx));
+          if (!purchase) throw new MoleculerClientError("Purchase not found", 404, "NOT_FOUND");
+          return purchase;
+        },
+      },
+    },
+
+    created(this: PurchaseThis) {
+      broker = this.broker;
+      this.outbox = new OutboxWriter();
+    },
+  };
+  // Moleculer's schema types do not know the `db` and `outbox` this service adds.
+  return schema as unknown as ServiceSchema;
+}
+
+export default createPurchaseService();

@@ -1,0 +1,94 @@
+/**
+ * The purchases table (migrations/purchase/001_purchases.ts) and the view of
+ * a purchase that `purchase.get` answers and `purchase.status-changed` carries.
+ */
+import type { Knex } from "knex";
+import type { PurchaseCreated } from "../../contracts/purchase-saga";
+
+const PURCHASES = "purchases";
+
+export type PurchaseStatus = "PENDING" | "RUNNING" | "COMPENSATING" | "NEEDS_ATTENTION" | "COMPLETED" | "FAILED";
+
+const FINAL_STATUSES: PurchaseStatus[] = ["COMPLETED", "FAILED"];
+
+export interface PurchaseItemView {
+  product_id: number;
+  quantity: number;
+  unit_price: number;
+}
+
+export interface PurchaseView {
+  id: string;
+  status: PurchaseStatus;
+  step: string | null;
+  failure_reason: string | null;
+  order_id: string | null;
+  payment_id: string | null;
+  amount: number;
+  currency: string;
+  items: PurchaseItemView[];
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+interface PurchaseRow extends Omit<PurchaseView, "amount" | "created_at" | "updated_at"> {
+  customer_id: string;
+  /** bigint: pg hands it over as a string. */
+  amount: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** What the saga's progress changes on a purchase. */
+export type PurchaseProgress = Pick<PurchaseView, "status" | "step"> & Partial<Pick<PurchaseView, "failure_reason" | "order_id" | "payment_id">>;
+
+/** Records the purchase PENDING, exactly as announced. */
+export async function insertPurchase(trx: Knex.Transaction, purchase: PurchaseCreated): Promise<void> {
+  const items: PurchaseItemView[] = purchase.items.map((i) => ({ product_id: i.productId, quantity: i.quantity, unit_price: i.unitPrice }));
+  await trx(PURCHASES).insert({
+    id: purchase.purchaseId,
+    customer_id: purchase.customerId,
+    status: "PENDING",
+    // Serialised here: pg would turn a top-level array into a Postgres array.
+    items: JSON.stringify(items),
+    amount: purchase.amount,
+    currency: purchase.currency,
+  });
+}
+
+/** The purchase if it is this customer's; anyone else's is as good as absent. */
+export async function findCustomerPurchase(db: Knex, id: string, customerId: string): Promise<PurchaseView | null> {
+  const row = await db<PurchaseRow>(PURCHASES).where({ id, customer_id: customerId }).first();
+  return row ? purchaseView(row) : null;
+}
+
+/**
+ * Applies the saga's progress unless the purchase has already ended, so a
+ * final status is never overwritten. Null when nothing changed.
+ */
+export async function recordProgress(trx: Knex.Transaction, id: string, progress: PurchaseProgress): Promise<PurchaseView | null> {
+  const [row] = await trx<PurchaseRow>(PURCHASES)
+    .where({ id })
+    .whereNotIn("status", FINAL_STATUSES)
+    .update({ ...progress, version: trx.raw("version + 1"), updated_at: trx.fn.now() })
+    .returning("*");
+  return row ? purchaseView(row) : null;
+}
+
+function purchaseView(row: PurchaseRow): PurchaseView {
+  return {
+    id: row.id,
+    status: row.status,
+    step: row.step,
+    failure_reason: row.failure_reason,
+    order_id: row.order_id,
+    payment_id: row.payment_id,
+    amount: Number(row.amount),
+    currency: row.currency,
+    items: row.items,
+    version: row.version,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}

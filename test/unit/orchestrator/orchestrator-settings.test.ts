@@ -1,0 +1,38 @@
+import { readOrchestratorSettings } from "../../../services/orchestrator/orchestrator-settings";
+
+describe("readOrchestratorSettings", () => {
+  it("defaults to a 10 s reply deadline, a few forward re-sends, a longer compensation budget and a 1 s sweep", () => {
+    expect(readOrchestratorSettings({})).toEqual({
+      policy: {
+        step: { ms: 10_000, maxAttempts: 3, backoffMs: 5_000 },
+        compensation: { ms: 10_000, maxAttempts: 10, backoffMs: 10_000 },
+      },
+      sweepIntervalMs: 1_000,
+    });
+  });
+
+  it("takes every value from the environment", () => {
+    const settings = readOrchestratorSettings({
+      SAGA_STEP_TIMEOUT_MS: "1500",
+      SAGA_STEP_MAX_ATTEMPTS: "1",
+      SAGA_STEP_BACKOFF_MS: "0",
+      SAGA_COMPENSATION_TIMEOUT_MS: "2000",
+      SAGA_COMPENSATION_MAX_ATTEMPTS: "4",
+      SAGA_COMPENSATION_BACKOFF_MS: "250",
+      SAGA_SWEEP_INTERVAL_MS: "100",
+    });
+    expect(settings).toEqual({
+      policy: { step: { ms: 1_500, maxAttempts: 1, backoffMs: 0 }, compensation: { ms: 2_000, maxAttempts: 4, backoffMs: 250 } },
+      sweepIntervalMs: 100,
+    });
+  });
+
+  it.each([
+    ["SAGA_STEP_TIMEOUT_MS", "0"],
+    ["SAGA_STEP_MAX_ATTEMPTS", "2.5"],
+    ["SAGA_COMPENSATION_BACKOFF_MS", "-1"],
+    ["SAGA_SWEEP_INTERVAL_MS", "soon"],
+  ])("refuses %s=%s rather than run on a guess", (name, value) => {
+    expect(() => readOrchestratorSettings({ [name]: value })).toThrow(name);
+  });
+});
