@@ -5,6 +5,7 @@
  */
 import type { BrokerOptions, Middleware } from "moleculer";
 import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
+import { Partitioners } from "kafkajs";
 import { kafkaBrokers, redisNodes } from "./lib/environment";
 
 const nodes = redisNodes();
@@ -37,7 +38,15 @@ const config: BrokerOptions = {
       adapter: {
         type: "Kafka",
         // Topics are named exactly as the outbox's aggregatetype: no namespace prefix.
-        options: { kafka: { brokers: kafkaBrokers(), clientId: process.env.NODE_ID ?? "saga" }, prefix: "" },
+        options: {
+          kafka: {
+            brokers: kafkaBrokers(),
+            clientId: process.env.NODE_ID ?? "saga",
+            // Java's partitioner (as Debezium's producer uses): a key re-published from here lands on its partition.
+            producerOptions: { createPartitioner: Partitioners.DefaultPartitioner },
+          },
+          prefix: "",
+        },
       },
       context: false,
       // The package's typings ask for every adapter option; the adapter fills in defaults.

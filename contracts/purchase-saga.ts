@@ -22,6 +22,9 @@ export interface PricedItem {
   unitPrice: number;
 }
 
+/** Message types on purchase.events and (besides the SagaResult) purchase.results. */
+export const PURCHASE_EVENT_TYPES = { PurchaseCreated: "PurchaseCreated", PurchaseStepChanged: "PurchaseStepChanged" } as const;
+
 /** purchase.events: a customer asked to buy; starts a saga. */
 export interface PurchaseCreated {
   purchaseId: string;

@@ -8,14 +8,19 @@ import { transition, type SagaEvent, type TransitionResult } from "./transitions
 /** What the engine needs from storage; SagaStore is the real one. */
 export type SagaRepository = Pick<SagaStore, "transaction" | "load" | "create" | "save" | "appendLog" | "findOverdue">;
 
-/** Writes one message to the transactional outbox inside `trx`. */
-export type SendMessage = (trx: Knex.Transaction, message: OutgoingMessage) => Promise<void>;
+/** Writes a transition's messages to the transactional outbox inside `trx` (one batch per transition). */
+export type SendMessages = (trx: Knex.Transaction, messages: OutgoingMessage[]) => Promise<void>;
+
+/** Sees each transition that changed a saga, inside its transaction; `before` is null when the saga was just created. */
+export type TransitionObserver<Data> = (trx: Knex.Transaction, before: SagaState<Data> | null, result: TransitionResult<Data>) => Promise<void>;
 
 export interface SagaEngineOptions<Data> {
   store: SagaRepository;
   /** Every version of ONE saga type that may still have live instances; new sagas use the highest. */
   definitions: readonly SagaDefinition<Data>[];
-  send: SendMessage;
+  send: SendMessages;
+  /** For what the host adds to the same transaction, such as progress notes for clients. */
+  onTransition?: TransitionObserver<Data>;
   clock?: () => Date;
 }
 
@@ -36,7 +41,8 @@ export class SagaEngine<Data> {
   private readonly latest: SagaDefinition<Data>;
   private readonly byVersion = new Map<number, SagaDefinition<Data>>();
   private readonly store: SagaRepository;
-  private readonly send: SendMessage;
+  private readonly send: SendMessages;
+  private readonly onTransition?: TransitionObserver<Data>;
   private readonly clock: () => Date;
 
   constructor(options: SagaEngineOptions<Data>) {
@@ -51,6 +57,7 @@ export class SagaEngine<Data> {
     this.latest = first;
     this.store = options.store;
     this.send = options.send;
+    this.onTransition = options.onTransition;
     this.clock = options.clock ?? (() => new Date());
   }
 
@@ -62,6 +69,7 @@ export class SagaEngine<Data> {
     const result = transition(this.latest, null, event);
     await this.store.create(trx, result.state);
     await this.record(trx, result);
+    await this.onTransition?.(trx, null, result);
     return result;
   }
 
@@ -133,11 +141,12 @@ export class SagaEngine<Data> {
     const result = transition(definition, saga.state as SagaState<Data>, event);
     if (result.changed) await this.store.save(trx, result.state, saga.version);
     await this.record(trx, result);
+    if (result.changed) await this.onTransition?.(trx, saga.state as SagaState<Data>, result);
     return result;
   }
 
   private async record(trx: Knex.Transaction, result: TransitionResult<Data>): Promise<void> {
     await this.store.appendLog(trx, result.log);
-    for (const message of result.messages) await this.send(trx, message);
+    if (result.messages.length > 0) await this.send(trx, result.messages);
   }
 }

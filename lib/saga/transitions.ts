@@ -78,7 +78,7 @@ function onReply<Data>(
     } else if (step.failureReplies.has(reply.type)) {
       draft.accept(messageId, reply);
       // The participant refused, so it did nothing: only the steps before it need undoing.
-      draft.failStep(`step "${step.name}" failed: ${reply.type}`, state.currentStep - 1);
+      draft.failStep(`step "${step.name}" failed: ${reply.type}${refusalReason(reply.payload)}`, state.currentStep - 1);
     } else {
       return ignore(`"${reply.type}" is not a reply step "${step.name}" expects`);
     }
@@ -293,4 +293,10 @@ class TransitionDraft<Data> {
   result(): TransitionResult<Data> {
     return { state: this.state, changed: true, messages: this.messages, log: this.log };
   }
+}
+
+/** The participant's own words, when its refusal carries a `reason` ("insufficient stock for product 7"). */
+function refusalReason(payload: unknown): string {
+  const reason = (payload as { reason?: unknown } | null)?.reason;
+  return typeof reason === "string" && reason !== "" ? ` (${reason})` : "";
 }

@@ -9,12 +9,12 @@ import { Errors, type Context, type Service, type ServiceSchema, type ServiceSet
 import type { PurchaseCreated, PurchaseSagaData } from "../../contracts/purchase-saga";
 import type { InboundMessage, MessageHandler } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
-import { SagaEngine, type SagaReply, type SagaStatus, type TransitionResult } from "../../lib/saga";
+import { SagaEngine, SagaStore, type SagaReply, type SagaStatus, type TransitionResult } from "../../lib/saga";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
 import { DeadlineSweeper } from "./deadline-sweeper";
 import { readOrchestratorSettings } from "./orchestrator-settings";
-import { ProgressNotingSagaStore } from "./progress-notes";
+import { progressNote } from "./progress-notes";
 import { PURCHASE_SAGA_TOPICS, PURCHASE_SAGA_TYPE, buildPurchaseSaga, replyTypesOf, type PurchaseSagaTopics } from "./purchase-saga";
 import { sagaView, sagaWithLogView, storedSagaView } from "./saga-views";
 
@@ -27,7 +27,7 @@ export interface OrchestratorOptions {
 }
 
 interface OrchestratorThis extends Service, DatabaseThis {
-  store: ProgressNotingSagaStore<PurchaseSagaData>;
+  store: SagaStore;
   engine: SagaEngine<PurchaseSagaData>;
   sweeper: DeadlineSweeper;
 }
@@ -159,12 +159,17 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
 
     created(this: OrchestratorThis) {
       const outbox = new OutboxWriter();
-      this.store = new ProgressNotingSagaStore(this.db, definition, outbox);
+      this.store = new SagaStore(this.db);
       this.engine = engine = new SagaEngine<PurchaseSagaData>({
         store: this.store,
         definitions: [definition],
-        send: async (trx, message) => {
-          await outbox.append(trx, message);
+        send: async (trx, messages) => {
+          await outbox.append(trx, messages);
+        },
+        // Every path that moves a saga (replies, the sweeper, operators) tells the client, in the same transaction.
+        onTransition: async (trx, before, result) => {
+          const note = progressNote(definition, before, result.state, new Date());
+          if (note) await outbox.append(trx, note);
         },
       });
       this.sweeper = new DeadlineSweeper(this.engine, settings.sweepIntervalMs, this.logger);

@@ -11,6 +11,7 @@ import { Errors, type Context, type Service, type ServiceBroker, type ServiceSch
 import {
   PURCHASE_EVENTS_TOPIC,
   PURCHASE_RESULTS_TOPIC,
+  PURCHASE_EVENT_TYPES,
   type PurchaseCreated,
   type PurchaseSagaData,
   type PurchaseStepChanged,
@@ -124,7 +125,7 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
         consumer,
         db: (service) => (service as unknown as PurchaseThis).db,
         handlers: {
-          PurchaseStepChanged: {
+          [PURCHASE_EVENT_TYPES.PurchaseStepChanged]: {
             schema: stepChangedSchema,
             async handle(trx, { payload: note }: InboundMessage<PurchaseStepChanged>) {
               return announce(await recordProgress(trx, note.purchaseId, { status: note.status, step: note.step }));
@@ -143,7 +144,7 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
           const created = await pricedPurchase(ctx, customerOf(ctx));
           await this.db.transaction(async (trx) => {
             await insertPurchase(trx, created);
-            await this.outbox.append(trx, { topic: topics.purchaseEvents, key: created.purchaseId, type: "PurchaseCreated", payload: created });
+            await this.outbox.append(trx, { topic: topics.purchaseEvents, key: created.purchaseId, type: PURCHASE_EVENT_TYPES.PurchaseCreated, payload: created });
           });
 
           const links = purchaseLinks(created.purchaseId);

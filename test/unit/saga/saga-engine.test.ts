@@ -18,8 +18,8 @@ function setup(definitions: SagaDefinition<AbcdData>[] = [abcdSaga], store = new
   const engine = new SagaEngine<AbcdData>({
     store,
     definitions,
-    send: async (trx, message) => {
-      sent.push({ trx, message });
+    send: async (trx, messages) => {
+      for (const message of messages) sent.push({ trx, message });
     },
     clock: () => clock.now,
   });
