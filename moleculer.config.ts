@@ -50,7 +50,7 @@ const config: BrokerOptions = {
       },
       context: false,
       // The package's typings ask for every adapter option; the adapter fills in defaults.
-    } as Parameters<typeof ChannelsMiddleware>[0]) as unknown as Middleware,
+    } as unknown as Parameters<typeof ChannelsMiddleware>[0]) as unknown as Middleware,
   ],
 };
 

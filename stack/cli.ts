@@ -8,7 +8,7 @@ import path from "node:path";
 import { SERVICE_DATABASES, connectUrl, databaseUrl, databaseUrlVariable, gatewayPort, kafkaBrokers, redisNodes } from "../lib/environment";
 import { repoRoot, stackDir } from "./layout";
 import { migrateAll } from "./migrate";
-import { StackError, progress, tail } from "./processes";
+import { StackError, progress, run, tail } from "./processes";
 import { kafka } from "./parts/kafka";
 import { kafkaConnect, registerConnectors } from "./parts/kafka-connect";
 import type { StackPart } from "./parts/part";
@@ -72,6 +72,15 @@ async function start(): Promise<void> {
   process.once("SIGTERM", shutdown);
 }
 
+/** ts-jest only transpiles; the type checker runs once, up front. */
+async function typecheck(): Promise<void> {
+  const started = Date.now();
+  await run(process.execPath, [path.join(repoRoot, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", "tsconfig.json"], { cwd: repoRoot }).catch((error: Error) => {
+    throw new StackError(`type errors:\n${error.message.replace(/^.*failed: /, "")}`);
+  });
+  progress("typecheck", `clean in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
 /**
  * Settings for the services under test (the environment still wins): limits
  * high enough for a suite that registers and logs in many customers (the
@@ -86,6 +95,7 @@ const TEST_DEFAULTS = {
 
 /** Runs jest against the stack, then prints one closing line "tests: N passed, N failed". */
 async function test(jestArgs: string[]): Promise<number> {
+  await typecheck();
   await up();
   const env = { ...TEST_DEFAULTS, ...process.env, ...stackEnv() };
   const services = await startServices(env, "log-files");
