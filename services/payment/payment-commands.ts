@@ -8,10 +8,10 @@ import {
   type RefundPayment,
 } from "../../contracts/purchase-saga";
 import type { SagaCommand } from "../../lib/saga/messages";
-// Shared with the order service until it moves to lib/saga/.
 import { sagaCommandHandler } from "../../lib/saga/participant";
 import { type ProcessPaymentReply, declineReason, paymentCompleted, paymentDeclined, replyForRecordedPayment } from "./payment-decisions";
-import { creditWallet, debitWallet, findPaymentByPurchase, findWallet, recordPayment, refundOrTombstone } from "./payment-store";
+import { creditWallet, debitWallet, findPaymentByPurchase, findWallet, openWallet, recordPayment, refundOrTombstone } from "./payment-store";
+import type { WalletSettings } from "./wallet-opening";
 
 const processPaymentPayload: ValidationSchema = {
   purchaseId: "uuid",
@@ -23,16 +23,25 @@ const processPaymentPayload: ValidationSchema = {
 
 const refundPaymentPayload: ValidationSchema = { purchaseId: "uuid" };
 
-async function processPayment(trx: Knex.Transaction, command: SagaCommand<ProcessPayment>): Promise<ProcessPaymentReply> {
-  const charge = command.payload;
-  const recorded = await findPaymentByPurchase(trx, charge.purchaseId);
-  if (recorded) return replyForRecordedPayment(recorded);
-  if (await debitWallet(trx, charge)) {
-    return paymentCompleted(charge.purchaseId, await recordPayment(trx, charge, { status: "COMPLETED" }));
-  }
-  const reason = declineReason(await findWallet(trx, charge.customerId), charge);
-  await recordPayment(trx, charge, { status: "DECLINED", reason });
-  return paymentDeclined(charge.purchaseId, reason);
+/**
+ * A purchase can reach payment before its customer's CustomerRegistered does
+ * (two topics, no order between them); the customer is real (a verified
+ * token made the purchase), so the wallet is opened here just as that event
+ * would open it: idempotently, with the same starting credit.
+ */
+function processPayment(wallets: WalletSettings) {
+  return async (trx: Knex.Transaction, command: SagaCommand<ProcessPayment>): Promise<ProcessPaymentReply> => {
+    const charge = command.payload;
+    const recorded = await findPaymentByPurchase(trx, charge.purchaseId);
+    if (recorded) return replyForRecordedPayment(recorded);
+    await openWallet(trx, charge.customerId, wallets.initialCredit, wallets.currency);
+    if (await debitWallet(trx, charge)) {
+      return paymentCompleted(charge.purchaseId, await recordPayment(trx, charge, { status: "COMPLETED" }));
+    }
+    const reason = declineReason((await findWallet(trx, charge.customerId))!, charge);
+    await recordPayment(trx, charge, { status: "DECLINED", reason });
+    return paymentDeclined(charge.purchaseId, reason);
+  };
 }
 
 /** Always answers PaymentRefunded: compensation must succeed even when there was nothing to refund. */
@@ -44,7 +53,9 @@ async function refundPayment(trx: Knex.Transaction, command: SagaCommand<RefundP
   return { type: MESSAGES.PaymentRefunded, payload };
 }
 
-export const paymentCommandHandlers = {
-  [MESSAGES.ProcessPayment]: sagaCommandHandler(MESSAGES.ProcessPayment, processPaymentPayload, processPayment),
-  [MESSAGES.RefundPayment]: sagaCommandHandler(MESSAGES.RefundPayment, refundPaymentPayload, refundPayment),
-};
+export function paymentCommandHandlers(wallets: WalletSettings) {
+  return {
+    [MESSAGES.ProcessPayment]: sagaCommandHandler(MESSAGES.ProcessPayment, processPaymentPayload, processPayment(wallets)),
+    [MESSAGES.RefundPayment]: sagaCommandHandler(MESSAGES.RefundPayment, refundPaymentPayload, refundPayment),
+  };
+}

@@ -48,8 +48,7 @@ export const paymentDeclined = (purchaseId: string, reason: string): ProcessPaym
  * that changed in between may look sufficient: the debit's verdict stands,
  * and it is then reported as a shortfall.
  */
-export function declineReason(wallet: WalletState | undefined, charge: Pick<ProcessPayment, "amount" | "currency">): string {
-  if (!wallet) return "the customer has no wallet";
+export function declineReason(wallet: WalletState, charge: Pick<ProcessPayment, "amount" | "currency">): string {
   if (wallet.currency !== charge.currency) return `the wallet holds ${wallet.currency}, not ${charge.currency}`;
   return `insufficient funds: the wallet cannot cover ${charge.amount} ${charge.currency}`;
 }

@@ -35,7 +35,7 @@ const PaymentService: ServiceSchema = {
       topic: PAYMENT_COMMANDS_TOPIC,
       consumer: "payment",
       db: database,
-      handlers: paymentCommandHandlers,
+      handlers: paymentCommandHandlers(walletSettings()),
     }),
   },
   actions: {

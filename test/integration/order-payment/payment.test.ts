@@ -29,6 +29,7 @@ import { OrchestratorStandIn, type SentCommand } from "./orchestrator-stand-in";
 // Step of the purchase saga, from 0: reserve, create order, pay, approve.
 const PAY_STEP = 2;
 const { initialCredit, currency } = walletSettings();
+const handlers = paymentCommandHandlers(walletSettings());
 
 const accountDb = knex({ client: "pg", connection: databaseUrl("account"), pool: { min: 0, max: 2 } });
 const paymentDb = knex({ client: "pg", connection: databaseUrl("payment"), pool: { min: 0, max: 4 } });
@@ -151,10 +152,12 @@ describe("ProcessPayment", () => {
     expect(await balanceOf(customerId)).toBe(initialCredit);
   });
 
-  test("for a customer without a wallet: declined", async () => {
-    const charge = aCharge(randomUUID(), 100);
-    const reply = await orchestrator.replyTo<PaymentDeclined>(await processPayment(charge));
-    expect(reply).toMatchObject({ type: MESSAGES.PaymentDeclined, payload: { reason: "the customer has no wallet" } });
+  test("ahead of its customer's CustomerRegistered: the wallet opens with the starting credit, once", async () => {
+    const customerId = randomUUID();
+    const charge = aCharge(customerId, 100);
+    const reply = await orchestrator.replyTo<PaymentCompleted>(await processPayment(charge));
+    expect(reply.type).toBe(MESSAGES.PaymentCompleted);
+    expect(await balanceOf(customerId)).toBe(initialCredit - 100);
   });
 
   test("re-sent and re-delivered, it charges once and repeats the recorded outcome", async () => {
@@ -177,8 +180,8 @@ describe("ProcessPayment", () => {
     const charge = aCharge(customerId, 700);
 
     const first = await paymentDb.transaction();
-    await paymentCommandHandlers.ProcessPayment.handle(first, inboundCommand(MESSAGES.ProcessPayment, charge));
-    const second = paymentDb.transaction((trx) => paymentCommandHandlers.ProcessPayment.handle(trx, inboundCommand(MESSAGES.ProcessPayment, charge)));
+    await handlers.ProcessPayment.handle(first, inboundCommand(MESSAGES.ProcessPayment, charge));
+    const second = paymentDb.transaction((trx) => handlers.ProcessPayment.handle(trx, inboundCommand(MESSAGES.ProcessPayment, charge)));
     await waitUntil("the second to wait for the first", () => someoneWaitsOnALock(paymentDb));
     await first.commit();
 
@@ -231,9 +234,9 @@ describe("RefundPayment", () => {
     const charge = aCharge(customerId, 900);
 
     const paying = await paymentDb.transaction();
-    await paymentCommandHandlers.ProcessPayment.handle(paying, inboundCommand(MESSAGES.ProcessPayment, charge));
+    await handlers.ProcessPayment.handle(paying, inboundCommand(MESSAGES.ProcessPayment, charge));
     const refunding = paymentDb.transaction((trx) =>
-      paymentCommandHandlers.RefundPayment.handle(trx, inboundCommand(MESSAGES.RefundPayment, { purchaseId: charge.purchaseId })),
+      handlers.RefundPayment.handle(trx, inboundCommand(MESSAGES.RefundPayment, { purchaseId: charge.purchaseId })),
     );
     await waitUntil("the refund to wait for the payment", () => someoneWaitsOnALock(paymentDb));
     await paying.commit();

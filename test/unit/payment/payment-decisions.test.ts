@@ -6,10 +6,6 @@ const paymentId = "9b2e4c7a-1f3d-4e8b-a6c5-7d9e0f1a2b3c";
 describe("declineReason", () => {
   const charge = { amount: 24460, currency: "VND" };
 
-  it("names a missing wallet", () => {
-    expect(declineReason(undefined, charge)).toBe("the customer has no wallet");
-  });
-
   it("names a currency the wallet does not hold", () => {
     expect(declineReason({ balance: "100000000", currency: "VND" }, { amount: 10, currency: "USD" })).toBe("the wallet holds VND, not USD");
   });
