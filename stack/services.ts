@@ -1,6 +1,6 @@
 /** Runs every service (one moleculer-runner process each) and waits for the gateway to be ready. */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { gatewayPort } from "../lib/environment";
 import { repoRoot, servicesDir } from "./layout";
@@ -40,6 +40,8 @@ export async function startServices(env: NodeJS.ProcessEnv, output: OutputMode):
         stdio: output === "inherit" ? ["ignore", "inherit", "inherit"] : ["ignore", "pipe", "pipe"],
       },
     );
+    // Tests that stop a participant find it here.
+    writeFileSync(path.join(servicesDir, `${name}.pid`), String(child.pid));
     if (output === "log-files") {
       const sink = createWriteStream(path.join(servicesDir, `${name}.log`), { flags: "a" });
       child.stdout?.pipe(sink);

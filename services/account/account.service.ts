@@ -74,7 +74,7 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
   actions: {
     register: {
       params: registerSchema,
-      async handler(this: AccountThis, ctx: Context<RegisterBody, { $statusCode?: number }>) {
+      async handler(this: AccountThis, ctx: Context<RegisterBody, { $statusCode?: number; $location?: string }>) {
         const body = ctx.params;
         const passwordHash = await this.passwords.hash(body.password);
         const customerId = randomUUID();
@@ -100,6 +100,7 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
             return this.issueTokenPair(trx, customerId, "customer");
           });
           ctx.meta.$statusCode = 201;
+          ctx.meta.$location = "/api/v1/account/customer/personal";
           return pair;
         } catch (error) {
           if ((error as { code?: string }).code === UNIQUE_VIOLATION) {

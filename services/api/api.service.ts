@@ -39,6 +39,11 @@ function rateLimit(route: string, limit: number) {
 
 const jsonBody = { json: { limit: process.env.BODY_LIMIT ?? "32kb", strict: true }, urlencoded: false };
 
+interface StreamingGateway {
+  purchaseStreams: PurchaseEventStreams;
+  sendError(req: IncomingMessage, res: ServerResponse, error: Error): void;
+}
+
 type GatewayRequest = IncomingMessage & { $ctx: Context<unknown, AuthenticatedMeta>; $params: Record<string, string> };
 
 const ApiService: ServiceSchema = {
@@ -111,8 +116,9 @@ const ApiService: ServiceSchema = {
           "GET payments/:id": "payment.get",
           "POST purchases": "purchase.create",
           "GET purchases/:id": "purchase.get",
-          "GET purchases/:id/events"(this: { purchaseStreams: PurchaseEventStreams }, req: GatewayRequest, res: ServerResponse) {
-            return this.purchaseStreams.stream(req.$ctx, req.$params.id, req, res);
+          "GET purchases/:id/events"(this: StreamingGateway, req: GatewayRequest, res: ServerResponse) {
+            // moleculer-web does not catch a function alias's rejection: answer it here, or it kills the process.
+            return this.purchaseStreams.stream(req.$ctx, req.$params.id, req, res).catch((error: Error) => this.sendError(req, res, error));
           },
         },
         mappingPolicy: "restrict",

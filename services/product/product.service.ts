@@ -128,7 +128,7 @@ const ProductService: ServiceSchema<ServiceSettingSchema, ProductThis> = {
 
     create: {
       params: createProductSchema,
-      async handler(this: ProductThis, ctx: Context<CreateProductBody, AuthenticatedMeta & { $statusCode?: number }>) {
+      async handler(this: ProductThis, ctx: Context<CreateProductBody, AuthenticatedMeta & { $statusCode?: number; $location?: string }>) {
         this.assertCatalogWriter(ctx);
         const product = await this.db
           .transaction(async (trx) => {
@@ -144,6 +144,7 @@ const ProductService: ServiceSchema<ServiceSettingSchema, ProductThis> = {
         await this.cache.addToFilter(product.id).catch((error: Error) => this.logger.warn(`filter add deferred to the ProductCreated consumer: ${error.message}`));
         await this.cache.invalidate([product.id]);
         ctx.meta.$statusCode = 201;
+        ctx.meta.$location = `/api/v1/products/${product.id}`;
         return product;
       },
     },
@@ -171,7 +172,7 @@ const ProductService: ServiceSchema<ServiceSettingSchema, ProductThis> = {
 
     createCategory: {
       params: createCategorySchema,
-      async handler(this: ProductThis, ctx: Context<CreateCategoryBody, AuthenticatedMeta & { $statusCode?: number }>) {
+      async handler(this: ProductThis, ctx: Context<CreateCategoryBody, AuthenticatedMeta & { $statusCode?: number; $location?: string }>) {
         this.assertCatalogWriter(ctx);
         const category = await this.db
           .transaction(async (trx) => {
@@ -184,6 +185,7 @@ const ProductService: ServiceSchema<ServiceSettingSchema, ProductThis> = {
           });
         await this.cache.invalidate([]);
         ctx.meta.$statusCode = 201;
+        ctx.meta.$location = `/api/v1/products?category_id=${category.id}`;
         return category;
       },
     },

@@ -47,7 +47,7 @@ interface PurchaseThis extends Service, DatabaseThis {
   outbox: OutboxWriter;
 }
 
-type PurchaseMeta = AuthenticatedMeta & { $statusCode?: number; $location?: string };
+type PurchaseMeta = AuthenticatedMeta & { $statusCode?: number; $responseHeaders?: Record<string, string> };
 
 const stepChangedSchema = {
   purchaseId: "uuid",
@@ -149,7 +149,8 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
 
           const links = purchaseLinks(created.purchaseId);
           ctx.meta.$statusCode = 202;
-          ctx.meta.$location = links.self;
+          // moleculer-web sets Location itself only for 201 and redirects.
+          ctx.meta.$responseHeaders = { Location: links.self };
           return { id: created.purchaseId, status: "PENDING", links };
         },
       },

@@ -38,3 +38,51 @@ export function headerValue(message: KafkaMessage, name: string): string | undef
   const value = message.headers?.[name];
   return (Array.isArray(value) ? value[0] : value)?.toString();
 }
+
+/** Every record with `key` on these topics, read from the beginning up to each partition's current end. */
+export async function recordsWithKey(topics: string[], key: string): Promise<{ topic: string; message: KafkaMessage }[]> {
+  const found: { topic: string; message: KafkaMessage }[] = [];
+  for (const topic of topics) {
+    const reader = await collectTopic(topic);
+    try {
+      const ends = await topicEnds(topic);
+      const total = [...ends.values()].reduce((a, b) => a + b, 0);
+      await waitUntilCount(() => reader.records.length >= total);
+      found.push(...reader.records.filter((r) => r.key?.toString() === key).map((message) => ({ topic, message })));
+    } finally {
+      await reader.stop();
+    }
+  }
+  return found;
+}
+
+async function topicEnds(topic: string): Promise<Map<number, number>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return new Map(offsets.map((o) => [o.partition, Number(o.high) - Number(o.low)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** True once consumer group `groupId` has committed every record of `topic` written so far. */
+export async function groupCaughtUp(groupId: string, topic: string): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+    return ends.every((end) => Number(committed.partitions.find((p) => p.partition === end.partition)?.offset ?? -1) >= Number(end.high));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function waitUntilCount(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error("timed out reading a topic to its end");
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

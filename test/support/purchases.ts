@@ -1,0 +1,50 @@
+/** Purchases over HTTP as a client makes them: create, follow, read the event stream. */
+import { randomUUID } from "node:crypto";
+import { api, baseUrl } from "./http";
+import { waitUntil } from "./wait";
+
+export interface PurchaseView {
+  id: string;
+  status: string;
+  step: string | null;
+  failure_reason: string | null;
+  order_id: string | null;
+  payment_id: string | null;
+  amount: number;
+  version: number;
+}
+
+export const TERMINAL = ["COMPLETED", "FAILED"];
+
+export async function catalogProduct(token: string, price: number, inventory: number): Promise<number> {
+  const category = await api("POST", "/api/v1/categories", { token, body: { name: `e2e-${randomUUID()}` } });
+  const product = await api("POST", "/api/v1/products", { token, body: { category_id: category.body.id, name: "E2E product", price, inventory } });
+  if (product.status !== 201) throw new Error(`product not created: ${JSON.stringify(product.body)}`);
+  return product.body.id;
+}
+
+export async function startPurchase(token: string, items: { product_id: number; quantity: number }[]): Promise<string> {
+  const res = await api("POST", "/api/v1/purchases", { token, body: { order_items: items, payment: { currency_code: "VND" } } });
+  if (res.status !== 202) throw new Error(`purchase refused: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.id;
+}
+
+export async function purchaseWhenTerminal(token: string, id: string, timeoutMs = 60_000): Promise<PurchaseView> {
+  return waitUntil(`purchase ${id} to end`, async () => {
+    const res = await api<PurchaseView>("GET", `/api/v1/purchases/${id}`, { token });
+    return TERMINAL.includes(res.body.status) && res.body;
+  }, timeoutMs);
+}
+
+/** Reads a purchase's Server-Sent Events until the server ends the stream. */
+export async function readPurchaseEvents(token: string, id: string, base = baseUrl()): Promise<PurchaseView[]> {
+  const res = await fetch(`${base}/api/v1/purchases/${id}/events`, { headers: { authorization: `Bearer ${token}` } });
+  if (res.status !== 200) throw new Error(`event stream refused: ${res.status} ${await res.text()}`);
+  expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+  const text = await res.text();
+  return text
+    .split("\n\n")
+    .map((block) => block.split("\n").find((line) => line.startsWith("data: ")))
+    .filter((line): line is string => line !== undefined)
+    .map((line) => JSON.parse(line.slice("data: ".length)));
+}
