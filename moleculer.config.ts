@@ -15,7 +15,12 @@ const config: BrokerOptions = {
   nodeID: process.env.NODE_ID ?? undefined,
   logger: {
     type: "Console",
-    options: { level: (process.env.LOG_LEVEL as "info") ?? "info", formatter: "short", colors: process.stdout.isTTY },
+    options: {
+      // The channels adapter logs every message it commits at info: on the hot path that is noise and CPU.
+      level: { "CHANNELS*": "warn", "**": (process.env.LOG_LEVEL as "info") ?? "info" },
+      formatter: "short",
+      colors: process.stdout.isTTY,
+    },
   },
   transporter: {
     type: "Redis",
@@ -30,7 +35,8 @@ const config: BrokerOptions = {
   retryPolicy: { enabled: false },
   registry: { strategy: "RoundRobin", preferLocal: true },
   circuitBreaker: { enabled: true, threshold: 0.5, minRequestCount: 20, windowTime: 60, halfOpenTime: 10_000 },
-  bulkhead: { enabled: true, concurrency: 50, maxQueueSize: 500 },
+  // Per action and node: beyond `concurrency` calls wait in a queue; past it callers get 429 QUEUE_FULL (back-pressure).
+  bulkhead: { enabled: true, concurrency: Number(process.env.BULKHEAD_CONCURRENCY ?? 50), maxQueueSize: Number(process.env.BULKHEAD_MAX_QUEUE ?? 1000) },
   metrics: { enabled: false },
   tracing: { enabled: false },
   middlewares: [

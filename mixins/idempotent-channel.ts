@@ -7,6 +7,7 @@
  */
 import type { Service } from "moleculer";
 import type { KafkaMessage } from "kafkajs";
+import { TOPICS, type Topic } from "../contracts/topics";
 import type { Knex } from "knex";
 import { IdempotentConsumer, type IdempotentConsumerOptions, type InboundMessage, type MessageHandler } from "../lib/inbox/idempotent-consumer";
 
@@ -23,7 +24,7 @@ export interface IdempotentChannelOptions<TService = Service> extends Omit<Idemp
   topic: string;
   db: (service: TService) => Knex;
   handlers: Record<string, ServiceMessageHandler<TService>>;
-  /** Partitions handled at once by this consumer (per-key order holds either way). */
+  /** Partitions handled at once by this consumer (per-key order holds either way); default: all of a declared topic's. */
   concurrency?: number;
 }
 
@@ -40,7 +41,7 @@ export function idempotentChannel<TService = Service>(options: IdempotentChannel
     context: false,
     maxRetries: 0,
     deadLettering: { enabled: true, queueName: deadLetterTopic(options.topic) },
-    kafka: { fromBeginning: true, partitionsConsumedConcurrently: options.concurrency ?? 3 },
+    kafka: { fromBeginning: true, partitionsConsumedConcurrently: options.concurrency ?? TOPICS[options.topic as Topic] ?? 6 },
     async handler(this: Service, payload: unknown, raw: KafkaMessage): Promise<void> {
       const service = this as unknown as TService;
       consumer ??= new IdempotentConsumer({

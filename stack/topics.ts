@@ -1,4 +1,10 @@
-/** Creates the system's topics and their dead-letter topics; existing ones are left as they are. */
+/**
+ * Creates the system's topics and their dead-letter topics, and adds
+ * partitions to a topic that has fewer than declared (Kafka cannot remove
+ * any). Adding partitions moves some keys to other partitions: messages in
+ * flight for such a key may then arrive out of order, which every consumer
+ * here tolerates (inbox, saga correlation), but do it when the system is quiet.
+ */
 import { Kafka, logLevel } from "kafkajs";
 import { TOPICS } from "../contracts/topics";
 import { kafkaBrokers } from "../lib/environment";
@@ -18,6 +24,13 @@ export async function ensureTopics(): Promise<void> {
     if (missing.length > 0) {
       await admin.createTopics({ topics: missing, waitForLeaders: true });
       progress("kafka", `created topics ${missing.map((t) => t.topic).join(", ")}`);
+    }
+    const present = wanted.filter((t) => existing.has(t.topic));
+    const { topics } = await admin.fetchTopicMetadata({ topics: present.map((t) => t.topic) });
+    const short = present.filter((t) => (topics.find((m) => m.name === t.topic)?.partitions.length ?? 0) < t.numPartitions);
+    if (short.length > 0) {
+      await admin.createPartitions({ topicPartitions: short.map((t) => ({ topic: t.topic, count: t.numPartitions })) });
+      progress("kafka", `added partitions to ${short.map((t) => `${t.topic} (${t.numPartitions})`).join(", ")}`);
     }
   } finally {
     await admin.disconnect();

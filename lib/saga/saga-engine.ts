@@ -8,19 +8,25 @@ import { transition, type SagaEvent, type TransitionResult } from "./transitions
 /** What the engine needs from storage; SagaStore is the real one. */
 export type SagaRepository = Pick<SagaStore, "transaction" | "load" | "create" | "save" | "appendLog" | "findOverdue">;
 
-/** Writes a transition's messages to the transactional outbox inside `trx` (one batch per transition). */
-export type SendMessages = (trx: Knex.Transaction, messages: OutgoingMessage[]) => Promise<void>;
+/** Any message bound for the outbox: the engine's commands and results, and what the host adds. */
+export type OutboxBound = Omit<OutgoingMessage, "payload"> & { payload: unknown };
 
-/** Sees each transition that changed a saga, inside its transaction; `before` is null when the saga was just created. */
-export type TransitionObserver<Data> = (trx: Knex.Transaction, before: SagaState<Data> | null, result: TransitionResult<Data>) => Promise<void>;
+/** Writes a transition's messages to the transactional outbox inside `trx` (one batch per transition). */
+export type SendMessages = (trx: Knex.Transaction, messages: OutboxBound[]) => Promise<void>;
+
+/**
+ * Messages the host adds to a transition that changed a saga (`before` is null
+ * when it was just created); they go out in the same outbox batch.
+ */
+export type TransitionMessages<Data> = (before: SagaState<Data> | null, result: TransitionResult<Data>) => OutboxBound[];
 
 export interface SagaEngineOptions<Data> {
   store: SagaRepository;
   /** Every version of ONE saga type that may still have live instances; new sagas use the highest. */
   definitions: readonly SagaDefinition<Data>[];
   send: SendMessages;
-  /** For what the host adds to the same transaction, such as progress notes for clients. */
-  onTransition?: TransitionObserver<Data>;
+  /** For what the host tells others about each transition, such as progress notes for clients. */
+  alsoSend?: TransitionMessages<Data>;
   clock?: () => Date;
 }
 
@@ -42,7 +48,7 @@ export class SagaEngine<Data> {
   private readonly byVersion = new Map<number, SagaDefinition<Data>>();
   private readonly store: SagaRepository;
   private readonly send: SendMessages;
-  private readonly onTransition?: TransitionObserver<Data>;
+  private readonly alsoSend?: TransitionMessages<Data>;
   private readonly clock: () => Date;
 
   constructor(options: SagaEngineOptions<Data>) {
@@ -57,7 +63,7 @@ export class SagaEngine<Data> {
     this.latest = first;
     this.store = options.store;
     this.send = options.send;
-    this.onTransition = options.onTransition;
+    this.alsoSend = options.alsoSend;
     this.clock = options.clock ?? (() => new Date());
   }
 
@@ -68,8 +74,7 @@ export class SagaEngine<Data> {
     if (existing) return this.apply(trx, existing, event);
     const result = transition(this.latest, null, event);
     await this.store.create(trx, result.state);
-    await this.record(trx, result);
-    await this.onTransition?.(trx, null, result);
+    await this.record(trx, null, result);
     return result;
   }
 
@@ -140,13 +145,13 @@ export class SagaEngine<Data> {
     // The stored data was written by this saga type's own transitions, so it has this type's shape.
     const result = transition(definition, saga.state as SagaState<Data>, event);
     if (result.changed) await this.store.save(trx, result.state, saga.version);
-    await this.record(trx, result);
-    if (result.changed) await this.onTransition?.(trx, saga.state as SagaState<Data>, result);
+    await this.record(trx, saga.state as SagaState<Data>, result);
     return result;
   }
 
-  private async record(trx: Knex.Transaction, result: TransitionResult<Data>): Promise<void> {
+  private async record(trx: Knex.Transaction, before: SagaState<Data> | null, result: TransitionResult<Data>): Promise<void> {
     await this.store.appendLog(trx, result.log);
-    if (result.messages.length > 0) await this.send(trx, result.messages);
+    const messages: OutboxBound[] = result.changed && this.alsoSend ? [...result.messages, ...this.alsoSend(before, result)] : result.messages;
+    if (messages.length > 0) await this.send(trx, messages);
   }
 }

@@ -51,6 +51,9 @@ const ApiService: ServiceSchema = {
   mixins: [ApiGateway],
   settings: {
     port: gatewayPort(),
+    // One line per request at info is too much on the hot path; debug keeps it available.
+    logRequest: "debug",
+    logResponse: "debug",
     ip: process.env.BIND_ADDRESS ?? "127.0.0.1",
     cors: {
       origin: (process.env.CORS_ORIGINS ?? "*").split(","),

@@ -167,9 +167,9 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
           await outbox.append(trx, messages);
         },
         // Every path that moves a saga (replies, the sweeper, operators) tells the client, in the same transaction.
-        onTransition: async (trx, before, result) => {
+        alsoSend: (before, result) => {
           const note = progressNote(definition, before, result.state, new Date());
-          if (note) await outbox.append(trx, note);
+          return note ? [note] : [];
         },
       });
       this.sweeper = new DeadlineSweeper(this.engine, settings.sweepIntervalMs, this.logger);

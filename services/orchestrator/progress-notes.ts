@@ -7,9 +7,10 @@
 import { PURCHASE_EVENT_TYPES, type PurchaseStepChanged } from "../../contracts/purchase-saga";
 import type { OutboxMessage } from "../../lib/outbox/outbox-writer";
 import type { SagaDefinition } from "../../lib/saga/definition";
+import { derivedMessageId } from "../../lib/saga/message-id";
 import type { SagaState } from "../../lib/saga/state";
 
-export type ProgressNote = OutboxMessage<typeof PURCHASE_EVENT_TYPES.PurchaseStepChanged, PurchaseStepChanged>;
+export type ProgressNote = Required<OutboxMessage<typeof PURCHASE_EVENT_TYPES.PurchaseStepChanged, PurchaseStepChanged>>;
 
 /** The note for a move from `before` (null: the saga just started) to `after`; null when there is nothing new to tell. */
 export function progressNote<Data>(
@@ -24,6 +25,8 @@ export function progressNote<Data>(
   const step = definition.steps[after.currentStep];
   if (!step) throw new Error(`${definition.name} v${definition.version} has no step ${after.currentStep}`);
   return {
+    // Named after what it reports: a transition replayed after a rollback yields the same note, deduplicated downstream.
+    id: derivedMessageId(`${definition.name}/${after.id}/progress/${after.status}/${after.currentStep}/${after.attempt}`),
     topic: definition.resultTopic,
     key: after.id,
     type: PURCHASE_EVENT_TYPES.PurchaseStepChanged,

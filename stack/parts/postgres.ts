@@ -57,6 +57,33 @@ async function isRunning(dir: string): Promise<boolean> {
   }
 }
 
+/**
+ * The server settings, rewritten before every start so a changed setting here
+ * reaches existing clusters too (ALTER SYSTEM edits are overwritten).
+ */
+function writeSettings(dir: string): void {
+  const settings = {
+    listen_addresses: "'127.0.0.1'",
+    port: String(port),
+    unix_socket_directories: `'${dir}'`,
+    wal_level: "logical",
+    max_replication_slots: "20",
+    max_wal_senders: "20",
+    max_connections: "300",
+    shared_buffers: "256MB",
+    shared_preload_libraries: "'pg_stat_statements'",
+    // Debezium slots on quiet databases must not pin WAL forever on a dev disk.
+    max_slot_wal_keep_size: "4GB",
+    // Every service shares this one WAL here, so commits queue on its flush: let concurrent ones share it.
+    commit_delay: "2000",
+    commit_siblings: "3",
+  };
+  const conf = Object.entries(settings)
+    .map(([k, v]) => `${k} = ${v}`)
+    .join("\n");
+  writeFileSync(path.join(dir, "postgresql.auto.conf"), conf + "\n");
+}
+
 async function initCluster(dir: string): Promise<void> {
   progress(PART, `initdb into ${dir}`);
   mkdirSync(dir, { recursive: true });
@@ -79,28 +106,18 @@ async function initCluster(dir: string): Promise<void> {
       "",
     ].join("\n"),
   );
-  const settings = {
-    listen_addresses: "'127.0.0.1'",
-    port: String(port),
-    unix_socket_directories: `'${dir}'`,
-    wal_level: "logical",
-    max_replication_slots: "20",
-    max_wal_senders: "20",
-    max_connections: "300",
-    shared_buffers: "256MB",
-    shared_preload_libraries: "'pg_stat_statements'",
-    // Debezium slots on quiet databases must not pin WAL forever on a dev disk.
-    max_slot_wal_keep_size: "4GB",
-  };
-  const conf = Object.entries(settings)
-    .map(([k, v]) => `${k} = ${v}`)
-    .join("\n");
-  writeFileSync(path.join(dir, "postgresql.auto.conf"), conf + "\n");
   if (serverUser) await run("chown", ["-R", `${serverUser}:${serverUser}`, dir]);
 }
 
+/** The cluster's own `postgres` database, for creating the others and for health checks. */
+function maintenanceUrl(): string {
+  const url = new URL(databaseUrl("account"));
+  url.pathname = "/postgres";
+  return url.toString();
+}
+
 async function createDatabases(): Promise<void> {
-  const admin = new Client({ connectionString: databaseUrl("account").replace(/\/account$/, "/postgres") });
+  const admin = new Client({ connectionString: maintenanceUrl() });
   await admin.connect();
   try {
     const { rows } = await admin.query<{ datname: string }>("select datname from pg_database");
@@ -117,7 +134,7 @@ async function createDatabases(): Promise<void> {
 }
 
 async function acceptsQueries(): Promise<boolean> {
-  const client = new Client({ connectionString: databaseUrl("account").replace(/\/account$/, "/postgres") });
+  const client = new Client({ connectionString: maintenanceUrl() });
   try {
     await client.connect();
     await client.query("select 1");
@@ -139,6 +156,8 @@ export const postgres: StackPart = {
       progress(PART, `already running on 127.0.0.1:${port}`);
     } else {
       await assertPortsFree(PART, [port]);
+      writeSettings(dir);
+      if (serverUser) await run("chown", [`${serverUser}:${serverUser}`, path.join(dir, "postgresql.auto.conf")]);
       progress(PART, `starting on 127.0.0.1:${port}`);
       await pgCtl(["-D", dir, "-l", logFile, "-w", "-t", "60", "start"]).catch((e: Error) => {
         throw new StackError(`${e.message}\n--- see ${logFile} ---`);

@@ -14,11 +14,18 @@ function state(changes: Partial<SagaState<unknown>>): SagaState<unknown> {
 describe("progressNote", () => {
   it("announces a saga that has just started, keyed by the purchase, on the result topic", () => {
     expect(progressNote(saga, null, state({}), AT)).toEqual({
+      id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
       topic: "purchase.results",
       key: ID,
       type: "PurchaseStepChanged",
       payload: { purchaseId: ID, status: "RUNNING", step: "reserve-inventory", at: "2030-01-01T00:00:00.000Z" },
     });
+  });
+
+  it("names a note after what it reports: the same transition gives the same id, another a new one", () => {
+    const first = progressNote(saga, null, state({}), AT)!;
+    expect(progressNote(saga, null, state({}), new Date(AT.getTime() + 5_000))!.id).toBe(first.id);
+    expect(progressNote(saga, state({ currentStep: 0 }), state({ currentStep: 1 }), AT)!.id).not.toBe(first.id);
   });
 
   it("announces each new step and each new status", () => {

@@ -3,7 +3,7 @@ import type { SagaDefinition } from "../../../lib/saga/definition";
 import { replyFor, type SagaCommand } from "../../../lib/saga/messages";
 import { SagaEngine } from "../../../lib/saga/saga-engine";
 import { ConcurrentModificationError } from "../../../lib/saga/saga-store";
-import type { OutgoingMessage } from "../../../lib/saga/state";
+import type { OutboxBound } from "../../../lib/saga/saga-engine";
 import { SAGA_ID, T0, abcdSaga, at, buildAbcdSaga, type AbcdData } from "./abcd-saga";
 import { MemorySagaStore } from "./memory-saga-store";
 
@@ -13,7 +13,7 @@ const data: AbcdData = { input: 7, results: [] };
 const callerTrx = { caller: true } as unknown as Knex.Transaction;
 
 function setup(definitions: SagaDefinition<AbcdData>[] = [abcdSaga], store = new MemorySagaStore()) {
-  const sent: { trx: Knex.Transaction; message: OutgoingMessage }[] = [];
+  const sent: { trx: Knex.Transaction; message: OutboxBound }[] = [];
   const clock = { now: T0 };
   const engine = new SagaEngine<AbcdData>({
     store,

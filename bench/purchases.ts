@@ -1,0 +1,72 @@
+/**
+ * N purchases sent at once through the gateway (default 1000, like the
+ * seed's 1kpurchases script): time until all are terminal, sagas per second,
+ * latency from POST to terminal state, and the invariant check.
+ *   npm run bench:purchases -- [purchases] [customers]
+ * Needs the system running with limits above the load:
+ *   RATE_LIMIT=100000000 AUTH_RATE_LIMIT=100000 npm start
+ */
+import knex from "knex";
+import { databaseUrl } from "../lib/environment";
+import { api, registerCustomer } from "../test/support/http";
+import { checkPurchaseInvariants } from "../test/support/invariants";
+import { catalogProduct } from "../test/support/purchases";
+import { waitUntil } from "../test/support/wait";
+
+const total = Number(process.argv[2] ?? 1000);
+const customerCount = Number(process.argv[3] ?? 20);
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function main(): Promise<void> {
+  const customers = await Promise.all(Array.from({ length: customerCount }, () => registerCustomer()));
+  const stock = total * 2;
+  const productId = await catalogProduct(customers[0].accessToken, 100, stock);
+  const purchaseDb = knex({ client: "pg", connection: databaseUrl("purchase"), pool: { min: 0, max: 2 } });
+
+  const sentAt = new Map<string, number>();
+  const started = Date.now();
+  const responses = await Promise.all(
+    Array.from({ length: total }, async (_, i) => {
+      const { accessToken } = customers[i % customerCount];
+      const postedAt = Date.now();
+      const res = await api("POST", "/api/v1/purchases", { token: accessToken, body: { order_items: [{ product_id: productId, quantity: 1 }], payment: { currency_code: "VND" } } });
+      if (res.status === 202) sentAt.set(res.body.id, postedAt);
+      return res.status;
+    }),
+  );
+  const acceptedIn = (Date.now() - started) / 1000;
+  const refused = responses.filter((s) => s !== 202);
+  if (refused.length > 0) throw new Error(`${refused.length} purchases refused (statuses ${[...new Set(refused)].join(", ")}): raise RATE_LIMIT?`);
+
+  const ids = [...sentAt.keys()];
+  const rows = await waitUntil("every purchase to end", async () => {
+    const found = await purchaseDb("purchases").whereIn("id", ids).whereIn("status", ["COMPLETED", "FAILED"]).select("id", "status", "updated_at");
+    return found.length === ids.length && found;
+  }, 600_000);
+  const lastEnd = Math.max(...rows.map((r) => new Date(r.updated_at).getTime()));
+  const allSeconds = (lastEnd - started) / 1000;
+  const latencies = rows.map((r) => new Date(r.updated_at).getTime() - sentAt.get(r.id)!).sort((a, b) => a - b);
+
+  const report = await checkPurchaseInvariants({
+    purchaseIds: ids,
+    initialStock: new Map([[productId, stock]]),
+    customerIds: customers.map((c) => c.customerId),
+  });
+  await purchaseDb.destroy();
+
+  console.log(`purchases: ${total} from ${customerCount} customers; all accepted (202) in ${acceptedIn.toFixed(2)} s`);
+  console.log(`all terminal after ${allSeconds.toFixed(2)} s: ${(total / allSeconds).toFixed(1)} sagas/s`);
+  console.log(`POST -> terminal latency: median ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms, max ${latencies[latencies.length - 1]} ms`);
+  console.log(`outcomes: ${report.completed} COMPLETED, ${report.failed} FAILED; invariants: ${report.violations.length === 0 ? "all hold" : report.violations.join("; ")}`);
+  const productAfter = await api("GET", `/api/v1/products/${productId}`);
+  console.log(`stock: ${stock} -> ${productAfter.body.inventory}`);
+  if (report.violations.length > 0) process.exitCode = 1;
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
