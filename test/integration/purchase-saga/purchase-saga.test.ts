@@ -242,7 +242,7 @@ describe("purchase.create and purchase.get", () => {
       status: "PENDING",
       links: { self: `/api/v1/purchases/${created.id}`, events: `/api/v1/purchases/${created.id}/events` },
     });
-    expect(meta).toMatchObject({ $statusCode: 202, $location: `/api/v1/purchases/${created.id}` });
+    expect(meta).toMatchObject({ $statusCode: 202, $responseHeaders: { Location: `/api/v1/purchases/${created.id}` } });
     expect(await view(created.id, owner)).toMatchObject({
       id: created.id,
       amount: SEED_AMOUNT,
