@@ -11,6 +11,7 @@ COPY services ./services
 COPY migrations ./migrations
 COPY connect ./connect
 COPY stack ./stack
+COPY ops ./ops
 ENV NODE_ENV=production
 USER node
 ENTRYPOINT ["node", "--import", "tsx", "node_modules/moleculer/bin/moleculer-runner.js", "--config", "moleculer.config.ts"]

@@ -37,7 +37,13 @@ const config: BrokerOptions = {
   circuitBreaker: { enabled: true, threshold: 0.5, minRequestCount: 20, windowTime: 60, halfOpenTime: 10_000 },
   // Per action and node: beyond `concurrency` calls wait in a queue; past it callers get 429 QUEUE_FULL (back-pressure).
   bulkhead: { enabled: true, concurrency: Number(process.env.BULKHEAD_CONCURRENCY ?? 50), maxQueueSize: Number(process.env.BULKHEAD_MAX_QUEUE ?? 1000) },
-  metrics: { enabled: false },
+  // Prometheus scrapes each node on METRICS_PORT (the stack tool gives every service one): broker, action and channel metrics.
+  metrics: process.env.METRICS_PORT
+    ? {
+        enabled: true,
+        reporter: [{ type: "Prometheus", options: { host: process.env.BIND_ADDRESS ?? "127.0.0.1", port: Number(process.env.METRICS_PORT), path: "/metrics" } }],
+      }
+    : { enabled: false },
   tracing: { enabled: false },
   middlewares: [
     ChannelsMiddleware({

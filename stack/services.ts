@@ -2,7 +2,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { gatewayPort } from "../lib/environment";
+import { LOCAL_STACK, gatewayPort } from "../lib/environment";
 import { repoRoot, servicesDir } from "./layout";
 import { StackError, assertPortsFree, progress, waitFor } from "./processes";
 
@@ -16,6 +16,13 @@ export function serviceNames(): string[] {
     .sort();
 }
 
+/** Where a service started by the stack tool serves its Prometheus metrics. */
+export function metricsPortOf(name: string): number {
+  const index = serviceNames().indexOf(name);
+  if (index < 0) throw new StackError(`no service named ${name}`);
+  return LOCAL_STACK.metricsBasePort + index;
+}
+
 export interface RunningServices {
   stop(): Promise<void>;
 }
@@ -24,6 +31,7 @@ export type OutputMode = "inherit" | "log-files";
 
 export async function startServices(env: NodeJS.ProcessEnv, output: OutputMode): Promise<RunningServices> {
   await assertPortsFree("gateway", [gatewayPort()]);
+  await assertPortsFree("metrics", serviceNames().map(metricsPortOf));
   mkdirSync(servicesDir, { recursive: true });
   const runner = path.join(repoRoot, "node_modules", "moleculer", "bin", "moleculer-runner.js");
   const children: ChildProcess[] = [];
@@ -36,7 +44,7 @@ export async function startServices(env: NodeJS.ProcessEnv, output: OutputMode):
       ["--import", "tsx", runner, "--config", "moleculer.config.ts", path.join("services", name, `${name}.service.ts`)],
       {
         cwd: repoRoot,
-        env: { ...env, NODE_ID: `${name}-${process.pid}`, EXPECTED_SERVICES: expected },
+        env: { ...env, NODE_ID: `${name}-${process.pid}`, EXPECTED_SERVICES: expected, METRICS_PORT: String(metricsPortOf(name)) },
         stdio: output === "inherit" ? ["ignore", "inherit", "inherit"] : ["ignore", "pipe", "pipe"],
       },
     );

@@ -1,8 +1,11 @@
 /**
  * Server-Sent Events for a purchase: the first event is its current state,
- * then every change until it ends. The stream subscribes before reading the
- * current state and drops changes older than it (by version), so a change
- * that lands in between is neither lost nor sent twice.
+ * then every change until it ends. Changes arrive as broadcast events; the
+ * stream subscribes before reading the current state and drops anything not
+ * newer than what it sent (by version), so nothing is lost or sent twice.
+ * Broadcasts can still miss a gateway (one that joined a moment ago is not yet
+ * known to the purchase node), so each open stream also re-reads the purchase
+ * every few seconds: a missed change costs latency, never the stream.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Context } from "moleculer";
@@ -15,6 +18,7 @@ export interface PurchaseView {
 
 const TERMINAL = new Set(["COMPLETED", "FAILED"]);
 const HEARTBEAT_MS = 15_000;
+const RESYNC_MS = 3_000;
 
 export class PurchaseEventStreams {
   private readonly listeners = new Map<string, Set<(view: PurchaseView) => void>>();
@@ -29,7 +33,7 @@ export class PurchaseEventStreams {
     let ready = false;
     const early: PurchaseView[] = [];
     const send = (view: PurchaseView) => {
-      if (view.version <= lastVersion) return;
+      if (view.version <= lastVersion || res.writableEnded) return;
       lastVersion = view.version;
       res.write(`id: ${view.version}\nevent: purchase\ndata: ${JSON.stringify(view)}\n\n`);
       if (TERMINAL.has(view.status)) res.end();
@@ -38,10 +42,15 @@ export class PurchaseEventStreams {
     this.subscribe(purchaseId, listener);
     const cleanup = () => {
       clearInterval(heartbeat);
+      clearInterval(resync);
       this.unsubscribe(purchaseId, listener);
       this.open.delete(res);
     };
-    const heartbeat = setInterval(() => res.write(": keep-alive\n\n"), HEARTBEAT_MS);
+    const heartbeat = setInterval(() => res.writableEnded || res.write(": keep-alive\n\n"), HEARTBEAT_MS);
+    const resync = setInterval(() => {
+      if (!ready) return;
+      ctx.call<PurchaseView, { id: string }>("purchase.get", { id: purchaseId }).then(send, () => undefined);
+    }, RESYNC_MS);
     res.once("close", cleanup);
     req.once("close", cleanup);
 

@@ -1,0 +1,94 @@
+/**
+ * Dead letters: the messages a consumer could never apply, kept per topic in
+ * `<topic>.dead-letter` with the reason. An operator lists them and, once the
+ * cause is fixed, requeues one to its original topic; the consumer's inbox
+ * makes a requeue of something already applied harmless.
+ */
+import { Kafka, type KafkaMessage, logLevel } from "kafkajs";
+import { kafkaBrokers } from "../lib/environment";
+import { DEAD_LETTER_REASON_HEADER, deadLetterTopic } from "../mixins/idempotent-channel";
+
+const kafka = () => new Kafka({ clientId: "operator", brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
+
+export interface DeadLetter {
+  offset: string;
+  partition: number;
+  key: string | null;
+  id: string | null;
+  type: string | null;
+  reason: string | null;
+  originalTopic: string;
+  value: string | null;
+  headers: Record<string, string>;
+}
+
+// Bookkeeping that dead-lettering added (ours and @moleculer/channels'); a requeued message goes back without it.
+const DEAD_LETTER_HEADERS = new Set([DEAD_LETTER_REASON_HEADER, "x-original-channel", "x-original-group", "x-original-partition", "x-redelivered-count", "x-group"]);
+
+const header = (message: KafkaMessage, name: string) => message.headers?.[name]?.toString() ?? null;
+
+function stringHeaders(message: KafkaMessage): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(message.headers ?? {})
+      .filter(([, value]) => value != null)
+      .map(([name, value]) => [name, value!.toString()]),
+  );
+}
+
+/** Every dead letter of `topic`, oldest first. */
+export async function listDeadLetters(topic: string): Promise<DeadLetter[]> {
+  const client = kafka();
+  const admin = client.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(deadLetterTopic(topic)).finally(() => admin.disconnect());
+  const remaining = new Map(ends.filter((e) => Number(e.high) > Number(e.low)).map((e) => [e.partition, Number(e.high)]));
+  const letters: DeadLetter[] = [];
+  if (remaining.size === 0) return letters;
+
+  // A throwaway group, never committed: listing changes nothing.
+  const consumer = client.consumer({ groupId: `operator-dead-letters-${process.pid}-${Date.now()}` });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic: deadLetterTopic(topic), fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      consumer
+        .run({
+          autoCommit: false,
+          eachMessage: async ({ partition, message }) => {
+            letters.push({
+              offset: message.offset,
+              partition,
+              key: message.key?.toString() ?? null,
+              id: header(message, "id"),
+              type: header(message, "type"),
+              reason: header(message, DEAD_LETTER_REASON_HEADER),
+              originalTopic: header(message, "x-original-channel") ?? topic,
+              value: message.value?.toString() ?? null,
+              headers: stringHeaders(message),
+            });
+            if (Number(message.offset) + 1 >= (remaining.get(partition) ?? 0)) remaining.delete(partition);
+            if (remaining.size === 0) resolve();
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return letters.sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset));
+}
+
+/** Publishes the dead letter at partition/offset again to its original topic, as it was (without the reason). */
+export async function requeueDeadLetter(topic: string, partition: number, offset: string): Promise<DeadLetter> {
+  const letter = (await listDeadLetters(topic)).find((l) => l.partition === partition && l.offset === offset);
+  if (!letter) throw new Error(`no dead letter at ${deadLetterTopic(topic)} partition ${partition} offset ${offset}`);
+  const headers = Object.fromEntries(Object.entries(letter.headers).filter(([name]) => !DEAD_LETTER_HEADERS.has(name)));
+  const producer = kafka().producer();
+  await producer.connect();
+  try {
+    await producer.send({ topic: letter.originalTopic, messages: [{ key: letter.key, value: letter.value, headers }] });
+  } finally {
+    await producer.disconnect();
+  }
+  return letter;
+}
