@@ -22,6 +22,32 @@ export interface PricedItem {
   unitPrice: number;
 }
 
+// Bounds are the columns' own (bigint ids and money, int quantities): a message that passes never fails on insert.
+const MAX_INT = 2 ** 31 - 1;
+
+/**
+ * fastest-validator schema of a priced purchase: PurchaseCreated, and the
+ * CreateOrder payload the orchestrator derives from it, have this shape.
+ */
+export const PRICED_PURCHASE_SCHEMA = {
+  purchaseId: "uuid",
+  customerId: "uuid",
+  items: {
+    type: "array",
+    min: 1,
+    items: {
+      type: "object",
+      props: {
+        productId: { type: "number", integer: true, positive: true, max: Number.MAX_SAFE_INTEGER },
+        quantity: { type: "number", integer: true, positive: true, max: MAX_INT },
+        unitPrice: { type: "number", integer: true, min: 0, max: Number.MAX_SAFE_INTEGER },
+      },
+    },
+  },
+  amount: { type: "number", integer: true, min: 0, max: Number.MAX_SAFE_INTEGER },
+  currency: { type: "string", pattern: /^[A-Z]{3}$/ },
+} as const;
+
 /** Message types on purchase.events and (besides the SagaResult) purchase.results. */
 export const PURCHASE_EVENT_TYPES = { PurchaseCreated: "PurchaseCreated", PurchaseStepChanged: "PurchaseStepChanged" } as const;
 

@@ -20,20 +20,23 @@ export interface ParticipantReply {
 /** Runs with the participant service as `this` (see mixins/idempotent-channel). */
 export type CommandExecutor<Payload, Participant = unknown> = (this: Participant, trx: Knex.Transaction, command: SagaCommand<Payload>) => Promise<ParticipantReply>;
 
+/** fastest-validator schema of the correlation every command carries and every reply echoes. */
+export const SAGA_CORRELATION_SCHEMA = {
+  type: "object",
+  props: {
+    sagaType: "string|min:1",
+    sagaId: "string|min:1",
+    step: "number|integer|min:0",
+    direction: { type: "enum", values: ["forward", "compensate"] },
+    attempt: "number|integer|min:1",
+  },
+} as const;
+
 /** fastest-validator schema for a `SagaCommand` envelope of `commandType` carrying `payload`. */
 export function sagaCommandSchema(commandType: string, payload: ValidationSchema): ValidationSchema {
   return {
     type: { type: "equal", value: commandType, strict: true },
-    correlation: {
-      type: "object",
-      props: {
-        sagaType: "string|min:1",
-        sagaId: "string|min:1",
-        step: "number|integer|min:0",
-        direction: { type: "enum", values: ["forward", "compensate"] },
-        attempt: "number|integer|min:1",
-      },
-    },
+    correlation: SAGA_CORRELATION_SCHEMA,
     replyTo: "string|min:1",
     payload: { type: "object", props: payload },
   };

@@ -6,10 +6,11 @@
  * abort sagas (from the REPL: the actions are public, not routed).
  */
 import { Errors, type Context, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
-import type { PurchaseCreated, PurchaseSagaData } from "../../contracts/purchase-saga";
+import { PRICED_PURCHASE_SCHEMA, type PurchaseCreated, type PurchaseSagaData } from "../../contracts/purchase-saga";
 import type { InboundMessage, MessageHandler } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
 import { SagaEngine, SagaStore, type SagaReply, type SagaStatus, type TransitionResult } from "../../lib/saga";
+import { SAGA_CORRELATION_SCHEMA } from "../../lib/saga/participant";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
 import { DeadlineSweeper } from "./deadline-sweeper";
@@ -34,37 +35,9 @@ interface OrchestratorThis extends Service, DatabaseThis {
 
 const SAGA_STATUSES: SagaStatus[] = ["RUNNING", "COMPENSATING", "NEEDS_ATTENTION", "COMPLETED", "FAILED"];
 
-const purchaseCreatedSchema = {
-  $$strict: "remove",
-  purchaseId: "uuid",
-  customerId: "uuid",
-  items: {
-    type: "array",
-    min: 1,
-    items: {
-      type: "object",
-      strict: "remove",
-      props: { productId: "number|integer|positive", quantity: "number|integer|positive", unitPrice: "number|integer|min:0" },
-    },
-  },
-  amount: "number|integer|min:0",
-  currency: "string|min:1",
-};
+const purchaseCreatedSchema = { $$strict: "remove", ...PRICED_PURCHASE_SCHEMA };
 
-const sagaReplySchema = {
-  type: "string",
-  correlation: {
-    type: "object",
-    props: {
-      sagaType: "string",
-      sagaId: "uuid",
-      step: "number|integer|min:0",
-      direction: { type: "enum", values: ["forward", "compensate"] },
-      attempt: "number|integer|min:1",
-    },
-  },
-  payload: "object",
-};
+const sagaReplySchema = { type: "string", correlation: SAGA_CORRELATION_SCHEMA, payload: "object" };
 
 const sagaIdParams = { $$strict: "remove", id: "uuid" } as const;
 

@@ -2,6 +2,7 @@
 import type { ValidationSchema } from "fastest-validator";
 import type { Knex } from "knex";
 import {
+  PRICED_PURCHASE_SCHEMA,
   PURCHASE_SAGA_MESSAGES as MESSAGES,
   type ApproveOrder,
   type CancelOrder,
@@ -22,28 +23,7 @@ import {
 import { approveCreatedOrder, cancelOrderOfPurchase, findOrderByPurchase, insertOrder } from "./order-store";
 import { sagaCommandHandler } from "../../lib/saga/participant";
 
-// Bounds are the columns' own, so a command that passes never fails on insert.
-const MAX_INT = 2 ** 31 - 1;
-const currency = { type: "string", pattern: /^[A-Z]{3}$/ } as const;
-
-const createOrderPayload: ValidationSchema = {
-  purchaseId: "uuid",
-  customerId: "uuid",
-  items: {
-    type: "array",
-    min: 1,
-    items: {
-      type: "object",
-      props: {
-        productId: { type: "number", integer: true, positive: true, max: Number.MAX_SAFE_INTEGER },
-        quantity: { type: "number", integer: true, positive: true, max: MAX_INT },
-        unitPrice: { type: "number", integer: true, min: 0, max: Number.MAX_SAFE_INTEGER },
-      },
-    },
-  },
-  amount: { type: "number", integer: true, min: 0, max: Number.MAX_SAFE_INTEGER },
-  currency,
-};
+const createOrderPayload: ValidationSchema = { ...PRICED_PURCHASE_SCHEMA };
 
 const purchaseReference: ValidationSchema = { purchaseId: "uuid" };
 

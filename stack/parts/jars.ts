@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { jarsDir, repoRoot } from "../layout";
-import { progress, requireCommand, run } from "../processes";
+import { ownedPid, progress, requireCommand, run, spawnDaemon, stopPid } from "../processes";
 
 const pom = path.join(repoRoot, "stack", "maven", "pom.xml");
 export const kafkaClasspath = path.join(jarsDir, "lib", "*");
@@ -50,4 +50,48 @@ export function writeLog4jConfig(file: string): void {
 
 export function javaArgs(heap: string, log4jFile: string, mainClass: string, ...args: string[]): string[] {
   return [`-Xmx${heap}`, `-Dlog4j.configuration=file:${log4jFile}`, "-cp", kafkaClasspath, mainClass, ...args];
+}
+
+/** A JVM part of the stack (Kafka, Connect): one java process with its properties, log4j config, log and pid file in its own folder. */
+export class JvmProcess {
+  readonly logFile: string;
+  readonly pidFile: string;
+  readonly propertiesFile: string;
+  readonly log4jFile: string;
+
+  constructor(
+    private readonly part: string,
+    private readonly dir: string,
+    private readonly mainClass: string,
+    files: { name: string; properties: string },
+  ) {
+    this.logFile = path.join(dir, `${files.name}.log`);
+    this.pidFile = path.join(dir, `${files.name}.pid`);
+    this.propertiesFile = path.join(dir, files.properties);
+    this.log4jFile = path.join(dir, "log4j.properties");
+  }
+
+  /** The pid, if our process runs (its command line names our properties file). */
+  running(): number | undefined {
+    return ownedPid(this.pidFile, this.propertiesFile);
+  }
+
+  /** Writes the properties and log config; the caller then prepares storage and calls start(). */
+  configure(properties: Record<string, string | number>): void {
+    mkdirSync(this.dir, { recursive: true });
+    writeFileSync(this.propertiesFile, Object.entries(properties).map(([k, v]) => `${k}=${v}`).join("\n") + "\n");
+    writeLog4jConfig(this.log4jFile);
+  }
+
+  start(heap = "1g"): void {
+    progress(this.part, `starting (${path.basename(this.propertiesFile)})`);
+    spawnDaemon({ command: "java", args: javaArgs(heap, this.log4jFile, this.mainClass, this.propertiesFile), logFile: this.logFile, pidFile: this.pidFile, cwd: this.dir });
+  }
+
+  async stop(): Promise<void> {
+    const pid = this.running();
+    if (!pid) return;
+    progress(this.part, "stopping");
+    await stopPid(pid, 60_000);
+  }
 }

@@ -1,20 +1,18 @@
 /** A Kafka Connect worker (distributed mode, one node) with the Debezium PostgreSQL plugin. */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { LOCAL_STACK, SERVICE_DATABASES, type ServiceDatabase, connectUrl, databaseUrl } from "../../lib/environment";
 import { connectDir, repoRoot } from "../layout";
-import { StackError, assertPortsFree, ownedPid, progress, spawnDaemon, stopPid, waitFor } from "../processes";
-import { connectPluginPath, ensureJars, javaArgs, writeLog4jConfig } from "./jars";
+import { StackError, assertPortsFree, progress, waitFor } from "../processes";
+import { JvmProcess, connectPluginPath, ensureJars } from "./jars";
 import type { PartStatus, StackPart } from "./part";
 
 const PART = "connect";
 const port = LOCAL_STACK.connectPort;
-const logFile = path.join(connectDir, "connect.log");
-const pidFile = path.join(connectDir, "connect.pid");
-const propertiesFile = path.join(connectDir, "connect-distributed.properties");
+const worker = new JvmProcess(PART, connectDir, "org.apache.kafka.connect.cli.ConnectDistributed", { name: "connect", properties: "connect-distributed.properties" });
 
-function writeProperties(): void {
-  const props: Record<string, string | number> = {
+function workerProperties(): Record<string, string | number> {
+  return {
     "bootstrap.servers": `127.0.0.1:${LOCAL_STACK.kafkaPort}`,
     "group.id": "saga-connect",
     "key.converter": "org.apache.kafka.connect.storage.StringConverter",
@@ -37,7 +35,6 @@ function writeProperties(): void {
     "plugin.discovery": "service_load",
     "producer.linger.ms": 0,
   };
-  writeFileSync(propertiesFile, Object.entries(props).map(([k, v]) => `${k}=${v}`).join("\n") + "\n");
 }
 
 async function restReady(): Promise<boolean> {
@@ -96,44 +93,28 @@ export async function registerConnectors(): Promise<void> {
       const failed = status?.tasks.find((t) => t.state === "FAILED");
       if (failed) throw new StackError(`connector ${name} failed: ${failed.trace?.split("\n").slice(0, 3).join("\n")}`);
       return isRunning(status);
-    }, 60_000, logFile);
+    }, 60_000, worker.logFile);
   }
   progress(PART, `connectors running: ${SERVICE_DATABASES.map(connectorName).join(", ")}`);
 }
 
 export const kafkaConnect: StackPart = {
   name: PART,
-  logFile,
+  logFile: worker.logFile,
   async up() {
-    if (ownedPid(pidFile, propertiesFile)) {
+    if (worker.running()) {
       progress(PART, `already running on 127.0.0.1:${port}`);
     } else {
       await ensureJars();
       await assertPortsFree(PART, [port]);
-      mkdirSync(connectDir, { recursive: true });
-      writeProperties();
-      const log4j = path.join(connectDir, "log4j.properties");
-      writeLog4jConfig(log4j);
-      progress(PART, `starting on 127.0.0.1:${port}`);
-      spawnDaemon({
-        command: "java",
-        args: javaArgs("1g", log4j, "org.apache.kafka.connect.cli.ConnectDistributed", propertiesFile),
-        logFile,
-        pidFile,
-        cwd: connectDir,
-      });
+      worker.configure(workerProperties());
+      worker.start();
     }
-    await waitFor(PART, "ready (REST answering)", restReady, 120_000, logFile);
+    await waitFor(PART, `ready on http://127.0.0.1:${port}`, restReady, 120_000, worker.logFile);
   },
-  async down() {
-    const pid = ownedPid(pidFile, propertiesFile);
-    if (pid) {
-      progress(PART, "stopping");
-      await stopPid(pid, 60_000);
-    }
-  },
+  down: () => worker.stop(),
   async status(): Promise<PartStatus> {
-    if (!ownedPid(pidFile, propertiesFile)) return { healthy: false, detail: "not running" };
+    if (!worker.running()) return { healthy: false, detail: "not running" };
     if (!(await restReady().catch(() => false))) return { healthy: false, detail: "running, REST not answering" };
     const states = await Promise.all(SERVICE_DATABASES.map(async (db) => [db, await connectorStatus(connectorName(db)).catch(() => undefined)] as const));
     const notRunning = states.filter(([, s]) => !isRunning(s)).map(([db]) => connectorName(db));

@@ -1,23 +1,21 @@
 /** One Kafka 3.9 broker in KRaft mode (broker and controller in one process). */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { LOCAL_STACK } from "../../lib/environment";
 import { kafkaDir } from "../layout";
-import { assertPortsFree, ownedPid, progress, run, spawnDaemon, stopPid, waitFor } from "../processes";
-import { ensureJars, javaArgs, kafkaClasspath, writeLog4jConfig } from "./jars";
+import { assertPortsFree, progress, run, waitFor } from "../processes";
+import { JvmProcess, ensureJars, kafkaClasspath } from "./jars";
 import type { PartStatus, StackPart } from "./part";
 
 const PART = "kafka";
 const { kafkaPort: port, kafkaControllerPort: controllerPort } = LOCAL_STACK;
-const logFile = path.join(kafkaDir, "kafka.log");
-const pidFile = path.join(kafkaDir, "kafka.pid");
-const propertiesFile = path.join(kafkaDir, "server.properties");
 const dataDir = path.join(kafkaDir, "data");
+const broker = new JvmProcess(PART, kafkaDir, "kafka.Kafka", { name: "kafka", properties: "server.properties" });
 
-function writeProperties(): void {
-  const props: Record<string, string | number> = {
+function brokerProperties(): Record<string, string | number> {
+  return {
     "process.roles": "broker,controller",
     "node.id": 1,
     "controller.quorum.voters": `1@127.0.0.1:${controllerPort}`,
@@ -38,7 +36,6 @@ function writeProperties(): void {
     "group.initial.rebalance.delay.ms": 0,
     "log.retention.hours": 168,
   };
-  writeFileSync(propertiesFile, Object.entries(props).map(([k, v]) => `${k}=${v}`).join("\n") + "\n");
 }
 
 function client(): Kafka {
@@ -58,42 +55,27 @@ async function brokerAnswers(): Promise<boolean> {
 
 export const kafka: StackPart = {
   name: PART,
-  logFile,
+  logFile: broker.logFile,
   async up() {
-    if (ownedPid(pidFile, propertiesFile)) {
+    if (broker.running()) {
       progress(PART, `already running on 127.0.0.1:${port}`);
     } else {
       await ensureJars();
       await assertPortsFree(PART, [port, controllerPort]);
       mkdirSync(dataDir, { recursive: true });
-      writeProperties();
-      const log4j = path.join(kafkaDir, "log4j.properties");
-      writeLog4jConfig(log4j);
+      broker.configure(brokerProperties());
       if (!existsSync(path.join(dataDir, "meta.properties"))) {
         const clusterId = randomBytes(16).toString("base64url");
         progress(PART, `formatting storage (cluster ${clusterId})`);
-        await run("java", ["-cp", kafkaClasspath, `-Dlog4j.configuration=file:${log4j}`, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", propertiesFile]);
+        await run("java", ["-cp", kafkaClasspath, `-Dlog4j.configuration=file:${broker.log4jFile}`, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", broker.propertiesFile]);
       }
-      progress(PART, `starting on 127.0.0.1:${port}`);
-      spawnDaemon({
-        command: "java",
-        args: javaArgs("1g", log4j, "kafka.Kafka", propertiesFile),
-        logFile,
-        pidFile,
-        cwd: kafkaDir,
-      });
+      broker.start();
     }
-    await waitFor(PART, "ready", brokerAnswers, 90_000, logFile);
+    await waitFor(PART, `ready on 127.0.0.1:${port}`, brokerAnswers, 90_000, broker.logFile);
   },
-  async down() {
-    const pid = ownedPid(pidFile, propertiesFile);
-    if (pid) {
-      progress(PART, "stopping");
-      await stopPid(pid, 60_000);
-    }
-  },
+  down: () => broker.stop(),
   async status(): Promise<PartStatus> {
-    if (!ownedPid(pidFile, propertiesFile)) return { healthy: false, detail: "not running" };
+    if (!broker.running()) return { healthy: false, detail: "not running" };
     return (await brokerAnswers().catch(() => false))
       ? { healthy: true, detail: `broker on 127.0.0.1:${port} (KRaft)` }
       : { healthy: false, detail: "running but not answering" };

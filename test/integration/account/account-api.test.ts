@@ -9,31 +9,18 @@ import { databaseUrl } from "../../../lib/environment";
 import { ACCOUNT_EVENTS_TOPIC } from "../../../contracts/account";
 import { api, registerCustomer } from "../../support/http";
 import { collectTopic, headerValue } from "../../support/kafka";
+import { SEED_EMAIL, SEED_LOGIN, SEED_REGISTER } from "../../support/seed";
 import { waitUntil } from "../../support/wait";
 
 const accountDb = knex({ client: "pg", connection: databaseUrl("account"), pool: { min: 0, max: 2 } });
 const customerCount = async () => Number((await accountDb("customers").count<{ count: string }[]>("* as count"))[0].count);
-
-// The seed's own bodies, byte for byte.
-const SEED_REGISTER = `{
-"email": "deptrai123@gmail.com",
-"password": "deptrai123",
-"first_name": "dep",
-"last_name": "trai",
-"address": "123 street",
-"phone_number": "0123456788"
-}`;
-const SEED_LOGIN = `{
-"email": "deptrai123@gmail.com",
-"password": "deptrai123"
-}`;
 
 afterAll(() => accountDb.destroy());
 
 describe("the seed walkthrough", () => {
   beforeAll(async () => {
     // The seed uses one fixed email: start from a database that does not have it yet.
-    await accountDb("customers").whereRaw("lower(email) = ?", ["deptrai123@gmail.com"]).delete();
+    await accountDb("customers").whereRaw("lower(email) = ?", [SEED_EMAIL]).delete();
   });
 
   test("register and login as written return a token pair that reads and updates the profile", async () => {

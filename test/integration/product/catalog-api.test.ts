@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { api, registerCustomer } from "../../support/http";
 import { productByIdQueries, productDb } from "../../support/product-queries";
 import { connectCluster } from "../../support/redis";
+import { SEED_CATEGORY, seedIsolate, seedProfessional } from "../../support/seed";
 import { waitUntil } from "../../support/wait";
 
 const redis = connectCluster();
@@ -39,29 +40,12 @@ test("the seed's category and product requests work as written, ids taken from t
   // The seed names its category "whey" and names are unique: free the name if an earlier run took it.
   await productDb("categories").where({ name: "whey" }).update({ name: productDb.raw("'whey-' || id") });
 
-  const category = await api("POST", "/api/v1/categories", { token, rawBody: `{
-"name" : "whey",
-"description": "whey protein"
-}` });
+  const category = await api("POST", "/api/v1/categories", { token, rawBody: SEED_CATEGORY });
   expect(category.status).toBe(201);
   expect(category.body).toMatchObject({ id: expect.any(Number), name: "whey", description: "whey protein" });
 
-  const first = await api("POST", "/api/v1/products", { token, rawBody: `{
-"category_id": ${category.body.id},
-"name": "Whey Protein Isolate",
-"description": "100% Whey Protein Isolate",
-"brand_name": "OstroVit",
-"price": 1390,
-"inventory": 1000
-}` });
-  const second = await api("POST", "/api/v1/products", { token, rawBody: `{
-"category_id": ${category.body.id},
-"name": "Whey Protein Professional",
-"description": "100% Whey Protein Professional",
-"brand_name": "Scitec Nutrition",
-"price": 3780,
-"inventory": 1000
-}` });
+  const first = await api("POST", "/api/v1/products", { token, rawBody: seedIsolate(category.body.id) });
+  const second = await api("POST", "/api/v1/products", { token, rawBody: seedProfessional(category.body.id) });
   expect([first.status, second.status]).toEqual([201, 201]);
   expect(first.body).toMatchObject({ id: expect.any(Number), category_id: category.body.id, name: "Whey Protein Isolate", brand_name: "OstroVit", price: 1390, inventory: 1000 });
 

@@ -12,26 +12,18 @@ import { databaseUrl, gatewayPort } from "../../../lib/environment";
 import { api, registerCustomer } from "../../support/http";
 import { checkPurchaseInvariants } from "../../support/invariants";
 import { type PurchaseView, purchaseWhenTerminal, readPurchaseEvents } from "../../support/purchases";
+import { SEED_CATEGORY, SEED_EMAIL, SEED_LOGIN, SEED_REGISTER, seedIsolate, seedProfessional, seedPurchase } from "../../support/seed";
 import { waitUntil } from "../../support/wait";
 
 const repoRoot = path.resolve(__dirname, "..", "..", "..");
 const secondGatewayPort = gatewayPort() + 103;
 let secondGateway: ChildProcess;
 
-const SEED_REGISTER = `{
-"email": "deptrai123@gmail.com",
-"password": "deptrai123",
-"first_name": "dep",
-"last_name": "trai",
-"address": "123 street",
-"phone_number": "0123456788"
-}`;
-
 beforeAll(async () => {
   const accountDb = knex({ client: "pg", connection: databaseUrl("account") });
   const productDb = knex({ client: "pg", connection: databaseUrl("product") });
   // The seed uses a fixed email and category name: free them if an earlier run took them.
-  await accountDb("customers").whereRaw("lower(email) = ?", ["deptrai123@gmail.com"]).delete();
+  await accountDb("customers").whereRaw("lower(email) = ?", [SEED_EMAIL]).delete();
   await productDb("categories").where({ name: "whey" }).update({ name: productDb.raw("'whey-' || id") });
   await Promise.all([accountDb.destroy(), productDb.destroy()]);
 
@@ -50,47 +42,13 @@ afterAll(() => {
 
 test("the seed walkthrough completes its purchase, and the stream shows every step", async () => {
   expect((await api("POST", "/api/v1/account/auth/register", { rawBody: SEED_REGISTER })).status).toBe(201);
-  const login = await api("POST", "/api/v1/account/auth/login", { rawBody: `{
-"email": "deptrai123@gmail.com",
-"password": "deptrai123"
-}` });
+  const login = await api("POST", "/api/v1/account/auth/login", { rawBody: SEED_LOGIN });
   const token = login.body.access_token;
-  const category = await api("POST", "/api/v1/categories", { token, rawBody: `{
-"name" : "whey",
-"description": "whey protein"
-}` });
-  const first = await api("POST", "/api/v1/products", { token, rawBody: `{
-"category_id": ${category.body.id},
-"name": "Whey Protein Isolate",
-"description": "100% Whey Protein Isolate",
-"brand_name": "OstroVit",
-"price": 1390,
-"inventory": 1000
-}` });
-  const second = await api("POST", "/api/v1/products", { token, rawBody: `{
-"category_id": ${category.body.id},
-"name": "Whey Protein Professional",
-"description": "100% Whey Protein Professional",
-"brand_name": "Scitec Nutrition",
-"price": 3780,
-"inventory": 1000
-}` });
+  const category = await api("POST", "/api/v1/categories", { token, rawBody: SEED_CATEGORY });
+  const first = await api("POST", "/api/v1/products", { token, rawBody: seedIsolate(category.body.id) });
+  const second = await api("POST", "/api/v1/products", { token, rawBody: seedProfessional(category.body.id) });
 
-  const purchase = await api("POST", "/api/v1/purchases", { token, rawBody: `{
-"order_items": [
-{
-"product_id": ${first.body.id},
-"quantity": 4
-},
-{
-"product_id": ${second.body.id},
-"quantity": 5
-}
-],
-"payment": {
-"currency_code": "VND"
-}
-}` });
+  const purchase = await api("POST", "/api/v1/purchases", { token, rawBody: seedPurchase(first.body.id, second.body.id) });
   expect(purchase.status).toBe(202);
   const id = purchase.body.id;
   expect(purchase.body).toEqual({ id, status: "PENDING", links: { self: `/api/v1/purchases/${id}`, events: `/api/v1/purchases/${id}/events` } });
