@@ -1,0 +1,66 @@
+/**
+ * Two orchestrator instances at once (the running one and one started here,
+ * sharing its consumer group and database): purchases still end exactly
+ * once each. No command is sent twice for the same step and attempt, every
+ * saga has one end in its log, and the invariants hold.
+ */
+import knex from "knex";
+import type { Middleware, ServiceBroker } from "moleculer";
+import { databaseUrl } from "../../../lib/environment";
+import OrchestratorService from "../../../services/orchestrator/orchestrator.service";
+import { startBroker } from "../../support/broker";
+import { registerCustomer, type TestCustomer } from "../../support/http";
+import { checkPurchaseInvariants } from "../../support/invariants";
+import { catalogProduct, purchaseWhenTerminal, startPurchase } from "../../support/purchases";
+
+let second: ServiceBroker;
+/** Messages the second orchestrator handled: it must take a share, or the test shows nothing. */
+let handledHere = 0;
+const orchestratorDb = knex({ client: "pg", connection: databaseUrl("orchestrator"), pool: { min: 0, max: 2 } });
+
+beforeAll(async () => {
+  second = await startBroker([]);
+  second.middlewares.add({
+    name: "CountHandled",
+    localChannel: (next: (...args: unknown[]) => Promise<void>) => async (...args: unknown[]) => {
+      handledHere++;
+      return next(...args);
+    },
+  } as unknown as Middleware);
+  second.createService(OrchestratorService);
+  await second.waitForServices("orchestrator");
+});
+
+afterAll(async () => {
+  await second?.stop();
+  await orchestratorDb.destroy();
+});
+
+test("60 purchases for 30 items under two orchestrators: 30 complete, 30 fail, each advanced once", async () => {
+  const customers: TestCustomer[] = await Promise.all(Array.from({ length: 6 }, () => registerCustomer()));
+  const productId = await catalogProduct(customers[0].accessToken, 250, 30);
+  const purchases = await Promise.all(
+    Array.from({ length: 60 }, async (_, i) => {
+      const { accessToken } = customers[i % customers.length];
+      return { token: accessToken, id: await startPurchase(accessToken, [{ product_id: productId, quantity: 1 }]) };
+    }),
+  );
+  const outcomes = await Promise.all(purchases.map(({ token, id }) => purchaseWhenTerminal(token, id, 180_000)));
+  expect(outcomes.filter((p) => p.status === "COMPLETED")).toHaveLength(30);
+  expect(handledHere).toBeGreaterThan(0);
+
+  const ids = purchases.map((p) => p.id);
+  const repeatedCommands = await orchestratorDb("saga_log")
+    .whereIn("saga_id", ids)
+    .andWhere({ kind: "command_sent" })
+    .groupBy("saga_id", "message_id")
+    .havingRaw("count(*) > 1")
+    .select("saga_id", "message_id");
+  expect(repeatedCommands).toEqual([]);
+  const ends = await orchestratorDb("saga_log").whereIn("saga_id", ids).whereIn("kind", ["saga_completed", "saga_failed"]).groupBy("saga_id").select("saga_id", orchestratorDb.raw("count(*)::int as ends"));
+  expect(ends).toHaveLength(60);
+  expect(ends.every((e) => e.ends === 1)).toBe(true);
+
+  const report = await checkPurchaseInvariants({ purchaseIds: ids, initialStock: new Map([[productId, 30]]), customerIds: customers.map((c) => c.customerId) });
+  expect(report).toEqual({ completed: 30, failed: 30, violations: [] });
+}, 300_000);
