@@ -41,7 +41,9 @@ const config: BrokerOptions = {
   metrics: process.env.METRICS_PORT
     ? {
         enabled: true,
-        reporter: [{ type: "Prometheus", options: { host: process.env.BIND_ADDRESS ?? "127.0.0.1", port: Number(process.env.METRICS_PORT), path: "/metrics" } }],
+        reporter: [
+          { type: "Prometheus", options: { host: process.env.BIND_ADDRESS ?? "127.0.0.1", port: Number(process.env.METRICS_PORT), path: "/metrics" } },
+        ],
       }
     : { enabled: false },
   tracing: { enabled: false },

@@ -75,8 +75,12 @@ async function main(): Promise<void> {
 
   const sorted = [...latencies].sort((a, b) => a - b);
   console.log(`messages: ${total}, writers: ${writers}, pause: ${paceMs} ms`);
-  console.log(`commit -> handler latency: median ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${sorted[sorted.length - 1].toFixed(1)} ms`);
-  console.log(`written in ${writeSeconds.toFixed(2)} s (${(total / writeSeconds).toFixed(0)} msg/s), all delivered after ${allSeconds.toFixed(2)} s (${(total / allSeconds).toFixed(0)} msg/s)`);
+  console.log(
+    `commit -> handler latency: median ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${sorted[sorted.length - 1].toFixed(1)} ms`,
+  );
+  console.log(
+    `written in ${writeSeconds.toFixed(2)} s (${(total / writeSeconds).toFixed(0)} msg/s), all delivered after ${allSeconds.toFixed(2)} s (${(total / allSeconds).toFixed(0)} msg/s)`,
+  );
   await broker.stop();
   await db.destroy();
 }

@@ -37,8 +37,12 @@ async function main(): Promise<void> {
 
   const warm = await autocannon({ url: `${baseUrl()}${path}`, connections, duration: seconds });
   const failures = warm.non2xx + warm.errors + warm.timeouts;
-  console.log(`cold (cache dropped before each of ${cold.length} sequential reads): median ${percentile(cold, 50).toFixed(2)} ms, p99 ${percentile(cold, 99).toFixed(2)} ms`);
-  console.log(`warm (${connections} connections, ${seconds} s): ${warm.requests.average.toFixed(0)} req/s, median ${warm.latency.p50} ms, p99 ${warm.latency.p99} ms, ${warm.requests.total} requests, ${failures} failed`);
+  console.log(
+    `cold (cache dropped before each of ${cold.length} sequential reads): median ${percentile(cold, 50).toFixed(2)} ms, p99 ${percentile(cold, 99).toFixed(2)} ms`,
+  );
+  console.log(
+    `warm (${connections} connections, ${seconds} s): ${warm.requests.average.toFixed(0)} req/s, median ${warm.latency.p50} ms, p99 ${warm.latency.p99} ms, ${warm.requests.total} requests, ${failures} failed`,
+  );
 }
 
 main().catch((error) => {

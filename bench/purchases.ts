@@ -32,7 +32,10 @@ async function main(): Promise<void> {
     Array.from({ length: total }, async (_, i) => {
       const { accessToken } = customers[i % customerCount];
       const postedAt = Date.now();
-      const res = await api("POST", "/api/v1/purchases", { token: accessToken, body: { order_items: [{ product_id: productId, quantity: 1 }], payment: { currency_code: "VND" } } });
+      const res = await api("POST", "/api/v1/purchases", {
+        token: accessToken,
+        body: { order_items: [{ product_id: productId, quantity: 1 }], payment: { currency_code: "VND" } },
+      });
       if (res.status === 202) sentAt.set(res.body.id, postedAt);
       return res.status;
     }),
@@ -42,10 +45,14 @@ async function main(): Promise<void> {
   if (refused.length > 0) throw new Error(`${refused.length} purchases refused (statuses ${[...new Set(refused)].join(", ")}): raise RATE_LIMIT?`);
 
   const ids = [...sentAt.keys()];
-  const rows = await waitUntil("every purchase to end", async () => {
-    const found = await purchaseDb("purchases").whereIn("id", ids).whereIn("status", ["COMPLETED", "FAILED"]).select("id", "status", "updated_at");
-    return found.length === ids.length && found;
-  }, 600_000);
+  const rows = await waitUntil(
+    "every purchase to end",
+    async () => {
+      const found = await purchaseDb("purchases").whereIn("id", ids).whereIn("status", ["COMPLETED", "FAILED"]).select("id", "status", "updated_at");
+      return found.length === ids.length && found;
+    },
+    600_000,
+  );
   const lastEnd = Math.max(...rows.map((r) => new Date(r.updated_at).getTime()));
   const allSeconds = (lastEnd - started) / 1000;
   const latencies = rows.map((r) => new Date(r.updated_at).getTime() - sentAt.get(r.id)!).sort((a, b) => a - b);
@@ -59,8 +66,12 @@ async function main(): Promise<void> {
 
   console.log(`purchases: ${total} from ${customerCount} customers; all accepted (202) in ${acceptedIn.toFixed(2)} s`);
   console.log(`all terminal after ${allSeconds.toFixed(2)} s: ${(total / allSeconds).toFixed(1)} sagas/s`);
-  console.log(`POST -> terminal latency: median ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms, max ${latencies[latencies.length - 1]} ms`);
-  console.log(`outcomes: ${report.completed} COMPLETED, ${report.failed} FAILED; invariants: ${report.violations.length === 0 ? "all hold" : report.violations.join("; ")}`);
+  console.log(
+    `POST -> terminal latency: median ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms, max ${latencies[latencies.length - 1]} ms`,
+  );
+  console.log(
+    `outcomes: ${report.completed} COMPLETED, ${report.failed} FAILED; invariants: ${report.violations.length === 0 ? "all hold" : report.violations.join("; ")}`,
+  );
   const productAfter = await api("GET", `/api/v1/products/${productId}`);
   console.log(`stock: ${stock} -> ${productAfter.body.inventory}`);
   if (report.violations.length > 0) process.exitCode = 1;

@@ -39,10 +39,7 @@ export function databaseUrlVariable(database: ServiceDatabase): string {
 
 export function databaseUrl(database: ServiceDatabase): string {
   const { postgresUser, postgresPassword, postgresPort } = LOCAL_STACK;
-  return (
-    env(databaseUrlVariable(database)) ??
-    `postgres://${postgresUser}:${postgresPassword}@127.0.0.1:${postgresPort}/${database}`
-  );
+  return env(databaseUrlVariable(database)) ?? `postgres://${postgresUser}:${postgresPassword}@127.0.0.1:${postgresPort}/${database}`;
 }
 
 export function redisNodes(): RedisNode[] {

@@ -67,7 +67,12 @@ export function idempotentChannel<TService = Service>(options: IdempotentChannel
         await this.broker.sendToChannel(deadLetterTopic(options.topic), raw.value, {
           raw: true,
           key: raw.key,
-          headers: { ...stringHeaders(raw), [DEAD_LETTER_REASON_HEADER]: outcome.reason, "x-original-channel": options.topic, "x-original-group": options.consumer },
+          headers: {
+            ...stringHeaders(raw),
+            [DEAD_LETTER_REASON_HEADER]: outcome.reason,
+            "x-original-channel": options.topic,
+            "x-original-group": options.consumer,
+          },
         } as never);
       }
     },

@@ -23,7 +23,14 @@ export interface DeadLetter {
 }
 
 // Bookkeeping that dead-lettering added (ours and @moleculer/channels'); a requeued message goes back without it.
-const DEAD_LETTER_HEADERS = new Set([DEAD_LETTER_REASON_HEADER, "x-original-channel", "x-original-group", "x-original-partition", "x-redelivered-count", "x-group"]);
+const DEAD_LETTER_HEADERS = new Set([
+  DEAD_LETTER_REASON_HEADER,
+  "x-original-channel",
+  "x-original-group",
+  "x-original-partition",
+  "x-redelivered-count",
+  "x-group",
+]);
 
 const header = (message: KafkaMessage, name: string) => message.headers?.[name]?.toString() ?? null;
 

@@ -22,7 +22,9 @@ export async function outboxStatus(): Promise<OutboxStatus[]> {
       try {
         const [rows, slot] = await Promise.all([
           db("outbox").first(db.raw("count(*)::int as rows"), db.raw("min(created_at) as oldest"), db.raw("max(created_at) as newest")),
-          db.raw("select active, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint as lag from pg_replication_slots where slot_name = ?", [`outbox_${database}`]),
+          db.raw("select active, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint as lag from pg_replication_slots where slot_name = ?", [
+            `outbox_${database}`,
+          ]),
         ]);
         const slotRow = slot.rows[0];
         return {

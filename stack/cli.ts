@@ -23,7 +23,9 @@ const parts: StackPart[] = [postgres, redisCluster, kafka, kafkaConnect];
 function stackEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const db of SERVICE_DATABASES) env[databaseUrlVariable(db)] = databaseUrl(db);
-  env.REDIS_NODES = redisNodes().map((n) => `${n.host}:${n.port}`).join(",");
+  env.REDIS_NODES = redisNodes()
+    .map((n) => `${n.host}:${n.port}`)
+    .join(",");
   env.KAFKA_BROKERS = kafkaBrokers().join(",");
   env.CONNECT_URL = connectUrl();
   env.PORT = String(gatewayPort());
@@ -75,9 +77,11 @@ async function start(): Promise<void> {
 /** ts-jest only transpiles; the type checker runs once, up front. */
 async function typecheck(): Promise<void> {
   const started = Date.now();
-  await run(process.execPath, [path.join(repoRoot, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", "tsconfig.json"], { cwd: repoRoot }).catch((error: Error) => {
-    throw new StackError(`type errors:\n${error.message.replace(/^.*failed: /, "")}`);
-  });
+  await run(process.execPath, [path.join(repoRoot, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", "tsconfig.json"], { cwd: repoRoot }).catch(
+    (error: Error) => {
+      throw new StackError(`type errors:\n${error.message.replace(/^.*failed: /, "")}`);
+    },
+  );
   progress("typecheck", `clean in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

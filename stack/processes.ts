@@ -125,13 +125,7 @@ export function tail(file: string, lines = 30): string {
 }
 
 /** Waits for a condition; on timeout fails with the tail of the part's log. */
-export async function waitFor(
-  part: string,
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  logFile?: string,
-): Promise<void> {
+export async function waitFor(part: string, what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, logFile?: string): Promise<void> {
   if (await pollUntil(check, timeoutMs, 200)) return;
   const logTail = logFile ? `\n--- last lines of ${logFile} ---\n${tail(logFile)}` : "";
   throw new StackError(`${part} did not become ${what} within ${Math.round(timeoutMs / 1000)} s${logTail}`);

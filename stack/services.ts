@@ -37,17 +37,15 @@ export async function startServices(env: NodeJS.ProcessEnv, output: OutputMode):
   const children: ChildProcess[] = [];
   let stopping = false;
   // The gateway is ready once every other service has registered.
-  const expected = serviceNames().filter((name) => name !== "api").join(",");
+  const expected = serviceNames()
+    .filter((name) => name !== "api")
+    .join(",");
   for (const name of serviceNames()) {
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", runner, "--config", "moleculer.config.ts", path.join("services", name, `${name}.service.ts`)],
-      {
-        cwd: repoRoot,
-        env: { ...env, NODE_ID: `${name}-${process.pid}`, EXPECTED_SERVICES: expected, METRICS_PORT: String(metricsPortOf(name)) },
-        stdio: output === "inherit" ? ["ignore", "inherit", "inherit"] : ["ignore", "pipe", "pipe"],
-      },
-    );
+    const child = spawn(process.execPath, ["--import", "tsx", runner, "--config", "moleculer.config.ts", path.join("services", name, `${name}.service.ts`)], {
+      cwd: repoRoot,
+      env: { ...env, NODE_ID: `${name}-${process.pid}`, EXPECTED_SERVICES: expected, METRICS_PORT: String(metricsPortOf(name)) },
+      stdio: output === "inherit" ? ["ignore", "inherit", "inherit"] : ["ignore", "pipe", "pipe"],
+    });
     // Tests that stop a participant find it here.
     writeFileSync(path.join(servicesDir, `${name}.pid`), String(child.pid));
     if (output === "log-files") {
@@ -76,10 +74,16 @@ export async function startServices(env: NodeJS.ProcessEnv, output: OutputMode):
     );
   };
   try {
-    await waitFor("gateway", `ready on http://127.0.0.1:${gatewayPort()}/ready`, async () => {
-      if (children.some((c) => c.exitCode !== null)) throw new StackError("a service exited during start");
-      return (await fetch(`http://127.0.0.1:${gatewayPort()}/ready`)).ok;
-    }, 120_000, output === "log-files" ? path.join(servicesDir, "api.log") : undefined);
+    await waitFor(
+      "gateway",
+      `ready on http://127.0.0.1:${gatewayPort()}/ready`,
+      async () => {
+        if (children.some((c) => c.exitCode !== null)) throw new StackError("a service exited during start");
+        return (await fetch(`http://127.0.0.1:${gatewayPort()}/ready`)).ok;
+      },
+      120_000,
+      output === "log-files" ? path.join(servicesDir, "api.log") : undefined,
+    );
   } catch (error) {
     await stop();
     throw error;

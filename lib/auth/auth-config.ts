@@ -67,11 +67,7 @@ function readSecretKey(secret: string | undefined, isProduction: boolean): KeyPa
   return { signingKey: key, verificationKey: key };
 }
 
-function readKeyPair(
-  algorithm: Exclude<JwtAlgorithm, "HS256">,
-  privatePem: string | undefined,
-  publicPem: string | undefined,
-): KeyPair {
+function readKeyPair(algorithm: Exclude<JwtAlgorithm, "HS256">, privatePem: string | undefined, publicPem: string | undefined): KeyPair {
   if (privatePem === undefined || publicPem === undefined) {
     throw new AuthConfigError(`${algorithm} needs both JWT_PRIVATE_KEY and JWT_PUBLIC_KEY (PEM)`);
   }

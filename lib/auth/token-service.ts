@@ -47,15 +47,7 @@ export interface IssuedRefreshToken {
 }
 
 export type InvalidTokenReason =
-  | "malformed"
-  | "wrong_algorithm"
-  | "bad_signature"
-  | "expired"
-  | "not_yet_valid"
-  | "wrong_issuer"
-  | "wrong_audience"
-  | "wrong_type"
-  | "missing_claims";
+  "malformed" | "wrong_algorithm" | "bad_signature" | "expired" | "not_yet_valid" | "wrong_issuer" | "wrong_audience" | "wrong_type" | "missing_claims";
 
 /** Every way a token can be unacceptable; the gateway maps all of them to 401. */
 export class InvalidTokenError extends Error {
@@ -166,12 +158,7 @@ export class TokenService {
     }
     const { sub, jti, iat, exp, role } = payload;
     // jsonwebtoken accepts tokens without exp; ours always carry one, so its absence means forgery or a bug.
-    const hasRequiredClaims =
-      isNonEmptyString(sub) &&
-      isNonEmptyString(jti) &&
-      isRole(role) &&
-      typeof iat === "number" &&
-      typeof exp === "number";
+    const hasRequiredClaims = isNonEmptyString(sub) && isNonEmptyString(jti) && isRole(role) && typeof iat === "number" && typeof exp === "number";
     if (!hasRequiredClaims) {
       throw new InvalidTokenError("missing_claims");
     }

@@ -314,10 +314,7 @@ export class CuckooFilter {
     const answers: boolean[] = [];
     for (let start = 0; start < ids.length; start += BATCH_SIZE) {
       const batch = ids.slice(start, start + BATCH_SIZE).map((id) => positionOf(id, this.geometry));
-      const found = (await CONTAINS.run(this.redis, [this.keys.meta, this.keys.slots], [
-        ...this.geometryArgs(),
-        ...batch.flatMap(positionArgs),
-      ])) as number[];
+      const found = (await CONTAINS.run(this.redis, [this.keys.meta, this.keys.slots], [...this.geometryArgs(), ...batch.flatMap(positionArgs)])) as number[];
       answers.push(...found.map((flag) => flag === 1));
     }
     return answers;
@@ -330,10 +327,7 @@ export class CuckooFilter {
    */
   async remove(id: string): Promise<boolean> {
     const position = positionOf(id, this.geometry);
-    const removed = await REMOVE.run(this.redis, [this.keys.meta, this.keys.slots], [
-      ...this.geometryArgs(),
-      ...positionArgs(position),
-    ]);
+    const removed = await REMOVE.run(this.redis, [this.keys.meta, this.keys.slots], [...this.geometryArgs(), ...positionArgs(position)]);
     return removed === 1;
   }
 
@@ -375,9 +369,7 @@ export class CuckooFilter {
     ]);
     const geometry = this.geometry;
     const ready =
-      bucketCount === String(geometry.bucketCount) &&
-      bucketSize === String(geometry.bucketSize) &&
-      fingerprintBits === String(geometry.fingerprintBits);
+      bucketCount === String(geometry.bucketCount) && bucketSize === String(geometry.bucketSize) && fingerprintBits === String(geometry.fingerprintBits);
     const capacity = geometry.bucketCount * geometry.bucketSize;
     const itemCount = ready ? Number(items) : 0;
     return {
@@ -395,13 +387,11 @@ export class CuckooFilter {
 
   private async insertIntoRebuild(token: string, ids: readonly string[]): Promise<number> {
     const positions = ids.map((id) => positionOf(id, this.geometry));
-    const inserted = (await REBUILD_BATCH.run(this.redis, [this.keys.nextMeta, this.keys.nextSlots], [
-      ...this.geometryArgs(),
-      this.maxKicks,
-      token,
-      REBUILD_LEASE_MS,
-      ...positions.flatMap(positionArgs),
-    ])) as number;
+    const inserted = (await REBUILD_BATCH.run(
+      this.redis,
+      [this.keys.nextMeta, this.keys.nextSlots],
+      [...this.geometryArgs(), this.maxKicks, token, REBUILD_LEASE_MS, ...positions.flatMap(positionArgs)],
+    )) as number;
     if (inserted < 0) throw this.lostLease();
     if (inserted < ids.length) throw new CuckooFilterFullError(this.config.name, ids[inserted]);
     return inserted;

@@ -59,8 +59,7 @@ export function expectedFalsePositiveRate(bucketSize: number, fingerprintBits: n
 export function planGeometry(input: SizingInput): FilterGeometry {
   const bucketSize = input.bucketSize ?? DEFAULT_BUCKET_SIZE;
   const loadFactor = input.targetLoadFactor ?? DEFAULT_LOAD_FACTOR;
-  const fingerprintBits =
-    input.fingerprintBits ?? fingerprintBitsFor(bucketSize, input.targetFalsePositiveRate ?? DEFAULT_FALSE_POSITIVE_RATE);
+  const fingerprintBits = input.fingerprintBits ?? fingerprintBitsFor(bucketSize, input.targetFalsePositiveRate ?? DEFAULT_FALSE_POSITIVE_RATE);
   if (!Number.isInteger(input.capacity) || input.capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${input.capacity}`);
   if (!Number.isInteger(bucketSize) || bucketSize < 1) throw new RangeError(`bucket size must be a positive integer, got ${bucketSize}`);
   if (!(loadFactor > 0 && loadFactor <= 1)) throw new RangeError(`target load factor must be in (0, 1], got ${loadFactor}`);

@@ -28,11 +28,7 @@ export interface MessageHandler<TPayload = unknown> {
   handle(trx: Knex.Transaction, message: InboundMessage<TPayload>): Promise<void | AfterCommit>;
 }
 
-export type Outcome =
-  | { kind: "applied" }
-  | { kind: "duplicate" }
-  | { kind: "ignored" }
-  | { kind: "dead-letter"; reason: string };
+export type Outcome = { kind: "applied" } | { kind: "duplicate" } | { kind: "ignored" } | { kind: "dead-letter"; reason: string };
 
 export interface IdempotentConsumerOptions {
   /** Name under which applied ids are recorded; one per consuming service. */

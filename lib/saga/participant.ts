@@ -18,7 +18,11 @@ export interface ParticipantReply {
 }
 
 /** Runs with the participant service as `this` (see mixins/idempotent-channel). */
-export type CommandExecutor<Payload, Participant = unknown> = (this: Participant, trx: Knex.Transaction, command: SagaCommand<Payload>) => Promise<ParticipantReply>;
+export type CommandExecutor<Payload, Participant = unknown> = (
+  this: Participant,
+  trx: Knex.Transaction,
+  command: SagaCommand<Payload>,
+) => Promise<ParticipantReply>;
 
 /** fastest-validator schema of the correlation every command carries and every reply echoes. */
 export const SAGA_CORRELATION_SCHEMA = {

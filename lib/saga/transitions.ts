@@ -24,11 +24,7 @@ export interface TransitionResult<Data> {
  * The saga state machine: no I/O, no clock, no randomness. The input state is
  * never mutated. `state` is null only before Start.
  */
-export function transition<Data>(
-  definition: SagaDefinition<Data>,
-  state: SagaState<Data> | null,
-  event: SagaEvent<Data>,
-): TransitionResult<Data> {
+export function transition<Data>(definition: SagaDefinition<Data>, state: SagaState<Data> | null, event: SagaEvent<Data>): TransitionResult<Data> {
   if (event.type === "Start") {
     return state ? ignored(state, event.now, "event_ignored", "Start: the saga has already started") : start(definition, event);
   }
@@ -55,15 +51,8 @@ function start<Data>(definition: SagaDefinition<Data>, event: { sagaId: string; 
   return draft.result();
 }
 
-function onReply<Data>(
-  definition: SagaDefinition<Data>,
-  state: SagaState<Data>,
-  messageId: string,
-  reply: SagaReply,
-  now: Date,
-): TransitionResult<Data> {
-  const ignore = (reason: string) =>
-    ignored(state, now, "reply_ignored", reason, messageId, { type: reply.type, correlation: reply.correlation });
+function onReply<Data>(definition: SagaDefinition<Data>, state: SagaState<Data>, messageId: string, reply: SagaReply, now: Date): TransitionResult<Data> {
+  const ignore = (reason: string) => ignored(state, now, "reply_ignored", reason, messageId, { type: reply.type, correlation: reply.correlation });
   const mismatch = whyNotAwaited(state, reply.correlation);
   if (mismatch) return ignore(mismatch);
 
@@ -131,12 +120,7 @@ function onOperatorRetry<Data>(definition: SagaDefinition<Data>, state: SagaStat
 }
 
 /** Gives up on a parked saga: whatever is left to undo is now the operator's business. */
-function onOperatorAbort<Data>(
-  definition: SagaDefinition<Data>,
-  state: SagaState<Data>,
-  reason: string,
-  now: Date,
-): TransitionResult<Data> {
+function onOperatorAbort<Data>(definition: SagaDefinition<Data>, state: SagaState<Data>, reason: string, now: Date): TransitionResult<Data> {
   if (state.status !== "NEEDS_ATTENTION") return notParked(state, now, "OperatorAbort");
   const draft = new TransitionDraft(definition, state, now);
   draft.record("operator_abort", state.currentStep, { reason, previousReason: state.failureReason });

@@ -6,9 +6,7 @@ export async function up(knex: Knex): Promise<void> {
     t.uuid("id").primary();
     t.text("saga_type").notNullable();
     t.integer("definition_version").notNullable();
-    t.text("state")
-      .notNullable()
-      .checkIn(["RUNNING", "COMPENSATING", "COMPLETED", "FAILED", "NEEDS_ATTENTION"], "saga_instance_state_check");
+    t.text("state").notNullable().checkIn(["RUNNING", "COMPENSATING", "COMPLETED", "FAILED", "NEEDS_ATTENTION"], "saga_instance_state_check");
     t.integer("current_step").notNullable();
     t.jsonb("data").notNullable();
     // Optimistic concurrency: every save is UPDATE ... WHERE version = <the version read>.

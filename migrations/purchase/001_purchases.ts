@@ -5,9 +5,7 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable("purchases", (t) => {
     t.uuid("id").primary();
     t.uuid("customer_id").notNullable();
-    t.text("status")
-      .notNullable()
-      .checkIn(["PENDING", "RUNNING", "COMPENSATING", "NEEDS_ATTENTION", "COMPLETED", "FAILED"], "purchases_status_check");
+    t.text("status").notNullable().checkIn(["PENDING", "RUNNING", "COMPENSATING", "NEEDS_ATTENTION", "COMPLETED", "FAILED"], "purchases_status_check");
     // The saga step in progress; null before the saga starts and once it has ended.
     t.text("step").nullable();
     t.text("failure_reason").nullable();

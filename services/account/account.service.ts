@@ -119,11 +119,15 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
           .whereRaw("lower(c.email) = ?", [ctx.params.email])
           .first("c.id", "c.role", "k.password_hash");
         // Unknown email costs the same scrypt work as a wrong password.
-        const check = found ? await this.passwords.verify(ctx.params.password, found.password_hash) : await this.passwords.verifyAgainstDummyHash(ctx.params.password);
+        const check = found
+          ? await this.passwords.verify(ctx.params.password, found.password_hash)
+          : await this.passwords.verifyAgainstDummyHash(ctx.params.password);
         if (!found || !check.valid) throw invalidCredentials();
         return this.db.transaction(async (trx) => {
           if (check.needsRehash) {
-            await trx("credentials").where({ customer_id: found.id }).update({ password_hash: await this.passwords.hash(ctx.params.password), updated_at: trx.fn.now() });
+            await trx("credentials")
+              .where({ customer_id: found.id })
+              .update({ password_hash: await this.passwords.hash(ctx.params.password), updated_at: trx.fn.now() });
           }
           return this.issueTokenPair(trx, found.id, found.role);
         });
@@ -159,7 +163,9 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
     updatePersonal: {
       params: personalUpdateSchema,
       async handler(this: AccountThis, ctx: Context<PersonalUpdateBody, AuthenticatedMeta>) {
-        await this.db("customers").where({ id: ctx.meta.user?.id }).update({ first_name: ctx.params.first_name, last_name: ctx.params.last_name, updated_at: this.db.fn.now() });
+        await this.db("customers")
+          .where({ id: ctx.meta.user?.id })
+          .update({ first_name: ctx.params.first_name, last_name: ctx.params.last_name, updated_at: this.db.fn.now() });
         return personal(await this.currentCustomer(ctx));
       },
     },
@@ -171,7 +177,9 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
     updateDelivery: {
       params: deliveryUpdateSchema,
       async handler(this: AccountThis, ctx: Context<DeliveryUpdateBody, AuthenticatedMeta>) {
-        await this.db("customers").where({ id: ctx.meta.user?.id }).update({ address: ctx.params.address, phone_number: ctx.params.phone_number, updated_at: this.db.fn.now() });
+        await this.db("customers")
+          .where({ id: ctx.meta.user?.id })
+          .update({ address: ctx.params.address, phone_number: ctx.params.phone_number, updated_at: this.db.fn.now() });
         return delivery(await this.currentCustomer(ctx));
       },
     },

@@ -6,11 +6,7 @@
 import type { Knex } from "knex";
 import { type IssuedRefreshToken, hashRefreshToken } from "../../lib/auth/token-service";
 
-export type RotationOutcome =
-  | { kind: "rotated"; customerId: string; familyId: string }
-  | { kind: "unknown" }
-  | { kind: "revoked" }
-  | { kind: "reused" };
+export type RotationOutcome = { kind: "rotated"; customerId: string; familyId: string } | { kind: "unknown" } | { kind: "revoked" } | { kind: "reused" };
 
 export async function storeRefreshToken(trx: Knex.Transaction, issued: IssuedRefreshToken): Promise<void> {
   await trx("refresh_tokens").insert({
@@ -28,7 +24,10 @@ export async function storeRefreshToken(trx: Knex.Transaction, issued: IssuedRef
  * revocation must be committed even though the request fails.
  */
 export async function consumeRefreshToken(trx: Knex.Transaction, token: string): Promise<RotationOutcome> {
-  const row = await trx("refresh_tokens").where({ token_hash: hashRefreshToken(token) }).forUpdate().first();
+  const row = await trx("refresh_tokens")
+    .where({ token_hash: hashRefreshToken(token) })
+    .forUpdate()
+    .first();
   if (!row) return { kind: "unknown" };
   if (row.revoked_at) return { kind: "revoked" };
   if (row.used_at) {

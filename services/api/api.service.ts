@@ -32,7 +32,11 @@ function rateLimit(route: string, limit: number) {
     headers: true,
     // Behind Traefik the client is the first X-Forwarded-For hop; direct callers cannot set it unless trusted.
     key: (req: IncomingMessage) =>
-      (process.env.TRUST_PROXY === "true" && String(req.headers["x-forwarded-for"] ?? "").split(",")[0].trim()) || req.socket.remoteAddress,
+      (process.env.TRUST_PROXY === "true" &&
+        String(req.headers["x-forwarded-for"] ?? "")
+          .split(",")[0]
+          .trim()) ||
+      req.socket.remoteAddress,
     StoreFactory: redisRateLimitStore(rateLimitRedis, `${rateLimitPrefix}:${route}`),
   };
 }
@@ -165,7 +169,12 @@ const ApiService: ServiceSchema = {
       const expected = (process.env.EXPECTED_SERVICES ?? "").split(",").filter(Boolean);
       const available = new Set(this.broker.registry.getServiceList({ onlyAvailable: true }).map((s: { name: string }) => s.name));
       const missing = expected.filter((name) => !available.has(name));
-      const redisAnswers = await rateLimitRedis().ping().then(() => true, () => false);
+      const redisAnswers = await rateLimitRedis()
+        .ping()
+        .then(
+          () => true,
+          () => false,
+        );
       if (missing.length > 0 || !redisAnswers) {
         ctx.meta.$statusCode = 503;
         return { status: "starting", missing, redis: redisAnswers ? "ok" : "unreachable" };

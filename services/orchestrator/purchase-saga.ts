@@ -55,67 +55,69 @@ export interface PurchaseSagaPolicy {
 export function buildPurchaseSaga(policy: PurchaseSagaPolicy, topics: PurchaseSagaTopics = PURCHASE_SAGA_TOPICS): SagaDefinition<PurchaseSagaData> {
   const forward = { ...policy.step, policy: "retry" } as const;
   const undo = policy.compensation;
-  return defineSaga<PurchaseSagaData>(PURCHASE_SAGA_TYPE, 1, { replyTopic: topics.sagaReplies, resultTopic: topics.purchaseResults })
-    .step("reserve-inventory")
-    .invoke({
-      topic: topics.productCommands,
-      command: (d) => ({
-        type: M.ReserveInventory,
-        payload: { purchaseId: d.purchaseId, items: d.items.map(({ productId, quantity }) => ({ productId, quantity })) } satisfies ReserveInventory,
-      }),
-    })
-    .onReply(M.InventoryReserved)
-    .onFailure(M.InventoryRejected)
-    .withCompensation({
-      command: (d) => ({ type: M.ReleaseInventory, payload: { purchaseId: d.purchaseId } satisfies ReleaseInventory }),
-      replyType: M.InventoryReleased,
-      timeout: undo,
-    })
-    .timeout(forward)
+  return (
+    defineSaga<PurchaseSagaData>(PURCHASE_SAGA_TYPE, 1, { replyTopic: topics.sagaReplies, resultTopic: topics.purchaseResults })
+      .step("reserve-inventory")
+      .invoke({
+        topic: topics.productCommands,
+        command: (d) => ({
+          type: M.ReserveInventory,
+          payload: { purchaseId: d.purchaseId, items: d.items.map(({ productId, quantity }) => ({ productId, quantity })) } satisfies ReserveInventory,
+        }),
+      })
+      .onReply(M.InventoryReserved)
+      .onFailure(M.InventoryRejected)
+      .withCompensation({
+        command: (d) => ({ type: M.ReleaseInventory, payload: { purchaseId: d.purchaseId } satisfies ReleaseInventory }),
+        replyType: M.InventoryReleased,
+        timeout: undo,
+      })
+      .timeout(forward)
 
-    .step("create-order")
-    .invoke({
-      topic: topics.orderCommands,
-      command: (d) => ({
-        type: M.CreateOrder,
-        payload: { purchaseId: d.purchaseId, customerId: d.customerId, items: d.items, amount: d.amount, currency: d.currency } satisfies CreateOrder,
-      }),
-    })
-    .onReply<OrderCreated>(M.OrderCreated, (d, reply) => ({ ...d, orderId: reply.orderId }))
-    .onFailure(M.OrderRejected)
-    .withCompensation({
-      command: (d) => ({ type: M.CancelOrder, payload: { purchaseId: d.purchaseId } satisfies CancelOrder }),
-      replyType: M.OrderCancelled,
-      timeout: undo,
-    })
-    .timeout(forward)
+      .step("create-order")
+      .invoke({
+        topic: topics.orderCommands,
+        command: (d) => ({
+          type: M.CreateOrder,
+          payload: { purchaseId: d.purchaseId, customerId: d.customerId, items: d.items, amount: d.amount, currency: d.currency } satisfies CreateOrder,
+        }),
+      })
+      .onReply<OrderCreated>(M.OrderCreated, (d, reply) => ({ ...d, orderId: reply.orderId }))
+      .onFailure(M.OrderRejected)
+      .withCompensation({
+        command: (d) => ({ type: M.CancelOrder, payload: { purchaseId: d.purchaseId } satisfies CancelOrder }),
+        replyType: M.OrderCancelled,
+        timeout: undo,
+      })
+      .timeout(forward)
 
-    .step("take-payment")
-    .invoke({
-      topic: topics.paymentCommands,
-      command: (d) => ({
-        type: M.ProcessPayment,
-        payload: { purchaseId: d.purchaseId, customerId: d.customerId, amount: d.amount, currency: d.currency } satisfies ProcessPayment,
-      }),
-    })
-    .onReply<PaymentCompleted>(M.PaymentCompleted, (d, reply) => ({ ...d, paymentId: reply.paymentId }))
-    .onFailure(M.PaymentDeclined)
-    .withCompensation({
-      command: (d) => ({ type: M.RefundPayment, payload: { purchaseId: d.purchaseId } satisfies RefundPayment }),
-      replyType: M.PaymentRefunded,
-      timeout: undo,
-    })
-    .timeout(forward)
+      .step("take-payment")
+      .invoke({
+        topic: topics.paymentCommands,
+        command: (d) => ({
+          type: M.ProcessPayment,
+          payload: { purchaseId: d.purchaseId, customerId: d.customerId, amount: d.amount, currency: d.currency } satisfies ProcessPayment,
+        }),
+      })
+      .onReply<PaymentCompleted>(M.PaymentCompleted, (d, reply) => ({ ...d, paymentId: reply.paymentId }))
+      .onFailure(M.PaymentDeclined)
+      .withCompensation({
+        command: (d) => ({ type: M.RefundPayment, payload: { purchaseId: d.purchaseId } satisfies RefundPayment }),
+        replyType: M.PaymentRefunded,
+        timeout: undo,
+      })
+      .timeout(forward)
 
-    // Approval confirms what the earlier steps secured: there is no refusal to expect and nothing to undo.
-    .step("approve-order")
-    .invoke({
-      topic: topics.orderCommands,
-      command: (d) => ({ type: M.ApproveOrder, payload: { purchaseId: d.purchaseId } satisfies ApproveOrder }),
-    })
-    .onReply(M.OrderApproved)
-    .timeout(forward)
-    .build();
+      // Approval confirms what the earlier steps secured: there is no refusal to expect and nothing to undo.
+      .step("approve-order")
+      .invoke({
+        topic: topics.orderCommands,
+        command: (d) => ({ type: M.ApproveOrder, payload: { purchaseId: d.purchaseId } satisfies ApproveOrder }),
+      })
+      .onReply(M.OrderApproved)
+      .timeout(forward)
+      .build()
+  );
 }
 
 /** Every reply type the definition waits for, success, failure and compensation alike. */

@@ -3,13 +3,7 @@
  * a valid order, and what to answer when a command finds its purchase's order
  * already in some state (a re-sent command, or one overtaken by another).
  */
-import {
-  PURCHASE_SAGA_MESSAGES as MESSAGES,
-  type CreateOrder,
-  type OrderApproved,
-  type OrderCreated,
-  type OrderRejected,
-} from "../../contracts/purchase-saga";
+import { PURCHASE_SAGA_MESSAGES as MESSAGES, type CreateOrder, type OrderApproved, type OrderCreated, type OrderRejected } from "../../contracts/purchase-saga";
 import { UnprocessableMessageError } from "../../lib/inbox/idempotent-consumer";
 
 export type OrderStatus = "CREATED" | "APPROVED" | "CANCELLED";
@@ -21,9 +15,7 @@ export interface OrderState {
   status: OrderStatus;
 }
 
-export type CreateOrderReply =
-  | { type: typeof MESSAGES.OrderCreated; payload: OrderCreated }
-  | { type: typeof MESSAGES.OrderRejected; payload: OrderRejected };
+export type CreateOrderReply = { type: typeof MESSAGES.OrderCreated; payload: OrderCreated } | { type: typeof MESSAGES.OrderRejected; payload: OrderRejected };
 
 export type ApproveOrderReply = { type: typeof MESSAGES.OrderApproved; payload: OrderApproved };
 

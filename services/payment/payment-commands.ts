@@ -1,12 +1,7 @@
 /** The payment service's part in the purchase saga: ProcessPayment and its compensation, RefundPayment. */
 import type { ValidationSchema } from "fastest-validator";
 import type { Knex } from "knex";
-import {
-  PURCHASE_SAGA_MESSAGES as MESSAGES,
-  type PaymentRefunded,
-  type ProcessPayment,
-  type RefundPayment,
-} from "../../contracts/purchase-saga";
+import { PURCHASE_SAGA_MESSAGES as MESSAGES, type PaymentRefunded, type ProcessPayment, type RefundPayment } from "../../contracts/purchase-saga";
 import type { SagaCommand } from "../../lib/saga/messages";
 import { sagaCommandHandler } from "../../lib/saga/participant";
 import { type ProcessPaymentReply, declineReason, paymentCompleted, paymentDeclined, replyForRecordedPayment } from "./payment-decisions";

@@ -3,12 +3,7 @@
  * and what a ProcessPayment answers when its purchase already has a recorded
  * outcome (a re-sent command never charges again, it repeats the answer).
  */
-import {
-  PURCHASE_SAGA_MESSAGES as MESSAGES,
-  type PaymentCompleted,
-  type PaymentDeclined,
-  type ProcessPayment,
-} from "../../contracts/purchase-saga";
+import { PURCHASE_SAGA_MESSAGES as MESSAGES, type PaymentCompleted, type PaymentDeclined, type ProcessPayment } from "../../contracts/purchase-saga";
 
 export type PaymentStatus = "COMPLETED" | "DECLINED" | "REFUNDED";
 
@@ -27,8 +22,7 @@ export interface WalletState {
 }
 
 export type ProcessPaymentReply =
-  | { type: typeof MESSAGES.PaymentCompleted; payload: PaymentCompleted }
-  | { type: typeof MESSAGES.PaymentDeclined; payload: PaymentDeclined };
+  { type: typeof MESSAGES.PaymentCompleted; payload: PaymentCompleted } | { type: typeof MESSAGES.PaymentDeclined; payload: PaymentDeclined };
 
 /** Kept as the reason of the tombstone a RefundPayment leaves when it overtakes its ProcessPayment. */
 export const CANCELLED_BEFORE_PAYMENT = "the purchase was cancelled before its payment was processed";

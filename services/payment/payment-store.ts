@@ -53,7 +53,11 @@ export async function creditWallet(trx: Knex.Transaction, customerId: string, am
  * key fails this transaction, its debit rolls back with it, and the retry
  * finds the recorded payment.
  */
-export async function recordPayment(trx: Knex.Transaction, charge: ProcessPayment, outcome: { status: "COMPLETED" } | { status: "DECLINED"; reason: string }): Promise<string> {
+export async function recordPayment(
+  trx: Knex.Transaction,
+  charge: ProcessPayment,
+  outcome: { status: "COMPLETED" } | { status: "DECLINED"; reason: string },
+): Promise<string> {
   const id = randomUUID();
   await trx("payments").insert({
     id,

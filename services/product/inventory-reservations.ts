@@ -67,7 +67,9 @@ export async function releaseInventory(trx: Knex.Transaction, purchaseId: string
 
   const items: { product_id: string; quantity: number }[] = await trx("reservation_items").where({ purchase_id: purchaseId }).orderBy("product_id");
   for (const item of items) {
-    await trx("products").where({ id: item.product_id }).update({ inventory: trx.raw("inventory + ?", [item.quantity]), updated_at: trx.fn.now() });
+    await trx("products")
+      .where({ id: item.product_id })
+      .update({ inventory: trx.raw("inventory + ?", [item.quantity]), updated_at: trx.fn.now() });
   }
   await trx("reservations").where({ purchase_id: purchaseId, status: "RESERVED" }).update({ status: "RELEASED", updated_at: trx.fn.now() });
   return items.map((i) => Number(i.product_id));

@@ -7,12 +7,7 @@
 import { Cluster } from "ioredis";
 import { Errors, type Context, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { PRODUCT_EVENTS_TOPIC, type ProductCreated } from "../../contracts/product";
-import {
-  PRODUCT_COMMANDS_TOPIC,
-  PURCHASE_SAGA_MESSAGES as M,
-  type ReleaseInventory,
-  type ReserveInventory,
-} from "../../contracts/purchase-saga";
+import { PRODUCT_COMMANDS_TOPIC, PURCHASE_SAGA_MESSAGES as M, type ReleaseInventory, type ReserveInventory } from "../../contracts/purchase-saga";
 import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { CuckooRebuildConflictError } from "../../lib/cache/cuckoo-filter";
 import { redisNodes } from "../../lib/environment";
@@ -73,7 +68,9 @@ const notFound = () => new MoleculerClientError("Product not found", 404, "NOT_F
 function clientErrorFor(error: unknown): Error {
   const pg = error as { code?: string; constraint?: string };
   if (pg.code === FOREIGN_KEY_VIOLATION) {
-    return new MoleculerClientError("Parameters validation error!", 422, "VALIDATION_ERROR", [{ field: "category_id", message: "The category does not exist." }]);
+    return new MoleculerClientError("Parameters validation error!", 422, "VALIDATION_ERROR", [
+      { field: "category_id", message: "The category does not exist." },
+    ]);
   }
   if (pg.code === UNIQUE_VIOLATION) return new MoleculerClientError("A category with this name already exists", 409, "CATEGORY_EXISTS");
   return error as Error;
@@ -85,7 +82,10 @@ const reserveInventoryPayload = {
     type: "array",
     min: 1,
     max: 100,
-    items: { type: "object", props: { productId: { type: "number", integer: true, positive: true }, quantity: { type: "number", integer: true, positive: true, max: 1_000_000 } } },
+    items: {
+      type: "object",
+      props: { productId: { type: "number", integer: true, positive: true }, quantity: { type: "number", integer: true, positive: true, max: 1_000_000 } },
+    },
   },
 } as const;
 
@@ -110,7 +110,11 @@ const ProductService: ServiceSchema<ServiceSettingSchema, ProductThis> = {
         return this.cache.getList(`products:${category_id ?? "all"}:${page}:${page_size}`, async () => {
           const scope = () => (category_id ? this.db("products").where({ category_id }) : this.db("products"));
           const [rows, [{ count }]] = await Promise.all([
-            scope().orderBy("id").limit(page_size).offset((page - 1) * page_size).select(PRODUCT_COLUMNS),
+            scope()
+              .orderBy("id")
+              .limit(page_size)
+              .offset((page - 1) * page_size)
+              .select(PRODUCT_COLUMNS),
             scope().count<{ count: string }[]>("* as count"),
           ]);
           return { items: rows.map(productView), page, page_size, total: Number(count) };
@@ -141,7 +145,9 @@ const ProductService: ServiceSchema<ServiceSettingSchema, ProductThis> = {
           .catch((error) => {
             throw clientErrorFor(error);
           });
-        await this.cache.addToFilter(product.id).catch((error: Error) => this.logger.warn(`filter add deferred to the ProductCreated consumer: ${error.message}`));
+        await this.cache
+          .addToFilter(product.id)
+          .catch((error: Error) => this.logger.warn(`filter add deferred to the ProductCreated consumer: ${error.message}`));
         await this.cache.invalidate([product.id]);
         ctx.meta.$statusCode = 201;
         ctx.meta.$location = `/api/v1/products/${product.id}`;
@@ -156,7 +162,10 @@ const ProductService: ServiceSchema<ServiceSettingSchema, ProductThis> = {
         const { id, ...changes } = ctx.params;
         const product = await this.db
           .transaction(async (trx) => {
-            const [row] = await trx("products").where({ id }).update({ ...changes, updated_at: trx.fn.now() }).returning(PRODUCT_COLUMNS);
+            const [row] = await trx("products")
+              .where({ id })
+              .update({ ...changes, updated_at: trx.fn.now() })
+              .returning(PRODUCT_COLUMNS);
             if (!row) return null;
             await this.outbox.append(trx, { topic: PRODUCT_EVENTS_TOPIC, key: String(id), type: "ProductUpdated", payload: { productId: id, changes } });
             return productView(row);
@@ -177,7 +186,12 @@ const ProductService: ServiceSchema<ServiceSettingSchema, ProductThis> = {
         const category = await this.db
           .transaction(async (trx) => {
             const [row] = await trx("categories").insert(ctx.params).returning(["id", "name", "description", "created_at"]);
-            await this.outbox.append(trx, { topic: PRODUCT_EVENTS_TOPIC, key: `category-${row.id}`, type: "CategoryCreated", payload: { categoryId: Number(row.id), name: row.name } });
+            await this.outbox.append(trx, {
+              topic: PRODUCT_EVENTS_TOPIC,
+              key: `category-${row.id}`,
+              type: "CategoryCreated",
+              payload: { categoryId: Number(row.id), name: row.name },
+            });
             return categoryView(row);
           })
           .catch((error) => {

@@ -87,7 +87,10 @@ async function pricedPurchase(ctx: Context<CreatePurchaseBody>, customerId: stri
   const problems = requestProblems(ctx.params, currency);
   if (problems.length > 0) throw new ValidationError("The purchase request is not acceptable", "VALIDATION_ERROR", problems);
 
-  const prices = await currentPrices(ctx, ctx.params.order_items.map((item) => item.product_id));
+  const prices = await currentPrices(
+    ctx,
+    ctx.params.order_items.map((item) => item.product_id),
+  );
   const order = priceOrder(ctx.params.order_items, prices);
   if (!order.ok) throw new ValidationError(order.unknownProducts.map((p) => p.message).join(" "), "UNKNOWN_PRODUCT", order.unknownProducts);
   return { purchaseId: randomUUID(), customerId, items: order.items, amount: order.amount, currency };
@@ -144,7 +147,12 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
           const created = await pricedPurchase(ctx, customerOf(ctx));
           await this.db.transaction(async (trx) => {
             await insertPurchase(trx, created);
-            await this.outbox.append(trx, { topic: topics.purchaseEvents, key: created.purchaseId, type: PURCHASE_EVENT_TYPES.PurchaseCreated, payload: created });
+            await this.outbox.append(trx, {
+              topic: topics.purchaseEvents,
+              key: created.purchaseId,
+              type: PURCHASE_EVENT_TYPES.PurchaseCreated,
+              payload: created,
+            });
           });
 
           const links = purchaseLinks(created.purchaseId);

@@ -22,11 +22,7 @@ export async function ensureJars(): Promise<void> {
   await requireCommand("mvn", "install Maven (apt-get install maven)");
   progress("jars", "fetching Kafka, Connect and Debezium from Maven Central (first run only)");
   mkdirSync(jarsDir, { recursive: true });
-  await run("mvn", [
-    "-q", "-B", "-f", pom, "package",
-    `-Dstack.lib=${path.join(jarsDir, "lib")}`,
-    `-Dstack.plugins=${connectPluginPath}`,
-  ]);
+  await run("mvn", ["-q", "-B", "-f", pom, "package", `-Dstack.lib=${path.join(jarsDir, "lib")}`, `-Dstack.plugins=${connectPluginPath}`]);
   writeFileSync(stamp, digest);
   progress("jars", "ready");
 }
@@ -79,13 +75,24 @@ export class JvmProcess {
   /** Writes the properties and log config; the caller then prepares storage and calls start(). */
   configure(properties: Record<string, string | number>): void {
     mkdirSync(this.dir, { recursive: true });
-    writeFileSync(this.propertiesFile, Object.entries(properties).map(([k, v]) => `${k}=${v}`).join("\n") + "\n");
+    writeFileSync(
+      this.propertiesFile,
+      Object.entries(properties)
+        .map(([k, v]) => `${k}=${v}`)
+        .join("\n") + "\n",
+    );
     writeLog4jConfig(this.log4jFile);
   }
 
   start(heap = "1g"): void {
     progress(this.part, `starting (${path.basename(this.propertiesFile)})`);
-    spawnDaemon({ command: "java", args: javaArgs(heap, this.log4jFile, this.mainClass, this.propertiesFile), logFile: this.logFile, pidFile: this.pidFile, cwd: this.dir });
+    spawnDaemon({
+      command: "java",
+      args: javaArgs(heap, this.log4jFile, this.mainClass, this.propertiesFile),
+      logFile: this.logFile,
+      pidFile: this.pidFile,
+      cwd: this.dir,
+    });
   }
 
   async stop(): Promise<void> {

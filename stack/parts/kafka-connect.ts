@@ -9,7 +9,10 @@ import type { PartStatus, StackPart } from "./part";
 
 const PART = "connect";
 const port = LOCAL_STACK.connectPort;
-const worker = new JvmProcess(PART, connectDir, "org.apache.kafka.connect.cli.ConnectDistributed", { name: "connect", properties: "connect-distributed.properties" });
+const worker = new JvmProcess(PART, connectDir, "org.apache.kafka.connect.cli.ConnectDistributed", {
+  name: "connect",
+  properties: "connect-distributed.properties",
+});
 
 function workerProperties(): Record<string, string | number> {
   return {
@@ -72,8 +75,7 @@ async function connectorStatus(name: string): Promise<ConnectorStatus | undefine
   return res.ok ? ((await res.json()) as ConnectorStatus) : undefined;
 }
 
-const isRunning = (s?: ConnectorStatus) =>
-  s?.connector.state === "RUNNING" && s.tasks.length > 0 && s.tasks.every((t) => t.state === "RUNNING");
+const isRunning = (s?: ConnectorStatus) => s?.connector.state === "RUNNING" && s.tasks.length > 0 && s.tasks.every((t) => t.state === "RUNNING");
 
 /** PUT is create-or-update, so registering twice is harmless. Needs the outbox migrations applied. */
 export async function registerConnectors(): Promise<void> {
@@ -88,12 +90,18 @@ export async function registerConnectors(): Promise<void> {
   }
   for (const database of SERVICE_DATABASES) {
     const name = connectorName(database);
-    await waitFor(PART, `connector ${name} RUNNING`, async () => {
-      const status = await connectorStatus(name);
-      const failed = status?.tasks.find((t) => t.state === "FAILED");
-      if (failed) throw new StackError(`connector ${name} failed: ${failed.trace?.split("\n").slice(0, 3).join("\n")}`);
-      return isRunning(status);
-    }, 60_000, worker.logFile);
+    await waitFor(
+      PART,
+      `connector ${name} RUNNING`,
+      async () => {
+        const status = await connectorStatus(name);
+        const failed = status?.tasks.find((t) => t.state === "FAILED");
+        if (failed) throw new StackError(`connector ${name} failed: ${failed.trace?.split("\n").slice(0, 3).join("\n")}`);
+        return isRunning(status);
+      },
+      60_000,
+      worker.logFile,
+    );
   }
   progress(PART, `connectors running: ${SERVICE_DATABASES.map(connectorName).join(", ")}`);
 }

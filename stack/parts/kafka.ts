@@ -67,7 +67,17 @@ export const kafka: StackPart = {
       if (!existsSync(path.join(dataDir, "meta.properties"))) {
         const clusterId = randomBytes(16).toString("base64url");
         progress(PART, `formatting storage (cluster ${clusterId})`);
-        await run("java", ["-cp", kafkaClasspath, `-Dlog4j.configuration=file:${broker.log4jFile}`, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", broker.propertiesFile]);
+        await run("java", [
+          "-cp",
+          kafkaClasspath,
+          `-Dlog4j.configuration=file:${broker.log4jFile}`,
+          "kafka.tools.StorageTool",
+          "format",
+          "-t",
+          clusterId,
+          "-c",
+          broker.propertiesFile,
+        ]);
       }
       broker.start();
     }

@@ -36,7 +36,10 @@ async function dataDir(): Promise<string> {
   mkdirSync(postgresDir, { recursive: true });
   let reachable = true;
   if (serverUser) {
-    reachable = await run("test", ["-x", postgresDir], { asUser: serverUser }).then(() => true, () => false);
+    reachable = await run("test", ["-x", postgresDir], { asUser: serverUser }).then(
+      () => true,
+      () => false,
+    );
     await run("chown", [serverUser, postgresDir]);
   }
   chosenDataDir = postgresDataDirFor(reachable);
@@ -91,11 +94,9 @@ async function initCluster(dir: string): Promise<void> {
   writeFileSync(pwFile, password + "\n");
   if (serverUser) await run("chown", ["-R", `${serverUser}:${serverUser}`, path.dirname(dir)]);
   chmodSync(dir, 0o700);
-  await run(
-    path.join(await binDir(), "initdb"),
-    ["-D", dir, "-U", user, `--pwfile=${pwFile}`, "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"],
-    { asUser: serverUser },
-  );
+  await run(path.join(await binDir(), "initdb"), ["-D", dir, "-U", user, `--pwfile=${pwFile}`, "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"], {
+    asUser: serverUser,
+  });
   rmSync(pwFile);
   writeFileSync(
     path.join(dir, "pg_hba.conf"),

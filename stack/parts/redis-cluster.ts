@@ -42,18 +42,29 @@ async function startNode(port: number): Promise<void> {
   await assertPortsFree(PART, [port, port + BUS_OFFSET]);
   mkdirSync(dir, { recursive: true });
   await run("redis-server", [
-    "--bind", "127.0.0.1",
-    "--port", String(port),
-    "--dir", dir,
-    "--daemonize", "yes",
-    "--pidfile", pidFile(port),
-    "--logfile", path.join(dir, "redis.log"),
-    "--cluster-enabled", "yes",
-    "--cluster-config-file", "nodes.conf",
-    "--cluster-node-timeout", "3000",
+    "--bind",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--dir",
+    dir,
+    "--daemonize",
+    "yes",
+    "--pidfile",
+    pidFile(port),
+    "--logfile",
+    path.join(dir, "redis.log"),
+    "--cluster-enabled",
+    "yes",
+    "--cluster-config-file",
+    "nodes.conf",
+    "--cluster-node-timeout",
+    "3000",
     // Persist so a restarted node keeps the cuckoo filter and its place in the cluster.
-    "--appendonly", "yes",
-    "--save", "",
+    "--appendonly",
+    "yes",
+    "--save",
+    "",
   ]);
 }
 

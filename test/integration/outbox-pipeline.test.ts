@@ -15,7 +15,7 @@ beforeAll(() => pipeline.start());
 afterAll(() => pipeline.stop());
 
 test("a message written to the outbox arrives with its id, key, type and payload intact", async () => {
-  const payload = { seq: 1, label: "naïve – ünïcödé & \"quotes\"" };
+  const payload = { seq: 1, label: 'naïve – ünïcödé & "quotes"' };
   const id = await pipeline.write("order-42", payload);
 
   const [delivery] = await waitUntil("the probe to be delivered", () => pipeline.delivered(id).length > 0 && pipeline.delivered(id));

@@ -19,7 +19,9 @@ test("rows past retention go, recent rows stay, and no delete reaches Kafka", as
   await waitUntil("the recent message", () => pipeline.delivered(recentOutbox).length === 1);
   const agedOutbox = await pipeline.write("retention", { seq: 2, label: "aged" });
   await waitUntil("the aged message", () => pipeline.delivered(agedOutbox).length === 1);
-  await db("outbox").where({ id: agedOutbox }).update({ created_at: db.raw("now() - interval '8 days'") });
+  await db("outbox")
+    .where({ id: agedOutbox })
+    .update({ created_at: db.raw("now() - interval '8 days'") });
 
   const pruned = await pruneExpired(db, { outboxDays: 7, inboxDays: 14, batchSize: 10 });
 

@@ -39,11 +39,15 @@ export async function checkPurchaseInvariants(scope: InvariantScope, settleTimeo
   const violations: string[] = [];
   try {
     const ids = scope.purchaseIds;
-    const sagas = await waitUntil("every saga in scope to end", async () => {
-      const states = await sagaStates(orchestrator, ids);
-      const settled = ids.every((id) => ["COMPLETED", "FAILED", "NEEDS_ATTENTION"].includes(states.get(id)?.state ?? ""));
-      return settled && states;
-    }, settleTimeoutMs);
+    const sagas = await waitUntil(
+      "every saga in scope to end",
+      async () => {
+        const states = await sagaStates(orchestrator, ids);
+        const settled = ids.every((id) => ["COMPLETED", "FAILED", "NEEDS_ATTENTION"].includes(states.get(id)?.state ?? ""));
+        return settled && states;
+      },
+      settleTimeoutMs,
+    );
 
     const [reservations, orders, payments, purchases] = await Promise.all([
       product("reservations").whereIn("purchase_id", ids).select("purchase_id", "status"),
@@ -67,8 +71,10 @@ export async function checkPurchaseInvariants(scope: InvariantScope, settleTimeo
       if (purchaseStatus.get(id) !== saga.state) violations.push(`purchase ${id}: purchase says ${purchaseStatus.get(id)}, saga says ${saga.state}`);
       if (saga.state === "COMPLETED") {
         if (reservation?.status !== "RESERVED") violations.push(`completed ${id}: reservation ${reservation?.status ?? "missing"}`);
-        if (ord?.status !== "APPROVED" || Number(ord.amount) !== saga.amount) violations.push(`completed ${id}: order ${ord?.status ?? "missing"} for ${ord?.amount}, saga amount ${saga.amount}`);
-        if (pay?.status !== "COMPLETED" || Number(pay.amount) !== saga.amount) violations.push(`completed ${id}: payment ${pay?.status ?? "missing"} for ${pay?.amount}, saga amount ${saga.amount}`);
+        if (ord?.status !== "APPROVED" || Number(ord.amount) !== saga.amount)
+          violations.push(`completed ${id}: order ${ord?.status ?? "missing"} for ${ord?.amount}, saga amount ${saga.amount}`);
+        if (pay?.status !== "COMPLETED" || Number(pay.amount) !== saga.amount)
+          violations.push(`completed ${id}: payment ${pay?.status ?? "missing"} for ${pay?.amount}, saga amount ${saga.amount}`);
       } else if (saga.state === "FAILED") {
         if (reservation?.status === "RESERVED") violations.push(`failed ${id}: stock still reserved`);
         if (ord && ord.status !== "CANCELLED") violations.push(`failed ${id}: order ${ord.status}`);
@@ -93,13 +99,18 @@ export async function checkPurchaseInvariants(scope: InvariantScope, settleTimeo
       const id = Number(row.id);
       const initial = scope.initialStock.get(id)!;
       if (row.inventory < 0) violations.push(`product ${id}: stock ${row.inventory} below zero`);
-      if (initial !== row.inventory + (soldOf.get(id) ?? 0)) violations.push(`product ${id}: initial ${initial} ≠ stock ${row.inventory} + reserved ${soldOf.get(id) ?? 0}`);
+      if (initial !== row.inventory + (soldOf.get(id) ?? 0))
+        violations.push(`product ${id}: initial ${initial} ≠ stock ${row.inventory} + reserved ${soldOf.get(id) ?? 0}`);
     }
 
     const credit = scope.initialCredit ?? Number(process.env.WALLET_INITIAL_CREDIT || 100_000_000);
     const [wallets, spent] = await Promise.all([
       payment("wallets").whereIn("customer_id", scope.customerIds).select("customer_id", "balance"),
-      payment("payments").whereIn("customer_id", scope.customerIds).andWhere({ status: "COMPLETED" }).groupBy("customer_id").select("customer_id", payment.raw("sum(amount)::bigint as total")),
+      payment("payments")
+        .whereIn("customer_id", scope.customerIds)
+        .andWhere({ status: "COMPLETED" })
+        .groupBy("customer_id")
+        .select("customer_id", payment.raw("sum(amount)::bigint as total")),
     ]);
     const spentBy = new Map(spent.map((s) => [s.customer_id, Number(s.total)]));
     for (const wallet of wallets) {

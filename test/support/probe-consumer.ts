@@ -74,7 +74,9 @@ export class ProbePipeline {
   }
 
   async appliedCount(ids: string | string[]): Promise<number> {
-    const [{ count }] = await this.consumerDb(this.table).whereIn("message_id", Array.isArray(ids) ? ids : [ids]).count<{ count: string }[]>("* as count");
+    const [{ count }] = await this.consumerDb(this.table)
+      .whereIn("message_id", Array.isArray(ids) ? ids : [ids])
+      .count<{ count: string }[]>("* as count");
     return Number(count);
   }
 
@@ -109,7 +111,13 @@ export class ProbePipeline {
       localChannel(next: (payload: unknown, raw: KafkaMessage) => Promise<void>) {
         return async (payload: unknown, raw: KafkaMessage) => {
           deliveries.push({
-            message: { id: headerValue(raw, "id") ?? "", type: headerValue(raw, "type") ?? "", key: raw.key?.toString() ?? "", topic, payload: payload as Probe },
+            message: {
+              id: headerValue(raw, "id") ?? "",
+              type: headerValue(raw, "type") ?? "",
+              key: raw.key?.toString() ?? "",
+              topic,
+              payload: payload as Probe,
+            },
             raw,
           });
           return next(payload, raw);

@@ -30,10 +30,14 @@ export async function startPurchase(token: string, items: { product_id: number; 
 }
 
 export async function purchaseWhenTerminal(token: string, id: string, timeoutMs = 60_000): Promise<PurchaseView> {
-  return waitUntil(`purchase ${id} to end`, async () => {
-    const res = await api<PurchaseView>("GET", `/api/v1/purchases/${id}`, { token });
-    return TERMINAL.includes(res.body.status) && res.body;
-  }, timeoutMs);
+  return waitUntil(
+    `purchase ${id} to end`,
+    async () => {
+      const res = await api<PurchaseView>("GET", `/api/v1/purchases/${id}`, { token });
+      return TERMINAL.includes(res.body.status) && res.body;
+    },
+    timeoutMs,
+  );
 }
 
 /** Reads a purchase's Server-Sent Events until the server ends the stream. */

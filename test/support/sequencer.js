@@ -5,8 +5,7 @@
  */
 const Sequencer = require("@jest/test-sequencer").default;
 
-const rank = (path) =>
-  path.includes("stack-lifecycle") ? 3 : path.includes(".disruptive.") ? 2 : path.includes("/integration/") ? 1 : 0;
+const rank = (path) => (path.includes("stack-lifecycle") ? 3 : path.includes(".disruptive.") ? 2 : path.includes("/integration/") ? 1 : 0);
 
 class StackAwareSequencer extends Sequencer {
   sort(tests) {

@@ -39,7 +39,11 @@ describe("the seed walkthrough", () => {
     expect(login.body.customer_id).toBe(registered.body.customer_id);
     const token = login.body.access_token;
 
-    expect((await api("GET", "/api/v1/account/customer/personal", { token })).body).toEqual({ email: "deptrai123@gmail.com", first_name: "dep", last_name: "trai" });
+    expect((await api("GET", "/api/v1/account/customer/personal", { token })).body).toEqual({
+      email: "deptrai123@gmail.com",
+      first_name: "dep",
+      last_name: "trai",
+    });
     expect((await api("GET", "/api/v1/account/customer/delivery", { token })).body).toEqual({ address: "123 street", phone_number: "0123456788" });
 
     const personal = await api("PUT", "/api/v1/account/customer/personal", { token, body: { first_name: "Dep", last_name: "Trai" } });
@@ -65,7 +69,9 @@ describe("bad input", () => {
 
   test("malformed and missing fields are a 422 naming each field, and nothing is written", async () => {
     const before = await customerCount();
-    const res = await api("POST", "/api/v1/account/auth/register", { body: { email: "not-an-email", password: "short", first_name: "", phone_number: "call me" } });
+    const res = await api("POST", "/api/v1/account/auth/register", {
+      body: { email: "not-an-email", password: "short", first_name: "", phone_number: "call me" },
+    });
     expect(res.status).toBe(422);
     const fields = res.body.error.fields.map((f: { field: string }) => f.field);
     expect(fields).toEqual(expect.arrayContaining(["email", "password", "first_name", "last_name", "address", "phone_number"]));
@@ -76,7 +82,7 @@ describe("bad input", () => {
     const big = await api("POST", "/api/v1/account/auth/register", { rawBody: JSON.stringify({ email: "a@b.co", address: "x".repeat(200_000) }) });
     expect(big.status).toBe(413);
     expect(big.body.error).toMatchObject({ status: 413, type: "PAYLOAD_TOO_LARGE" });
-    const broken = await api("POST", "/api/v1/account/auth/login", { rawBody: "{\"email\": " });
+    const broken = await api("POST", "/api/v1/account/auth/login", { rawBody: '{"email": ' });
     expect(broken.status).toBe(400);
     expect(broken.body.error.type).toBe("MALFORMED_JSON");
   });
@@ -130,7 +136,12 @@ test("CustomerRegistered for a new account reaches Kafka through the outbox", as
     const record = await waitUntil("CustomerRegistered on account.events", () => reader.records.find((r) => r.key?.toString() === customer.customerId), 60_000);
     expect(headerValue(record, "type")).toBe("CustomerRegistered");
     expect(headerValue(record, "id")).toMatch(/^[0-9a-f-]{36}$/);
-    expect(JSON.parse(record.value!.toString())).toMatchObject({ customerId: customer.customerId, email: customer.email, firstName: "Test", lastName: "Customer" });
+    expect(JSON.parse(record.value!.toString())).toMatchObject({
+      customerId: customer.customerId,
+      email: customer.email,
+      firstName: "Test",
+      lastName: "Customer",
+    });
   } finally {
     await reader.stop();
   }

@@ -21,10 +21,13 @@ test("the genuine access token is accepted (the baseline the forgeries differ fr
 
 test.each([
   ["a changed signature", () => customer.accessToken.slice(0, -4) + (customer.accessToken.endsWith("AAAA") ? "BBBB" : "AAAA")],
-  ["a changed payload under the old signature", () => {
-    const [h, , s] = customer.accessToken.split(".");
-    return [h, base64url({ ...claims, sub: "00000000-0000-4000-8000-000000000000" }), s].join(".");
-  }],
+  [
+    "a changed payload under the old signature",
+    () => {
+      const [h, , s] = customer.accessToken.split(".");
+      return [h, base64url({ ...claims, sub: "00000000-0000-4000-8000-000000000000" }), s].join(".");
+    },
+  ],
   ["alg: none", () => `${base64url({ alg: "none", typ: "JWT" })}.${base64url(claims)}.`],
   ["another algorithm (HS512, same secret)", () => jwt.sign(claims, config.signingKey, { algorithm: "HS512" })],
   ["another secret", () => jwt.sign(claims, "someone-else-s-secret-of-sufficient-length!!", { algorithm: "HS256" })],

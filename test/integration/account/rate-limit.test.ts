@@ -18,7 +18,16 @@ function startGateway(port: number, prefix: string): ChildProcess {
   const runner = path.join(repoRoot, "node_modules", "moleculer", "bin", "moleculer-runner.js");
   return spawn(process.execPath, ["--import", "tsx", runner, "--config", "moleculer.config.ts", "services/api/api.service.ts"], {
     cwd: repoRoot,
-    env: { ...process.env, PORT: String(port), NODE_ID: `ratelimit-gw-${port}-${process.pid}`, AUTH_RATE_LIMIT: String(LIMIT), RATE_LIMIT_WINDOW_MS: "3600000", RATE_LIMIT_PREFIX: prefix, EXPECTED_SERVICES: "account", LOG_LEVEL: "warn" },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      NODE_ID: `ratelimit-gw-${port}-${process.pid}`,
+      AUTH_RATE_LIMIT: String(LIMIT),
+      RATE_LIMIT_WINDOW_MS: "3600000",
+      RATE_LIMIT_PREFIX: prefix,
+      EXPECTED_SERVICES: "account",
+      LOG_LEVEL: "warn",
+    },
     stdio: "ignore",
   });
 }

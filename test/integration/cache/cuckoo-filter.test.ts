@@ -1,10 +1,5 @@
 import type { Cluster } from "ioredis";
-import {
-  CuckooFilter,
-  type CuckooFilterConfig,
-  CuckooFilterFullError,
-  CuckooRebuildConflictError,
-} from "../../../lib/cache/cuckoo-filter";
+import { CuckooFilter, type CuckooFilterConfig, CuckooFilterFullError, CuckooRebuildConflictError } from "../../../lib/cache/cuckoo-filter";
 import { expectedFalsePositiveRate, fingerprintBitsFor } from "../../../lib/cache/cuckoo-math";
 import { connectCluster, uniqueName } from "../../support/redis";
 import { waitUntil } from "../../support/wait";

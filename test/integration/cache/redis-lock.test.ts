@@ -68,9 +68,7 @@ describe("singleFlight", () => {
       return { id: 7, name: "teapot" };
     };
 
-    const results = await Promise.all(
-      Array.from({ length: 50 }, () => locks.singleFlight(key, loader, { cacheTtlMs: 60_000, waitMs: 30_000 })),
-    );
+    const results = await Promise.all(Array.from({ length: 50 }, () => locks.singleFlight(key, loader, { cacheTtlMs: 60_000, waitMs: 30_000 })));
 
     expect(loaderCalls).toBe(1);
     expect(results.every((result) => result.value.id === 7 && result.value.name === "teapot")).toBe(true);

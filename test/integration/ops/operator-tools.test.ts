@@ -63,11 +63,17 @@ test("dead letters are listed with their reason and can be requeued without it",
   await createTopics([topic, deadLetterTopic(topic)], 1);
   const id = randomUUID();
   await publishRaw(deadLetterTopic(topic), [
-    { key: "k1", value: JSON.stringify({ n: 1 }), headers: { id, type: "Thing", traceparent: "00-abc-def-01", [DEAD_LETTER_REASON_HEADER]: "handler failed 5 times: boom", "x-original-channel": topic } },
+    {
+      key: "k1",
+      value: JSON.stringify({ n: 1 }),
+      headers: { id, type: "Thing", traceparent: "00-abc-def-01", [DEAD_LETTER_REASON_HEADER]: "handler failed 5 times: boom", "x-original-channel": topic },
+    },
   ]);
 
   const letters = await listDeadLetters(topic);
-  expect(letters).toEqual([expect.objectContaining({ partition: 0, offset: "0", key: "k1", id, type: "Thing", reason: "handler failed 5 times: boom", originalTopic: topic })]);
+  expect(letters).toEqual([
+    expect.objectContaining({ partition: 0, offset: "0", key: "k1", id, type: "Thing", reason: "handler failed 5 times: boom", originalTopic: topic }),
+  ]);
 
   const reader = await collectTopic(topic);
   try {

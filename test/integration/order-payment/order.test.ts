@@ -68,7 +68,8 @@ const cancelOrder = (purchaseId: string) =>
   orchestrator.send(ORDER_COMMANDS_TOPIC, MESSAGES.CancelOrder, purchaseId, { purchaseId }, { step: CREATE_STEP, direction: "compensate" });
 
 const orderOf = (purchaseId: string) => broker.call<Record<string, any> | null, { purchaseId: string }>("order.byPurchase", { purchaseId });
-const ordersOfPurchase = async (purchaseId: string) => Number((await orderDb("orders").where({ purchase_id: purchaseId }).count<{ count: string }[]>("* as count"))[0].count);
+const ordersOfPurchase = async (purchaseId: string) =>
+  Number((await orderDb("orders").where({ purchase_id: purchaseId }).count<{ count: string }[]>("* as count"))[0].count);
 const asCustomer = (id: string) => ({ meta: { user: { id, role: "customer" } } });
 
 async function createdOrder(order: CreateOrder): Promise<string> {
@@ -83,7 +84,11 @@ describe("CreateOrder", () => {
     const sent = await createOrder(order);
 
     const reply = await orchestrator.replyTo<OrderCreated>(sent);
-    expect(reply).toEqual({ type: MESSAGES.OrderCreated, correlation: sent.correlation, payload: { purchaseId: order.purchaseId, orderId: expect.any(String) } });
+    expect(reply).toEqual({
+      type: MESSAGES.OrderCreated,
+      correlation: sent.correlation,
+      payload: { purchaseId: order.purchaseId, orderId: expect.any(String) },
+    });
     expect(await orderOf(order.purchaseId)).toMatchObject({
       id: reply.payload.orderId,
       customer_id: order.customerId,
@@ -188,7 +193,9 @@ describe("CancelOrder", () => {
 
     const creating = await orderDb.transaction();
     await orderCommandHandlers.CreateOrder.handle(creating, inbound(MESSAGES.CreateOrder, order));
-    const cancelling = orderDb.transaction((trx) => orderCommandHandlers.CancelOrder.handle(trx, inbound(MESSAGES.CancelOrder, { purchaseId: order.purchaseId })));
+    const cancelling = orderDb.transaction((trx) =>
+      orderCommandHandlers.CancelOrder.handle(trx, inbound(MESSAGES.CancelOrder, { purchaseId: order.purchaseId })),
+    );
     await waitUntil("the cancellation to wait for the creation", () => someoneWaitsOnALock(orderDb));
     await creating.commit();
     await cancelling;

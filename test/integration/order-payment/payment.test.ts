@@ -53,8 +53,16 @@ afterAll(async () => {
 
 /** Announces a registration the way the account service does: through its outbox. Returns the message id. */
 async function announceRegistration(customerId: string): Promise<string> {
-  const event: CustomerRegistered = { customerId, email: `${customerId}@example.com`, firstName: "Test", lastName: "Customer", registeredAt: new Date().toISOString() };
-  const [id] = await accountDb.transaction((trx) => new OutboxWriter().append(trx, { topic: ACCOUNT_EVENTS_TOPIC, key: customerId, type: "CustomerRegistered", payload: event }));
+  const event: CustomerRegistered = {
+    customerId,
+    email: `${customerId}@example.com`,
+    firstName: "Test",
+    lastName: "Customer",
+    registeredAt: new Date().toISOString(),
+  };
+  const [id] = await accountDb.transaction((trx) =>
+    new OutboxWriter().append(trx, { topic: ACCOUNT_EVENTS_TOPIC, key: customerId, type: "CustomerRegistered", payload: event }),
+  );
   return id;
 }
 
@@ -122,9 +130,20 @@ describe("ProcessPayment", () => {
     const sent = await processPayment(charge);
 
     const reply = await orchestrator.replyTo<PaymentCompleted>(sent);
-    expect(reply).toEqual({ type: MESSAGES.PaymentCompleted, correlation: sent.correlation, payload: { purchaseId: charge.purchaseId, paymentId: expect.any(String) } });
+    expect(reply).toEqual({
+      type: MESSAGES.PaymentCompleted,
+      correlation: sent.correlation,
+      payload: { purchaseId: charge.purchaseId, paymentId: expect.any(String) },
+    });
     expect(await balanceOf(customerId)).toBe(initialCredit - 24460);
-    expect(await paymentOf(charge.purchaseId)).toMatchObject({ id: reply.payload.paymentId, customer_id: customerId, amount: 24460, currency, status: "COMPLETED", reason: null });
+    expect(await paymentOf(charge.purchaseId)).toMatchObject({
+      id: reply.payload.paymentId,
+      customer_id: customerId,
+      amount: 24460,
+      currency,
+      status: "COMPLETED",
+      reason: null,
+    });
   });
 
   test("beyond the balance: declined with the reason, recorded, and the balance untouched", async () => {
@@ -132,7 +151,10 @@ describe("ProcessPayment", () => {
     const charge = aCharge(customerId, initialCredit + 1);
 
     const reply = await orchestrator.replyTo<PaymentDeclined>(await processPayment(charge));
-    expect(reply).toMatchObject({ type: MESSAGES.PaymentDeclined, payload: { purchaseId: charge.purchaseId, reason: expect.stringMatching(/insufficient funds/) } });
+    expect(reply).toMatchObject({
+      type: MESSAGES.PaymentDeclined,
+      payload: { purchaseId: charge.purchaseId, reason: expect.stringMatching(/insufficient funds/) },
+    });
     expect(await balanceOf(customerId)).toBe(initialCredit);
     expect(await paymentOf(charge.purchaseId)).toMatchObject({ status: "DECLINED", amount: initialCredit + 1 });
   });

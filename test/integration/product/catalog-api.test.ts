@@ -20,7 +20,10 @@ async function createCategory(): Promise<number> {
 }
 
 async function createProduct(categoryId: number, overrides: Record<string, unknown> = {}) {
-  const res = await api("POST", "/api/v1/products", { token, body: { category_id: categoryId, name: "Test product", description: "d", brand_name: "b", price: 500, inventory: 10, ...overrides } });
+  const res = await api("POST", "/api/v1/products", {
+    token,
+    body: { category_id: categoryId, name: "Test product", description: "d", brand_name: "b", price: 500, inventory: 10, ...overrides },
+  });
   expect(res.status).toBe(201);
   return res.body;
 }
@@ -38,7 +41,9 @@ afterAll(async () => {
 
 test("the seed's category and product requests work as written, ids taken from the responses", async () => {
   // The seed names its category "whey" and names are unique: free the name if an earlier run took it.
-  await productDb("categories").where({ name: "whey" }).update({ name: productDb.raw("'whey-' || id") });
+  await productDb("categories")
+    .where({ name: "whey" })
+    .update({ name: productDb.raw("'whey-' || id") });
 
   const category = await api("POST", "/api/v1/categories", { token, rawBody: SEED_CATEGORY });
   expect(category.status).toBe(201);
@@ -47,7 +52,14 @@ test("the seed's category and product requests work as written, ids taken from t
   const first = await api("POST", "/api/v1/products", { token, rawBody: seedIsolate(category.body.id) });
   const second = await api("POST", "/api/v1/products", { token, rawBody: seedProfessional(category.body.id) });
   expect([first.status, second.status]).toEqual([201, 201]);
-  expect(first.body).toMatchObject({ id: expect.any(Number), category_id: category.body.id, name: "Whey Protein Isolate", brand_name: "OstroVit", price: 1390, inventory: 1000 });
+  expect(first.body).toMatchObject({
+    id: expect.any(Number),
+    category_id: category.body.id,
+    name: "Whey Protein Isolate",
+    brand_name: "OstroVit",
+    price: 1390,
+    inventory: 1000,
+  });
 
   const read = await api("GET", `/api/v1/products/${second.body.id}`);
   expect(read.status).toBe(200);

@@ -24,6 +24,9 @@ test("by default any signed-in account may write; nobody anonymous may", async (
 
 test("with CATALOG_WRITER_ROLE=admin a customer gets 403 and an admin writes", async () => {
   process.env.CATALOG_WRITER_ROLE = "admin";
-  await expect(broker.call("product.createCategory", { name: `denied-${randomUUID()}` }, as("customer"))).rejects.toMatchObject({ code: 403, type: "FORBIDDEN" });
+  await expect(broker.call("product.createCategory", { name: `denied-${randomUUID()}` }, as("customer"))).rejects.toMatchObject({
+    code: 403,
+    type: "FORBIDDEN",
+  });
   await expect(broker.call("product.createCategory", { name: `admin-${randomUUID()}` }, as("admin"))).resolves.toMatchObject({ id: expect.any(Number) });
 });

@@ -39,11 +39,15 @@ async function send(type: string, purchaseId: string, payload: object, attempt =
   };
   const already = replies.records.length;
   await orchestratorDb.transaction((trx) => outbox.append(trx, { topic: PRODUCT_COMMANDS_TOPIC, key: purchaseId, type, payload: command }));
-  const record = await waitUntil(`the reply to ${type}`, () =>
-    replies.records.slice(already).find((r) => {
-      const reply = JSON.parse(r.value!.toString()) as SagaReply;
-      return reply.correlation.sagaId === purchaseId && reply.correlation.attempt === attempt;
-    }), 60_000);
+  const record = await waitUntil(
+    `the reply to ${type}`,
+    () =>
+      replies.records.slice(already).find((r) => {
+        const reply = JSON.parse(r.value!.toString()) as SagaReply;
+        return reply.correlation.sagaId === purchaseId && reply.correlation.attempt === attempt;
+      }),
+    60_000,
+  );
   return JSON.parse(record.value!.toString());
 }
 
@@ -62,12 +66,22 @@ afterAll(async () => {
 
 test("a reservation takes every item or none", async () => {
   const [a, b] = [await product(10), await product(3)];
-  const tooMuch = await send(M.ReserveInventory, randomUUID(), { items: [{ productId: a, quantity: 2 }, { productId: b, quantity: 4 }] });
+  const tooMuch = await send(M.ReserveInventory, randomUUID(), {
+    items: [
+      { productId: a, quantity: 2 },
+      { productId: b, quantity: 4 },
+    ],
+  });
   expect(tooMuch.type).toBe(M.InventoryRejected);
   expect(tooMuch.payload.reason).toMatch(new RegExp(`product ${b}`));
   expect([await stock(a), await stock(b)]).toEqual([10, 3]);
 
-  const fits = await send(M.ReserveInventory, randomUUID(), { items: [{ productId: a, quantity: 2 }, { productId: b, quantity: 3 }] });
+  const fits = await send(M.ReserveInventory, randomUUID(), {
+    items: [
+      { productId: a, quantity: 2 },
+      { productId: b, quantity: 3 },
+    ],
+  });
   expect(fits.type).toBe(M.InventoryReserved);
   expect([await stock(a), await stock(b)]).toEqual([8, 0]);
   // The product read path sees the new stock, not a stale cached one.
@@ -97,7 +111,12 @@ test("a release that arrives before its reservation makes the late reservation f
 
 test("an unknown product rejects the whole reservation", async () => {
   const id = await product(5);
-  const reply = await send(M.ReserveInventory, randomUUID(), { items: [{ productId: id, quantity: 1 }, { productId: 2_000_000_000, quantity: 1 }] });
+  const reply = await send(M.ReserveInventory, randomUUID(), {
+    items: [
+      { productId: id, quantity: 1 },
+      { productId: 2_000_000_000, quantity: 1 },
+    ],
+  });
   expect(reply.type).toBe(M.InventoryRejected);
   expect(reply.payload.reason).toMatch(/unknown product 2000000000/);
   expect(await stock(id)).toBe(5);

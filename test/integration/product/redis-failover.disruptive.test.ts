@@ -46,11 +46,17 @@ afterAll(async () => {
 
 test("reads stay correct while a primary dies, and the cache serves again after failover", async () => {
   const category = await broker.call<{ id: number }, object>("product.createCategory", { name: uniqueName("failover") }, writer);
-  const product = await broker.call<{ id: number; name: string }, object>("product.create", { category_id: category.id, name: "Failover probe", price: 42, inventory: 3 }, writer);
+  const product = await broker.call<{ id: number; name: string }, object>(
+    "product.create",
+    { category_id: category.id, name: "Failover probe", price: 42, inventory: 3 },
+    writer,
+  );
   const key = `product:{${product.id}}`;
   const victim = await primaryFor(key);
   const pid = Number(readFileSync(path.join(redisDir, String(victim), "redis.pid"), "utf8"));
-  const survivors = redisNodes().map((node) => node.port).filter((port) => port !== victim);
+  const survivors = redisNodes()
+    .map((node) => node.port)
+    .filter((port) => port !== victim);
 
   process.kill(pid, "SIGKILL");
   let reads = 0;
@@ -77,5 +83,9 @@ test("reads stay correct while a primary dies, and the cache serves again after 
 
   // Put the cluster back the way the other tests expect it: six nodes, all known, state ok.
   await run(process.execPath, ["--import", "tsx", "stack/cli.ts", "up"], { cwd: repoRoot, timeout: 120_000 });
-  await waitUntil("the restarted node to rejoin", async () => /cluster_known_nodes:6/.test(await clusterInfo(victim)) && /cluster_state:ok/.test(await clusterInfo(victim)), 60_000);
+  await waitUntil(
+    "the restarted node to rejoin",
+    async () => /cluster_known_nodes:6/.test(await clusterInfo(victim)) && /cluster_state:ok/.test(await clusterInfo(victim)),
+    60_000,
+  );
 }, 180_000);

@@ -4,7 +4,14 @@
  * order, one payment, one charge, the same saga version.
  */
 import knex from "knex";
-import { PURCHASE_EVENTS_TOPIC, PURCHASE_RESULTS_TOPIC, ORDER_COMMANDS_TOPIC, PAYMENT_COMMANDS_TOPIC, PRODUCT_COMMANDS_TOPIC, SAGA_REPLIES_TOPIC } from "../../../contracts/purchase-saga";
+import {
+  PURCHASE_EVENTS_TOPIC,
+  PURCHASE_RESULTS_TOPIC,
+  ORDER_COMMANDS_TOPIC,
+  PAYMENT_COMMANDS_TOPIC,
+  PRODUCT_COMMANDS_TOPIC,
+  SAGA_REPLIES_TOPIC,
+} from "../../../contracts/purchase-saga";
 import { databaseUrl } from "../../../lib/environment";
 import { api, registerCustomer } from "../../support/http";
 import { checkPurchaseInvariants } from "../../support/invariants";
@@ -34,7 +41,10 @@ test("re-delivering all of a purchase's messages changes nothing", async () => {
   const sagaVersion = async () => (await orchestratorDb("saga_instance").where({ id }).first("version")).version;
   const versionBefore = await sagaVersion();
   try {
-    const records = await recordsWithKey(CONSUMERS.map(([topic]) => topic), id);
+    const records = await recordsWithKey(
+      CONSUMERS.map(([topic]) => topic),
+      id,
+    );
     // PurchaseCreated, 4 commands, 4 replies, 4 progress notes and the result: 14 messages.
     expect(records.length).toBe(14);
 

@@ -37,7 +37,10 @@ afterAll(async () => {
 test("not enough stock: FAILED, nothing reserved, no order, no payment", async () => {
   const scarce = await product(100, 3);
   const plenty = await product(100, 50);
-  const id = await startPurchase(customer.accessToken, [{ product_id: plenty, quantity: 1 }, { product_id: scarce, quantity: 5 }]);
+  const id = await startPurchase(customer.accessToken, [
+    { product_id: plenty, quantity: 1 },
+    { product_id: scarce, quantity: 5 },
+  ]);
   purchaseIds.push(id);
 
   const done = await purchaseWhenTerminal(customer.accessToken, id);
@@ -64,12 +67,30 @@ test("a wallet too small: FAILED after compensation, stock back, order cancelled
 
 describe("refused at the door (422, nothing written)", () => {
   test.each([
-    ["an unknown product", (p: number) => ({ order_items: [{ product_id: p + 1_000_000_000, quantity: 1 }], payment: { currency_code: "VND" } }), "order_items[0].product_id"],
+    [
+      "an unknown product",
+      (p: number) => ({ order_items: [{ product_id: p + 1_000_000_000, quantity: 1 }], payment: { currency_code: "VND" } }),
+      "order_items[0].product_id",
+    ],
     ["a quantity of 0", (p: number) => ({ order_items: [{ product_id: p, quantity: 0 }], payment: { currency_code: "VND" } }), "order_items[0].quantity"],
     ["another currency", (p: number) => ({ order_items: [{ product_id: p, quantity: 1 }], payment: { currency_code: "USD" } }), "payment.currency_code"],
     ["no items", () => ({ order_items: [], payment: { currency_code: "VND" } }), "order_items"],
-    ["the same product twice", (p: number) => ({ order_items: [{ product_id: p, quantity: 1 }, { product_id: p, quantity: 2 }], payment: { currency_code: "VND" } }), "order_items[1].product_id"],
-    ["too many items", (p: number) => ({ order_items: Array.from({ length: 51 }, (_, i) => ({ product_id: p + i, quantity: 1 })), payment: { currency_code: "VND" } }), "order_items"],
+    [
+      "the same product twice",
+      (p: number) => ({
+        order_items: [
+          { product_id: p, quantity: 1 },
+          { product_id: p, quantity: 2 },
+        ],
+        payment: { currency_code: "VND" },
+      }),
+      "order_items[1].product_id",
+    ],
+    [
+      "too many items",
+      (p: number) => ({ order_items: Array.from({ length: 51 }, (_, i) => ({ product_id: p + i, quantity: 1 })), payment: { currency_code: "VND" } }),
+      "order_items",
+    ],
   ])("%s", async (_name, body, field) => {
     const productId = await product(100, 10);
     const before = await purchaseCount();
@@ -80,6 +101,8 @@ describe("refused at the door (422, nothing written)", () => {
   });
 
   test("without a token: 401", async () => {
-    expect((await api("POST", "/api/v1/purchases", { body: { order_items: [{ product_id: 1, quantity: 1 }], payment: { currency_code: "VND" } } })).status).toBe(401);
+    expect(
+      (await api("POST", "/api/v1/purchases", { body: { order_items: [{ product_id: 1, quantity: 1 }], payment: { currency_code: "VND" } } })).status,
+    ).toBe(401);
   });
 });

@@ -28,10 +28,14 @@ test("the payment step's deadline fires, the saga compensates, and the late char
   let id: string;
   try {
     id = await startPurchase(token, [{ product_id: productId, quantity: 2 }]);
-    await waitUntil("the saga to give up on payment and compensate", async () => {
-      const res = await api("GET", `/api/v1/purchases/${id}`, { token });
-      return res.body.status === "COMPENSATING";
-    }, 60_000);
+    await waitUntil(
+      "the saga to give up on payment and compensate",
+      async () => {
+        const res = await api("GET", `/api/v1/purchases/${id}`, { token });
+        return res.body.status === "COMPENSATING";
+      },
+      60_000,
+    );
   } finally {
     process.kill(pid, "SIGCONT");
   }

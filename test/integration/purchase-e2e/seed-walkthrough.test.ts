@@ -24,7 +24,9 @@ beforeAll(async () => {
   const productDb = knex({ client: "pg", connection: databaseUrl("product") });
   // The seed uses a fixed email and category name: free them if an earlier run took them.
   await accountDb("customers").whereRaw("lower(email) = ?", [SEED_EMAIL]).delete();
-  await productDb("categories").where({ name: "whey" }).update({ name: productDb.raw("'whey-' || id") });
+  await productDb("categories")
+    .where({ name: "whey" })
+    .update({ name: productDb.raw("'whey-' || id") });
   await Promise.all([accountDb.destroy(), productDb.destroy()]);
 
   const runner = path.join(repoRoot, "node_modules", "moleculer", "bin", "moleculer-runner.js");
@@ -54,10 +56,7 @@ test("the seed walkthrough completes its purchase, and the stream shows every st
   expect(purchase.body).toEqual({ id, status: "PENDING", links: { self: `/api/v1/purchases/${id}`, events: `/api/v1/purchases/${id}/events` } });
   expect(purchase.headers.get("location")).toBe(`/api/v1/purchases/${id}`);
 
-  const [events, eventsElsewhere] = await Promise.all([
-    readPurchaseEvents(token, id),
-    readPurchaseEvents(token, id, `http://127.0.0.1:${secondGatewayPort}`),
-  ]);
+  const [events, eventsElsewhere] = await Promise.all([readPurchaseEvents(token, id), readPurchaseEvents(token, id, `http://127.0.0.1:${secondGatewayPort}`)]);
   // The first event is the state at subscription; after it, every change, none skipped.
   const versions = events.map((e) => e.version);
   expect(versions).toEqual(Array.from({ length: versions.length }, (_, i) => versions[0] + i));
@@ -74,10 +73,12 @@ test("the seed walkthrough completes its purchase, and the stream shows every st
   expect(done).toMatchObject({ status: "COMPLETED", amount: 4 * 1390 + 5 * 3780, failure_reason: null });
   const order = await api("GET", `/api/v1/orders/${done.order_id}`, { token });
   expect(order.body).toMatchObject({ status: "APPROVED", amount: 24460, currency: "VND", purchase_id: id });
-  expect(order.body.items).toEqual(expect.arrayContaining([
-    { product_id: first.body.id, quantity: 4, unit_price: 1390 },
-    { product_id: second.body.id, quantity: 5, unit_price: 3780 },
-  ]));
+  expect(order.body.items).toEqual(
+    expect.arrayContaining([
+      { product_id: first.body.id, quantity: 4, unit_price: 1390 },
+      { product_id: second.body.id, quantity: 5, unit_price: 3780 },
+    ]),
+  );
   const payment = await api("GET", `/api/v1/payments/${done.payment_id}`, { token });
   expect(payment.body).toMatchObject({ status: "COMPLETED", amount: 24460, currency: "VND", purchase_id: id });
   expect((await api("GET", `/api/v1/products/${first.body.id}`)).body.inventory).toBe(996);
@@ -92,7 +93,10 @@ test("the seed walkthrough completes its purchase, and the stream shows every st
 
   const report = await checkPurchaseInvariants({
     purchaseIds: [id],
-    initialStock: new Map([[first.body.id, 1000], [second.body.id, 1000]]),
+    initialStock: new Map([
+      [first.body.id, 1000],
+      [second.body.id, 1000],
+    ]),
     customerIds: [login.body.customer_id],
   });
   expect(report).toEqual({ completed: 1, failed: 0, violations: [] });

@@ -22,10 +22,12 @@ beforeAll(async () => {
   second = await startBroker([]);
   second.middlewares.add({
     name: "CountHandled",
-    localChannel: (next: (...args: unknown[]) => Promise<void>) => async (...args: unknown[]) => {
-      handledHere++;
-      return next(...args);
-    },
+    localChannel:
+      (next: (...args: unknown[]) => Promise<void>) =>
+      async (...args: unknown[]) => {
+        handledHere++;
+        return next(...args);
+      },
   } as unknown as Middleware);
   second.createService(OrchestratorService);
   await second.waitForServices("orchestrator");
@@ -57,7 +59,11 @@ test("60 purchases for 30 items under two orchestrators: 30 complete, 30 fail, e
     .havingRaw("count(*) > 1")
     .select("saga_id", "message_id");
   expect(repeatedCommands).toEqual([]);
-  const ends = await orchestratorDb("saga_log").whereIn("saga_id", ids).whereIn("kind", ["saga_completed", "saga_failed"]).groupBy("saga_id").select("saga_id", orchestratorDb.raw("count(*)::int as ends"));
+  const ends = await orchestratorDb("saga_log")
+    .whereIn("saga_id", ids)
+    .whereIn("kind", ["saga_completed", "saga_failed"])
+    .groupBy("saga_id")
+    .select("saga_id", orchestratorDb.raw("count(*)::int as ends"));
   expect(ends).toHaveLength(60);
   expect(ends.every((e) => e.ends === 1)).toBe(true);
 

@@ -180,7 +180,11 @@ interface Created {
 
 /** Makes a purchase as `user` and hands its script to the fake participants. */
 async function buy(user: AuthenticatedUser, script: Script = {}, meta: Record<string, unknown> = {}): Promise<Created> {
-  const created = await broker.call<Created, object>("purchase.create", { order_items: SEED_ITEMS, payment: { currency_code: "VND" } }, { meta: Object.assign(meta, { user }) });
+  const created = await broker.call<Created, object>(
+    "purchase.create",
+    { order_items: SEED_ITEMS, payment: { currency_code: "VND" } },
+    { meta: Object.assign(meta, { user }) },
+  );
   scripts.set(created.id, script);
   return created;
 }
@@ -257,10 +261,28 @@ describe("purchase.create and purchase.get", () => {
   });
 
   it.each([
-    ["an unknown product", { order_items: [{ product_id: 999, quantity: 1 }], payment: { currency_code: "VND" } }, "UNKNOWN_PRODUCT", "order_items[0].product_id", /Product 999/],
+    [
+      "an unknown product",
+      { order_items: [{ product_id: 999, quantity: 1 }], payment: { currency_code: "VND" } },
+      "UNKNOWN_PRODUCT",
+      "order_items[0].product_id",
+      /Product 999/,
+    ],
     ["another currency", { order_items: SEED_ITEMS, payment: { currency_code: "USD" } }, "VALIDATION_ERROR", "payment.currency_code", /VND only/],
-    ["a product listed twice", { order_items: [SEED_ITEMS[0], SEED_ITEMS[0]], payment: { currency_code: "VND" } }, "VALIDATION_ERROR", "order_items[1].product_id", /already listed/],
-    ["a quantity over 1000", { order_items: [{ product_id: 1, quantity: 1001 }], payment: { currency_code: "VND" } }, "VALIDATION_ERROR", "order_items[0].quantity", /1000/],
+    [
+      "a product listed twice",
+      { order_items: [SEED_ITEMS[0], SEED_ITEMS[0]], payment: { currency_code: "VND" } },
+      "VALIDATION_ERROR",
+      "order_items[1].product_id",
+      /already listed/,
+    ],
+    [
+      "a quantity over 1000",
+      { order_items: [{ product_id: 1, quantity: 1001 }], payment: { currency_code: "VND" } },
+      "VALIDATION_ERROR",
+      "order_items[0].quantity",
+      /1000/,
+    ],
   ])("refuses %s with 422 naming the field, and records nothing", async (_, body, type, field, message) => {
     const user = customer();
     const error = await broker.call("purchase.create", body, { meta: { user } }).catch((e: unknown) => e);
@@ -278,7 +300,12 @@ describe("the purchase saga", () => {
     const done = await reached(id, user, "COMPLETED");
     expect(done).toMatchObject({ step: null, failure_reason: null, order_id: fakeIds.get(id)?.orderId, payment_id: fakeIds.get(id)?.paymentId });
     expect(commandTypesOf(id)).toEqual(["ReserveInventory", "CreateOrder", "ProcessPayment", "ApproveOrder"]);
-    expect(commandsOf(id).find((c) => c.type === "ProcessPayment")?.payload).toEqual({ purchaseId: id, customerId: user.id, amount: SEED_AMOUNT, currency: "VND" });
+    expect(commandsOf(id).find((c) => c.type === "ProcessPayment")?.payload).toEqual({
+      purchaseId: id,
+      customerId: user.id,
+      amount: SEED_AMOUNT,
+      currency: "VND",
+    });
 
     await endBroadcast(id, "COMPLETED");
     expect(progressOf(id)).toEqual(["RUNNING reserve-inventory", "RUNNING create-order", "RUNNING take-payment", "RUNNING approve-order", "COMPLETED -"]);
@@ -337,7 +364,9 @@ describe("the purchase saga", () => {
     const replies = await collectTopic(topics.sagaReplies);
     try {
       const originals = await waitUntil("the saga's original replies", () => {
-        const ofSaga = replies.records.filter((r) => r.key?.toString() === id && ["InventoryReserved", "PaymentCompleted"].includes(headerValue(r, "type") ?? ""));
+        const ofSaga = replies.records.filter(
+          (r) => r.key?.toString() === id && ["InventoryReserved", "PaymentCompleted"].includes(headerValue(r, "type") ?? ""),
+        );
         return ofSaga.length === 2 && ofSaga;
       });
       // A reply with a new id right behind the duplicates, in their partition: once it is handled, so are they.
@@ -415,7 +444,11 @@ describe("the purchase saga", () => {
 
     const failed = await reached(id, user, "FAILED");
     expect(failed.failure_reason).toMatch(/take-payment.*PaymentDeclined/);
-    expect(commandsOf(id).map((c) => `${c.type}#${c.correlation.attempt}`).slice(3)).toEqual(["CancelOrder#1", "CancelOrder#2", "CancelOrder#3", "ReleaseInventory#1"]);
+    expect(
+      commandsOf(id)
+        .map((c) => `${c.type}#${c.correlation.attempt}`)
+        .slice(3),
+    ).toEqual(["CancelOrder#1", "CancelOrder#2", "CancelOrder#3", "ReleaseInventory#1"]);
     await endBroadcast(id, "FAILED");
     expect(progressOf(id).slice(3)).toEqual([
       "COMPENSATING create-order",

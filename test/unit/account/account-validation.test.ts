@@ -1,12 +1,6 @@
 import Validator, { ValidationError } from "fastest-validator";
 import { Errors, ServiceBroker } from "moleculer";
-import {
-  deliveryUpdateSchema,
-  loginSchema,
-  personalUpdateSchema,
-  refreshSchema,
-  registerSchema,
-} from "../../../services/account/account-validation";
+import { deliveryUpdateSchema, loginSchema, personalUpdateSchema, refreshSchema, registerSchema } from "../../../services/account/account-validation";
 
 const validator = new Validator();
 const checkRegister = validator.compile(registerSchema);
@@ -107,9 +101,11 @@ describe("registerSchema", () => {
 
   it("rejects a password shorter than 8 characters and blank names or address", () => {
     expect(failedFields(checkRegister, { ...SEED_REGISTER_BODY, password: "short12" })).toEqual(["password"]);
-    expect(
-      failedFields(checkRegister, { ...SEED_REGISTER_BODY, first_name: "   ", last_name: "", address: " " }),
-    ).toEqual(["first_name", "last_name", "address"]);
+    expect(failedFields(checkRegister, { ...SEED_REGISTER_BODY, first_name: "   ", last_name: "", address: " " })).toEqual([
+      "first_name",
+      "last_name",
+      "address",
+    ]);
   });
 
   it.each(["+84 912 345 678", "(028) 3822-1234", "012345"])("accepts the phone number %j", (phone_number) => {
@@ -163,10 +159,7 @@ describe("personalUpdateSchema and deliveryUpdateSchema", () => {
 
   it("name the fields that fail", () => {
     expect(failedFields(checkPersonalUpdate, { first_name: "n".repeat(101) })).toEqual(["first_name", "last_name"]);
-    expect(failedFields(checkDeliveryUpdate, { address: "", phone_number: "abc" })).toEqual([
-      "address",
-      "phone_number",
-    ]);
+    expect(failedFields(checkDeliveryUpdate, { address: "", phone_number: "abc" })).toEqual(["address", "phone_number"]);
   });
 });
 

@@ -1,9 +1,4 @@
-import {
-  MalformedPasswordHashError,
-  PasswordHasher,
-  PRODUCTION_SCRYPT_PARAMS,
-  ScryptParams,
-} from "../../../services/account/password-hasher";
+import { MalformedPasswordHashError, PasswordHasher, PRODUCTION_SCRYPT_PARAMS, ScryptParams } from "../../../services/account/password-hasher";
 
 // Small N keeps these fast; one test below runs the real production parameters.
 const FAST_PARAMS: ScryptParams = { N: 2 ** 10, r: 8, p: 1, keyLength: 32, saltLength: 16 };

@@ -1,9 +1,5 @@
 import { generateKeyPairSync } from "crypto";
-import {
-  AuthConfigError,
-  DEVELOPMENT_ONLY_JWT_SECRET,
-  loadAuthConfig,
-} from "../../../lib/auth/auth-config";
+import { AuthConfigError, DEVELOPMENT_ONLY_JWT_SECRET, loadAuthConfig } from "../../../lib/auth/auth-config";
 
 const STRONG_SECRET = "a-production-secret-with-more-than-32-bytes";
 const ecKeyPair = (namedCurve: string) =>
@@ -107,20 +103,12 @@ describe("loadAuthConfig with a key pair", () => {
     const rsa = rsaKeyPair();
 
     expect(() => loadAuthConfig({ JWT_ALGORITHM: "ES256", JWT_PRIVATE_KEY: ec.privateKey })).toThrow(/JWT_PUBLIC_KEY/);
-    expect(() =>
-      loadAuthConfig({ JWT_ALGORITHM: "ES256", JWT_PRIVATE_KEY: "garbage", JWT_PUBLIC_KEY: ec.publicKey }),
-    ).toThrow(/not valid PEM/);
-    expect(() =>
-      loadAuthConfig({ JWT_ALGORITHM: "ES256", JWT_PRIVATE_KEY: rsa.privateKey, JWT_PUBLIC_KEY: rsa.publicKey }),
-    ).toThrow(/ES256 needs ec keys/);
-    expect(() =>
-      loadAuthConfig({ JWT_ALGORITHM: "RS256", JWT_PRIVATE_KEY: ec.privateKey, JWT_PUBLIC_KEY: ec.publicKey }),
-    ).toThrow(/RS256 needs rsa keys/);
+    expect(() => loadAuthConfig({ JWT_ALGORITHM: "ES256", JWT_PRIVATE_KEY: "garbage", JWT_PUBLIC_KEY: ec.publicKey })).toThrow(/not valid PEM/);
+    expect(() => loadAuthConfig({ JWT_ALGORITHM: "ES256", JWT_PRIVATE_KEY: rsa.privateKey, JWT_PUBLIC_KEY: rsa.publicKey })).toThrow(/ES256 needs ec keys/);
+    expect(() => loadAuthConfig({ JWT_ALGORITHM: "RS256", JWT_PRIVATE_KEY: ec.privateKey, JWT_PUBLIC_KEY: ec.publicKey })).toThrow(/RS256 needs rsa keys/);
 
     const p384 = ecKeyPair("P-384");
-    expect(() =>
-      loadAuthConfig({ JWT_ALGORITHM: "ES256", JWT_PRIVATE_KEY: p384.privateKey, JWT_PUBLIC_KEY: p384.publicKey }),
-    ).toThrow(/P-256/);
+    expect(() => loadAuthConfig({ JWT_ALGORITHM: "ES256", JWT_PRIVATE_KEY: p384.privateKey, JWT_PUBLIC_KEY: p384.publicKey })).toThrow(/P-256/);
   });
 
   it("loads RS256 keys", () => {

@@ -1,12 +1,7 @@
 import { createHmac, generateKeyPairSync } from "crypto";
 import jwt from "jsonwebtoken";
 import { AuthConfig, loadAuthConfig } from "../../../lib/auth/auth-config";
-import {
-  hashRefreshToken,
-  InvalidTokenError,
-  InvalidTokenReason,
-  TokenService,
-} from "../../../lib/auth/token-service";
+import { hashRefreshToken, InvalidTokenError, InvalidTokenReason, TokenService } from "../../../lib/auth/token-service";
 
 const SECRET = "unit-test-secret-that-is-at-least-32-bytes-long";
 const config: AuthConfig = loadAuthConfig({ NODE_ENV: "test", JWT_SECRET: SECRET });
@@ -170,9 +165,7 @@ describe("TokenService (HS256)", () => {
       delete claims[claim];
       expect(reasonOf(() => tokens.verifyAccessToken(signHs256(claims)))).toBe("missing_claims");
     }
-    expect(reasonOf(() => tokens.verifyAccessToken(signHs256(claimsLike("access", { role: "root" }))))).toBe(
-      "missing_claims",
-    );
+    expect(reasonOf(() => tokens.verifyAccessToken(signHs256(claimsLike("access", { role: "root" }))))).toBe("missing_claims");
     const { fam: _omitted, ...refreshWithoutFamily } = claimsLike("refresh");
     expect(reasonOf(() => tokens.verifyRefreshToken(signHs256(refreshWithoutFamily)))).toBe("missing_claims");
   });
@@ -225,9 +218,7 @@ describe("TokenService (ES256)", () => {
 
   it("rejects an ES256 token signed by another key pair", () => {
     const other = p256KeyPair();
-    const otherTokens = new TokenService(
-      loadAuthConfig({ JWT_ALGORITHM: "ES256", JWT_PRIVATE_KEY: other.privateKey, JWT_PUBLIC_KEY: other.publicKey }),
-    );
+    const otherTokens = new TokenService(loadAuthConfig({ JWT_ALGORITHM: "ES256", JWT_PRIVATE_KEY: other.privateKey, JWT_PUBLIC_KEY: other.publicKey }));
     const foreignToken = otherTokens.issueAccessToken(customer).token;
     expect(reasonOf(() => tokens.verifyAccessToken(foreignToken))).toBe("bad_signature");
   });

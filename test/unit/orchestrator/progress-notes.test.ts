@@ -8,7 +8,18 @@ const ID = "3f0c2a9e-8b7d-4c6e-9f10-1a2b3c4d5e6f";
 const AT = new Date("2030-01-01T00:00:00.000Z");
 
 function state(changes: Partial<SagaState<unknown>>): SagaState<unknown> {
-  return { id: ID, sagaType: "purchase", definitionVersion: 1, status: "RUNNING", currentStep: 0, attempt: 1, data: {}, deadlineAt: null, failureReason: null, ...changes };
+  return {
+    id: ID,
+    sagaType: "purchase",
+    definitionVersion: 1,
+    status: "RUNNING",
+    currentStep: 0,
+    attempt: 1,
+    data: {},
+    deadlineAt: null,
+    failureReason: null,
+    ...changes,
+  };
 }
 
 describe("progressNote", () => {

@@ -81,7 +81,13 @@ describe("the happy path", () => {
       replyTo: "saga.replies",
       correlation: { sagaType: "purchase", sagaId: PURCHASE_ID, step: 0, direction: "forward", attempt: 1 },
       // Product and quantity only: prices are not the inventory's business.
-      payload: { purchaseId: PURCHASE_ID, items: [{ productId: 11, quantity: 4 }, { productId: 12, quantity: 5 }] },
+      payload: {
+        purchaseId: PURCHASE_ID,
+        items: [
+          { productId: 11, quantity: 4 },
+          { productId: 12, quantity: 5 },
+        ],
+      },
     });
 
     const createOrder = answer(reserve, "InventoryReserved");
@@ -197,9 +203,16 @@ describe("replyTypesOf", () => {
   it("lists every reply the saga waits for, each once", () => {
     expect(replyTypesOf(saga).sort()).toEqual(
       [
-        "InventoryReserved", "InventoryRejected", "InventoryReleased",
-        "OrderCreated", "OrderRejected", "OrderCancelled", "OrderApproved",
-        "PaymentCompleted", "PaymentDeclined", "PaymentRefunded",
+        "InventoryReserved",
+        "InventoryRejected",
+        "InventoryReleased",
+        "OrderCreated",
+        "OrderRejected",
+        "OrderCancelled",
+        "OrderApproved",
+        "PaymentCompleted",
+        "PaymentDeclined",
+        "PaymentRefunded",
       ].sort(),
     );
   });
@@ -207,7 +220,12 @@ describe("replyTypesOf", () => {
 
 describe("topics", () => {
   it("can run on other topics, e.g. a test's private ones", () => {
-    const topics = { ...PURCHASE_SAGA_TOPICS, sagaReplies: "private.saga.replies", purchaseResults: "private.purchase.results", productCommands: "private.product.commands" };
+    const topics = {
+      ...PURCHASE_SAGA_TOPICS,
+      sagaReplies: "private.saga.replies",
+      purchaseResults: "private.purchase.results",
+      productCommands: "private.product.commands",
+    };
     const privateSaga = buildPurchaseSaga({ step: { ms: 1, maxAttempts: 1, backoffMs: 0 }, compensation: { ms: 1, maxAttempts: 1, backoffMs: 0 } }, topics);
     const started = transition(privateSaga, null, { type: "Start", sagaId: PURCHASE_ID, data: created, now: T0 });
 

@@ -23,7 +23,9 @@ describe("replay signal", () => {
     expect(JSON.parse(signal.data)).toEqual({
       "data-collections": ["public.outbox"],
       type: "incremental",
-      "additional-conditions": [{ "data-collection": "public.outbox", filter: "created_at >= '2026-01-02T03:04:05.000Z' and created_at < '2026-01-03T00:00:00.000Z'" }],
+      "additional-conditions": [
+        { "data-collection": "public.outbox", filter: "created_at >= '2026-01-02T03:04:05.000Z' and created_at < '2026-01-03T00:00:00.000Z'" },
+      ],
     });
   });
 

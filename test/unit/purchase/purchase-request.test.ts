@@ -25,7 +25,12 @@ describe("createPurchaseSchema", () => {
   });
 
   it("drops fields it does not know, at every level", () => {
-    const { value } = validate({ ...SEED_BODY, customer_id: "someone-else", order_items: [{ product_id: 1, quantity: 1, unit_price: 0 }], payment: { currency_code: "VND", amount: 1 } });
+    const { value } = validate({
+      ...SEED_BODY,
+      customer_id: "someone-else",
+      order_items: [{ product_id: 1, quantity: 1, unit_price: 0 }],
+      payment: { currency_code: "VND", amount: 1 },
+    });
     expect(value).toEqual({ order_items: [{ product_id: 1, quantity: 1 }], payment: { currency_code: "VND" } });
   });
 
@@ -54,7 +59,14 @@ describe("requestProblems", () => {
   });
 
   it("names each repeated product and where it was first listed", () => {
-    const body = { ...SEED_BODY, order_items: [{ product_id: 7, quantity: 1 }, { product_id: 8, quantity: 1 }, { product_id: 7, quantity: 2 }] };
+    const body = {
+      ...SEED_BODY,
+      order_items: [
+        { product_id: 7, quantity: 1 },
+        { product_id: 8, quantity: 1 },
+        { product_id: 7, quantity: 2 },
+      ],
+    };
     expect(requestProblems(body, "VND")).toEqual([{ field: "order_items[2].product_id", message: expect.stringContaining("order_items[0]") }]);
   });
 
@@ -67,7 +79,13 @@ describe("requestProblems", () => {
 
 describe("priceOrder", () => {
   it("prices each item at its product's price and sums the amount in minor units", () => {
-    const order = priceOrder(SEED_BODY.order_items, new Map([[1, 3780], [2, 1200]]));
+    const order = priceOrder(
+      SEED_BODY.order_items,
+      new Map([
+        [1, 3780],
+        [2, 1200],
+      ]),
+    );
     expect(order).toEqual({
       ok: true,
       items: [
@@ -83,7 +101,13 @@ describe("priceOrder", () => {
   });
 
   it("names every unknown product by id and position", () => {
-    const order = priceOrder(SEED_BODY.order_items, new Map([[1, null], [2, null]]));
+    const order = priceOrder(
+      SEED_BODY.order_items,
+      new Map([
+        [1, null],
+        [2, null],
+      ]),
+    );
     expect(order).toEqual({
       ok: false,
       unknownProducts: [

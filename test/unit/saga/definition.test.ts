@@ -21,8 +21,14 @@ describe("defineSaga", () => {
 
   it("folds a reply into the data only through the onReply handler, and leaves it alone without one", () => {
     const saga = defineSaga<{ n: number }>("s", 1, topics)
-      .step("add").invoke({ topic: "t", command }).onReply<{ by: number }>("Added", (d, r) => ({ n: d.n + r.by })).timeout(timeout)
-      .step("noop").invoke({ topic: "t", command }).onReply("Fine").timeout(timeout)
+      .step("add")
+      .invoke({ topic: "t", command })
+      .onReply<{ by: number }>("Added", (d, r) => ({ n: d.n + r.by }))
+      .timeout(timeout)
+      .step("noop")
+      .invoke({ topic: "t", command })
+      .onReply("Fine")
+      .timeout(timeout)
       .build();
     expect(saga.steps[0]?.successReplies.get("Added")?.({ n: 1 }, { by: 2 })).toEqual({ n: 3 });
     expect(saga.steps[1]?.successReplies.get("Fine")?.({ n: 1 }, { by: 2 })).toEqual({ n: 1 });

@@ -35,7 +35,10 @@ describe("sagaCommandHandler", () => {
   it("appends the executor's reply to the command's replyTo topic, keyed by the saga id, echoing the correlation", async () => {
     const inserts: { table: string; rows: Record<string, unknown>[] }[] = [];
     const trx = ((table: string) => ({ insert: async (rows: Record<string, unknown>[]) => void inserts.push({ table, rows }) })) as unknown as Knex.Transaction;
-    const handler = sagaCommandHandler<{ purchaseId: string }>("DoThing", { purchaseId: "uuid" }, async (_trx, received) => ({ type: "ThingDone", payload: { purchaseId: received.payload.purchaseId } }));
+    const handler = sagaCommandHandler<{ purchaseId: string }>("DoThing", { purchaseId: "uuid" }, async (_trx, received) => ({
+      type: "ThingDone",
+      payload: { purchaseId: received.payload.purchaseId },
+    }));
 
     await handler.handle(trx, { id: "m-1", type: "DoThing", key: "saga-1", topic: "things.commands", payload: command });
 

@@ -141,7 +141,9 @@ describe("SagaEngine.sweepOverdue", () => {
     const report = await engine.sweepOverdue(at(2_000));
 
     expect(report.swept).toEqual([SAGA_ID]);
-    expect(report.failed).toEqual([{ sagaId: OTHER_ID, error: expect.objectContaining({ message: expect.stringMatching(/needs abcd v2, which is not loaded/) }) }]);
+    expect(report.failed).toEqual([
+      { sagaId: OTHER_ID, error: expect.objectContaining({ message: expect.stringMatching(/needs abcd v2, which is not loaded/) }) },
+    ]);
     expect(store.stateOf(OTHER_ID)).toMatchObject({ attempt: 1, version: 1 });
     expect(store.log.length - logged).toBe(2); // deadline_passed and command_sent, for SAGA_ID only
   });

@@ -2,20 +2,7 @@ import { defineSaga } from "../../../lib/saga/definition";
 import type { SagaCommand, SagaResult } from "../../../lib/saga/messages";
 import type { SagaState } from "../../../lib/saga/state";
 import { transition } from "../../../lib/saga/transitions";
-import {
-  SAGA_ID,
-  T0,
-  abcdSaga,
-  acknowledgeCompensations,
-  at,
-  deadline,
-  onlyCommand,
-  replyTo,
-  run,
-  runUntilStep,
-  start,
-  type AbcdData,
-} from "./abcd-saga";
+import { SAGA_ID, T0, abcdSaga, acknowledgeCompensations, at, deadline, onlyCommand, replyTo, run, runUntilStep, start, type AbcdData } from "./abcd-saga";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -131,7 +118,9 @@ describe("a deadline under the retry policy", () => {
     expect(early.changed).toBe(false);
     expect(early.state).toBe(started.state);
     expect(early.messages).toEqual([]);
-    expect(early.log).toEqual([expect.objectContaining({ kind: "event_ignored", detail: expect.objectContaining({ reason: expect.stringContaining("has not passed") }) })]);
+    expect(early.log).toEqual([
+      expect.objectContaining({ kind: "event_ignored", detail: expect.objectContaining({ reason: expect.stringContaining("has not passed") }) }),
+    ]);
   });
 });
 
@@ -161,7 +150,11 @@ describe("replies that do not answer the awaited command are ignored", () => {
     expect(result.state).toBe(before);
     expect(result.messages).toEqual([]);
     expect(result.log).toHaveLength(1);
-    expect(result.log[0]).toMatchObject({ kind: "reply_ignored", messageId: event.messageId, detail: { type: event.reply.type, reason: expect.stringMatching(reason) } });
+    expect(result.log[0]).toMatchObject({
+      kind: "reply_ignored",
+      messageId: event.messageId,
+      detail: { type: event.reply.type, reason: expect.stringMatching(reason) },
+    });
     return result;
   }
 
@@ -285,7 +278,11 @@ describe("operator actions", () => {
 
     expect(aborted.state).toMatchObject({ status: "FAILED", failureReason: "aborted by operator: undone by hand", deadlineAt: null });
     expect(aborted.messages).toEqual([
-      expect.objectContaining({ topic: "abcd.results", type: "SagaFailed", payload: expect.objectContaining({ reason: "aborted by operator: undone by hand" }) }),
+      expect.objectContaining({
+        topic: "abcd.results",
+        type: "SagaFailed",
+        payload: expect.objectContaining({ reason: "aborted by operator: undone by hand" }),
+      }),
     ]);
     expect(aborted.log.map((e) => e.kind)).toEqual(["operator_abort", "saga_failed"]);
     expect(aborted.log[0]?.detail).toEqual({ reason: "undone by hand", previousReason: 'step "B" got no reply after 1 attempt' });
@@ -410,7 +407,13 @@ describe("purity and determinism", () => {
   it("includes the final data in the result message", () => {
     const { final } = acknowledgeCompensations(run(runUntilStep(1).state, deadline(at(2_000))));
     const result = final.messages[0]?.payload as SagaResult<AbcdData>;
-    expect(result).toEqual({ sagaType: "abcd", sagaId: SAGA_ID, status: "FAILED", reason: 'step "B" got no reply after 1 attempt', data: { input: 7, results: ["r0"] } });
+    expect(result).toEqual({
+      sagaType: "abcd",
+      sagaId: SAGA_ID,
+      status: "FAILED",
+      reason: 'step "B" got no reply after 1 attempt',
+      data: { input: 7, results: ["r0"] },
+    });
     expect(abcdSaga.steps).toHaveLength(4);
   });
 });
