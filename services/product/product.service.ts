@@ -42,14 +42,9 @@ interface ProductThis extends Service, DatabaseThis {
   rebuildFilterFromDatabase(): Promise<number>;
 }
 
-interface ProductView {
+/** A product as the API shows it: what was created, plus its id and times. */
+interface ProductView extends CreateProductBody {
   id: number;
-  category_id: number;
-  name: string;
-  description: string;
-  brand_name: string;
-  price: number;
-  inventory: number;
   created_at: string;
   updated_at: string;
 }

@@ -52,3 +52,14 @@ export async function readPurchaseEvents(token: string, id: string, base = baseU
     .filter((line): line is string => line !== undefined)
     .map((line) => JSON.parse(line.slice("data: ".length)));
 }
+
+/** `count` purchases of one unit of a product, sent at once, spread over the customers; resolves when each is terminal. */
+export async function buyAtOnce(customers: { accessToken: string }[], productId: number, count: number): Promise<{ id: string; view: PurchaseView }[]> {
+  const started = await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const { accessToken } = customers[i % customers.length];
+      return { token: accessToken, id: await startPurchase(accessToken, [{ product_id: productId, quantity: 1 }]) };
+    }),
+  );
+  return Promise.all(started.map(async ({ token, id }) => ({ id, view: await purchaseWhenTerminal(token, id, 180_000) })));
+}

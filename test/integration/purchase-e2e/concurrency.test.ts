@@ -2,22 +2,16 @@
  * 200 purchases at once for a product with stock for 50: exactly 50
  * complete, 150 fail, stock ends at 0 and never goes below it.
  */
-import { registerCustomer, type TestCustomer } from "../../support/http";
+import { api, registerCustomer, type TestCustomer } from "../../support/http";
 import { checkPurchaseInvariants } from "../../support/invariants";
-import { catalogProduct, purchaseWhenTerminal, startPurchase } from "../../support/purchases";
-import { api } from "../../support/http";
+import { buyAtOnce, catalogProduct } from "../../support/purchases";
 
 test("200 concurrent purchases of a product with 50 in stock: 50 complete, 150 fail", async () => {
   const customers: TestCustomer[] = await Promise.all(Array.from({ length: 10 }, () => registerCustomer()));
   const productId = await catalogProduct(customers[0].accessToken, 1_000, 50);
 
-  const purchases = await Promise.all(
-    Array.from({ length: 200 }, async (_, i) => {
-      const { accessToken } = customers[i % customers.length];
-      return { token: accessToken, id: await startPurchase(accessToken, [{ product_id: productId, quantity: 1 }]) };
-    }),
-  );
-  const outcomes = await Promise.all(purchases.map(({ token, id }) => purchaseWhenTerminal(token, id, 180_000)));
+  const purchases = await buyAtOnce(customers, productId, 200);
+  const outcomes = purchases.map((p) => p.view);
 
   expect(outcomes.filter((p) => p.status === "COMPLETED")).toHaveLength(50);
   expect(outcomes.filter((p) => p.status === "FAILED")).toHaveLength(150);

@@ -7,10 +7,9 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { servicesDir } from "../../../stack/layout";
-import { registerCustomer } from "../../support/http";
+import { api, registerCustomer } from "../../support/http";
 import { checkPurchaseInvariants } from "../../support/invariants";
 import { catalogProduct, purchaseWhenTerminal, startPurchase } from "../../support/purchases";
-import { api } from "../../support/http";
 import { waitUntil } from "../../support/wait";
 
 const paymentPid = () => Number(readFileSync(path.join(servicesDir, "payment.pid"), "utf8"));

@@ -11,7 +11,7 @@ import OrchestratorService from "../../../services/orchestrator/orchestrator.ser
 import { startBroker } from "../../support/broker";
 import { registerCustomer, type TestCustomer } from "../../support/http";
 import { checkPurchaseInvariants } from "../../support/invariants";
-import { catalogProduct, purchaseWhenTerminal, startPurchase } from "../../support/purchases";
+import { buyAtOnce, catalogProduct } from "../../support/purchases";
 
 let second: ServiceBroker;
 /** Messages the second orchestrator handled: it must take a share, or the test shows nothing. */
@@ -41,13 +41,8 @@ afterAll(async () => {
 test("60 purchases for 30 items under two orchestrators: 30 complete, 30 fail, each advanced once", async () => {
   const customers: TestCustomer[] = await Promise.all(Array.from({ length: 6 }, () => registerCustomer()));
   const productId = await catalogProduct(customers[0].accessToken, 250, 30);
-  const purchases = await Promise.all(
-    Array.from({ length: 60 }, async (_, i) => {
-      const { accessToken } = customers[i % customers.length];
-      return { token: accessToken, id: await startPurchase(accessToken, [{ product_id: productId, quantity: 1 }]) };
-    }),
-  );
-  const outcomes = await Promise.all(purchases.map(({ token, id }) => purchaseWhenTerminal(token, id, 180_000)));
+  const purchases = await buyAtOnce(customers, productId, 60);
+  const outcomes = purchases.map((p) => p.view);
   expect(outcomes.filter((p) => p.status === "COMPLETED")).toHaveLength(30);
   expect(handledHere).toBeGreaterThan(0);
 
