@@ -41,14 +41,17 @@ const sagaReplySchema = { type: "string", correlation: SAGA_CORRELATION_SCHEMA, 
 
 const sagaIdParams = { $$strict: "remove", id: "uuid" } as const;
 
-/** One orchestrator instance per call: its channels are bound to the engine it creates. */
+/**
+ * One orchestrator service per call. Topics and the consumer name are
+ * parameters so a test can run a private instance beside the real one.
+ */
 export function createOrchestratorService(options: OrchestratorOptions = {}): ServiceSchema {
   const consumer = options.consumer ?? "orchestrator";
   const topics = options.topics ?? PURCHASE_SAGA_TOPICS;
   const settings = readOrchestratorSettings();
   const definition = buildPurchaseSaga(settings.policy, topics);
   const db = (service: Service) => (service as unknown as OrchestratorThis).db;
-  // Inbox handlers are not given the service; they reach its engine here (set in created()).
+  // The channel handlers share this instance's engine (set in created()).
   let engine!: SagaEngine<PurchaseSagaData>;
 
   const replyHandler: MessageHandler<SagaReply> = {

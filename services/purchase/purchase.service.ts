@@ -101,11 +101,14 @@ function purchaseLinks(id: string) {
   return { self, events: `${self}/events` };
 }
 
-/** One purchase service per call: its channel is bound to the broker of the service it creates. */
+/**
+ * One purchase service per call. Topics and the consumer name are parameters
+ * so a test can run a private instance beside the real one.
+ */
 export function createPurchaseService(options: PurchaseServiceOptions = {}): ServiceSchema {
   const consumer = options.consumer ?? "purchase";
   const topics = options.topics ?? { purchaseEvents: PURCHASE_EVENTS_TOPIC, purchaseResults: PURCHASE_RESULTS_TOPIC };
-  // Inbox handlers are not given the service; they announce through its broker (set in created()).
+  // The channel handlers announce through this instance's broker (set in created()).
   let broker!: ServiceBroker;
   const announce = (view: PurchaseView | null): AfterCommit | undefined => (view ? () => broker.broadcast(STATUS_CHANGED_EVENT, view) : undefined);
 
