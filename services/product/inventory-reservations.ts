@@ -20,6 +20,12 @@ function normalise(items: Item[]): Item[] {
   return [...totals].map(([productId, quantity]) => ({ productId, quantity })).sort((a, b) => a.productId - b.productId);
 }
 
+/**
+ * The stock itself is taken last, by conditional decrements: a sought-after
+ * product's row is then locked only from its UPDATE to the commit, not across
+ * the whole transaction, and that lock time is what bounds how many buyers of
+ * one product can be served per second.
+ */
 export async function reserveInventory(trx: Knex.Transaction, purchaseId: string, requested: Item[]): Promise<ReservationOutcome> {
   const existing = await trx("reservations").where({ purchase_id: purchaseId }).first();
   if (existing) {
@@ -32,28 +38,53 @@ export async function reserveInventory(trx: Knex.Transaction, purchaseId: string
 
   const items = normalise(requested);
   const ids = items.map((i) => i.productId);
-  const rows: { id: string; inventory: number }[] = await trx("products").whereIn("id", ids).orderBy("id").forUpdate().select("id", "inventory");
-  const stock = new Map(rows.map((r) => [Number(r.id), r.inventory]));
-  const shortfall = items.find((i) => (stock.get(i.productId) ?? -1) < i.quantity);
-  if (shortfall) {
-    const reason = stock.has(shortfall.productId)
-      ? `insufficient stock for product ${shortfall.productId}: ${stock.get(shortfall.productId)} left, ${shortfall.quantity} requested`
-      : `unknown product ${shortfall.productId}`;
-    await trx("reservations").insert({ purchase_id: purchaseId, status: "REJECTED", reason });
-    return { reserved: false, reason };
-  }
+  // An unlocked look first: unknown products and plain shortfalls are refused without waiting for any lock.
+  const shortfall = await shortfallOf(trx, items);
+  if (shortfall) return reject(trx, purchaseId, shortfall);
 
+  await trx("reservations").insert({ purchase_id: purchaseId, status: "RESERVED" });
+  await trx("reservation_items").insert(items.map((i) => ({ purchase_id: purchaseId, product_id: i.productId, quantity: i.quantity })));
+  // One conditional decrement per item, in id order: concurrent reservations lock rows in one global order, so cannot deadlock.
+  const taken: Item[] = [];
   for (const item of items) {
-    // Rows are locked above; the condition keeps the constraint's promise even if that ever changes.
     const updated = await trx("products")
       .where({ id: item.productId })
       .andWhere("inventory", ">=", item.quantity)
       .update({ inventory: trx.raw("inventory - ?", [item.quantity]), updated_at: trx.fn.now() });
-    if (updated !== 1) throw new Error(`stock of product ${item.productId} changed under its lock`);
+    if (updated !== 1) break;
+    taken.push(item);
   }
-  await trx("reservations").insert({ purchase_id: purchaseId, status: "RESERVED" });
-  await trx("reservation_items").insert(items.map((i) => ({ purchase_id: purchaseId, product_id: i.productId, quantity: i.quantity })));
-  return { reserved: true, productIds: ids };
+  if (taken.length === items.length) return { reserved: true, productIds: ids };
+
+  // Another reservation got there between the look and the update: give back what was taken, and refuse.
+  for (const item of taken) {
+    await trx("products")
+      .where({ id: item.productId })
+      .update({ inventory: trx.raw("inventory + ?", [item.quantity]) });
+  }
+  await trx("reservation_items").where({ purchase_id: purchaseId }).delete();
+  await trx("reservations").where({ purchase_id: purchaseId }).delete();
+  return reject(trx, purchaseId, (await shortfallOf(trx, items)) ?? "stock changed during the reservation");
+}
+
+async function shortfallOf(trx: Knex.Transaction, items: Item[]): Promise<string | null> {
+  const rows: { id: string; inventory: number }[] = await trx("products")
+    .whereIn(
+      "id",
+      items.map((i) => i.productId),
+    )
+    .select("id", "inventory");
+  const stock = new Map(rows.map((r) => [Number(r.id), r.inventory]));
+  const short = items.find((i) => (stock.get(i.productId) ?? -1) < i.quantity);
+  if (!short) return null;
+  return stock.has(short.productId)
+    ? `insufficient stock for product ${short.productId}: ${stock.get(short.productId)} left, ${short.quantity} requested`
+    : `unknown product ${short.productId}`;
+}
+
+async function reject(trx: Knex.Transaction, purchaseId: string, reason: string): Promise<ReservationOutcome> {
+  await trx("reservations").insert({ purchase_id: purchaseId, status: "REJECTED", reason });
+  return { reserved: false, reason };
 }
 
 /** @returns the products whose stock went back up (none when there was nothing to release). */

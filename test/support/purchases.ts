@@ -29,6 +29,7 @@ export async function startPurchase(token: string, items: { product_id: number; 
   return res.body.id;
 }
 
+/** Polls gently: hundreds of these run at once in the concurrency tests. */
 export async function purchaseWhenTerminal(token: string, id: string, timeoutMs = 60_000): Promise<PurchaseView> {
   return waitUntil(
     `purchase ${id} to end`,
@@ -37,6 +38,7 @@ export async function purchaseWhenTerminal(token: string, id: string, timeoutMs 
       return TERMINAL.includes(res.body.status) && res.body;
     },
     timeoutMs,
+    200,
   );
 }
 
