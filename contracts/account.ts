@@ -8,7 +8,3 @@ export interface CustomerRegistered {
   lastName: string;
   registeredAt: string;
 }
-
-export interface AccountEvents {
-  CustomerRegistered: CustomerRegistered;
-}

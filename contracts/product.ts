@@ -18,9 +18,3 @@ export interface CategoryCreated {
   categoryId: number;
   name: string;
 }
-
-export interface ProductEvents {
-  ProductCreated: ProductCreated;
-  ProductUpdated: ProductUpdated;
-  CategoryCreated: CategoryCreated;
-}

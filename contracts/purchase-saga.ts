@@ -48,6 +48,9 @@ export const PRICED_PURCHASE_SCHEMA = {
   currency: { type: "string", pattern: /^[A-Z]{3}$/ },
 } as const;
 
+/** The Moleculer event (not Kafka) the purchase service broadcasts on every change; every gateway relays it over SSE. */
+export const PURCHASE_STATUS_CHANGED_EVENT = "purchase.status-changed";
+
 /** Message types on purchase.events and (besides the SagaResult) purchase.results. */
 export const PURCHASE_EVENT_TYPES = { PurchaseCreated: "PurchaseCreated", PurchaseStepChanged: "PurchaseStepChanged" } as const;
 

@@ -69,13 +69,13 @@ export function spawnDaemon(spec: DaemonSpec): number {
   return child.pid;
 }
 
-export function readPid(pidFile: string): number | undefined {
+function readPid(pidFile: string): number | undefined {
   if (!existsSync(pidFile)) return undefined;
   const pid = Number(readFileSync(pidFile, "utf8").trim());
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
-export function isAlive(pid: number): boolean {
+function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -131,7 +131,7 @@ export async function waitFor(part: string, what: string, check: () => boolean |
   throw new StackError(`${part} did not become ${what} within ${Math.round(timeoutMs / 1000)} s${logTail}`);
 }
 
-export function portAcceptsConnections(port: number, host = "127.0.0.1"): Promise<boolean> {
+function portAcceptsConnections(port: number, host = "127.0.0.1"): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host });
     socket.once("connect", () => {

@@ -35,6 +35,7 @@ interface AccountThis extends Service, DatabaseThis {
   outbox: OutboxWriter;
   issueTokenPair(trx: import("knex").Knex.Transaction, customerId: string, role: Role, familyId?: string): Promise<TokenPair>;
   currentCustomer(ctx: Context<unknown, AuthenticatedMeta>): Promise<CustomerRow>;
+  updateCustomer(ctx: Context<unknown, AuthenticatedMeta>, changes: Partial<CustomerRow>): Promise<CustomerRow>;
 }
 
 interface CustomerRow {
@@ -55,6 +56,7 @@ interface TokenPair {
   expires_in: number;
 }
 
+const customerNotFound = () => new MoleculerClientError("Customer not found", 404, "NOT_FOUND");
 const invalidCredentials = () => new MoleculerClientError("Invalid email or password", 401, "INVALID_CREDENTIALS");
 const invalidRefreshToken = (why: string) => new MoleculerClientError(`Invalid refresh token: ${why}`, 401, "INVALID_REFRESH_TOKEN");
 
@@ -163,10 +165,7 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
     updatePersonal: {
       params: personalUpdateSchema,
       async handler(this: AccountThis, ctx: Context<PersonalUpdateBody, AuthenticatedMeta>) {
-        await this.db("customers")
-          .where({ id: ctx.meta.user?.id })
-          .update({ first_name: ctx.params.first_name, last_name: ctx.params.last_name, updated_at: this.db.fn.now() });
-        return personal(await this.currentCustomer(ctx));
+        return personal(await this.updateCustomer(ctx, { first_name: ctx.params.first_name, last_name: ctx.params.last_name }));
       },
     },
     getDelivery: {
@@ -177,10 +176,7 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
     updateDelivery: {
       params: deliveryUpdateSchema,
       async handler(this: AccountThis, ctx: Context<DeliveryUpdateBody, AuthenticatedMeta>) {
-        await this.db("customers")
-          .where({ id: ctx.meta.user?.id })
-          .update({ address: ctx.params.address, phone_number: ctx.params.phone_number, updated_at: this.db.fn.now() });
-        return delivery(await this.currentCustomer(ctx));
+        return delivery(await this.updateCustomer(ctx, { address: ctx.params.address, phone_number: ctx.params.phone_number }));
       },
     },
   },
@@ -198,9 +194,20 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
         expires_in: Math.round((access.expiresAt.getTime() - Date.now()) / 1000),
       };
     },
+    /** Updates the caller's own row and returns it, in one round trip. */
+    async updateCustomer(this: AccountThis, ctx: Context<unknown, AuthenticatedMeta>, changes: Partial<CustomerRow>): Promise<CustomerRow> {
+      const [customer] = ctx.meta.user
+        ? await this.db("customers")
+            .where({ id: ctx.meta.user.id })
+            .update({ ...changes, updated_at: this.db.fn.now() })
+            .returning("*")
+        : [];
+      if (!customer) throw customerNotFound();
+      return customer;
+    },
     async currentCustomer(this: AccountThis, ctx: Context<unknown, AuthenticatedMeta>): Promise<CustomerRow> {
       const customer = ctx.meta.user && (await this.db("customers").where({ id: ctx.meta.user.id }).first());
-      if (!customer) throw new MoleculerClientError("Customer not found", 404, "NOT_FOUND");
+      if (!customer) throw customerNotFound();
       return customer;
     },
   },

@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Cluster } from "ioredis";
 import type { Context, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
+import { PURCHASE_STATUS_CHANGED_EVENT } from "../../contracts/purchase-saga";
 import { loadAuthConfig } from "../../lib/auth/auth-config";
 import type { AuthenticatedMeta, AuthenticatedUser } from "../../lib/auth/authenticated-user";
 import { InvalidTokenError, TokenService } from "../../lib/auth/token-service";
@@ -136,7 +137,7 @@ const ApiService: ServiceSchema = {
   },
   events: {
     /** Broadcast by the purchase service to every gateway; each relays to its own open streams. */
-    "purchase.status-changed"(this: { purchaseStreams: PurchaseEventStreams }, ctx: Context<PurchaseView>) {
+    [PURCHASE_STATUS_CHANGED_EVENT](this: { purchaseStreams: PurchaseEventStreams }, ctx: Context<PurchaseView>) {
       this.purchaseStreams.publish(ctx.params);
     },
   },

@@ -50,7 +50,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
   const topics = options.topics ?? PURCHASE_SAGA_TOPICS;
   const settings = readOrchestratorSettings();
   const definition = buildPurchaseSaga(settings.policy, topics);
-  const db = (service: Service) => (service as unknown as OrchestratorThis).db;
+  const db = (service: OrchestratorThis) => service.db;
   // The channel handlers share this instance's engine (set in created()).
   let engine!: SagaEngine<PurchaseSagaData>;
 
@@ -73,7 +73,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
     mixins: [DatabaseMixin("orchestrator")],
 
     channels: {
-      [topics.purchaseEvents]: idempotentChannel({
+      [topics.purchaseEvents]: idempotentChannel<OrchestratorThis>({
         topic: topics.purchaseEvents,
         consumer,
         db,
@@ -86,7 +86,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
           },
         },
       }),
-      [topics.sagaReplies]: idempotentChannel({
+      [topics.sagaReplies]: idempotentChannel<OrchestratorThis>({
         topic: topics.sagaReplies,
         consumer,
         db,

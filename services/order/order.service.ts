@@ -21,10 +21,10 @@ const OrderService: ServiceSchema = {
   name: "order",
   mixins: [DatabaseMixin("order")],
   channels: {
-    [ORDER_COMMANDS_TOPIC]: idempotentChannel({
+    [ORDER_COMMANDS_TOPIC]: idempotentChannel<OrderThis>({
       topic: ORDER_COMMANDS_TOPIC,
       consumer: "order",
-      db: (service) => (service as OrderThis).db,
+      db: (service) => service.db,
       handlers: orderCommandHandlers,
     }),
   },

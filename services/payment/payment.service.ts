@@ -16,7 +16,8 @@ import { accountEventHandlers, walletSettings } from "./wallet-opening";
 
 type PaymentThis = Service & DatabaseThis;
 
-const database = (service: Service) => (service as PaymentThis).db;
+const database = (service: PaymentThis) => service.db;
+const wallets = walletSettings();
 
 // Someone else's payment is "not found" too: its existence is not the caller's business.
 const paymentNotFound = () => new Errors.MoleculerClientError("Payment not found", 404, "NOT_FOUND");
@@ -25,17 +26,17 @@ const PaymentService: ServiceSchema = {
   name: "payment",
   mixins: [DatabaseMixin("payment")],
   channels: {
-    [ACCOUNT_EVENTS_TOPIC]: idempotentChannel({
+    [ACCOUNT_EVENTS_TOPIC]: idempotentChannel<PaymentThis>({
       topic: ACCOUNT_EVENTS_TOPIC,
       consumer: "payment",
       db: database,
-      handlers: accountEventHandlers(walletSettings()),
+      handlers: accountEventHandlers(wallets),
     }),
-    [PAYMENT_COMMANDS_TOPIC]: idempotentChannel({
+    [PAYMENT_COMMANDS_TOPIC]: idempotentChannel<PaymentThis>({
       topic: PAYMENT_COMMANDS_TOPIC,
       consumer: "payment",
       db: database,
-      handlers: paymentCommandHandlers(walletSettings()),
+      handlers: paymentCommandHandlers(wallets),
     }),
   },
   actions: {

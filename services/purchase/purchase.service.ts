@@ -12,6 +12,7 @@ import {
   PURCHASE_EVENTS_TOPIC,
   PURCHASE_RESULTS_TOPIC,
   PURCHASE_EVENT_TYPES,
+  PURCHASE_STATUS_CHANGED_EVENT,
   type PurchaseCreated,
   type PurchaseSagaData,
   type PurchaseStepChanged,
@@ -27,8 +28,6 @@ import { createPurchaseSchema, priceOrder, requestProblems, type CreatePurchaseB
 import { findCustomerPurchase, insertPurchase, recordProgress, type PurchaseView } from "./purchases";
 
 const { MoleculerClientError, ValidationError } = Errors;
-
-export const STATUS_CHANGED_EVENT = "purchase.status-changed";
 
 export interface PurchaseTopics {
   /** Where PurchaseCreated goes. */
@@ -110,7 +109,7 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
   const topics = options.topics ?? { purchaseEvents: PURCHASE_EVENTS_TOPIC, purchaseResults: PURCHASE_RESULTS_TOPIC };
   // The channel handlers announce through this instance's broker (set in created()).
   let broker!: ServiceBroker;
-  const announce = (view: PurchaseView | null): AfterCommit | undefined => (view ? () => broker.broadcast(STATUS_CHANGED_EVENT, view) : undefined);
+  const announce = (view: PurchaseView | null): AfterCommit | undefined => (view ? () => broker.broadcast(PURCHASE_STATUS_CHANGED_EVENT, view) : undefined);
 
   const sagaOutcome: MessageHandler<SagaResult<PurchaseSagaData>> = {
     schema: sagaResultSchema,
@@ -126,10 +125,10 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
     mixins: [DatabaseMixin("purchase")],
 
     channels: {
-      [topics.purchaseResults]: idempotentChannel({
+      [topics.purchaseResults]: idempotentChannel<PurchaseThis>({
         topic: topics.purchaseResults,
         consumer,
-        db: (service) => (service as unknown as PurchaseThis).db,
+        db: (service) => service.db,
         handlers: {
           [PURCHASE_EVENT_TYPES.PurchaseStepChanged]: {
             schema: stepChangedSchema,
