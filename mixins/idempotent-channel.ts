@@ -4,15 +4,22 @@
  * dead-letter topic with the reason in a header, and the partition moves on.
  * (A value that is not JSON fails in the adapter before it reaches us; the
  * adapter's own dead-lettering sends it to the same topic.)
+ *
+ * The handler returns only once the message is applied, found a duplicate,
+ * ignored, or safely in the dead-letter topic: the adapter acknowledges
+ * (commits the offset) whenever the handler settles, even when it throws.
  */
 import type { Service } from "moleculer";
 import type { KafkaMessage } from "kafkajs";
 import { TOPICS, type Topic } from "../contracts/topics";
 import type { Knex } from "knex";
+import { DEFAULT_BACKOFF, backoffDelay, reportThrottle, sleep } from "../lib/inbox/backoff";
 import { IdempotentConsumer, type IdempotentConsumerOptions, type InboundMessage, type MessageHandler } from "../lib/inbox/idempotent-consumer";
 
 export const deadLetterTopic = (topic: string) => `${topic}.dead-letter`;
 export const DEAD_LETTER_REASON_HEADER = "x-dead-letter-reason";
+// A reason quotes validation messages; kept short so the dead letter stays far below Kafka's message size limit.
+const MAX_REASON_LENGTH = 2_000;
 
 /** A message handler that runs with the consuming service as `this`. */
 export interface ServiceMessageHandler<TService = Service> {
@@ -50,7 +57,11 @@ export function idempotentChannel<TService = Service>(options: IdempotentChannel
         handlers: Object.fromEntries(
           Object.entries(options.handlers).map(([type, h]) => [type, { schema: h.schema, handle: (trx, message) => h.handle.call(service, trx, message) }]),
         ),
-        onRetry: (m, attempt, error) => this.logger.warn(`retrying ${m.type} ${m.id} (attempt ${attempt}):`, (error as Error).message),
+        onRetry: (m, attempt, error, { transient, delayMs, failingForMs }) =>
+          this.logger.warn(
+            `retrying ${m.type} ${m.id} from ${options.topic} in ${delayMs} ms (attempt ${attempt}, ${transient ? "transient, without limit" : "not transient"}, failing for ${Math.round(failingForMs / 1000)} s):`,
+            (error as Error).message,
+          ),
         onAfterCommitError: (m, error) => this.logger.error(`after-commit step of ${m.type} ${m.id} failed:`, error),
       });
       const message: InboundMessage = {
@@ -64,19 +75,50 @@ export function idempotentChannel<TService = Service>(options: IdempotentChannel
       const outcome = await consumer.process(message);
       if (outcome.kind === "dead-letter") {
         this.logger.error(`dead-lettering ${message.type || "(no type)"} ${message.id || "(no id)"} from ${options.topic}: ${outcome.reason}`);
-        await this.broker.sendToChannel(deadLetterTopic(options.topic), raw.value, {
-          raw: true,
-          key: raw.key,
-          headers: {
-            ...stringHeaders(raw),
-            [DEAD_LETTER_REASON_HEADER]: outcome.reason,
-            "x-original-channel": options.topic,
-            "x-original-group": options.consumer,
-          },
-        } as never);
+        await sendToDeadLetter(this, options, raw, outcome.reason.slice(0, MAX_REASON_LENGTH));
       }
     },
   };
+}
+
+/**
+ * Publishes the dead letter, trying until Kafka takes it; only then may the
+ * handler return and the adapter commit the offset.
+ *
+ * Throwing would not keep the message: @moleculer/channels 0.1.8's Kafka
+ * adapter, for a handler that throws with maxRetries 0, moves the message to
+ * the dead-letter topic itself (without our reason header), swallows a
+ * failure of that publish (logged at info, below the CHANNELS* log level) and
+ * commits the offset all the same; with dead-lettering disabled it drops the
+ * message and commits. So a failed publish is retried here, holding the
+ * partition, like any transient error. A service stopping meanwhile waits for
+ * it (the adapter unsubscribes only once no message is in progress); a
+ * process killed meanwhile has committed nothing, so the message comes again.
+ */
+async function sendToDeadLetter<TService>(service: Service, options: IdempotentChannelOptions<TService>, raw: KafkaMessage, reason: string): Promise<void> {
+  const topic = deadLetterTopic(options.topic);
+  const backoff = options.backoff ?? DEFAULT_BACKOFF;
+  const shouldReport = reportThrottle(options.retryReportIntervalMs ?? 30_000);
+  for (let failures = 1; ; failures++) {
+    try {
+      await service.broker.sendToChannel(topic, raw.value, {
+        raw: true,
+        key: raw.key,
+        headers: {
+          ...stringHeaders(raw),
+          [DEAD_LETTER_REASON_HEADER]: reason,
+          "x-original-channel": options.topic,
+          "x-original-group": options.consumer,
+        },
+      } as never);
+      return;
+    } catch (error) {
+      if (shouldReport()) {
+        service.logger.error(`could not publish to ${topic} (try ${failures}; the message stays unacknowledged and is retried):`, (error as Error).message);
+      }
+      await sleep(backoffDelay(failures, backoff));
+    }
+  }
 }
 
 function stringHeaders(raw: KafkaMessage): Record<string, string> {

@@ -5,10 +5,19 @@
  *
  * Outcomes: `applied`; `duplicate` (already applied); `ignored` (a type this
  * consumer does not handle); `dead-letter` (the message can never be applied:
- * bad envelope, failed validation, or a handler that kept failing).
+ * bad envelope, failed validation, an UnprocessableMessageError, or a handler
+ * that kept failing with an error that is not transient).
+ *
+ * A transient error (lib/inbox/transient-errors.ts: database, Redis or Kafka
+ * unavailable, serialization failure, deadlock) is retried without limit,
+ * with a capped exponential backoff: `process` does not return meanwhile, so
+ * the partition waits behind this message and keeps its order, and a valid
+ * message is never dead-lettered because something else was down.
  */
 import Validator, { type ValidationRuleObject } from "fastest-validator";
 import type { Knex } from "knex";
+import { DEFAULT_BACKOFF, backoffDelay, reportThrottle, sleep, type Backoff } from "./backoff";
+import { isTransientError } from "./transient-errors";
 
 export interface InboundMessage<TPayload = unknown> {
   id: string;
@@ -30,14 +39,27 @@ export interface MessageHandler<TPayload = unknown> {
 
 export type Outcome = { kind: "applied" } | { kind: "duplicate" } | { kind: "ignored" } | { kind: "dead-letter"; reason: string };
 
+export interface RetryDetail {
+  /** Transient errors are retried without limit; others `retry.attempts` times in all. */
+  transient: boolean;
+  /** How long until the next try. */
+  delayMs: number;
+  /** Since the first try of this message. */
+  failingForMs: number;
+}
+
 export interface IdempotentConsumerOptions {
   /** Name under which applied ids are recorded; one per consuming service. */
   consumer: string;
   db: () => Knex;
   handlers: Record<string, MessageHandler<any>>;
-  /** In-place retries for errors that may pass (lost connection, serialization failure). */
+  /** Tries in all for an error that is not transient (it may be about the message), then it is dead-lettered; waits double from baseDelayMs. */
   retry?: { attempts: number; baseDelayMs: number };
-  onRetry?: (message: InboundMessage, attempt: number, error: unknown) => void;
+  /** Waits between tries after a transient error, which is retried without limit. */
+  backoff?: Backoff;
+  /** A transient error that persists is reported through onRetry at its first failure, then at most once per this interval. */
+  retryReportIntervalMs?: number;
+  onRetry?: (message: InboundMessage, attempt: number, error: unknown, detail: RetryDetail) => void;
   onAfterCommitError?: (message: InboundMessage, error: unknown) => void;
 }
 
@@ -51,6 +73,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class IdempotentConsumer {
   private readonly checks = new Map<string, (payload: unknown) => true | string>();
   private readonly retry: { attempts: number; baseDelayMs: number };
+  private readonly backoff: Backoff;
 
   constructor(private readonly options: IdempotentConsumerOptions) {
     const validator = new Validator();
@@ -63,6 +86,7 @@ export class IdempotentConsumer {
       });
     }
     this.retry = options.retry ?? { attempts: 5, baseDelayMs: 200 };
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
   }
 
   async process(message: InboundMessage): Promise<Outcome> {
@@ -75,22 +99,38 @@ export class IdempotentConsumer {
     const valid = this.checks.get(message.type)?.(message.payload) ?? true;
     if (valid !== true) return { kind: "dead-letter", reason: `invalid ${message.type}: ${valid}` };
 
+    const firstTryAt = Date.now();
+    const shouldReportTransient = reportThrottle(this.options.retryReportIntervalMs ?? 30_000);
+    let transientFailures = 0;
+    let otherFailures = 0;
     for (let attempt = 1; ; attempt++) {
       let applied: { fresh: boolean; afterCommit: void | AfterCommit };
       try {
+        // A commit whose outcome was lost with the connection is safe to retry: if it did commit, the inbox answers `duplicate`.
         applied = await this.applyOnce(handler, message);
       } catch (error) {
         if (error instanceof UnprocessableMessageError) return { kind: "dead-letter", reason: error.message };
-        if (attempt >= this.retry.attempts) {
-          return { kind: "dead-letter", reason: `handler failed ${attempt} times: ${(error as Error).message}` };
+        const transient = isTransientError(error);
+        let delayMs: number;
+        if (transient) {
+          delayMs = backoffDelay(++transientFailures, this.backoff);
+        } else {
+          if (++otherFailures >= this.retry.attempts) {
+            return { kind: "dead-letter", reason: `handler failed ${otherFailures} times: ${errorMessage(error)}` };
+          }
+          delayMs = this.retry.baseDelayMs * 2 ** (otherFailures - 1);
         }
-        this.options.onRetry?.(message, attempt, error);
-        await new Promise((r) => setTimeout(r, this.retry.baseDelayMs * 2 ** (attempt - 1)));
+        // Other errors are few by construction; a lasting outage would otherwise log every few seconds per partition.
+        if (!transient || shouldReportTransient()) {
+          this.options.onRetry?.(message, attempt, error, { transient, delayMs, failingForMs: Date.now() - firstTryAt });
+        }
+        await sleep(delayMs);
         continue;
       }
       if (!applied.fresh) return { kind: "duplicate" };
-      // The effect is committed: a failing follow-up must not re-run the handler.
-      await Promise.resolve(applied.afterCommit?.()).catch((error) => this.options.onAfterCommitError?.(message, error));
+      // The effect is committed: a failing follow-up (thrown or rejected) must not re-run the handler nor dead-letter the message.
+      const { afterCommit } = applied;
+      await (async () => afterCommit?.())().catch((error: unknown) => this.options.onAfterCommitError?.(message, error));
       return { kind: "applied" };
     }
   }
@@ -106,4 +146,8 @@ export class IdempotentConsumer {
       return { fresh: true, afterCommit: await handler.handle(trx, message) };
     });
   }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -1,0 +1,172 @@
+import { randomUUID } from "node:crypto";
+import type { Knex } from "knex";
+import {
+  IdempotentConsumer,
+  UnprocessableMessageError,
+  type IdempotentConsumerOptions,
+  type InboundMessage,
+  type RetryDetail,
+} from "../../../lib/inbox/idempotent-consumer";
+import { FakePg } from "./fake-pg";
+
+const serializationFailure = () => Object.assign(new Error("could not serialize access due to concurrent update"), { code: "40001" });
+const connectionRefused = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:15432"), { code: "ECONNREFUSED" });
+
+let pg: FakePg;
+let retries: { attempt: number; error: unknown; detail: RetryDetail }[];
+
+beforeEach(() => {
+  pg = new FakePg();
+  retries = [];
+});
+afterEach(() => pg.db.destroy());
+
+/** A handler that records the message as an effect, after failing with each of `failures` in turn. */
+function thing(failures: unknown[] = []) {
+  const calls: string[] = [];
+  return {
+    calls,
+    handler: {
+      schema: { label: "string" },
+      async handle(trx: Knex.Transaction, message: InboundMessage<{ label: string }>) {
+        calls.push(message.id);
+        await trx("effects").insert({ label: message.payload.label });
+        if (failures.length > 0) throw failures.shift();
+      },
+    },
+  };
+}
+
+function consumerOf(handlers: IdempotentConsumerOptions["handlers"], options: Partial<IdempotentConsumerOptions> = {}) {
+  return new IdempotentConsumer({
+    consumer: "tests",
+    db: () => pg.db,
+    handlers,
+    retry: { attempts: 3, baseDelayMs: 1 },
+    backoff: { initialMs: 1, maxMs: 4 },
+    retryReportIntervalMs: 0,
+    onRetry: (_message, attempt, error, detail) => retries.push({ attempt, error, detail }),
+    ...options,
+  });
+}
+
+const message = (overrides: Partial<InboundMessage> = {}): InboundMessage => ({
+  id: randomUUID(),
+  type: "Thing",
+  key: "k",
+  topic: "things",
+  payload: { label: "one" },
+  ...overrides,
+});
+
+test("a message is applied with its inbox row in one transaction", async () => {
+  const { handler } = thing();
+  const m = message();
+  expect(await consumerOf({ Thing: handler }).process(m)).toEqual({ kind: "applied" });
+  expect(pg.effects).toEqual(["one"]);
+  expect([...pg.inbox]).toEqual([`tests/${m.id}`]);
+});
+
+test("a redelivered message is a duplicate and changes nothing", async () => {
+  const { handler, calls } = thing();
+  const consumer = consumerOf({ Thing: handler });
+  const m = message();
+  await consumer.process(m);
+  expect(await consumer.process(m)).toEqual({ kind: "duplicate" });
+  expect(calls).toHaveLength(1);
+  expect(pg.effects).toEqual(["one"]);
+});
+
+test("a type without a handler is ignored without touching the database", async () => {
+  expect(await consumerOf({ Thing: thing().handler }).process(message({ type: "Other" }))).toEqual({ kind: "ignored" });
+  expect(pg.connects).toBe(0);
+});
+
+test.each([
+  ["a payload failing its schema", message({ payload: { label: 7 } }), /^invalid Thing: .*label/],
+  ["a payload that is not an object", message({ payload: "text" }), /not a JSON object/],
+  ["an id that is not a UUID", message({ id: "42" }), /not a UUID/],
+])("%s is dead-lettered without running the handler", async (_, m, reason) => {
+  const { handler, calls } = thing();
+  const outcome = await consumerOf({ Thing: handler }).process(m);
+  expect(outcome).toEqual({ kind: "dead-letter", reason: expect.stringMatching(reason) });
+  expect(calls).toHaveLength(0);
+});
+
+test("an UnprocessableMessageError dead-letters at once, and its writes roll back", async () => {
+  const { handler, calls } = thing([new UnprocessableMessageError("order already cancelled")]);
+  expect(await consumerOf({ Thing: handler }).process(message())).toEqual({ kind: "dead-letter", reason: "order already cancelled" });
+  expect(calls).toHaveLength(1);
+  expect(pg.effects).toEqual([]);
+  expect(pg.inbox.size).toBe(0);
+});
+
+test("a transient error is retried far past the old limit of 5, then the message applies once", async () => {
+  const { handler, calls } = thing(Array.from({ length: 12 }, serializationFailure));
+  expect(await consumerOf({ Thing: handler }).process(message())).toEqual({ kind: "applied" });
+  expect(calls).toHaveLength(13);
+  expect(pg.effects).toEqual(["one"]);
+  expect(retries).toHaveLength(12);
+  expect(retries.every((r) => r.detail.transient)).toBe(true);
+  // Doubling from 1 ms, capped at 4.
+  expect(retries.map((r) => r.detail.delayMs).slice(0, 5)).toEqual([1, 2, 4, 4, 4]);
+});
+
+test("a database that refuses connections for a while is waited out", async () => {
+  pg.connectFailures.push(...Array.from({ length: 8 }, connectionRefused));
+  const { handler, calls } = thing();
+  expect(await consumerOf({ Thing: handler }).process(message())).toEqual({ kind: "applied" });
+  expect(calls).toHaveLength(1);
+  expect(pg.connects).toBe(9);
+});
+
+test("a lasting transient error is reported at its first failure, then at most once per interval", async () => {
+  const { handler } = thing(Array.from({ length: 10 }, serializationFailure));
+  await consumerOf({ Thing: handler }, { retryReportIntervalMs: 60_000 }).process(message());
+  expect(retries.map((r) => r.attempt)).toEqual([1]);
+});
+
+test("an error that is not transient is tried a bounded number of times, then dead-lettered with the reason", async () => {
+  const { handler, calls } = thing(Array.from({ length: 10 }, () => new Error("boom")));
+  expect(await consumerOf({ Thing: handler }).process(message())).toEqual({ kind: "dead-letter", reason: "handler failed 3 times: boom" });
+  expect(calls).toHaveLength(3);
+  expect(retries.map((r) => r.detail)).toEqual([
+    expect.objectContaining({ transient: false, delayMs: 1 }),
+    expect.objectContaining({ transient: false, delayMs: 2 }),
+  ]);
+  expect(pg.effects).toEqual([]);
+  expect(pg.inbox.size).toBe(0);
+});
+
+test("transient errors do not use up the budget of the others", async () => {
+  const failures = [serializationFailure(), new Error("boom"), ...Array.from({ length: 6 }, serializationFailure), new Error("boom")];
+  const { handler, calls } = thing(failures);
+  expect(await consumerOf({ Thing: handler }).process(message())).toEqual({ kind: "applied" });
+  expect(calls).toHaveLength(10);
+});
+
+test("a failing after-commit step is reported and does not run the handler again", async () => {
+  const afterCommitErrors: unknown[] = [];
+  const calls: string[] = [];
+  const consumer = consumerOf(
+    {
+      Thing: {
+        async handle(trx, m) {
+          calls.push(m.id);
+          await trx("effects").insert({ label: "once" });
+          return () => {
+            throw new Error("broadcast failed");
+          };
+        },
+      },
+    },
+    { onAfterCommitError: (_m, error) => afterCommitErrors.push(error) },
+  );
+  const m = message();
+  expect(await consumer.process(m)).toEqual({ kind: "applied" });
+  expect(await consumer.process(m)).toEqual({ kind: "duplicate" });
+  expect(calls).toHaveLength(1);
+  expect(pg.effects).toEqual(["once"]);
+  expect(afterCommitErrors).toEqual([expect.objectContaining({ message: "broadcast failed" })]);
+  expect(retries).toEqual([]);
+});
