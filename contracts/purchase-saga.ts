@@ -26,6 +26,14 @@ export interface PricedItem {
 const MAX_INT = 2 ** 31 - 1;
 
 /**
+ * The largest amount of money, in minor units, a purchase's messages carry
+ * (its amount, and so each unit price and line total): beyond it a JSON
+ * number is no longer exact. The purchase service refuses at the door any
+ * purchase that would exceed it, rather than announce one the orchestrator refuses.
+ */
+export const MAX_MONEY = Number.MAX_SAFE_INTEGER;
+
+/**
  * fastest-validator schema of a priced purchase: PurchaseCreated, and the
  * CreateOrder payload the orchestrator derives from it, have this shape.
  */
@@ -40,11 +48,11 @@ export const PRICED_PURCHASE_SCHEMA = {
       props: {
         productId: { type: "number", integer: true, positive: true, max: Number.MAX_SAFE_INTEGER },
         quantity: { type: "number", integer: true, positive: true, max: MAX_INT },
-        unitPrice: { type: "number", integer: true, min: 0, max: Number.MAX_SAFE_INTEGER },
+        unitPrice: { type: "number", integer: true, min: 0, max: MAX_MONEY },
       },
     },
   },
-  amount: { type: "number", integer: true, min: 0, max: Number.MAX_SAFE_INTEGER },
+  amount: { type: "number", integer: true, min: 0, max: MAX_MONEY },
   currency: { type: "string", pattern: /^[A-Z]{3}$/ },
 } as const;
 

@@ -5,7 +5,7 @@
  * plain functions returning the offending fields, for a 422.
  */
 import type { ValidationSchema } from "fastest-validator";
-import type { PricedItem } from "../../contracts/purchase-saga";
+import { MAX_MONEY, type PricedItem } from "../../contracts/purchase-saga";
 
 export const MAX_ORDER_ITEMS = 50;
 export const MAX_QUANTITY = 1000;
@@ -67,17 +67,46 @@ export function requestProblems(body: CreatePurchaseBody, storeCurrency: string)
 /** Unit prices by product id, in minor units; null for a product that does not exist. */
 export type PriceList = ReadonlyMap<number, number | null>;
 
-export type PricedOrder = { ok: true; items: PricedItem[]; amount: number } | { ok: false; unknownProducts: FieldProblem[] };
+export type PricedOrder =
+  | { ok: true; items: PricedItem[]; amount: number }
+  /** `unknown-products`: a product does not exist; `too-expensive`: the money cannot be carried exactly (MAX_MONEY). */
+  | { ok: false; refusal: "unknown-products" | "too-expensive"; problems: FieldProblem[] };
 
-/** Prices each item at its product's current price; the amount is their sum. */
+const CARRIABLE = BigInt(MAX_MONEY);
+
+/**
+ * Prices each item at its product's current price; the amount is their sum,
+ * in integer minor units. Sums are taken in BigInt so an amount past
+ * MAX_MONEY is seen for what it is rather than rounded, and such a purchase
+ * is refused: the orchestrator's schema would refuse its PurchaseCreated, and
+ * the purchase would stay PENDING.
+ */
 export function priceOrder(items: readonly OrderItem[], prices: PriceList): PricedOrder {
   const priced: PricedItem[] = [];
   const unknownProducts: FieldProblem[] = [];
+  const tooExpensive: FieldProblem[] = [];
+  let amount = 0n;
   items.forEach(({ product_id, quantity }, index) => {
     const unitPrice = prices.get(product_id);
-    if (typeof unitPrice === "number") priced.push({ productId: product_id, quantity, unitPrice });
-    else unknownProducts.push({ field: `order_items[${index}].product_id`, message: `Product ${product_id} does not exist.` });
+    if (typeof unitPrice !== "number") {
+      unknownProducts.push({ field: `order_items[${index}].product_id`, message: `Product ${product_id} does not exist.` });
+      return;
+    }
+    // A price that is not a safe integer is already inexact (the catalog's own bound is far lower).
+    const line = Number.isSafeInteger(unitPrice) ? BigInt(unitPrice) * BigInt(quantity) : CARRIABLE + 1n;
+    if (line > CARRIABLE) {
+      tooExpensive.push({
+        field: `order_items[${index}].quantity`,
+        message: `${quantity} of product ${product_id} at ${unitPrice} come to more than ${MAX_MONEY}, the most one purchase can carry.`,
+      });
+    }
+    amount += line;
+    priced.push({ productId: product_id, quantity, unitPrice });
   });
-  if (unknownProducts.length > 0) return { ok: false, unknownProducts };
-  return { ok: true, items: priced, amount: priced.reduce((sum, item) => sum + item.unitPrice * item.quantity, 0) };
+  if (unknownProducts.length > 0) return { ok: false, refusal: "unknown-products", problems: unknownProducts };
+  if (tooExpensive.length === 0 && amount > CARRIABLE) {
+    tooExpensive.push({ field: "order_items", message: `The items come to ${amount}, more than ${MAX_MONEY}, the most one purchase can carry.` });
+  }
+  if (tooExpensive.length > 0) return { ok: false, refusal: "too-expensive", problems: tooExpensive };
+  return { ok: true, items: priced, amount: Number(amount) };
 }

@@ -91,7 +91,10 @@ async function pricedPurchase(ctx: Context<CreatePurchaseBody>, customerId: stri
     ctx.params.order_items.map((item) => item.product_id),
   );
   const order = priceOrder(ctx.params.order_items, prices);
-  if (!order.ok) throw new ValidationError(order.unknownProducts.map((p) => p.message).join(" "), "UNKNOWN_PRODUCT", order.unknownProducts);
+  if (!order.ok) {
+    const type = order.refusal === "unknown-products" ? "UNKNOWN_PRODUCT" : "AMOUNT_TOO_LARGE";
+    throw new ValidationError(order.problems.map((p) => p.message).join(" "), type, order.problems);
+  }
   return { purchaseId: randomUUID(), customerId, items: order.items, amount: order.amount, currency };
 }
 

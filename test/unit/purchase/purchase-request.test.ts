@@ -1,5 +1,6 @@
 import Validator from "fastest-validator";
-import { createPurchaseSchema, priceOrder, requestProblems, type CreatePurchaseBody } from "../../../services/purchase/purchase-request";
+import { MAX_MONEY } from "../../../contracts/purchase-saga";
+import { MAX_QUANTITY, createPurchaseSchema, priceOrder, requestProblems, type CreatePurchaseBody } from "../../../services/purchase/purchase-request";
 
 const check = new Validator().compile(createPurchaseSchema);
 
@@ -110,10 +111,68 @@ describe("priceOrder", () => {
     );
     expect(order).toEqual({
       ok: false,
-      unknownProducts: [
+      refusal: "unknown-products",
+      problems: [
         { field: "order_items[0].product_id", message: "Product 1 does not exist." },
         { field: "order_items[1].product_id", message: "Product 2 does not exist." },
       ],
     });
+  });
+
+  const tenAtTheCatalogsTopPrice = Array.from({ length: 10 }, (_, i) => ({ product_id: i + 1, quantity: MAX_QUANTITY }));
+  const topPrices = new Map(tenAtTheCatalogsTopPrice.map((item) => [item.product_id, 10 ** 12]));
+
+  it("refuses an amount beyond what a purchase can carry, though each line fits", () => {
+    // 10 × 10^12 × 1000 = 10^16 > 2^53 - 1: the orchestrator's schema would refuse the PurchaseCreated.
+    expect(priceOrder(tenAtTheCatalogsTopPrice, topPrices)).toEqual({
+      ok: false,
+      refusal: "too-expensive",
+      problems: [{ field: "order_items", message: expect.stringContaining(`10000000000000000, more than ${MAX_MONEY}`) }],
+    });
+  });
+
+  it("names each line that alone is beyond what a purchase can carry", () => {
+    const order = priceOrder(
+      [
+        { product_id: 1, quantity: 1 },
+        { product_id: 2, quantity: 3 },
+      ],
+      new Map([
+        [1, 5],
+        [2, 2 ** 52],
+      ]),
+    );
+    expect(order).toEqual({ ok: false, refusal: "too-expensive", problems: [{ field: "order_items[1].quantity", message: expect.any(String) }] });
+  });
+
+  it("refuses a unit price that is not a safe integer", () => {
+    expect(priceOrder([{ product_id: 1, quantity: 1 }], new Map([[1, 2 ** 60]]))).toMatchObject({ ok: false, refusal: "too-expensive" });
+  });
+
+  // 2 × (2^52 - 1) + the second line = 2^53 - 2 + the second line's price.
+  const nearTheBound = [
+    { product_id: 1, quantity: 2 },
+    { product_id: 2, quantity: 1 },
+  ];
+  const pricedNearTheBound = (second: number) =>
+    new Map([
+      [1, 2 ** 52 - 1],
+      [2, second],
+    ]);
+
+  it("accepts an amount of exactly the bound", () => {
+    expect(priceOrder(nearTheBound, pricedNearTheBound(1))).toMatchObject({ ok: true, amount: MAX_MONEY });
+  });
+
+  it("refuses an amount a float sum would round (2^53 + 1)", () => {
+    expect(priceOrder(nearTheBound, pricedNearTheBound(3))).toMatchObject({
+      ok: false,
+      refusal: "too-expensive",
+      problems: [{ field: "order_items", message: expect.stringContaining("9007199254740993") }],
+    });
+  });
+
+  it("reports unknown products before the amount", () => {
+    expect(priceOrder(tenAtTheCatalogsTopPrice, new Map([...topPrices, [10, null]]))).toMatchObject({ ok: false, refusal: "unknown-products" });
   });
 });
