@@ -1,15 +1,18 @@
 /**
- * Declarative, versioned saga definitions:
+ * Declarative, versioned saga definitions in the model of Garcia-Molina and
+ * Salem: compensatable steps, then one pivot (the go/no-go step), then
+ * retriable steps that cannot fail and are never undone.
  *
  *   defineSaga<Data>("transfer", 1, { replyTopic: "saga.replies", resultTopic: "transfer.results" })
- *     .step("debit")
- *       .invoke({ topic: "ledger.commands", command: (d) => ({ type: "Debit", payload: d }) })
- *       .onReply("Debited", (d, reply) => ({ ...d, entry: reply.entryId }))
- *       .onFailure("DebitRejected")
- *       .withCompensation({ command: (d) => ({ type: "Credit", payload: d }), replyType: "Credited",
+ *     .step("hold")                                         // compensatable (the default)
+ *       .invoke({ topic: "ledger.commands", command: (d) => ({ type: "Hold", payload: d }) })
+ *       .onReply("Held", (d, reply) => ({ ...d, hold: reply.holdId }))
+ *       .onFailure("HoldRejected")
+ *       .withCompensation({ command: (d) => ({ type: "Release", payload: d }), replyType: "Released",
  *                           timeout: { ms: 5_000, maxAttempts: 5, backoffMs: 1_000 } })
  *       .timeout({ ms: 5_000, policy: "retry", maxAttempts: 3, backoffMs: 1_000 })
- *     .step("notify") ...
+ *     .step("transfer").pivot() ...                         // past here the saga only moves forward
+ *     .step("notify").retriable() ...                       // re-sent until it succeeds
  *     .build();
  */
 
@@ -26,13 +29,19 @@ export type ReplyHandler<Data> = (data: Data, payload: unknown) => Data;
 
 /**
  * How long to wait for a reply, and how often to re-send before giving up.
- * Each re-send waits `backoffMs` longer than the one before.
+ * Re-sends back off exponentially: attempt n waits ms + backoffMs × (2^(n-1) − 1),
+ * at most maxWaitMs, stretched by up to `jitter` (a fraction) so that sagas
+ * sent together do not re-send together.
  */
 export interface RetryBudget {
   ms: number;
   /** Sends in total, the first one included. */
   maxAttempts: number;
   backoffMs: number;
+  /** Cap on one wait; none when absent. */
+  maxWaitMs?: number;
+  /** 0 (the default) to 1. */
+  jitter?: number;
 }
 
 /**
@@ -41,16 +50,26 @@ export interface RetryBudget {
  */
 export type StepTimeout = ({ policy: "retry" } & RetryBudget) | { policy: "compensate"; ms: number };
 
+/**
+ * compensatable: undone (if it has a compensation) when a later step up to the pivot fails.
+ * pivot: the last step that may fail; once it succeeds the saga can only complete.
+ * retriable: after the pivot; cannot fail, so it is re-sent until it succeeds and never undone.
+ */
+export type StepKind = "compensatable" | "pivot" | "retriable";
+
 export interface CompensationDefinition<Data> {
   command: CommandBuilder<Data>;
   /** The only reply that counts as "undone"; the participant must also send it when there was nothing to undo. */
   replyType: string;
+  /** Replies meaning "this cannot be undone" (never a false "undone"): the saga parks for an operator. */
+  failureReplies?: readonly string[];
   /** Compensations are never abandoned silently: past maxAttempts the saga parks for an operator. */
   timeout: RetryBudget;
 }
 
 export interface StepDefinition<Data> {
   name: string;
+  kind: StepKind;
   /** The participant's command topic; compensations go there too. */
   topic: string;
   command: CommandBuilder<Data>;
@@ -81,6 +100,7 @@ export function defineSaga<Data>(name: string, version: number, topics: SagaTopi
 
 interface StepDraft<Data> {
   name: string;
+  kind: StepKind;
   topic?: string;
   command?: CommandBuilder<Data>;
   successReplies: Map<string, ReplyHandler<Data>>;
@@ -99,7 +119,7 @@ export class SagaBuilder<Data> {
   ) {}
 
   step(name: string): StepBuilder<Data> {
-    const draft: StepDraft<Data> = { name, successReplies: new Map(), failureReplies: new Set() };
+    const draft: StepDraft<Data> = { name, kind: "compensatable", successReplies: new Map(), failureReplies: new Set() };
     this.drafts.push(draft);
     return new StepBuilder(draft, this);
   }
@@ -113,6 +133,7 @@ export class SagaBuilder<Data> {
     if (this.drafts.length === 0) problems.push("a saga needs at least one step");
     const names = this.drafts.map((d) => d.name);
     for (const name of new Set(names.filter((n, i) => names.indexOf(n) !== i))) problems.push(`step "${name}" is defined twice`);
+    checkOrder(this.drafts, problems);
     const steps = this.drafts.flatMap((draft) => toStep(draft, problems) ?? []);
     if (problems.length > 0) {
       throw new Error(`Invalid saga definition "${this.name}" v${this.version}: ${problems.join("; ")}`);
@@ -136,6 +157,18 @@ export class StepBuilder<Data> {
   /** A reply meaning the step succeeded; `apply` (optional) folds its payload into the data. */
   onReply<Payload = unknown>(replyType: string, apply?: (data: Data, payload: Payload) => Data): this {
     this.draft.successReplies.set(replyType, (data, payload) => (apply ? apply(data, payload as Payload) : data));
+    return this;
+  }
+
+  /** The go/no-go step: steps before it are compensatable, steps after it retriable. At most one per saga. */
+  pivot(): this {
+    this.draft.kind = "pivot";
+    return this;
+  }
+
+  /** A step after the pivot that cannot fail: no failure replies, no compensation, re-sent until it succeeds. */
+  retriable(): this {
+    this.draft.kind = "retriable";
     return this;
   }
 
@@ -176,10 +209,16 @@ function toStep<Data>(draft: StepDraft<Data>, problems: string[]): StepDefinitio
   }
   if (!timeout) problems.push(`${at} needs a timeout`);
   else checkTimeout(timeout, at, problems);
-  if (draft.compensation) checkBudget(draft.compensation.timeout, `${at} compensation`, problems);
+  if (draft.compensation) {
+    checkBudget(draft.compensation.timeout, `${at} compensation`, problems);
+    if (draft.compensation.failureReplies?.includes(draft.compensation.replyType)) {
+      problems.push(`${at} compensation treats "${draft.compensation.replyType}" as both success and failure`);
+    }
+  }
   if (!topic || !command || !timeout || problems.length > before) return null;
   return Object.freeze({
     name: draft.name,
+    kind: draft.kind,
     topic,
     command,
     // Copies, so reusing the builder after build() cannot change a built definition.
@@ -187,6 +226,22 @@ function toStep<Data>(draft: StepDraft<Data>, problems: string[]): StepDefinitio
     failureReplies: new Set(draft.failureReplies),
     timeout,
     compensation: draft.compensation ?? null,
+  });
+}
+
+/** The pivot splits the saga: compensatable steps before it, retriable steps after it. */
+function checkOrder<Data>(drafts: readonly StepDraft<Data>[], problems: string[]): void {
+  const pivots = drafts.filter((d) => d.kind === "pivot");
+  if (pivots.length > 1) problems.push(`only one step may be the pivot, not ${pivots.map((d) => `"${d.name}"`).join(", ")}`);
+  const pivotAt = drafts.findIndex((d) => d.kind === "pivot");
+  drafts.forEach((draft, index) => {
+    const at = `step "${draft.name}"`;
+    if (draft.kind === "compensatable" && pivotAt >= 0 && index > pivotAt) problems.push(`${at} follows the pivot, so it must be retriable`);
+    if (draft.kind !== "retriable") return;
+    if (pivotAt < 0 || index < pivotAt) problems.push(`${at} is retriable, so it must follow the pivot`);
+    if (draft.failureReplies.size > 0) problems.push(`${at} is retriable, so it cannot declare failure replies`);
+    if (draft.compensation) problems.push(`${at} is retriable, so it is never compensated`);
+    if (draft.timeout && draft.timeout.policy !== "retry") problems.push(`${at} is retriable, so its timeout policy must be "retry"`);
   });
 }
 
@@ -199,4 +254,6 @@ function checkBudget(budget: RetryBudget, at: string, problems: string[]): void 
   if (!(budget.ms > 0)) problems.push(`${at}: timeout ms must be positive`);
   if (!Number.isInteger(budget.maxAttempts) || budget.maxAttempts < 1) problems.push(`${at}: maxAttempts must be an integer of at least 1`);
   if (!(budget.backoffMs >= 0)) problems.push(`${at}: backoffMs must not be negative`);
+  if (budget.maxWaitMs !== undefined && !(budget.maxWaitMs >= budget.ms)) problems.push(`${at}: maxWaitMs must be at least ms`);
+  if (budget.jitter !== undefined && !(budget.jitter >= 0 && budget.jitter <= 1)) problems.push(`${at}: jitter must be between 0 and 1`);
 }

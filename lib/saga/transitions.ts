@@ -53,7 +53,7 @@ function start<Data>(definition: SagaDefinition<Data>, event: { sagaId: string; 
 
 function onReply<Data>(definition: SagaDefinition<Data>, state: SagaState<Data>, messageId: string, reply: SagaReply, now: Date): TransitionResult<Data> {
   const ignore = (reason: string) => ignored(state, now, "reply_ignored", reason, messageId, { type: reply.type, correlation: reply.correlation });
-  const mismatch = whyNotAwaited(state, reply.correlation);
+  const mismatch = whyNotAwaited(definition, state, reply.correlation);
   if (mismatch) return ignore(mismatch);
 
   const step = stepAt(definition, state.currentStep);
@@ -72,13 +72,18 @@ function onReply<Data>(definition: SagaDefinition<Data>, state: SagaState<Data>,
       return ignore(`"${reply.type}" is not a reply step "${step.name}" expects`);
     }
   } else {
-    const { replyType } = compensationOf(step);
-    if (reply.type !== replyType) {
+    const { replyType, failureReplies = [] } = compensationOf(step);
+    if (reply.type === replyType) {
+      draft.accept(messageId, reply);
+      draft.record("step_compensated", state.currentStep, {});
+      draft.compensateDownFrom(state.currentStep - 1);
+    } else if (failureReplies.includes(reply.type)) {
+      draft.accept(messageId, reply);
+      // The participant says it cannot undo: only a person can decide what happens now.
+      draft.park(`compensation of step "${step.name}" refused: ${reply.type}${refusalReason(reply.payload)}`);
+    } else {
       return ignore(`"${reply.type}" is not "${replyType}", the reply that ends the compensation of step "${step.name}"`);
     }
-    draft.accept(messageId, reply);
-    draft.record("step_compensated", state.currentStep, {});
-    draft.compensateDownFrom(state.currentStep - 1);
   }
   return draft.result();
 }
@@ -92,12 +97,15 @@ function onDeadline<Data>(definition: SagaDefinition<Data>, state: SagaState<Dat
   }
   const step = stepAt(definition, state.currentStep);
   const draft = new TransitionDraft(definition, state, now);
-  const direction = awaitedDirection(state);
+  const direction = awaitedDirection(definition, state);
   draft.record("deadline_passed", state.currentStep, { direction, attempt: state.attempt, deadlineAt: state.deadlineAt.toISOString() });
   const tries = `${state.attempt} attempt${state.attempt === 1 ? "" : "s"}`;
   if (direction === "forward") {
     if (step.timeout.policy === "retry" && state.attempt < step.timeout.maxAttempts) {
       draft.send("forward", state.currentStep, state.attempt + 1);
+    } else if (step.kind === "retriable") {
+      // Past the pivot there is no way back: wait for the participant (a late reply still counts) or an operator.
+      draft.park(`step "${step.name}" got no reply after ${tries}; it cannot be undone, so the saga waits (retry re-sends it)`);
     } else {
       // Without a reply the step may or may not have happened: undo it too (compensations tolerate "nothing to undo").
       draft.failStep(`step "${step.name}" got no reply after ${tries}`, state.currentStep);
@@ -110,12 +118,12 @@ function onDeadline<Data>(definition: SagaDefinition<Data>, state: SagaState<Dat
   return draft.result();
 }
 
-/** One more supervised attempt at the parked compensation; if it times out too, the saga parks again. */
+/** One more supervised attempt at the parked command (a compensation, or a retriable step); if it times out too, the saga parks again. */
 function onOperatorRetry<Data>(definition: SagaDefinition<Data>, state: SagaState<Data>, now: Date): TransitionResult<Data> {
   if (state.status !== "NEEDS_ATTENTION") return notParked(state, now, "OperatorRetry");
   const draft = new TransitionDraft(definition, state, now);
   draft.record("operator_retry", state.currentStep, {});
-  draft.send("compensate", state.currentStep, state.attempt + 1);
+  draft.send(awaitedDirection(definition, state), state.currentStep, state.attempt + 1);
   return draft.result();
 }
 
@@ -129,21 +137,31 @@ function onOperatorAbort<Data>(definition: SagaDefinition<Data>, state: SagaStat
   return draft.result();
 }
 
-/** Null when the reply answers exactly the command the saga is waiting on; otherwise why not. */
-function whyNotAwaited(state: SagaState<unknown>, got: SagaCorrelation): string | null {
+/**
+ * Null when the reply answers the step and direction the saga is waiting on;
+ * otherwise why not. Any attempt sent so far counts: a re-send asks the same
+ * idempotent question, so every attempt's answer is the same answer, and
+ * throwing an early one away would only cost another round trip.
+ */
+function whyNotAwaited<Data>(definition: SagaDefinition<Data>, state: SagaState<Data>, got: SagaCorrelation): string | null {
   if (FINAL_STATUSES.includes(state.status)) return `the saga has already ended (${state.status})`;
   if (got.sagaId !== state.id || got.sagaType !== state.sagaType) return `the reply belongs to ${got.sagaType} saga ${got.sagaId}`;
-  const direction = awaitedDirection(state);
-  if (got.step === state.currentStep && got.direction === direction && got.attempt === state.attempt) return null;
+  const direction = awaitedDirection(definition, state);
+  if (got.step === state.currentStep && got.direction === direction && got.attempt <= state.attempt) return null;
   return (
     `the reply answers step ${got.step} (${got.direction}, attempt ${got.attempt}) ` +
-    `but the saga awaits step ${state.currentStep} (${direction}, attempt ${state.attempt})`
+    `but the saga awaits step ${state.currentStep} (${direction}, attempt ${state.attempt} or earlier)`
   );
 }
 
-/** A parked saga still awaits its last compensation attempt: a late success is real and lets it carry on. */
-function awaitedDirection(state: SagaState<unknown>): SagaDirection {
-  return state.status === "RUNNING" ? "forward" : "compensate";
+/**
+ * A parked saga still awaits its last command: a compensation, or a retriable
+ * step past the pivot. A late success is real and lets it carry on.
+ */
+function awaitedDirection<Data>(definition: SagaDefinition<Data>, state: SagaState<Data>): SagaDirection {
+  if (state.status === "RUNNING") return "forward";
+  if (state.status === "NEEDS_ATTENTION" && stepAt(definition, state.currentStep).kind === "retriable") return "forward";
+  return "compensate";
 }
 
 function notParked<Data>(state: SagaState<Data>, now: Date, eventType: string): TransitionResult<Data> {
@@ -187,10 +205,24 @@ function compensationOf<Data>(step: StepDefinition<Data>): CompensationDefinitio
   return step.compensation;
 }
 
-/** Each re-send waits `backoffMs` longer than the one before (the outbox cannot delay a send, so the wait grows instead). */
-function replyWaitMs(timeout: StepTimeout | RetryBudget, attempt: number): number {
-  const backoffMs = "backoffMs" in timeout ? timeout.backoffMs : 0;
-  return timeout.ms + backoffMs * (attempt - 1);
+/**
+ * How long attempt `attempt` waits for its reply (the outbox cannot delay a
+ * send, so the wait grows instead): exponential, capped, and stretched by a
+ * jitter drawn from the saga id, so the machine stays deterministic while
+ * sagas sent together spread their re-sends.
+ */
+export function replyWaitMs(timeout: StepTimeout | RetryBudget, attempt: number, sagaId: string): number {
+  if (!("backoffMs" in timeout)) return timeout.ms;
+  const grown = timeout.ms + timeout.backoffMs * (2 ** (attempt - 1) - 1);
+  const capped = Math.min(grown, timeout.maxWaitMs ?? Infinity);
+  return Math.round(capped * (1 + (timeout.jitter ?? 0) * unitHash(`${sagaId}/${attempt}`)));
+}
+
+/** FNV-1a of `text`, scaled to [0, 1). */
+function unitHash(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) / 2 ** 32;
 }
 
 /** Collects one transition's new state, outgoing messages and log, starting from a private copy of the state. */
@@ -222,7 +254,7 @@ class TransitionDraft<Data> {
     const { command, timeout } = direction === "forward" ? step : compensationOf(step);
     const { type, payload } = command(this.state.data);
     const correlation: SagaCorrelation = { sagaType: this.state.sagaType, sagaId: this.state.id, step: stepIndex, direction, attempt };
-    const deadlineAt = new Date(this.now.getTime() + replyWaitMs(timeout, attempt));
+    const deadlineAt = new Date(this.now.getTime() + replyWaitMs(timeout, attempt, this.state.id));
     this.state.status = direction === "forward" ? "RUNNING" : "COMPENSATING";
     this.state.currentStep = stepIndex;
     this.state.attempt = attempt;

@@ -99,12 +99,13 @@ describe("a deadline under the retry policy", () => {
 
     const third = run(second.state, deadline(at(2_500)));
     expect(onlyCommand(third).correlation.attempt).toBe(3);
-    expect(third.state.deadlineAt).toEqual(at(2_500 + 1_000 + 2 * 500));
+    // Exponential: attempt n waits ms + backoffMs × (2^(n-1) − 1).
+    expect(third.state.deadlineAt).toEqual(at(2_500 + 1_000 + 3 * 500));
   });
 
   it("compensates the step itself once maxAttempts are spent, since its outcome is unknown", () => {
     let result = start();
-    for (const when of [1_000, 2_500, 4_500]) result = run(result.state, deadline(at(when)));
+    for (const when of [1_000, 2_500, 5_000]) result = run(result.state, deadline(at(when)));
 
     expect(result.state).toMatchObject({ status: "COMPENSATING", currentStep: 0, attempt: 1, failureReason: 'step "A" got no reply after 3 attempts' });
     expect(onlyCommand(result).type).toBe("UndoA");
@@ -143,6 +144,31 @@ describe("a deadline under the compensate policy", () => {
   });
 });
 
+describe("a reply to any attempt of the awaited step and direction counts", () => {
+  it("an earlier attempt's late answer is accepted after a re-send, and the later one is then a duplicate", () => {
+    const first = start();
+    const retried = run(first.state, deadline(at(1_000)));
+    const late = run(retried.state, replyTo(onlyCommand(first), "ADone", { result: "late" }, at(1_200)));
+    expect(late.state).toMatchObject({ status: "RUNNING", currentStep: 1, attempt: 1 });
+    expect(late.state.data.results).toEqual(["late"]);
+    expect(late.log[0]).toMatchObject({ kind: "reply_accepted", detail: { type: "ADone", direction: "forward", attempt: 1 } });
+
+    const second = run(late.state, replyTo(onlyCommand(retried), "ADone", { result: "on time" }));
+    expect(second.changed).toBe(false);
+    expect(second.state.data.results).toEqual(["late"]);
+  });
+
+  it("a compensation's earlier attempt ends the compensation too", () => {
+    const atB = runUntilStep(1);
+    const compensating = run(atB.state, replyTo(onlyCommand(atB), "BRejected"));
+    const undoA1 = onlyCommand(compensating);
+    const resent = run(compensating.state, deadline(compensating.state.deadlineAt!));
+    expect(onlyCommand(resent).correlation).toMatchObject({ direction: "compensate", attempt: 2 });
+    const undone = run(resent.state, replyTo(undoA1, "AUndone"));
+    expect(undone.state.status).toBe("FAILED");
+  });
+});
+
 describe("replies that do not answer the awaited command are ignored", () => {
   function expectIgnored(before: SagaState<AbcdData>, event: ReturnType<typeof replyTo>, reason: RegExp) {
     const result = run(before, event);
@@ -163,16 +189,15 @@ describe("replies that do not answer the awaited command are ignored", () => {
     const done = replyTo(onlyCommand(started), "ADone", { result: "once" });
     const atB = run(started.state, done);
 
-    expectIgnored(atB.state, done, /answers step 0 \(forward, attempt 1\) but the saga awaits step 1 \(forward, attempt 1\)/);
+    expectIgnored(atB.state, done, /answers step 0 \(forward, attempt 1\) but the saga awaits step 1 \(forward, attempt 1 or earlier\)/);
     expect(atB.state.data.results).toEqual(["once"]);
   });
 
-  it("a reply to an earlier attempt", () => {
+  it("a reply to an attempt not sent yet", () => {
     const first = start();
-    const retried = run(first.state, deadline(at(1_000)));
-    expectIgnored(retried.state, replyTo(onlyCommand(first), "ADone", { result: "late" }), /attempt 1\) but the saga awaits step 0 \(forward, attempt 2\)/);
-    const accepted = run(retried.state, replyTo(onlyCommand(retried), "ADone", { result: "on time" }));
-    expect(accepted.state.data.results).toEqual(["on time"]);
+    const command = onlyCommand(first);
+    const fromTheFuture: SagaCommand = { ...command, correlation: { ...command.correlation, attempt: 2 } };
+    expectIgnored(first.state, replyTo(fromTheFuture, "ADone"), /attempt 2\) but the saga awaits step 0 \(forward, attempt 1 or earlier\)/);
   });
 
   it("a reply for another step", () => {
@@ -185,7 +210,7 @@ describe("replies that do not answer the awaited command are ignored", () => {
   it("a late forward reply for a step that is already being compensated", () => {
     const atB = runUntilStep(1);
     const compensating = run(atB.state, deadline(at(2_000)));
-    expectIgnored(compensating.state, replyTo(onlyCommand(atB), "BDone"), /awaits step 1 \(compensate, attempt 1\)/);
+    expectIgnored(compensating.state, replyTo(onlyCommand(atB), "BDone"), /awaits step 1 \(compensate, attempt 1 or earlier\)/);
   });
 
   it("any reply after the saga has ended", () => {

@@ -1,0 +1,305 @@
+/**
+ * The saga model with a pivot: compensatable steps, the pivot, retriable steps.
+ *   hold: compensatable, undone by Release (which may answer ReleaseRefused)
+ *   charge: the pivot, undone by Refund when its outcome is unknown
+ *   ship: retriable, re-sent with capped exponential backoff, parked after 4 sends
+ */
+import type { Knex } from "knex";
+import { defineSaga, type StepBuilder } from "../../../lib/saga/definition";
+import { replyFor, type SagaCommand } from "../../../lib/saga/messages";
+import { SagaEngine, type DeliveryProbe } from "../../../lib/saga/saga-engine";
+import type { SagaState } from "../../../lib/saga/state";
+import { replyWaitMs, transition, type SagaEvent, type TransitionResult } from "../../../lib/saga/transitions";
+import { MemorySagaStore } from "./memory-saga-store";
+
+type Data = { n: number };
+const SAGA_ID = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
+const T0 = new Date("2030-01-01T00:00:00.000Z");
+const at = (ms: number) => new Date(T0.getTime() + ms);
+const topics = { replyTopic: "saga.replies", resultTopic: "shop.results" };
+const command = (type: string) => () => ({ type, payload: {} });
+const undo = { ms: 1_000, maxAttempts: 2, backoffMs: 0 };
+
+const saga = defineSaga<Data>("shop", 1, topics)
+  .step("hold")
+  .invoke({ topic: "stock.commands", command: command("Hold") })
+  .onReply("Held")
+  .onFailure("HoldRefused")
+  .withCompensation({ command: command("Release"), replyType: "Released", failureReplies: ["ReleaseRefused"], timeout: undo })
+  .timeout({ ms: 1_000, policy: "retry", maxAttempts: 2, backoffMs: 0 })
+  .step("charge")
+  .pivot()
+  .invoke({ topic: "money.commands", command: command("Charge") })
+  .onReply("Charged")
+  .onFailure("ChargeDeclined")
+  .withCompensation({ command: command("Refund"), replyType: "Refunded", timeout: undo })
+  .timeout({ ms: 1_000, policy: "retry", maxAttempts: 2, backoffMs: 0 })
+  .step("ship")
+  .retriable()
+  .invoke({ topic: "shipping.commands", command: command("Ship") })
+  .onReply("Shipped")
+  .timeout({ ms: 1_000, policy: "retry", maxAttempts: 4, backoffMs: 1_000, maxWaitMs: 2_500 })
+  .build();
+
+let replies = 0;
+const run = (state: SagaState<Data> | null, event: SagaEvent<Data>) => transition(saga, state, event);
+const sent = (result: TransitionResult<Data>) => result.messages.map((m) => m.payload as SagaCommand);
+const only = (result: TransitionResult<Data>): SagaCommand => {
+  expect(result.messages).toHaveLength(1);
+  return sent(result)[0]!;
+};
+function answer(result: TransitionResult<Data>, type: string, to = only(result)): TransitionResult<Data> {
+  replies += 1;
+  const messageId = `00000000-0000-4000-8000-${String(replies).padStart(12, "0")}`;
+  return run(result.state, { type: "Reply", messageId, reply: replyFor(to, type, {}), now: at(replies) });
+}
+const deadline = (result: TransitionResult<Data>) => run(result.state, { type: "StepDeadlinePassed", now: result.state.deadlineAt! });
+const started = () => run(null, { type: "Start", sagaId: SAGA_ID, data: { n: 1 }, now: T0 });
+const atShip = () => answer(answer(started(), "Held"), "Charged");
+
+describe("building a saga with a pivot", () => {
+  const topicAndReply = (b: StepBuilder<Data>) => b.invoke({ topic: "t", command: command("Do") }).onReply("Ok");
+  const retry = { ms: 1, policy: "retry", maxAttempts: 1, backoffMs: 0 } as const;
+
+  it("records each step's kind", () => {
+    expect(saga.steps.map((s) => `${s.name}:${s.kind}`)).toEqual(["hold:compensatable", "charge:pivot", "ship:retriable"]);
+  });
+
+  it.each([
+    [
+      "two pivots",
+      () =>
+        topicAndReply(
+          topicAndReply(defineSaga<Data>("s", 1, topics).step("a").pivot())
+            .timeout(retry)
+            .step("b")
+            .pivot(),
+        )
+          .timeout(retry)
+          .build(),
+      /only one step may be the pivot, not "a", "b"/,
+    ],
+    [
+      "a compensatable step after the pivot",
+      () =>
+        topicAndReply(
+          topicAndReply(defineSaga<Data>("s", 1, topics).step("a").pivot())
+            .timeout(retry)
+            .step("b"),
+        )
+          .timeout(retry)
+          .build(),
+      /step "b" follows the pivot, so it must be retriable/,
+    ],
+    [
+      "a retriable step before the pivot",
+      () =>
+        topicAndReply(
+          topicAndReply(defineSaga<Data>("s", 1, topics).step("a").retriable())
+            .timeout(retry)
+            .step("b")
+            .pivot(),
+        )
+          .timeout(retry)
+          .build(),
+      /step "a" is retriable, so it must follow the pivot/,
+    ],
+    [
+      "a retriable step that can fail",
+      () =>
+        topicAndReply(
+          topicAndReply(defineSaga<Data>("s", 1, topics).step("a").pivot())
+            .timeout(retry)
+            .step("b")
+            .retriable(),
+        )
+          .onFailure("No")
+          .timeout(retry)
+          .build(),
+      /step "b" is retriable, so it cannot declare failure replies/,
+    ],
+    [
+      "a retriable step with a compensation",
+      () =>
+        topicAndReply(
+          topicAndReply(defineSaga<Data>("s", 1, topics).step("a").pivot())
+            .timeout(retry)
+            .step("b")
+            .retriable(),
+        )
+          .withCompensation({ command: command("Undo"), replyType: "Undone", timeout: undo })
+          .timeout(retry)
+          .build(),
+      /step "b" is retriable, so it is never compensated/,
+    ],
+    [
+      "a retriable step that gives up",
+      () =>
+        topicAndReply(
+          topicAndReply(defineSaga<Data>("s", 1, topics).step("a").pivot())
+            .timeout(retry)
+            .step("b")
+            .retriable(),
+        )
+          .timeout({ ms: 1, policy: "compensate" })
+          .build(),
+      /step "b" is retriable, so its timeout policy must be "retry"/,
+    ],
+    [
+      "a compensation reply that is both",
+      () =>
+        topicAndReply(defineSaga<Data>("s", 1, topics).step("a"))
+          .withCompensation({ command: command("Undo"), replyType: "Undone", failureReplies: ["Undone"], timeout: undo })
+          .timeout(retry)
+          .build(),
+      /compensation treats "Undone" as both success and failure/,
+    ],
+    [
+      "a cap below the first wait",
+      () =>
+        topicAndReply(defineSaga<Data>("s", 1, topics).step("a"))
+          .timeout({ ...retry, ms: 10, maxWaitMs: 5 })
+          .build(),
+      /maxWaitMs must be at least ms/,
+    ],
+    [
+      "a jitter above 1",
+      () =>
+        topicAndReply(defineSaga<Data>("s", 1, topics).step("a"))
+          .timeout({ ...retry, jitter: 2 })
+          .build(),
+      /jitter must be between 0 and 1/,
+    ],
+  ])("refuses %s", (_case, build, message) => {
+    expect(build).toThrow(message);
+  });
+});
+
+describe("up to the pivot", () => {
+  it("a pivot that never answers is compensated too, since the charge may have happened", () => {
+    const charging = answer(started(), "Held");
+    const gaveUp = deadline(deadline(charging));
+    expect(sent(gaveUp).map((c) => c.type)).toEqual(["Refund"]);
+    expect(gaveUp.state).toMatchObject({ status: "COMPENSATING", failureReason: 'step "charge" got no reply after 2 attempts' });
+  });
+
+  it("a refusal at the pivot undoes only the steps before it", () => {
+    const declined = answer(answer(started(), "Held"), "ChargeDeclined");
+    expect(only(declined).type).toBe("Release");
+    expect(answer(declined, "Released").state.status).toBe("FAILED");
+  });
+
+  it("a compensation the participant cannot undo parks the saga and sends nothing more", () => {
+    const releasing = answer(answer(started(), "Held"), "ChargeDeclined");
+    const refused = run(releasing.state, {
+      type: "Reply",
+      messageId: "00000000-0000-4000-8000-0000000000f1",
+      reply: replyFor(only(releasing), "ReleaseRefused", { reason: "already shipped" }),
+      now: at(50),
+    });
+    expect(refused.state).toMatchObject({ status: "NEEDS_ATTENTION", currentStep: 0, deadlineAt: null });
+    expect(refused.messages).toEqual([]);
+    expect(refused.log.find((e) => e.kind === "saga_parked")?.detail).toEqual({
+      reason: 'compensation of step "hold" refused: ReleaseRefused (already shipped)',
+    });
+  });
+});
+
+describe("after the pivot", () => {
+  it("a retriable step is re-sent with capped exponential backoff, then parked, never compensated", () => {
+    const sends = [atShip()];
+    for (let i = 1; i < 4; i++) sends.push(deadline(sends[i - 1]!));
+    expect(sends.map((r) => `${only(r).type}#${only(r).correlation.attempt}`)).toEqual(["Ship#1", "Ship#2", "Ship#3", "Ship#4"]);
+    // ms + backoffMs × (2^(n-1) − 1), at most maxWaitMs: 1 s, 2 s, then the 2.5 s cap.
+    const waits = sends.map((r) => r.state.deadlineAt!.getTime() - r.log.find((e) => e.kind === "command_sent")!.at.getTime());
+    expect(waits).toEqual([1_000, 2_000, 2_500, 2_500]);
+
+    const parked = deadline(sends[3]!);
+    expect(parked.messages).toEqual([]);
+    expect(parked.state).toMatchObject({ status: "NEEDS_ATTENTION", currentStep: 2, failureReason: null, deadlineAt: null });
+    expect(parked.log.map((e) => e.kind)).toEqual(["deadline_passed", "saga_parked"]);
+  });
+
+  it("a parked retriable step is re-sent forward by the operator, and any attempt's reply completes the saga", () => {
+    let result = atShip();
+    const firstShip = only(result);
+    for (let i = 0; i < 4; i++) result = deadline(result);
+    expect(result.state.status).toBe("NEEDS_ATTENTION");
+
+    const retried = run(result.state, { type: "OperatorRetry", now: at(60_000) });
+    expect(only(retried).correlation).toMatchObject({ step: 2, direction: "forward", attempt: 5 });
+    expect(retried.state.status).toBe("RUNNING");
+
+    const completed = answer(retried, "Shipped", firstShip);
+    expect(completed.state.status).toBe("COMPLETED");
+  });
+
+  it("a late reply completes a parked saga without an operator", () => {
+    let result = atShip();
+    const firstShip = only(result);
+    for (let i = 0; i < 4; i++) result = deadline(result);
+    expect(answer(result, "Shipped", firstShip).state.status).toBe("COMPLETED");
+  });
+});
+
+describe("replyWaitMs", () => {
+  it("stretches a wait by at most the jitter, the same way every time for the same saga and attempt", () => {
+    const budget = { ms: 10_000, maxAttempts: 5, backoffMs: 0, jitter: 0.2 };
+    const waits = Array.from({ length: 200 }, (_, i) => replyWaitMs(budget, 2, `saga-${i}`));
+    expect(Math.min(...waits)).toBeGreaterThanOrEqual(10_000);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(12_000);
+    expect(new Set(waits).size).toBeGreaterThan(100);
+    expect(replyWaitMs(budget, 2, "saga-7")).toBe(waits[7]);
+  });
+});
+
+describe("deadlines held back while queues are unread", () => {
+  const trx = {} as Knex.Transaction;
+
+  /** `readThrough`: topic → ms after T0 through which its consumers have read; topics left out are read through now. */
+  function engineWith(readThrough: Record<string, number>, maxPostponeMs = 60_000) {
+    const store = new MemorySagaStore();
+    const asked: string[][] = [];
+    const probe: DeliveryProbe = {
+      async readThrough(topics) {
+        asked.push([...topics]);
+        return new Map(Object.entries(readThrough).map(([topic, ms]) => [topic, at(ms)]));
+      },
+    };
+    const engine = new SagaEngine<Data>({ store, definitions: [saga], send: async () => undefined, clock: () => T0, postponement: { probe, maxPostponeMs } });
+    return { engine, store, asked };
+  }
+
+  it("waits until the participant has read its queue through the deadline, then applies it", async () => {
+    // The first Hold is due at 1 s.
+    const busy = engineWith({ "stock.commands": 999 });
+    await busy.engine.start(trx, SAGA_ID, { n: 1 });
+    const report = await busy.engine.sweepOverdue(at(5_000));
+    expect(report).toEqual({ swept: [], failed: [], postponedFor: ["stock.commands"] });
+    expect(busy.asked[0]?.sort()).toEqual(["money.commands", "saga.replies", "shipping.commands", "stock.commands"]);
+    expect(busy.store.stateOf(SAGA_ID).attempt).toBe(1);
+
+    const readPast = engineWith({ "stock.commands": 1_000 });
+    await readPast.engine.start(trx, SAGA_ID, { n: 1 });
+    expect((await readPast.engine.sweepOverdue(at(5_000))).swept).toEqual([SAGA_ID]);
+    expect(readPast.store.stateOf(SAGA_ID).attempt).toBe(2);
+  });
+
+  it("waits on every step while our own replies are unread, but only on the busy participant's steps otherwise", async () => {
+    const repliesBusy = engineWith({ "saga.replies": 500 });
+    await repliesBusy.engine.start(trx, SAGA_ID, { n: 1 });
+    expect((await repliesBusy.engine.sweepOverdue(at(5_000))).swept).toEqual([]);
+
+    const otherBusy = engineWith({ "money.commands": 0 });
+    await otherBusy.engine.start(trx, SAGA_ID, { n: 1 });
+    expect((await otherBusy.engine.sweepOverdue(at(5_000))).swept).toEqual([SAGA_ID]);
+  });
+
+  it("applies a deadline older than the bound whatever the queues say", async () => {
+    const { engine, store } = engineWith({ "stock.commands": 0 }, 10_000);
+    await engine.start(trx, SAGA_ID, { n: 1 });
+    expect((await engine.sweepOverdue(at(10_999))).swept).toEqual([]);
+    expect((await engine.sweepOverdue(at(11_000))).swept).toEqual([SAGA_ID]);
+    expect(store.stateOf(SAGA_ID).attempt).toBe(2);
+  });
+});
