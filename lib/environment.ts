@@ -33,6 +33,9 @@ function env(name: string): string | undefined {
   return value === undefined || value === "" ? undefined : value;
 }
 
+/** The Debezium connector that streams a database's outbox into Kafka. */
+export const connectorName = (database: ServiceDatabase) => `outbox-${database}`;
+
 export function databaseUrlVariable(database: ServiceDatabase): string {
   return `DATABASE_URL_${database.toUpperCase()}`;
 }

@@ -1,7 +1,7 @@
 import type { Knex } from "knex";
 import type { SagaDefinition } from "./definition";
 import type { SagaReply } from "./messages";
-import type { SagaStore, StoredSaga } from "./saga-store";
+import type { PostponedSteps, SagaStore, StoredSaga } from "./saga-store";
 import type { OutgoingMessage, SagaState } from "./state";
 import { transition, type SagaEvent, type TransitionResult } from "./transitions";
 
@@ -20,6 +20,24 @@ export type SendMessages = (trx: Knex.Transaction, messages: OutboxBound[]) => P
  */
 export type TransitionMessages<Data> = (before: SagaState<Data> | null, result: TransitionResult<Data>) => OutboxBound[];
 
+/**
+ * How far each topic's consumers have read: for each topic, a time before
+ * which every message on it has been read (now when they are caught up). A
+ * command sent after that time may be queued, not lost, and re-sending it
+ * would only lengthen the queue. A topic left out is taken as read through
+ * now; a probe that cannot tell (broker or pipeline down) answers the last
+ * time it could.
+ */
+export interface DeliveryProbe {
+  readThrough(topics: readonly string[], now: Date): Promise<ReadonlyMap<string, Date>>;
+}
+
+export interface DeadlinePostponement {
+  probe: DeliveryProbe;
+  /** A deadline this far in the past is applied whatever the queues say, so a participant gone for good is not waited on forever. */
+  maxPostponeMs: number;
+}
+
 export interface SagaEngineOptions<Data> {
   store: SagaRepository;
   /** Every version of ONE saga type that may still have live instances; new sagas use the highest. */
@@ -28,6 +46,8 @@ export interface SagaEngineOptions<Data> {
   /** For what the host tells others about each transition, such as progress notes for clients. */
   alsoSend?: TransitionMessages<Data>;
   clock?: () => Date;
+  /** Queueing is not failure: without this, every passed deadline is applied at once. */
+  postponement?: DeadlinePostponement;
 }
 
 export interface SweepReport {
@@ -35,6 +55,8 @@ export interface SweepReport {
   swept: string[];
   /** Sagas whose sweep threw; rolled back and passed over until the next sweep. */
   failed: { sagaId: string; error: unknown }[];
+  /** Topics not yet read through the sweep's time: deadlines of their steps may have been held back. */
+  postponedFor: string[];
 }
 
 /**
@@ -50,6 +72,7 @@ export class SagaEngine<Data> {
   private readonly send: SendMessages;
   private readonly alsoSend?: TransitionMessages<Data>;
   private readonly clock: () => Date;
+  private readonly postponement?: DeadlinePostponement;
 
   constructor(options: SagaEngineOptions<Data>) {
     const [first, ...rest] = [...options.definitions].sort((a, b) => b.version - a.version);
@@ -65,6 +88,7 @@ export class SagaEngine<Data> {
     this.send = options.send;
     this.alsoSend = options.alsoSend;
     this.clock = options.clock ?? (() => new Date());
+    this.postponement = options.postponement;
   }
 
   /** Starts a saga with the newest definition. Starting an id that exists changes nothing but the log. */
@@ -94,13 +118,14 @@ export class SagaEngine<Data> {
    * holding that saga's row lock, until none is left or `maxSagas` were tried.
    */
   async sweepOverdue(now: Date, maxSagas = 100): Promise<SweepReport> {
-    const report: SweepReport = { swept: [], failed: [] };
+    const { postponedFor, postponed } = await this.dueSteps(now);
+    const report: SweepReport = { swept: [], failed: [], postponedFor };
     while (report.swept.length + report.failed.length < maxSagas) {
       const excluding = report.failed.map((f) => f.sagaId);
       const claim: { sagaId?: string } = {};
       try {
         await this.store.transaction(async (trx) => {
-          const [saga] = await this.store.findOverdue(trx, { now, limit: 1, sagaType: this.sagaType, excluding });
+          const [saga] = await this.store.findOverdue(trx, { now, limit: 1, sagaType: this.sagaType, excluding, postponed });
           if (!saga) return;
           claim.sagaId = saga.state.id;
           await this.apply(trx, saga, { type: "StepDeadlinePassed", now });
@@ -116,7 +141,26 @@ export class SagaEngine<Data> {
     return report;
   }
 
-  /** Operator: one more try at a parked saga's compensation. Null if there is no such saga. */
+  /**
+   * Which deadlines may be applied this sweep: a step's deadline counts once
+   * its participant has read its commands through that time, and we our
+   * replies; until then the command is queued, not lost.
+   */
+  private async dueSteps(now: Date): Promise<{ postponedFor: string[]; postponed?: PostponedSteps }> {
+    if (!this.postponement) return { postponedFor: [] };
+    const definitions = [...this.byVersion.values()];
+    const topics = [...new Set(definitions.flatMap((d) => [d.replyTopic, ...d.steps.map((s) => s.topic)]))];
+    const readThrough = await this.postponement.probe.readThrough(topics, now);
+    const through = (topic: string) => Math.min(now.getTime(), readThrough.get(topic)?.getTime() ?? Infinity);
+    const postponedFor = topics.filter((topic) => through(topic) < now.getTime());
+    if (postponedFor.length === 0) return { postponedFor };
+    const steps = definitions.flatMap((d) =>
+      d.steps.map((step, index) => ({ definitionVersion: d.version, step: index, dueBy: new Date(Math.min(through(step.topic), through(d.replyTopic))) })),
+    );
+    return { postponedFor, postponed: { steps, unlessDueBefore: new Date(now.getTime() - this.postponement.maxPostponeMs) } };
+  }
+
+  /** Operator: one more try at a parked saga's compensation or retriable step. Null if there is no such saga. */
   retry(sagaId: string): Promise<TransitionResult<Data> | null> {
     return this.operate(sagaId, { type: "OperatorRetry", now: this.clock() });
   }

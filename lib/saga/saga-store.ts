@@ -30,12 +30,19 @@ export class ConcurrentModificationError extends Error {
   }
 }
 
+/** Per step, the latest deadline that may be applied now (later ones wait for their queues to be read), unless due before `unlessDueBefore`. */
+export interface PostponedSteps {
+  steps: readonly { definitionVersion: number; step: number; dueBy: Date }[];
+  unlessDueBefore: Date;
+}
+
 export interface OverdueQuery {
   now: Date;
   limit: number;
   sagaType?: string;
   /** Sagas to pass over, e.g. ones that already failed to sweep this round. */
   excluding?: readonly string[];
+  postponed?: PostponedSteps;
 }
 
 export interface SagaListQuery {
@@ -141,6 +148,15 @@ export class SagaStore {
       .modify((q) => {
         if (query.sagaType) q.where("saga_type", query.sagaType);
         if (query.excluding?.length) q.whereNotIn("id", query.excluding);
+        const postponed = query.postponed;
+        if (postponed) {
+          q.where((due) => {
+            due.where("deadline_at", "<=", postponed.unlessDueBefore);
+            for (const s of postponed.steps) {
+              due.orWhere((step) => step.where({ definition_version: s.definitionVersion, current_step: s.step }).where("deadline_at", "<=", s.dueBy));
+            }
+          });
+        }
       })
       .orderBy("deadline_at")
       .limit(query.limit)

@@ -10,6 +10,8 @@ export class DeadlineSweeper {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
   private stopped = true;
+  /** What the last sweep waited on, so the log says when that changes rather than every second. */
+  private heldBackBy = "";
 
   constructor(
     private readonly engine: Pick<SagaEngine<unknown>, "sweepOverdue">,
@@ -39,6 +41,11 @@ export class DeadlineSweeper {
   private async sweep(): Promise<void> {
     try {
       const report = await this.engine.sweepOverdue(new Date());
+      const heldBackBy = report.postponedFor.join(", ");
+      if (heldBackBy !== this.heldBackBy) {
+        this.logger.info(heldBackBy ? `deadlines wait for unread queues: ${heldBackBy}` : "every queue is read: deadlines apply as they fall due");
+        this.heldBackBy = heldBackBy;
+      }
       for (const { sagaId, error } of report.failed) {
         this.logger.warn(`deadline of saga ${sagaId} not applied; will try again:`, (error as Error).message);
       }

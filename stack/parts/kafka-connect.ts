@@ -1,7 +1,7 @@
 /** A Kafka Connect worker (distributed mode, one node) with the Debezium PostgreSQL plugin. */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { LOCAL_STACK, SERVICE_DATABASES, type ServiceDatabase, connectUrl, databaseUrl } from "../../lib/environment";
+import { LOCAL_STACK, SERVICE_DATABASES, type ServiceDatabase, connectUrl, connectorName, databaseUrl } from "../../lib/environment";
 import { connectDir, repoRoot } from "../layout";
 import { StackError, assertPortsFree, progress, waitFor } from "../processes";
 import { JvmProcess, connectPluginPath, ensureJars } from "./jars";
@@ -44,8 +44,6 @@ async function restReady(): Promise<boolean> {
   const res = await fetch(`${connectUrl()}/connectors`);
   return res.ok;
 }
-
-export const connectorName = (database: ServiceDatabase) => `outbox-${database}`;
 
 /**
  * The connector config for one database, from the template in connect/ and

@@ -57,6 +57,7 @@ export class MemorySagaStore implements SagaRepository {
       .filter(({ state }) => ACTIVE_STATUSES.includes(state.status) && state.deadlineAt !== null && state.deadlineAt <= query.now)
       .filter(({ state }) => !query.sagaType || state.sagaType === query.sagaType)
       .filter(({ state }) => !query.excluding?.includes(state.id))
+      .filter(({ state }) => !isPostponed(state, query))
       .sort((a, b) => (a.state.deadlineAt?.getTime() ?? 0) - (b.state.deadlineAt?.getTime() ?? 0))
       .slice(0, query.limit)
       .map((saga) => structuredClone(saga));
@@ -67,4 +68,12 @@ export class MemorySagaStore implements SagaRepository {
     if (!saga) throw new Error(`no saga ${sagaId}`);
     return { ...saga.state, version: saga.version };
   }
+}
+
+/** The store's postponement rule: a step's deadline waits until it is due by its queues, or older than the bound. */
+function isPostponed(state: SagaState<unknown>, query: OverdueQuery): boolean {
+  const postponed = query.postponed;
+  if (!postponed || state.deadlineAt === null || state.deadlineAt <= postponed.unlessDueBefore) return false;
+  const step = postponed.steps.find((s) => s.definitionVersion === state.definitionVersion && s.step === state.currentStep);
+  return !step || state.deadlineAt > step.dueBy;
 }

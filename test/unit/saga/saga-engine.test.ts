@@ -114,7 +114,7 @@ describe("SagaEngine.sweepOverdue", () => {
 
     const report = await engine.sweepOverdue(at(2_000));
 
-    expect(report).toEqual({ swept: [OTHER_ID, SAGA_ID], failed: [] });
+    expect(report).toEqual({ swept: [OTHER_ID, SAGA_ID], failed: [], postponedFor: [] });
     expect(store.transactions - transactionsBefore).toBe(3); // two sagas, then one that found nothing
     expect(sent.map((s) => [s.message.key, (s.message.payload as SagaCommand).correlation.attempt])).toEqual([
       [OTHER_ID, 2],

@@ -1,0 +1,132 @@
+/**
+ * How far each topic's consumer group has read, measured on Kafka, so the
+ * deadline sweeper can tell a queued command from a lost one.
+ *
+ * Every call samples each topic's end offsets. A sample taken at time S is
+ * "read" once the group's committed offset has reached its end offset on every
+ * partition: everything published before S has then been consumed. The topic
+ * is read through the newest such S. This holds under steady load, when a
+ * queue is never empty at the moment it is looked at.
+ *
+ * The outbox pipeline sits before Kafka: while a Debezium connector is not
+ * running, commands may wait in a database's WAL, where no offset shows them,
+ * so no topic is read past the last time every connector was seen running.
+ */
+import { type Admin, Kafka, logLevel } from "kafkajs";
+import { SERVICE_DATABASES, connectorName } from "../../lib/environment";
+import type { DeliveryProbe } from "../../lib/saga/saga-engine";
+
+/** The consumer group @moleculer/channels' Kafka adapter joins for a service's channel: `<group>:<channel name>` (our channels are named by topic). */
+export const kafkaGroupId = (consumer: string, topic: string) => `${consumer}:${topic}`;
+
+interface Sample {
+  at: Date;
+  /** partition → end offset when the sample was taken */
+  ends: Map<number, bigint>;
+}
+
+export interface KafkaDeliveryProbeOptions {
+  brokers: string[];
+  /** topic → the consumer group that reads it; topics without one are not waited on */
+  readers: ReadonlyMap<string, string>;
+  /** Kafka Connect's REST URL, to check that the outbox connectors run; null to skip the check. */
+  connectUrl: string | null;
+  /** Samples older than this are dropped; a topic unread for longer is treated as read through then. */
+  horizonMs: number;
+}
+
+export class KafkaDeliveryProbe implements DeliveryProbe {
+  private readonly admin: Admin;
+  private connected = false;
+  private readonly samples = new Map<string, Sample[]>();
+  private readonly readThroughOf = new Map<string, Date>();
+  private pipelineSeenRunning: Date | null = null;
+
+  constructor(private readonly options: KafkaDeliveryProbeOptions) {
+    // Few retries: a broker that does not answer is itself the answer (nothing can be known past the last sample).
+    const kafka = new Kafka({ clientId: "orchestrator-delivery-probe", brokers: options.brokers, logLevel: logLevel.NOTHING, retry: { retries: 1 } });
+    this.admin = kafka.admin();
+  }
+
+  async readThrough(topics: readonly string[], now: Date): Promise<ReadonlyMap<string, Date>> {
+    const pipelineRunning = await this.pipelineRunning();
+    if (pipelineRunning) this.pipelineSeenRunning = now;
+    const result = new Map<string, Date>();
+    for (const topic of topics) {
+      const group = this.options.readers.get(topic);
+      if (!group) continue;
+      result.set(topic, this.capped(await this.sampleTopic(topic, group, now), now));
+    }
+    return result;
+  }
+
+  async stop(): Promise<void> {
+    if (this.connected) await this.admin.disconnect();
+    this.connected = false;
+  }
+
+  /** No topic counts as read past the last time every connector ran (or the horizon, once that is long past). */
+  private capped(readThrough: Date, now: Date): Date {
+    if (this.options.connectUrl === null) return readThrough;
+    const floor = now.getTime() - this.options.horizonMs;
+    const pipeline = this.pipelineSeenRunning?.getTime() ?? floor;
+    return new Date(Math.min(readThrough.getTime(), Math.max(pipeline, floor)));
+  }
+
+  /** Takes a sample and answers the newest sample time the group has read through; the last known one if Kafka does not answer. */
+  private async sampleTopic(topic: string, group: string, now: Date): Promise<Date> {
+    const floor = new Date(now.getTime() - this.options.horizonMs);
+    const known = this.readThroughOf.get(topic) ?? floor;
+    let ends: Map<number, bigint>;
+    let committed: Map<number, bigint>;
+    try {
+      if (!this.connected) {
+        await this.admin.connect();
+        this.connected = true;
+      }
+      const [offsets, [groupOffsets]] = await Promise.all([this.admin.fetchTopicOffsets(topic), this.admin.fetchOffsets({ groupId: group, topics: [topic] })]);
+      ends = new Map(offsets.map((p) => [p.partition, BigInt(p.high)]));
+      // A partition the group has never committed on is read from its start (the low watermark).
+      const lows = new Map(offsets.map((p) => [p.partition, BigInt(p.low)]));
+      committed = new Map((groupOffsets?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+      for (const [partition, low] of lows) if ((committed.get(partition) ?? -1n) < 0n) committed.set(partition, low);
+    } catch {
+      return known > floor ? known : floor;
+    }
+
+    const samples = (this.samples.get(topic) ?? []).filter((s) => s.at > floor);
+    samples.push({ at: now, ends });
+    let readThrough = known;
+    while (samples.length > 0 && isRead(samples[0]!, committed)) readThrough = samples.shift()!.at;
+    this.samples.set(topic, samples);
+    if (readThrough < floor) readThrough = floor;
+    this.readThroughOf.set(topic, readThrough);
+    return readThrough;
+  }
+
+  private async pipelineRunning(): Promise<boolean> {
+    if (this.options.connectUrl === null) return true;
+    try {
+      const res = await fetch(`${this.options.connectUrl}/connectors?expand=status`, { signal: AbortSignal.timeout(2_000) });
+      if (!res.ok) return false;
+      const connectors = (await res.json()) as Record<string, { status?: ConnectorStatus } | undefined>;
+      return SERVICE_DATABASES.every((db) => {
+        const status = connectors[connectorName(db)]?.status;
+        return status?.connector.state === "RUNNING" && status.tasks.length > 0 && status.tasks.every((t) => t.state === "RUNNING");
+      });
+    } catch {
+      return false;
+    }
+  }
+}
+
+interface ConnectorStatus {
+  connector: { state: string };
+  tasks: { state: string }[];
+}
+
+/** Whether the group has consumed everything that was on the topic when the sample was taken. */
+function isRead(sample: Sample, committed: ReadonlyMap<number, bigint>): boolean {
+  for (const [partition, end] of sample.ends) if ((committed.get(partition) ?? 0n) < end) return false;
+  return true;
+}
