@@ -95,6 +95,8 @@ export type OrderRejected = { purchaseId: string; reason: string };
 export type CancelOrder = { purchaseId: string };
 /** Also sent when there was no order to cancel. */
 export type OrderCancelled = { purchaseId: string };
+/** The order was already approved: cancelling it is a decision for a person, not a compensation. */
+export type OrderNotCancellable = { purchaseId: string; orderId: string; reason: string };
 export type ApproveOrder = { purchaseId: string };
 export type OrderApproved = { purchaseId: string; orderId: string };
 
@@ -123,6 +125,7 @@ export const PURCHASE_SAGA_MESSAGES = {
   OrderRejected: "OrderRejected",
   CancelOrder: "CancelOrder",
   OrderCancelled: "OrderCancelled",
+  OrderNotCancellable: "OrderNotCancellable",
   ApproveOrder: "ApproveOrder",
   OrderApproved: "OrderApproved",
   ProcessPayment: "ProcessPayment",

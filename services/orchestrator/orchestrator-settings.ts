@@ -1,33 +1,44 @@
 /** The orchestrator's tunables, from the environment; a bad value stops it at startup rather than running on a default. */
+import type { RetryBudget } from "../../lib/saga/definition";
 import type { PurchaseSagaPolicy } from "./purchase-saga";
 
 export interface OrchestratorSettings {
   policy: PurchaseSagaPolicy;
   /** How often this instance looks for sagas whose reply is overdue. */
   sweepIntervalMs: number;
+  /** How long past its deadline a step may wait on a participant that has not read its queue (busy, or down). */
+  maxPostponeMs: number;
 }
 
+/** Re-sends of sagas started together spread over up to a fifth more of their wait. */
+const RETRY_JITTER = 0.2;
+
 /**
- * SAGA_STEP_{TIMEOUT_MS,MAX_ATTEMPTS,BACKOFF_MS} for forward steps,
- * SAGA_COMPENSATION_{TIMEOUT_MS,MAX_ATTEMPTS,BACKOFF_MS} for compensations,
- * SAGA_SWEEP_INTERVAL_MS for the deadline sweeper.
+ * SAGA_{STEP,RETRIABLE,COMPENSATION}_{TIMEOUT_MS,MAX_ATTEMPTS,BACKOFF_MS,MAX_WAIT_MS}
+ * for forward steps up to the pivot, retriable steps after it and compensations;
+ * SAGA_SWEEP_INTERVAL_MS for the deadline sweeper; SAGA_DEADLINE_MAX_POSTPONE_MS
+ * for how long a queue's backlog may hold a deadline back.
  */
 export function readOrchestratorSettings(env: NodeJS.ProcessEnv = process.env): OrchestratorSettings {
   const setting = (name: string, fallback: number, min = 1) => integerSetting(env, name, fallback, min);
+  const budget = (prefix: string, defaults: Required<Omit<RetryBudget, "jitter">>): RetryBudget => {
+    const ms = setting(`${prefix}_TIMEOUT_MS`, defaults.ms);
+    return {
+      ms,
+      maxAttempts: setting(`${prefix}_MAX_ATTEMPTS`, defaults.maxAttempts),
+      backoffMs: setting(`${prefix}_BACKOFF_MS`, defaults.backoffMs, 0),
+      maxWaitMs: setting(`${prefix}_MAX_WAIT_MS`, Math.max(defaults.maxWaitMs, ms), ms),
+      jitter: RETRY_JITTER,
+    };
+  };
   return {
     policy: {
-      step: {
-        ms: setting("SAGA_STEP_TIMEOUT_MS", 10_000),
-        maxAttempts: setting("SAGA_STEP_MAX_ATTEMPTS", 3),
-        backoffMs: setting("SAGA_STEP_BACKOFF_MS", 5_000, 0),
-      },
-      compensation: {
-        ms: setting("SAGA_COMPENSATION_TIMEOUT_MS", 10_000),
-        maxAttempts: setting("SAGA_COMPENSATION_MAX_ATTEMPTS", 10),
-        backoffMs: setting("SAGA_COMPENSATION_BACKOFF_MS", 10_000, 0),
-      },
+      step: budget("SAGA_STEP", { ms: 10_000, maxAttempts: 3, backoffMs: 5_000, maxWaitMs: 60_000 }),
+      retriable: budget("SAGA_RETRIABLE", { ms: 10_000, maxAttempts: 10, backoffMs: 5_000, maxWaitMs: 60_000 }),
+      compensation: budget("SAGA_COMPENSATION", { ms: 10_000, maxAttempts: 10, backoffMs: 10_000, maxWaitMs: 120_000 }),
     },
     sweepIntervalMs: setting("SAGA_SWEEP_INTERVAL_MS", 1_000),
+    maxPostponeMs: setting("SAGA_DEADLINE_MAX_POSTPONE_MS", 600_000, 0),
   };
 }
 

@@ -11,9 +11,11 @@ import type { InboundMessage, MessageHandler } from "../../lib/inbox/idempotent-
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
 import { SagaEngine, SagaStore, type SagaReply, type SagaStatus, type TransitionResult } from "../../lib/saga";
 import { SAGA_CORRELATION_SCHEMA } from "../../lib/saga/participant";
+import { kafkaBrokers } from "../../lib/environment";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
 import { DeadlineSweeper } from "./deadline-sweeper";
+import { KafkaDeliveryProbe, kafkaGroupId } from "./kafka-delivery-probe";
 import { readOrchestratorSettings } from "./orchestrator-settings";
 import { progressNote } from "./progress-notes";
 import { PURCHASE_SAGA_TOPICS, PURCHASE_SAGA_TYPE, buildPurchaseSaga, replyTypesOf, type PurchaseSagaTopics } from "./purchase-saga";
@@ -25,12 +27,22 @@ export interface OrchestratorOptions {
   /** Inbox consumer name and Kafka consumer group. */
   consumer?: string;
   topics?: PurchaseSagaTopics;
+  /** The consumer names of the participants that read each command topic (their channel groups), for the deadline probe. */
+  participants?: ReadonlyMap<string, string>;
 }
+
+/** Who reads each command topic of the real system: the participant services, under their own names. */
+const PARTICIPANTS: ReadonlyMap<string, string> = new Map([
+  [PURCHASE_SAGA_TOPICS.productCommands, "product"],
+  [PURCHASE_SAGA_TOPICS.orderCommands, "order"],
+  [PURCHASE_SAGA_TOPICS.paymentCommands, "payment"],
+]);
 
 interface OrchestratorThis extends Service, DatabaseThis {
   store: SagaStore;
   engine: SagaEngine<PurchaseSagaData>;
   sweeper: DeadlineSweeper;
+  deliveryProbe: KafkaDeliveryProbe;
 }
 
 const SAGA_STATUSES: SagaStatus[] = ["RUNNING", "COMPENSATING", "NEEDS_ATTENTION", "COMPLETED", "FAILED"];
@@ -48,6 +60,10 @@ const sagaIdParams = { $$strict: "remove", id: "uuid" } as const;
 export function createOrchestratorService(options: OrchestratorOptions = {}): ServiceSchema {
   const consumer = options.consumer ?? "orchestrator";
   const topics = options.topics ?? PURCHASE_SAGA_TOPICS;
+  const participants = options.participants ?? (options.topics ? new Map<string, string>() : PARTICIPANTS);
+  // Each topic's reader, as the channels adapter names consumer groups: ours for the replies, the participants' for their commands.
+  const readers = new Map([...participants].map(([topic, participant]) => [topic, kafkaGroupId(participant, topic)]));
+  readers.set(topics.sagaReplies, kafkaGroupId(consumer, topics.sagaReplies));
   const settings = readOrchestratorSettings();
   const definition = buildPurchaseSaga(settings.policy, topics);
   const db = (service: OrchestratorThis) => service.db;
@@ -136,6 +152,13 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
     created(this: OrchestratorThis) {
       const outbox = new OutboxWriter();
       this.store = new SagaStore(this.db);
+      this.deliveryProbe = new KafkaDeliveryProbe({
+        brokers: kafkaBrokers(),
+        readers,
+        // Only where the pipeline's Connect is known (the local stack and compose set it) can its health hold deadlines back.
+        connectUrl: process.env.CONNECT_URL || null,
+        horizonMs: settings.maxPostponeMs,
+      });
       this.engine = engine = new SagaEngine<PurchaseSagaData>({
         store: this.store,
         definitions: [definition],
@@ -147,6 +170,8 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
           const note = progressNote(definition, before, result.state, new Date());
           return note ? [note] : [];
         },
+        // Queueing is not failure: a deadline waits until the participant has read its queue that far.
+        postponement: { probe: this.deliveryProbe, maxPostponeMs: settings.maxPostponeMs },
       });
       this.sweeper = new DeadlineSweeper(this.engine, settings.sweepIntervalMs, this.logger);
     },
@@ -155,6 +180,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
     },
     async stopped(this: OrchestratorThis) {
       await this.sweeper.stop();
+      await this.deliveryProbe.stop();
     },
   };
   // Moleculer's schema types do not know the store, engine and sweeper this service adds.

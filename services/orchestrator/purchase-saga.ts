@@ -1,8 +1,10 @@
 /**
- * The purchase saga: reserve inventory → create order → take payment → approve
- * order, each undone in reverse when a later step fails. Timeouts and retry
- * budgets come from configuration; the topics can be swapped so a test can run
- * the saga on private topics beside a running system.
+ * The purchase saga: reserve inventory → create order (compensatable) → take
+ * payment (the pivot) → approve order (retriable). Up to the payment, a
+ * refusal or a step that never answers undoes what was done, in reverse; once
+ * the money is taken the saga only moves forward. Timeouts and retry budgets
+ * come from configuration; the topics can be swapped so a test can run the
+ * saga on private topics beside a running system.
  */
 import {
   ORDER_COMMANDS_TOPIC,
@@ -46,8 +48,10 @@ export const PURCHASE_SAGA_TOPICS: PurchaseSagaTopics = {
 };
 
 export interface PurchaseSagaPolicy {
-  /** Forward steps: every participant handles its commands idempotently, so a late reply is worth a re-send. */
+  /** Forward steps up to the pivot: every participant handles its commands idempotently, so a late reply is worth a re-send. */
   step: RetryBudget;
+  /** Retriable steps after the pivot: past this budget the saga parks (a late reply still completes it). */
+  retriable: RetryBudget;
   /** Compensations: past this budget the saga parks as NEEDS_ATTENTION for an operator. */
   compensation: RetryBudget;
 }
@@ -55,6 +59,7 @@ export interface PurchaseSagaPolicy {
 export function buildPurchaseSaga(policy: PurchaseSagaPolicy, topics: PurchaseSagaTopics = PURCHASE_SAGA_TOPICS): SagaDefinition<PurchaseSagaData> {
   const forward = { ...policy.step, policy: "retry" } as const;
   const undo = policy.compensation;
+  const untilDone = { ...policy.retriable, policy: "retry" } as const;
   return (
     defineSaga<PurchaseSagaData>(PURCHASE_SAGA_TYPE, 1, { replyTopic: topics.sagaReplies, resultTopic: topics.purchaseResults })
       .step("reserve-inventory")
@@ -87,11 +92,15 @@ export function buildPurchaseSaga(policy: PurchaseSagaPolicy, topics: PurchaseSa
       .withCompensation({
         command: (d) => ({ type: M.CancelOrder, payload: { purchaseId: d.purchaseId } satisfies CancelOrder }),
         replyType: M.OrderCancelled,
+        // An approved order is not silently left standing: the saga parks for an operator.
+        failureReplies: [M.OrderNotCancellable],
         timeout: undo,
       })
       .timeout(forward)
 
+      // The pivot: once the money is taken, the purchase goes through.
       .step("take-payment")
+      .pivot()
       .invoke({
         topic: topics.paymentCommands,
         command: (d) => ({
@@ -110,12 +119,13 @@ export function buildPurchaseSaga(policy: PurchaseSagaPolicy, topics: PurchaseSa
 
       // Approval confirms what the earlier steps secured: there is no refusal to expect and nothing to undo.
       .step("approve-order")
+      .retriable()
       .invoke({
         topic: topics.orderCommands,
         command: (d) => ({ type: M.ApproveOrder, payload: { purchaseId: d.purchaseId } satisfies ApproveOrder }),
       })
       .onReply(M.OrderApproved)
-      .timeout(forward)
+      .timeout(untilDone)
       .build()
   );
 }
@@ -125,7 +135,7 @@ export function replyTypesOf<Data>(definition: SagaDefinition<Data>): string[] {
   const types = definition.steps.flatMap((step) => [
     ...step.successReplies.keys(),
     ...step.failureReplies,
-    ...(step.compensation ? [step.compensation.replyType] : []),
+    ...(step.compensation ? [step.compensation.replyType, ...(step.compensation.failureReplies ?? [])] : []),
   ]);
   return [...new Set(types)];
 }

@@ -7,7 +7,6 @@ import {
   type ApproveOrder,
   type CancelOrder,
   type CreateOrder,
-  type OrderCancelled,
 } from "../../contracts/purchase-saga";
 import type { SagaCommand } from "../../lib/saga/messages";
 import {
@@ -17,8 +16,10 @@ import {
   orderCreated,
   orderDefect,
   orderRejected,
+  replyToCancel,
   replyToExistingOrder,
   replyToUnapprovable,
+  type CancelOrderReply,
 } from "./order-decisions";
 import { approveCreatedOrder, cancelOrderOfPurchase, findOrderByPurchase, insertOrder } from "./order-store";
 import { sagaCommandHandler } from "../../lib/saga/participant";
@@ -44,12 +45,12 @@ async function approveOrder(trx: Knex.Transaction, command: SagaCommand<ApproveO
   return replyToUnapprovable(purchaseId, await findOrderByPurchase(trx, purchaseId));
 }
 
-/** Always answers OrderCancelled: compensation must succeed even when there was nothing to cancel. */
-async function cancelOrder(trx: Knex.Transaction, command: SagaCommand<CancelOrder>) {
+/** OrderCancelled also when there was nothing to cancel (a tombstone then stops a late CreateOrder); never for an approved order. */
+async function cancelOrder(trx: Knex.Transaction, command: SagaCommand<CancelOrder>): Promise<CancelOrderReply> {
   const { purchaseId } = command.payload;
   await cancelOrderOfPurchase(trx, purchaseId);
-  const payload: OrderCancelled = { purchaseId };
-  return { type: MESSAGES.OrderCancelled, payload };
+  // The cancel left a row either way (the order, or a tombstone), so this finds it.
+  return replyToCancel(purchaseId, (await findOrderByPurchase(trx, purchaseId))!);
 }
 
 export const orderCommandHandlers = {

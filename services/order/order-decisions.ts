@@ -3,7 +3,15 @@
  * a valid order, and what to answer when a command finds its purchase's order
  * already in some state (a re-sent command, or one overtaken by another).
  */
-import { PURCHASE_SAGA_MESSAGES as MESSAGES, type CreateOrder, type OrderApproved, type OrderCreated, type OrderRejected } from "../../contracts/purchase-saga";
+import {
+  PURCHASE_SAGA_MESSAGES as MESSAGES,
+  type CreateOrder,
+  type OrderApproved,
+  type OrderCancelled,
+  type OrderCreated,
+  type OrderNotCancellable,
+  type OrderRejected,
+} from "../../contracts/purchase-saga";
 import { UnprocessableMessageError } from "../../lib/inbox/idempotent-consumer";
 
 export type OrderStatus = "CREATED" | "APPROVED" | "CANCELLED";
@@ -18,6 +26,9 @@ export interface OrderState {
 export type CreateOrderReply = { type: typeof MESSAGES.OrderCreated; payload: OrderCreated } | { type: typeof MESSAGES.OrderRejected; payload: OrderRejected };
 
 export type ApproveOrderReply = { type: typeof MESSAGES.OrderApproved; payload: OrderApproved };
+
+export type CancelOrderReply =
+  { type: typeof MESSAGES.OrderCancelled; payload: OrderCancelled } | { type: typeof MESSAGES.OrderNotCancellable; payload: OrderNotCancellable };
 
 /** Raised for an ApproveOrder that can never succeed: it ends in the dead-letter topic, for an operator. */
 export class OrderNotApprovableError extends UnprocessableMessageError {
@@ -62,4 +73,22 @@ export function replyToUnapprovable(purchaseId: string, existing: OrderState | u
   throw new OrderNotApprovableError(
     existing ? `order ${existing.id} of purchase ${purchaseId} is ${existing.status}, not CREATED` : `purchase ${purchaseId} has no order`,
   );
+}
+
+/**
+ * What a CancelOrder answers, given the purchase's order after the cancel ran
+ * (which cancels only a CREATED order, or leaves a tombstone where there was
+ * none). An approved order stays approved, and saying "cancelled" would be a
+ * lie the saga acts on: it is refused, for an operator to decide.
+ */
+export function replyToCancel(purchaseId: string, after: OrderState): CancelOrderReply {
+  switch (after.status) {
+    case "CANCELLED":
+      return { type: MESSAGES.OrderCancelled, payload: { purchaseId } };
+    case "APPROVED":
+      return { type: MESSAGES.OrderNotCancellable, payload: { purchaseId, orderId: after.id, reason: `order ${after.id} is already APPROVED` } };
+    case "CREATED":
+      // The cancel moves CREATED to CANCELLED in the same transaction: this would be a broken store, not an answer.
+      throw new Error(`order ${after.id} of purchase ${purchaseId} is still CREATED after its cancel`);
+  }
 }

@@ -167,13 +167,16 @@ describe("CancelOrder", () => {
     expect(await orderOf(order.purchaseId)).toMatchObject({ id: orderId, status: "CANCELLED" });
   });
 
-  test("leaves an approved order approved, yet still replies OrderCancelled", async () => {
+  test("leaves an approved order approved and says so: OrderNotCancellable, never a false OrderCancelled", async () => {
     const order = anOrder();
-    await createdOrder(order);
+    const orderId = await createdOrder(order);
     await orchestrator.replyTo(await approveOrder(order.purchaseId));
 
     const reply = await orchestrator.replyTo(await cancelOrder(order.purchaseId));
-    expect(reply.type).toBe(MESSAGES.OrderCancelled);
+    expect(reply).toMatchObject({
+      type: MESSAGES.OrderNotCancellable,
+      payload: { purchaseId: order.purchaseId, orderId, reason: expect.stringMatching(/APPROVED/) },
+    });
     expect(await orderOf(order.purchaseId)).toMatchObject({ status: "APPROVED" });
   });
 

@@ -3,7 +3,8 @@ import type { SagaState } from "../../../lib/saga/state";
 import { progressNote } from "../../../services/orchestrator/progress-notes";
 import { buildPurchaseSaga } from "../../../services/orchestrator/purchase-saga";
 
-const saga = buildPurchaseSaga({ step: { ms: 1_000, maxAttempts: 3, backoffMs: 0 }, compensation: { ms: 1_000, maxAttempts: 3, backoffMs: 0 } });
+const budget = { ms: 1_000, maxAttempts: 3, backoffMs: 0 };
+const saga = buildPurchaseSaga({ step: budget, retriable: budget, compensation: budget });
 const ID = "3f0c2a9e-8b7d-4c6e-9f10-1a2b3c4d5e6f";
 const AT = new Date("2030-01-01T00:00:00.000Z");
 

@@ -14,6 +14,7 @@ const at = (ms: number) => new Date(T0.getTime() + ms);
 
 const saga = buildPurchaseSaga({
   step: { ms: 10_000, maxAttempts: 2, backoffMs: 1_000 },
+  retriable: { ms: 10_000, maxAttempts: 3, backoffMs: 1_000 },
   compensation: { ms: 5_000, maxAttempts: 3, backoffMs: 0 },
 });
 
@@ -175,11 +176,37 @@ describe("deadlines", () => {
     expect(sagaResult(final).reason).toMatch(/take-payment.*no reply after 2 attempts/);
   });
 
-  it("a late approval refunds the payment, cancels the order and releases the inventory", () => {
-    let result = answer(answer(answer(start(), "InventoryReserved"), "OrderCreated", { orderId: ORDER_ID }), "PaymentCompleted", { paymentId: PAYMENT_ID });
-    result = deadlinePassed(deadlinePassed(result.state).state);
+  it("past the pivot a late approval is re-sent, then parks the saga, and is never compensated", () => {
+    const approving = answer(answer(answer(start(), "InventoryReserved"), "OrderCreated", { orderId: ORDER_ID }), "PaymentCompleted", {
+      paymentId: PAYMENT_ID,
+    });
+    const sends = [approving];
+    for (let i = 0; i < 2; i++) sends.push(deadlinePassed(sends[sends.length - 1]!.state));
+    expect(sends.map((r) => sentCommand(r)).map((c) => `${c.type}#${c.correlation.attempt}`)).toEqual(["ApproveOrder#1", "ApproveOrder#2", "ApproveOrder#3"]);
 
-    expect(acknowledgeCompensations(result, UNDONE).sent).toEqual(["RefundPayment", "CancelOrder", "ReleaseInventory"]);
+    const parked = deadlinePassed(sends[2]!.state);
+    expect(parked.messages).toEqual([]);
+    expect(parked.state).toMatchObject({ status: "NEEDS_ATTENTION", currentStep: 3, deadlineAt: null, failureReason: null });
+
+    // The first attempt's answer, however late, completes it.
+    const replies = sends[0]!;
+    const completed = transition(saga, parked.state, {
+      type: "Reply",
+      messageId: "00000000-0000-4000-8000-00000000a001",
+      reply: replyFor(sentCommand(replies), "OrderApproved", { purchaseId: PURCHASE_ID, orderId: ORDER_ID }),
+      now: at(999_999),
+    });
+    expect(completed.state.status).toBe("COMPLETED");
+    expect(sagaResult(completed)).toMatchObject({ status: "COMPLETED", data: { orderId: ORDER_ID, paymentId: PAYMENT_ID } });
+  });
+
+  it("an order that can no longer be cancelled parks the saga instead of pretending", () => {
+    const paying = answer(answer(start(), "InventoryReserved"), "OrderCreated", { orderId: ORDER_ID });
+    const cancelling = answer(paying, "PaymentDeclined", { reason: "insufficient funds" });
+    const refused = answer(cancelling, "OrderNotCancellable", { orderId: ORDER_ID, reason: "order is APPROVED" });
+    expect(refused.state).toMatchObject({ status: "NEEDS_ATTENTION", currentStep: 1 });
+    expect(refused.messages).toEqual([]);
+    expect(refused.log.find((e) => e.kind === "saga_parked")?.detail.reason).toMatch(/create-order.*refused: OrderNotCancellable \(order is APPROVED\)/);
   });
 
   it("a compensation that never answers parks the saga for an operator after its budget", () => {
@@ -209,6 +236,7 @@ describe("replyTypesOf", () => {
         "OrderCreated",
         "OrderRejected",
         "OrderCancelled",
+        "OrderNotCancellable",
         "OrderApproved",
         "PaymentCompleted",
         "PaymentDeclined",
@@ -226,7 +254,8 @@ describe("topics", () => {
       purchaseResults: "private.purchase.results",
       productCommands: "private.product.commands",
     };
-    const privateSaga = buildPurchaseSaga({ step: { ms: 1, maxAttempts: 1, backoffMs: 0 }, compensation: { ms: 1, maxAttempts: 1, backoffMs: 0 } }, topics);
+    const budget = { ms: 1, maxAttempts: 1, backoffMs: 0 };
+    const privateSaga = buildPurchaseSaga({ step: budget, retriable: budget, compensation: budget }, topics);
     const started = transition(privateSaga, null, { type: "Start", sagaId: PURCHASE_ID, data: created, now: T0 });
 
     expect(started.messages[0]).toMatchObject({ topic: "private.product.commands", payload: { replyTo: "private.saga.replies" } });

@@ -1,5 +1,5 @@
 import type { CreateOrder } from "../../../contracts/purchase-saga";
-import { OrderNotApprovableError, orderDefect, replyToExistingOrder, replyToUnapprovable } from "../../../services/order/order-decisions";
+import { OrderNotApprovableError, orderDefect, replyToCancel, replyToExistingOrder, replyToUnapprovable } from "../../../services/order/order-decisions";
 
 const purchaseId = "3f1c2a9e-8d4b-4c1e-9a7f-2b6d5e8c1a01";
 const orderId = "9b2e4c7a-1f3d-4e8b-a6c5-7d9e0f1a2b3c";
@@ -71,5 +71,25 @@ describe("replyToUnapprovable", () => {
 
   it("refuses to approve an order that does not exist", () => {
     expect(() => replyToUnapprovable(purchaseId, undefined)).toThrow(/has no order/);
+  });
+});
+
+describe("replyToCancel", () => {
+  it("answers OrderCancelled when the order is now CANCELLED (cancelled, or a tombstone)", () => {
+    expect(replyToCancel(purchaseId, { id: orderId, purchase_id: purchaseId, status: "CANCELLED" })).toEqual({
+      type: "OrderCancelled",
+      payload: { purchaseId },
+    });
+  });
+
+  it("refuses to call an approved order cancelled", () => {
+    expect(replyToCancel(purchaseId, { id: orderId, purchase_id: purchaseId, status: "APPROVED" })).toEqual({
+      type: "OrderNotCancellable",
+      payload: { purchaseId, orderId, reason: `order ${orderId} is already APPROVED` },
+    });
+  });
+
+  it("does not call an order still CREATED cancelled: that would be a broken store", () => {
+    expect(() => replyToCancel(purchaseId, { id: orderId, purchase_id: purchaseId, status: "CREATED" })).toThrow(/still CREATED/);
   });
 });
