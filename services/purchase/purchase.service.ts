@@ -7,7 +7,7 @@
  * gateway relays to the purchase's Server-Sent Events stream.
  */
 import { randomUUID } from "node:crypto";
-import { Errors, type Context, type Service, type ServiceBroker, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
+import { Errors, METRIC, type Context, type Service, type ServiceBroker, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import {
   PURCHASE_EVENTS_TOPIC,
   PURCHASE_RESULTS_TOPIC,
@@ -24,7 +24,9 @@ import { OutboxWriter } from "../../lib/outbox/outbox-writer";
 import type { SagaResult } from "../../lib/saga/messages";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
+import { republishPendingPurchases } from "./pending-watchdog";
 import { createPurchaseSchema, priceOrder, requestProblems, type CreatePurchaseBody, type PriceList } from "./purchase-request";
+import { readPurchaseSettings } from "./purchase-settings";
 import { findCustomerPurchase, insertPurchase, recordProgress, type PurchaseView } from "./purchases";
 
 const { MoleculerClientError, ValidationError } = Errors;
@@ -44,7 +46,12 @@ export interface PurchaseServiceOptions {
 
 interface PurchaseThis extends Service, DatabaseThis {
   outbox: OutboxWriter;
+  pendingTimer?: NodeJS.Timeout;
+  sweepPending(): Promise<void>;
 }
+
+const REPUBLISHED_METRIC = "purchase_pending_republished_total";
+const UNPUBLISHABLE_METRIC = "purchase_pending_unpublishable_total";
 
 type PurchaseMeta = AuthenticatedMeta & { $statusCode?: number; $responseHeaders?: Record<string, string> };
 
@@ -109,6 +116,7 @@ function purchaseLinks(id: string) {
  */
 export function createPurchaseService(options: PurchaseServiceOptions = {}): ServiceSchema {
   const consumer = options.consumer ?? "purchase";
+  const settings = readPurchaseSettings();
   const topics = options.topics ?? { purchaseEvents: PURCHASE_EVENTS_TOPIC, purchaseResults: PURCHASE_RESULTS_TOPIC };
   // The channel handlers announce through this instance's broker (set in created()).
   let broker!: ServiceBroker;
@@ -178,9 +186,53 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
       },
     },
 
+    methods: {
+      /** Re-publishes the PurchaseCreated of purchases PENDING for too long (see pending-watchdog.ts); one batch per call. */
+      async sweepPending(this: PurchaseThis) {
+        const bound = settings.pendingRepublishMs;
+        const sweep = await republishPendingPurchases(this.db, { topic: topics.purchaseEvents, olderThanMs: bound });
+        if (sweep.republished.length > 0) {
+          this.logger.warn(
+            `re-published PurchaseCreated of ${sweep.republished.length} purchase(s) PENDING for over ${bound} ms:`,
+            sweep.republished.map((r) => `${r.purchaseId} (message ${r.messageId})`).join(", "),
+          );
+          this.broker.metrics.increment(REPUBLISHED_METRIC, undefined, sweep.republished.length);
+        }
+        for (const { purchaseId, reason } of sweep.unpublishable) {
+          this.logger.error(`purchase ${purchaseId} is PENDING and its PurchaseCreated would be refused (${reason}): it needs an operator`);
+        }
+        if (sweep.unpublishable.length > 0) this.broker.metrics.increment(UNPUBLISHABLE_METRIC, undefined, sweep.unpublishable.length);
+      },
+    },
+
     created(this: PurchaseThis) {
       broker = this.broker;
       this.outbox = new OutboxWriter();
+      const counters = [
+        { name: REPUBLISHED_METRIC, description: "PENDING purchases whose PurchaseCreated was re-published" },
+        { name: UNPUBLISHABLE_METRIC, description: "PENDING purchases found with a PurchaseCreated the orchestrator would refuse" },
+      ];
+      // A second purchase service on the same broker (a test's private one) shares the counters.
+      for (const counter of counters) {
+        if (!this.broker.metrics.hasMetric(counter.name)) this.broker.metrics.register({ type: METRIC.TYPE_COUNTER, rate: true, ...counter });
+      }
+    },
+
+    started(this: PurchaseThis) {
+      // Several sweeps per bound, so a purchase waits little past it; a sweep still running is not overlapped.
+      let sweeping = false;
+      this.pendingTimer = setInterval(() => {
+        if (sweeping) return;
+        sweeping = true;
+        this.sweepPending()
+          .catch((error: Error) => this.logger.warn(`pending purchase sweep failed (retried next interval): ${error.message}`))
+          .finally(() => (sweeping = false));
+      }, settings.pendingRepublishMs / 4);
+      this.pendingTimer.unref();
+    },
+
+    stopped(this: PurchaseThis) {
+      clearInterval(this.pendingTimer);
     },
   };
   // Moleculer's schema types do not know the `db` and `outbox` this service adds.
