@@ -21,6 +21,8 @@ export interface SagaLogRecord extends LogEntry {
  */
 export class ConcurrentModificationError extends Error {
   override readonly name = "ConcurrentModificationError";
+  /** Marks it transient for the inbox (lib/inbox/transient-errors): running the transaction again is the remedy. */
+  readonly retryable = true;
 
   constructor(
     readonly sagaId: string,

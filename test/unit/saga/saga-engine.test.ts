@@ -2,6 +2,7 @@ import type { Knex } from "knex";
 import type { SagaDefinition } from "../../../lib/saga/definition";
 import { replyFor, type SagaCommand } from "../../../lib/saga/messages";
 import { SagaEngine } from "../../../lib/saga/saga-engine";
+import { isTransientError } from "../../../lib/inbox/transient-errors";
 import { ConcurrentModificationError } from "../../../lib/saga/saga-store";
 import type { OutboxBound } from "../../../lib/saga/saga-engine";
 import { SAGA_ID, T0, abcdSaga, at, buildAbcdSaga, type AbcdData } from "./abcd-saga";
@@ -207,5 +208,11 @@ describe("SagaEngine definitions", () => {
     ["a version twice", [abcdSaga, buildAbcdSaga(1)], /abcd v1 is given twice/],
   ])("refuses %s", (_case, definitions, message) => {
     expect(() => setup(definitions as SagaDefinition<AbcdData>[])).toThrow(message);
+  });
+});
+
+describe("ConcurrentModificationError", () => {
+  it("is transient for the inbox: the remedy is to run the transaction again, never to dead-letter", () => {
+    expect(isTransientError(new ConcurrentModificationError(SAGA_ID, "is no longer at version 3"))).toBe(true);
   });
 });
