@@ -23,6 +23,21 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+/** From the saga log: commands sent, how many were re-sends (attempt > 1), and sagas that gave up on a silent step. */
+async function resendsOf(ids: string[]): Promise<{ commands: number; resent: number; timedOut: number }> {
+  const orchestrator = knex({ client: "pg", connection: databaseUrl("orchestrator"), pool: { min: 0, max: 1 } });
+  try {
+    const [sent] = await orchestrator("saga_log")
+      .whereIn("saga_id", ids)
+      .where("kind", "command_sent")
+      .select(orchestrator.raw("count(*)::int as commands"), orchestrator.raw("(count(*) filter (where (detail->>'attempt')::int > 1))::int as resent"));
+    const [gaveUp] = await orchestrator("saga_instance").whereIn("id", ids).where("failure_reason", "like", "%no reply%").count<{ count: string }[]>();
+    return { commands: sent.commands, resent: sent.resent, timedOut: Number(gaveUp?.count ?? 0) };
+  } finally {
+    await orchestrator.destroy();
+  }
+}
+
 async function main(): Promise<void> {
   const customers = await Promise.all(Array.from({ length: customerCount }, () => registerCustomer()));
   const stock = total * 2;
@@ -62,6 +77,7 @@ async function main(): Promise<void> {
   const allSeconds = (lastEnd - started) / 1000;
   const latencies = rows.map((r) => new Date(r.updated_at).getTime() - sentAt.get(r.id)!).sort((a, b) => a - b);
 
+  const resends = await resendsOf(ids);
   const report = await checkPurchaseInvariants({
     purchaseIds: ids,
     initialStock: new Map(productIds.map((id) => [id, stock])),
@@ -79,6 +95,10 @@ async function main(): Promise<void> {
   );
   const after = await Promise.all(productIds.map(async (id) => (await api("GET", `/api/v1/products/${id}`)).body.inventory as number));
   console.log(`stock sold: ${productIds.length * stock - after.reduce((a, b) => a + b, 0)}`);
+  console.log(
+    `commands sent: ${resends.commands}, re-sends: ${resends.resent} (${((100 * resends.resent) / Math.max(1, resends.commands)).toFixed(2)}%); ` +
+      `sagas failed for want of a reply: ${resends.timedOut}`,
+  );
   if (report.violations.length > 0) process.exitCode = 1;
 }
 
