@@ -13,7 +13,7 @@ import type { Service } from "moleculer";
 import type { KafkaMessage } from "kafkajs";
 import { TOPICS, type Topic } from "../contracts/topics";
 import type { Knex } from "knex";
-import { DEFAULT_BACKOFF, backoffDelay, reportThrottle, sleep } from "../lib/inbox/backoff";
+import { DEFAULT_BACKOFF, DEFAULT_REPORT_INTERVAL_MS, backoffDelay, reportThrottle, sleep } from "../lib/inbox/backoff";
 import { IdempotentConsumer, type IdempotentConsumerOptions, type InboundMessage, type MessageHandler } from "../lib/inbox/idempotent-consumer";
 
 export const deadLetterTopic = (topic: string) => `${topic}.dead-letter`;
@@ -98,7 +98,7 @@ export function idempotentChannel<TService = Service>(options: IdempotentChannel
 async function sendToDeadLetter<TService>(service: Service, options: IdempotentChannelOptions<TService>, raw: KafkaMessage, reason: string): Promise<void> {
   const topic = deadLetterTopic(options.topic);
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
-  const shouldReport = reportThrottle(options.retryReportIntervalMs ?? 30_000);
+  const shouldReport = reportThrottle(options.retryReportIntervalMs ?? DEFAULT_REPORT_INTERVAL_MS);
   for (let failures = 1; ; failures++) {
     try {
       await service.broker.sendToChannel(topic, raw.value, {

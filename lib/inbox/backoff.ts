@@ -9,6 +9,9 @@ export interface Backoff {
 
 export const DEFAULT_BACKOFF: Backoff = { initialMs: 100, maxMs: 5_000 };
 
+/** A failure that persists is logged again at most this often. */
+export const DEFAULT_REPORT_INTERVAL_MS = 30_000;
+
 /** The wait after the `failures`-th failure in a row (1-based). */
 export function backoffDelay(failures: number, backoff: Backoff): number {
   // The exponent is capped so a long outage cannot overflow to Infinity.

@@ -16,7 +16,7 @@
  */
 import Validator, { type ValidationRuleObject } from "fastest-validator";
 import type { Knex } from "knex";
-import { DEFAULT_BACKOFF, backoffDelay, reportThrottle, sleep, type Backoff } from "./backoff";
+import { DEFAULT_BACKOFF, DEFAULT_REPORT_INTERVAL_MS, backoffDelay, reportThrottle, sleep, type Backoff } from "./backoff";
 import { isTransientError } from "./transient-errors";
 
 export interface InboundMessage<TPayload = unknown> {
@@ -100,7 +100,7 @@ export class IdempotentConsumer {
     if (valid !== true) return { kind: "dead-letter", reason: `invalid ${message.type}: ${valid}` };
 
     const firstTryAt = Date.now();
-    const shouldReportTransient = reportThrottle(this.options.retryReportIntervalMs ?? 30_000);
+    const shouldReportTransient = reportThrottle(this.options.retryReportIntervalMs ?? DEFAULT_REPORT_INTERVAL_MS);
     let transientFailures = 0;
     let otherFailures = 0;
     for (let attempt = 1; ; attempt++) {
