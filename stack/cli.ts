@@ -65,7 +65,7 @@ function logs(partName?: string): void {
 async function start(): Promise<void> {
   await up();
   const services = await startServices({ ...process.env, ...stackEnv() }, "inherit");
-  progress("start", `ready: http://127.0.0.1:${gatewayPort()}/api/v1 (Ctrl-C stops the services; the stack stays up)`);
+  progress("start", `ready: http://127.0.0.1:${gatewayPort()}/api/v1 (a service that exits is restarted; Ctrl-C stops them all, the stack stays up)`);
   const shutdown = async () => {
     await services.stop();
     process.exit(0);

@@ -1,10 +1,10 @@
-/** Runs every service (one moleculer-runner process each) and waits for the gateway to be ready. */
-import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+/** Runs every service (one moleculer-runner process each, supervised: restarted when it exits) and waits for the gateway to be ready. */
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { LOCAL_STACK, gatewayPort } from "../lib/environment";
 import { repoRoot, servicesDir } from "./layout";
 import { StackError, assertPortsFree, progress, waitFor } from "./processes";
+import { Supervisor, lastLines } from "./supervisor";
 
 /** Service folders under services/, each with `<name>.service.ts` (the gateway is `api`); STACK_SERVICES=a,b picks some (moleculer-runner itself reads SERVICES). */
 export function serviceNames(): string[] {
@@ -27,66 +27,61 @@ export interface RunningServices {
   stop(): Promise<void>;
 }
 
+/** "inherit" (npm start) also echoes each service's output to the terminal; both write `.stack/services/<name>.log`. */
 export type OutputMode = "inherit" | "log-files";
+
+/** Exits in a row, without staying up, after which a service is taken to be broken and the start fails. */
+const START_CRASH_LIMIT = 5;
+
+export function serviceLogFile(name: string): string {
+  return path.join(servicesDir, `${name}.log`);
+}
 
 export async function startServices(env: NodeJS.ProcessEnv, output: OutputMode): Promise<RunningServices> {
   await assertPortsFree("gateway", [gatewayPort()]);
   await assertPortsFree("metrics", serviceNames().map(metricsPortOf));
   mkdirSync(servicesDir, { recursive: true });
   const runner = path.join(repoRoot, "node_modules", "moleculer", "bin", "moleculer-runner.js");
-  const children: ChildProcess[] = [];
-  let stopping = false;
   // The gateway is ready once every other service has registered.
   const expected = serviceNames()
     .filter((name) => name !== "api")
     .join(",");
-  for (const name of serviceNames()) {
-    const child = spawn(process.execPath, ["--import", "tsx", runner, "--config", "moleculer.config.ts", path.join("services", name, `${name}.service.ts`)], {
+  const supervisor = new Supervisor(
+    serviceNames().map((name) => ({
+      name,
+      command: process.execPath,
+      args: ["--import", "tsx", runner, "--config", "moleculer.config.ts", path.join("services", name, `${name}.service.ts`)],
       cwd: repoRoot,
+      // The node id stays the same across restarts, so the other nodes replace the dead instance's registration at once.
       env: { ...env, NODE_ID: `${name}-${process.pid}`, EXPECTED_SERVICES: expected, METRICS_PORT: String(metricsPortOf(name)) },
-      stdio: output === "inherit" ? ["ignore", "inherit", "inherit"] : ["ignore", "pipe", "pipe"],
-    });
-    // Tests that stop a participant find it here.
-    writeFileSync(path.join(servicesDir, `${name}.pid`), String(child.pid));
-    if (output === "log-files") {
-      const sink = createWriteStream(path.join(servicesDir, `${name}.log`), { flags: "a" });
-      child.stdout?.pipe(sink);
-      child.stderr?.pipe(sink);
-    }
-    child.on("exit", (code) => {
-      if (!stopping) progress("services", `${name} exited with code ${code} (see ${path.join(servicesDir, `${name}.log`)})`);
-    });
-    children.push(child);
-  }
-  progress("services", `started ${serviceNames().join(", ")}`);
-  const stop = async () => {
-    stopping = true;
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null) return resolve();
-            child.once("exit", () => resolve());
-            child.kill("SIGTERM");
-            setTimeout(() => child.kill("SIGKILL"), 15_000).unref();
-          }),
-      ),
-    );
-  };
+      logFile: serviceLogFile(name),
+      pidFile: path.join(servicesDir, `${name}.pid`),
+    })),
+    { echo: output === "inherit", report: (message) => progress("services", message) },
+  );
+  supervisor.start();
+  progress("services", `started ${serviceNames().join(", ")} (restarted when they exit; logs in ${path.join(servicesDir, "<name>.log")})`);
   try {
     await waitFor(
       "gateway",
       `ready on http://127.0.0.1:${gatewayPort()}/ready`,
       async () => {
-        if (children.some((c) => c.exitCode !== null)) throw new StackError("a service exited during start");
+        const broken = supervisor.states().find((s) => s.crashStreak >= START_CRASH_LIMIT);
+        if (broken) {
+          throw new StackError(
+            `${broken.name} exited ${broken.crashStreak} times in a row during start (the last with ${broken.lastExit}); see ${broken.logFile}\n` +
+              `--- last lines of ${broken.logFile} ---\n${lastLines(broken.logFile, 30).join("\n")}`,
+          );
+        }
         return (await fetch(`http://127.0.0.1:${gatewayPort()}/ready`)).ok;
       },
-      120_000,
-      output === "log-files" ? path.join(servicesDir, "api.log") : undefined,
+      // Generous: seven services compiling at once on a busy 2-core machine took over 100 s; a broken one fails sooner, by its crash streak.
+      300_000,
+      serviceLogFile("api"),
     );
   } catch (error) {
-    await stop();
+    await supervisor.stop();
     throw error;
   }
-  return { stop };
+  return { stop: () => supervisor.stop() };
 }
