@@ -1,5 +1,6 @@
 /** The orchestrator's tunables, from the environment; a bad value stops it at startup rather than running on a default. */
 import type { RetryBudget } from "../../lib/saga/definition";
+import { integerSetting } from "../../lib/settings/integer-setting";
 import type { PurchaseSagaPolicy } from "./purchase-saga";
 
 export interface OrchestratorSettings {
@@ -40,12 +41,4 @@ export function readOrchestratorSettings(env: NodeJS.ProcessEnv = process.env): 
     sweepIntervalMs: setting("SAGA_SWEEP_INTERVAL_MS", 1_000),
     maxPostponeMs: setting("SAGA_DEADLINE_MAX_POSTPONE_MS", 600_000, 0),
   };
-}
-
-function integerSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < min) throw new Error(`${name} must be an integer of at least ${min}, got "${raw}"`);
-  return value;
 }
