@@ -102,6 +102,9 @@ const TEST_DEFAULTS = {
   SAGA_COMPENSATION_TIMEOUT_MS: "5000",
   SAGA_COMPENSATION_MAX_ATTEMPTS: "40",
   SAGA_COMPENSATION_BACKOFF_MS: "500",
+  // A frozen participant's queue holds deadlines back this long before they apply anyway.
+  SAGA_DEADLINE_MAX_POSTPONE_MS: "10000",
+  PURCHASE_PENDING_REPUBLISH_MS: "10000",
 };
 
 /** Runs jest against the stack, then prints one closing line "tests: N passed, N failed". */

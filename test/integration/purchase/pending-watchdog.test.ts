@@ -115,16 +115,20 @@ test("a PurchaseCreated the orchestrator would refuse is not re-published but re
     currency: "VND",
   });
 
-  const first = await waitUntil("the watchdog to look at the purchase", () => republishedAt(purchaseId), 30_000, 100);
+  const first = await waitUntil("the watchdog to look at the purchase", () => republishedAt(purchaseId), 60_000 + 2 * pendingRepublishMs, 100);
   expect(await counter("purchase_pending_unpublishable_total")).toBeGreaterThan(0);
   // Not again within the bound…
   await new Promise((r) => setTimeout(r, pendingRepublishMs / 2));
   expect(await republishedAt(purchaseId)).toEqual(first);
   // …but again after it, and it is still PENDING: the watchdog never fails a purchase.
-  const second = await waitUntil("the watchdog's next look", async () => {
-    const at = await republishedAt(purchaseId);
-    return at && at.getTime() !== first.getTime() && at;
-  });
+  const second = await waitUntil(
+    "the watchdog's next look",
+    async () => {
+      const at = await republishedAt(purchaseId);
+      return at && at.getTime() !== first.getTime() && at;
+    },
+    60_000 + 2 * pendingRepublishMs,
+  );
   expect(second.getTime() - first.getTime()).toBeGreaterThanOrEqual(pendingRepublishMs);
   expect((await purchaseDb("purchases").where({ id: purchaseId }).first()).status).toBe("PENDING");
 });
