@@ -58,9 +58,12 @@ async function main(): Promise<void> {
       return res.status;
     }),
   );
-  const acceptedIn = (Date.now() - started) / 1000;
+  const answeredIn = (Date.now() - started) / 1000;
   const refused = responses.filter((s) => s !== 202);
-  if (refused.length > 0) throw new Error(`${refused.length} purchases refused (statuses ${[...new Set(refused)].join(", ")}): raise RATE_LIMIT?`);
+  // A refused POST wrote nothing (the purchase and its message commit together): the sale goes on with the accepted ones.
+  if (refused.length > 0)
+    console.log(`${refused.length} purchases refused at the door (statuses ${[...new Set(refused)].join(", ")}); measuring the ${sentAt.size} accepted`);
+  if (sentAt.size === 0) throw new Error("no purchase was accepted");
 
   const ids = [...sentAt.keys()];
   // Terminal times come from updated_at, so polling slowly costs no precision and spares the shared database.
@@ -85,8 +88,10 @@ async function main(): Promise<void> {
   });
   await purchaseDb.destroy();
 
-  console.log(`purchases: ${total} from ${customerCount} customers over ${productCount} product(s); all accepted (202) in ${acceptedIn.toFixed(2)} s`);
-  console.log(`all terminal after ${allSeconds.toFixed(2)} s: ${(total / allSeconds).toFixed(1)} sagas/s`);
+  console.log(
+    `purchases: ${total} from ${customerCount} customers over ${productCount} product(s); ${ids.length} accepted (202); every POST answered in ${answeredIn.toFixed(2)} s`,
+  );
+  console.log(`all terminal after ${allSeconds.toFixed(2)} s: ${(ids.length / allSeconds).toFixed(1)} sagas/s`);
   console.log(
     `POST -> terminal latency: median ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms, max ${latencies[latencies.length - 1]} ms`,
   );
