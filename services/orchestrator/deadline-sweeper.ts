@@ -10,8 +10,8 @@ export class DeadlineSweeper {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
   private stopped = true;
-  /** What the last sweep waited on, so the log says when that changes rather than every second. */
-  private heldBackBy = "";
+  /** Whether the last sweep held deadlines back, so the log says when that starts and ends rather than every second. */
+  private holding = false;
 
   constructor(
     private readonly engine: Pick<SagaEngine<unknown>, "sweepOverdue">,
@@ -41,10 +41,12 @@ export class DeadlineSweeper {
   private async sweep(): Promise<void> {
     try {
       const report = await this.engine.sweepOverdue(new Date());
-      const heldBackBy = report.postponedFor.join(", ");
-      if (heldBackBy !== this.heldBackBy) {
-        this.logger.info(heldBackBy ? `deadlines wait for unread queues: ${heldBackBy}` : "every queue is read: deadlines apply as they fall due");
-        this.heldBackBy = heldBackBy;
+      const holding = report.postponedFor.length > 0;
+      if (holding !== this.holding) {
+        this.logger.info(
+          holding ? `deadlines wait for unread queues (now: ${report.postponedFor.join(", ")})` : "every queue is read: deadlines apply as they fall due",
+        );
+        this.holding = holding;
       }
       for (const { sagaId, error } of report.failed) {
         this.logger.warn(`deadline of saga ${sagaId} not applied; will try again:`, (error as Error).message);

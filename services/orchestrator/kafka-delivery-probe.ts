@@ -10,7 +10,9 @@
  *
  * The outbox pipeline sits before Kafka: while a Debezium connector is not
  * running, commands may wait in a database's WAL, where no offset shows them,
- * so no topic is read past the last time every connector was seen running.
+ * so no topic is read past the last time every connector was seen running;
+ * and once they run again, not past the outage until Debezium has had time to
+ * publish what piled up (PIPELINE_CATCH_UP_MS).
  */
 import { type Admin, Kafka, logLevel } from "kafkajs";
 import { SERVICE_DATABASES, connectorName } from "../../lib/environment";
@@ -18,6 +20,9 @@ import type { DeliveryProbe } from "../../lib/saga/saga-engine";
 
 /** The consumer group @moleculer/channels' Kafka adapter joins for a service's channel: `<group>:<channel name>` (our channels are named by topic). */
 export const kafkaGroupId = (consumer: string, topic: string) => `${consumer}:${topic}`;
+
+/** After an outage, how long the connectors get to publish the WAL that piled up before offsets are trusted again. */
+const PIPELINE_CATCH_UP_MS = 30_000;
 
 interface Sample {
   at: Date;
@@ -41,6 +46,9 @@ export class KafkaDeliveryProbe implements DeliveryProbe {
   private readonly samples = new Map<string, Sample[]>();
   private readonly readThroughOf = new Map<string, Date>();
   private pipelineSeenRunning: Date | null = null;
+  private pipelineSeenDown: Date | null = null;
+  /** Since when every connector has run again after the last outage seen. */
+  private pipelineBackSince: Date | null = null;
 
   constructor(private readonly options: KafkaDeliveryProbeOptions) {
     // Few retries: a broker that does not answer is itself the answer (nothing can be known past the last sample).
@@ -49,8 +57,13 @@ export class KafkaDeliveryProbe implements DeliveryProbe {
   }
 
   async readThrough(topics: readonly string[], now: Date): Promise<ReadonlyMap<string, Date>> {
-    const pipelineRunning = await this.pipelineRunning();
-    if (pipelineRunning) this.pipelineSeenRunning = now;
+    if (await this.pipelineRunning()) {
+      this.pipelineSeenRunning = now;
+      this.pipelineBackSince ??= now;
+    } else {
+      this.pipelineSeenDown = now;
+      this.pipelineBackSince = null;
+    }
     const result = new Map<string, Date>();
     for (const topic of topics) {
       const group = this.options.readers.get(topic);
@@ -65,11 +78,15 @@ export class KafkaDeliveryProbe implements DeliveryProbe {
     this.connected = false;
   }
 
-  /** No topic counts as read past the last time every connector ran (or the horizon, once that is long past). */
+  /**
+   * No topic counts as read past the last time every connector ran, nor, for
+   * a while after an outage, past the outage (or the horizon, once that is long past).
+   */
   private capped(readThrough: Date, now: Date): Date {
     if (this.options.connectUrl === null) return readThrough;
     const floor = now.getTime() - this.options.horizonMs;
-    const pipeline = this.pipelineSeenRunning?.getTime() ?? floor;
+    const catchingUp = this.pipelineBackSince !== null && now.getTime() - this.pipelineBackSince.getTime() < PIPELINE_CATCH_UP_MS;
+    const pipeline = (catchingUp ? this.pipelineSeenDown : this.pipelineSeenRunning)?.getTime() ?? floor;
     return new Date(Math.min(readThrough.getTime(), Math.max(pipeline, floor)));
   }
 
