@@ -18,7 +18,7 @@ import { DeadlineSweeper } from "./deadline-sweeper";
 import { KafkaDeliveryProbe, kafkaGroupId } from "./kafka-delivery-probe";
 import { readOrchestratorSettings } from "./orchestrator-settings";
 import { progressNote } from "./progress-notes";
-import { PURCHASE_SAGA_TOPICS, PURCHASE_SAGA_TYPE, buildPurchaseSaga, replyTypesOf, type PurchaseSagaTopics } from "./purchase-saga";
+import { PURCHASE_SAGA_TOPICS, buildPurchaseSaga, replyTypesOf, type PurchaseSagaTopics } from "./purchase-saga";
 import { sagaView, sagaWithLogView, storedSagaView } from "./saga-views";
 
 const { MoleculerClientError } = Errors;
@@ -27,6 +27,8 @@ export interface OrchestratorOptions {
   /** Inbox consumer name and Kafka consumer group. */
   consumer?: string;
   topics?: PurchaseSagaTopics;
+  /** The saga type it runs (and alone advances); a test on private topics takes its own. */
+  sagaType?: string;
   /** The consumer names of the participants that read each command topic (their channel groups), for the deadline probe. */
   participants?: ReadonlyMap<string, string>;
 }
@@ -65,7 +67,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
   const readers = new Map([...participants].map(([topic, participant]) => [topic, kafkaGroupId(participant, topic)]));
   readers.set(topics.sagaReplies, kafkaGroupId(consumer, topics.sagaReplies));
   const settings = readOrchestratorSettings();
-  const definition = buildPurchaseSaga(settings.policy, topics);
+  const definition = buildPurchaseSaga(settings.policy, topics, options.sagaType);
   const db = (service: OrchestratorThis) => service.db;
   // The channel handlers share this instance's engine (set in created()).
   let engine!: SagaEngine<PurchaseSagaData>;
@@ -120,7 +122,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
           offset: { type: "number", integer: true, min: 0, optional: true, convert: true },
         },
         async handler(this: OrchestratorThis, ctx: Context<{ status?: SagaStatus; limit?: number; offset?: number }>) {
-          const sagas = await this.store.list({ ...ctx.params, sagaType: PURCHASE_SAGA_TYPE });
+          const sagas = await this.store.list({ ...ctx.params, sagaType: definition.name });
           return sagas.map((saga) => storedSagaView(definition, saga));
         },
       },

@@ -4,7 +4,7 @@
  * refusal or a step that never answers undoes what was done, in reverse; once
  * the money is taken the saga only moves forward. Timeouts and retry budgets
  * come from configuration; the topics can be swapped so a test can run the
- * saga on private topics beside a running system.
+ * saga on private topics, under its own saga type, beside a running system.
  */
 import {
   ORDER_COMMANDS_TOPIC,
@@ -56,12 +56,21 @@ export interface PurchaseSagaPolicy {
   compensation: RetryBudget;
 }
 
-export function buildPurchaseSaga(policy: PurchaseSagaPolicy, topics: PurchaseSagaTopics = PURCHASE_SAGA_TOPICS): SagaDefinition<PurchaseSagaData> {
+/**
+ * `sagaType` names the saga in the store: an orchestrator advances only sagas
+ * of its own type, so a test's private saga (its own topics) is never swept by
+ * the running system's orchestrator on the same database, nor the other way round.
+ */
+export function buildPurchaseSaga(
+  policy: PurchaseSagaPolicy,
+  topics: PurchaseSagaTopics = PURCHASE_SAGA_TOPICS,
+  sagaType = PURCHASE_SAGA_TYPE,
+): SagaDefinition<PurchaseSagaData> {
   const forward = { ...policy.step, policy: "retry" } as const;
   const undo = policy.compensation;
   const untilDone = { ...policy.retriable, policy: "retry" } as const;
   return (
-    defineSaga<PurchaseSagaData>(PURCHASE_SAGA_TYPE, 1, { replyTopic: topics.sagaReplies, resultTopic: topics.purchaseResults })
+    defineSaga<PurchaseSagaData>(sagaType, 1, { replyTopic: topics.sagaReplies, resultTopic: topics.purchaseResults })
       .step("reserve-inventory")
       .invoke({
         topic: topics.productCommands,

@@ -73,7 +73,11 @@ export async function groupCaughtUp(groupId: string, topic: string): Promise<boo
   await admin.connect();
   try {
     const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
-    return ends.every((end) => Number(committed.partitions.find((p) => p.partition === end.partition)?.offset ?? -1) >= Number(end.high));
+    // A partition the group never committed on (-1) is caught up only if it holds nothing to read (high = low).
+    return ends.every((end) => {
+      const offset = Number(committed.partitions.find((p) => p.partition === end.partition)?.offset ?? -1);
+      return (offset < 0 ? Number(end.low) : offset) >= Number(end.high);
+    });
   } finally {
     await admin.disconnect();
   }

@@ -230,7 +230,7 @@ beforeAll(async () => {
   const consumed = Object.values(topics);
   await createTopics([...consumed, ...consumed.map(deadLetterTopic)]);
   broker = await startBroker([
-    createOrchestratorService({ consumer: `orchestrator-itest-${run}`, topics }),
+    createOrchestratorService({ consumer: `orchestrator-itest-${run}`, topics, sagaType: `purchase-itest-${run}` }),
     createPurchaseService({ consumer: `purchase-itest-${run}`, topics }),
     fakeParticipants,
     fakeCatalog,
