@@ -1,0 +1,286 @@
+/**
+ * Faults to inject into the running system (stack and services, as `npm start`
+ * or `npm test` runs them) and how each is healed. Healing is what operations
+ * would rely on, not a hand-made repair: a killed service comes back through
+ * the supervisor (we wait for its pid file to name a new live process and for
+ * that process to join the cluster), a killed stack part through the stack
+ * tool's own `up()`.
+ */
+import path from "node:path";
+import { ServiceBroker } from "moleculer";
+import { LOCAL_STACK, SERVICE_DATABASES, type ServiceDatabase } from "../../lib/environment";
+import config from "../../moleculer.config";
+import { connectDir, kafkaDir, redisDir, servicesDir } from "../../stack/layout";
+import { kafka } from "../../stack/parts/kafka";
+import { kafkaConnect } from "../../stack/parts/kafka-connect";
+import type { StackPart } from "../../stack/parts/part";
+import { postgres } from "../../stack/parts/postgres";
+import { redisCluster } from "../../stack/parts/redis-cluster";
+import { ownedPid, run } from "../../stack/processes";
+import { baseUrl } from "./http";
+import { waitUntil } from "./wait";
+
+export interface Fault {
+  name: string;
+  /** One line for the table's legend. */
+  description: string;
+  /** Breaks something; resolves once the fault is in place. */
+  inject(): Promise<void>;
+  /** Resolves once the broken part is back and answering; called right after inject(). */
+  heal(): Promise<void>;
+}
+
+const STACK_PARTS: StackPart[] = [postgres, redisCluster, kafka, kafkaConnect];
+/** Restarts on a loaded 2-core machine: a JVM, a tsx-compiled service, a consumer group rejoining. */
+const HEAL_BUDGET_MS = 180_000;
+const FREEZE_MS = 15_000;
+
+/** Every stack part healthy (connectors RUNNING included) and the gateway ready: the state a sale starts from. */
+export async function waitForHealthySystem(timeoutMs = HEAL_BUDGET_MS): Promise<void> {
+  await waitUntil("every stack part to be healthy", () => partsHealthy(STACK_PARTS), timeoutMs, 1_000);
+  await waitUntil("the gateway to be ready", async () => (await fetch(`${baseUrl()}/ready`)).ok, timeoutMs, 500);
+}
+
+/** Throws the first unhealthy part's status, so a timed-out wait says what was wrong. */
+async function partsHealthy(parts: StackPart[]): Promise<boolean> {
+  for (const part of parts) {
+    const status = await part.status();
+    if (!status.healthy) throw new Error(`${part.name}: ${status.detail}`);
+  }
+  return true;
+}
+
+function livePid(pidFile: string, marker: string): number {
+  const pid = ownedPid(pidFile, marker);
+  if (pid === undefined) throw new Error(`no live process in ${pidFile}`);
+  return pid;
+}
+
+interface NodeListing {
+  id: string;
+  instanceID: string | null;
+  services: { name: string }[];
+}
+
+/**
+ * A service-less node on the cluster's transporter, to see a restarted
+ * service join: the node id may stay the same after a restart, the instance
+ * id does not. No channels middleware (it would connect to Kafka) and no metrics.
+ */
+async function startObserver(): Promise<ServiceBroker> {
+  const broker = new ServiceBroker({
+    ...config,
+    nodeID: `chaos-observer-${process.pid}-${Date.now()}`,
+    middlewares: [],
+    metrics: { enabled: false },
+    logger: { type: "Console", options: { level: "error" } },
+  });
+  await broker.start();
+  return broker;
+}
+
+async function instancesOf(observer: ServiceBroker, service: string): Promise<string[]> {
+  const nodes = await observer.call<NodeListing[], { withServices: boolean; onlyAvailable: boolean }>("$node.list", {
+    withServices: true,
+    onlyAvailable: true,
+  });
+  return nodes.filter((n) => n.services.some((s) => s.name === service)).map((n) => n.instanceID ?? n.id);
+}
+
+/** `kill -9` of one service; healed by the supervisor, which restarts it and rewrites its pid file. */
+function killService(service: ServiceDatabase): Fault {
+  const pidFile = path.join(servicesDir, `${service}.pid`);
+  const marker = `${service}.service.ts`;
+  let killed: { pid: number; instances: string[]; observer: ServiceBroker } | undefined;
+  return {
+    name: `kill-${service}`,
+    description: `kill -9 of the ${service} service; the supervisor restarts it`,
+    async inject() {
+      const observer = await startObserver();
+      try {
+        await observer.waitForServices(service, 30_000);
+        const instances = await instancesOf(observer, service);
+        const pid = livePid(pidFile, marker);
+        process.kill(pid, "SIGKILL");
+        killed = { pid, instances, observer };
+      } catch (error) {
+        await observer.stop();
+        throw error;
+      }
+    },
+    async heal() {
+      if (!killed) throw new Error(`${service} was not killed`);
+      const { pid, instances, observer } = killed;
+      killed = undefined;
+      try {
+        await waitUntil(
+          `the supervisor to restart ${service} (a new live pid in ${pidFile})`,
+          () => {
+            const now = ownedPid(pidFile, marker);
+            return now !== undefined && now !== pid;
+          },
+          HEAL_BUDGET_MS,
+          200,
+        );
+        // The restarted process announces its services only once they have started (channels subscribed).
+        await waitUntil(
+          `the restarted ${service} to join the cluster`,
+          async () => (await instancesOf(observer, service)).some((id) => !instances.includes(id)),
+          HEAL_BUDGET_MS,
+          250,
+        );
+      } finally {
+        await observer.stop();
+      }
+    },
+  };
+}
+
+/** SIGSTOP for a while, then SIGCONT: a process that is alive but answers nothing (a long GC pause, a stalled VM). */
+function freezeService(service: ServiceDatabase, ms: number): Fault {
+  const pidFile = path.join(servicesDir, `${service}.pid`);
+  let frozen: { pid: number; at: number } | undefined;
+  return {
+    name: `freeze-${service}`,
+    description: `the ${service} service frozen (SIGSTOP) for ${ms / 1000} s, then SIGCONT`,
+    async inject() {
+      const pid = livePid(pidFile, `${service}.service.ts`);
+      process.kill(pid, "SIGSTOP");
+      frozen = { pid, at: Date.now() };
+    },
+    async heal() {
+      if (!frozen) throw new Error(`${service} was not frozen`);
+      const { pid, at } = frozen;
+      frozen = undefined;
+      // The freeze's length is the fault itself, so this one is a timed pause.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, at + ms - Date.now())));
+      process.kill(pid, "SIGCONT");
+    },
+  };
+}
+
+/** Outbox connectors RUNNING again: the pipeline from every database to Kafka is back. */
+async function connectorsRunning(): Promise<void> {
+  await waitUntil("Kafka Connect and every outbox connector to be RUNNING", () => partsHealthy([kafkaConnect]), HEAL_BUDGET_MS, 1_000);
+}
+
+/** `kill -9` of a JVM part (its pid file names it); healed by the part's own `up()`, then the connectors are waited for. */
+function killJvm(name: string, part: StackPart, pidFile: string, marker: string, description: string): Fault {
+  return {
+    name,
+    description,
+    async inject() {
+      process.kill(livePid(pidFile, marker), "SIGKILL");
+    },
+    async heal() {
+      // Until the old process is gone, up() would take it for running, or find its ports taken.
+      await waitUntil(`the killed ${part.name} to be gone`, () => ownedPid(pidFile, marker) === undefined, 30_000, 100);
+      await part.up();
+      // Connect should ride out a broker restart; up() is a no-op if so, and brings it back if not.
+      if (part !== kafkaConnect) await kafkaConnect.up();
+      await connectorsRunning();
+    },
+  };
+}
+
+async function redisCli(port: number, ...args: string[]): Promise<string> {
+  return run("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...args], { timeoutMs: 10_000 });
+}
+
+interface ClusterNode {
+  port: number;
+  flags: string[];
+  slots: string[];
+}
+
+/** `CLUSTER NODES` as seen by one node: port, flags, slot ranges. */
+async function clusterNodes(port: number): Promise<ClusterNode[]> {
+  return (await redisCli(port, "cluster", "nodes"))
+    .trim()
+    .split("\n")
+    .map((line) => {
+      const [, address, flags, , , , , , ...slots] = line.trim().split(" ");
+      return { port: Number(address.split("@")[0].split(":")[1]), flags: flags.split(","), slots };
+    });
+}
+
+/** A Redis primary killed; the cluster fails over to its replica, then the stack tool restarts the node (it rejoins as a replica). */
+function killRedisPrimary(): Fault {
+  let victim: number | undefined;
+  const pidFileOf = (port: number) => path.join(redisDir, String(port), "redis.pid");
+  return {
+    name: "kill-redis-primary",
+    description: "kill -9 of a Redis primary; its replica takes over, `stack up` restarts the node",
+    async inject() {
+      const [seed] = redisLivePorts();
+      const primary = (await clusterNodes(seed)).find((n) => n.flags.includes("master") && !n.flags.includes("fail") && n.slots.length > 0);
+      if (!primary) throw new Error("no Redis primary with slots found");
+      process.kill(livePid(pidFileOf(primary.port), String(primary.port)), "SIGKILL");
+      victim = primary.port;
+    },
+    async heal() {
+      if (victim === undefined) throw new Error("no Redis primary was killed");
+      const dead = victim;
+      victim = undefined;
+      await waitUntil(
+        `a replica to take over the slots of the primary on ${dead}`,
+        async () => {
+          const [survivor] = redisLivePorts().filter((p) => p !== dead);
+          const info = await redisCli(survivor, "cluster", "info");
+          const nodes = await clusterNodes(survivor);
+          return info.includes("cluster_state:ok") && nodes.every((n) => n.port !== dead || n.slots.length === 0);
+        },
+        HEAL_BUDGET_MS,
+        250,
+      );
+      await redisCluster.up();
+    },
+  };
+}
+
+function redisLivePorts(): number[] {
+  return LOCAL_STACK.redisPorts.filter((port) => ownedPid(path.join(redisDir, String(port), "redis.pid"), String(port)) !== undefined);
+}
+
+/** PostgreSQL stopped in fast mode (open transactions rolled back, clients cut off) and started again by the stack tool. */
+function restartPostgres(): Fault {
+  return {
+    name: "restart-postgres",
+    description: "PostgreSQL fast restart (stop -m fast, start); Debezium reconnects",
+    inject: () => postgres.down(),
+    async heal() {
+      await postgres.up();
+      await connectorsRunning();
+    },
+  };
+}
+
+/** The control: the same sale with nothing broken, to tell the fault's effect from the machine's load. */
+const noFault: Fault = {
+  name: "none",
+  description: "no fault: the control sale",
+  inject: async () => undefined,
+  heal: async () => undefined,
+};
+
+export const FAULTS: Fault[] = [
+  noFault,
+  ...SERVICE_DATABASES.map(killService),
+  killJvm(
+    "kill-connect",
+    kafkaConnect,
+    path.join(connectDir, "connect.pid"),
+    "connect-distributed.properties",
+    "kill -9 of Kafka Connect; `stack up` restarts it",
+  ),
+  killJvm("kill-kafka", kafka, path.join(kafkaDir, "kafka.pid"), "server.properties", "kill -9 of the Kafka broker; `stack up` restarts it"),
+  killRedisPrimary(),
+  restartPostgres(),
+  freezeService("orchestrator", FREEZE_MS),
+];
+
+export function faultNamed(name: string): Fault {
+  const fault = FAULTS.find((f) => f.name === name);
+  if (!fault) throw new Error(`no fault named ${name}; faults: ${FAULTS.map((f) => f.name).join(", ")}`);
+  return fault;
+}
