@@ -5,11 +5,14 @@
  *   npm run bench:purchases -- [purchases] [customers] [products]
  * One product (the default) is a flash sale: every reservation queues on that
  * product's row lock. More products spread the purchases over them.
+ * First it measures `pgbench -N` on the same Postgres, and prints the saga
+ * rate as a ratio to it.
  * Needs the system running with limits above the load:
  *   RATE_LIMIT=100000000 AUTH_RATE_LIMIT=100000 npm start
  */
 import knex from "knex";
 import { databaseUrl } from "../lib/environment";
+import { pgbenchCommand, pgbenchTps } from "./pgbench-baseline";
 import { api, registerCustomer } from "../test/support/http";
 import { checkPurchaseInvariants } from "../test/support/invariants";
 import { catalogProduct } from "../test/support/purchases";
@@ -39,6 +42,8 @@ async function resendsOf(ids: string[]): Promise<{ commands: number; resent: num
 }
 
 async function main(): Promise<void> {
+  const tps = await pgbenchTps();
+  console.log(`${pgbenchCommand()} on the stack's Postgres: ${tps.toFixed(0)} transactions/s`);
   const customers = await Promise.all(Array.from({ length: customerCount }, () => registerCustomer()));
   const stock = total * 2;
   const productIds = await Promise.all(Array.from({ length: productCount }, () => catalogProduct(customers[0].accessToken, 100, stock)));
@@ -91,7 +96,8 @@ async function main(): Promise<void> {
   console.log(
     `purchases: ${total} from ${customerCount} customers over ${productCount} product(s); ${ids.length} accepted (202); every POST answered in ${answeredIn.toFixed(2)} s`,
   );
-  console.log(`all terminal after ${allSeconds.toFixed(2)} s: ${(ids.length / allSeconds).toFixed(1)} sagas/s`);
+  const sagasPerSecond = ids.length / allSeconds;
+  console.log(`all terminal after ${allSeconds.toFixed(2)} s: ${sagasPerSecond.toFixed(1)} sagas/s, ${(sagasPerSecond / tps).toFixed(4)} of pgbench -N`);
   console.log(
     `POST -> terminal latency: median ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms, max ${latencies[latencies.length - 1]} ms`,
   );

@@ -14,7 +14,8 @@ const logFile = path.join(postgresDir, "postgres.log");
 // initdb and postgres refuse to run as root; as root they run as the `postgres` user.
 const serverUser = process.getuid?.() === 0 ? "postgres" : undefined;
 
-async function binDir(): Promise<string> {
+/** Where the server's binaries live (initdb, pg_ctl, pgbench): not on PATH on Debian. */
+export async function postgresBinDir(): Promise<string> {
   try {
     const dir = (await run("pg_config", ["--bindir"])).trim();
     if (existsSync(path.join(dir, "initdb"))) return dir;
@@ -47,7 +48,7 @@ async function dataDir(): Promise<string> {
 }
 
 async function pgCtl(args: string[]): Promise<string> {
-  return run(path.join(await binDir(), "pg_ctl"), args, { asUser: serverUser });
+  return run(path.join(await postgresBinDir(), "pg_ctl"), args, { asUser: serverUser });
 }
 
 async function isRunning(dir: string): Promise<boolean> {
@@ -94,9 +95,13 @@ async function initCluster(dir: string): Promise<void> {
   writeFileSync(pwFile, password + "\n");
   if (serverUser) await run("chown", ["-R", `${serverUser}:${serverUser}`, path.dirname(dir)]);
   chmodSync(dir, 0o700);
-  await run(path.join(await binDir(), "initdb"), ["-D", dir, "-U", user, `--pwfile=${pwFile}`, "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"], {
-    asUser: serverUser,
-  });
+  await run(
+    path.join(await postgresBinDir(), "initdb"),
+    ["-D", dir, "-U", user, `--pwfile=${pwFile}`, "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"],
+    {
+      asUser: serverUser,
+    },
+  );
   rmSync(pwFile);
   writeFileSync(
     path.join(dir, "pg_hba.conf"),
@@ -111,7 +116,7 @@ async function initCluster(dir: string): Promise<void> {
 }
 
 /** The cluster's own `postgres` database, for creating the others and for health checks. */
-function maintenanceUrl(): string {
+export function maintenanceUrl(): string {
   const url = new URL(databaseUrl("account"));
   url.pathname = "/postgres";
   return url.toString();
