@@ -15,7 +15,7 @@ import type { AuthenticatedMeta, AuthenticatedUser } from "../../lib/auth/authen
 import { InvalidTokenError, TokenService } from "../../lib/auth/token-service";
 import { gatewayPort, redisNodes } from "../../lib/environment";
 import { redisRateLimitStore } from "../../lib/http/redis-rate-limit-store";
-import { errorResponse } from "./error-response";
+import { UNAVAILABLE_RETRY_AFTER_SECONDS, errorResponse } from "./error-response";
 import { PurchaseEventStreams, type PurchaseView } from "./purchase-event-streams";
 
 const tokens = new TokenService(loadAuthConfig());
@@ -70,6 +70,7 @@ const ApiService: ServiceSchema = {
       const body = errorResponse(err as never);
       if (body.error.status >= 500) (this as { logger: { error: (...a: unknown[]) => void } }).logger.error("request failed:", err);
       res.setHeader("Content-Type", "application/json; charset=utf-8");
+      if (body.error.status === 503) res.setHeader("Retry-After", String(UNAVAILABLE_RETRY_AFTER_SECONDS));
       res.writeHead(body.error.status);
       res.end(JSON.stringify(body));
     },

@@ -1,7 +1,8 @@
 /**
  * One JSON error shape for every failure the gateway answers:
  *   { "error": { "status": 422, "type": "VALIDATION_ERROR", "message": "...", "fields": [{ "field": "email", "message": "..." }] } }
- * Server faults (5xx but 503) never leak their message or stack.
+ * Server faults never leak their message or stack; a service that cannot be
+ * reached is a 503 (with Retry-After), whatever Moleculer called it.
  */
 export interface ErrorBody {
   error: { status: number; type: string; message: string; fields?: { field: string; message: string }[] };
@@ -24,7 +25,18 @@ const BODY_PARSER_TYPES: Record<string, string> = {
   "encoding.unsupported": "UNSUPPORTED_ENCODING",
 };
 
+/**
+ * Moleculer's answers for a service that is not reachable right now (not
+ * registered, restarting, its circuit open): a 404 of Moleculer's own, which
+ * the client must see as what it is, an outage to retry, not a missing resource.
+ */
+const UNAVAILABLE_TYPES = new Set(["SERVICE_NOT_FOUND", "SERVICE_NOT_AVAILABLE"]);
+
+/** Seconds a client is asked to wait before retrying a 503. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
+
 function statusOf(err: AnyError): number {
+  if (typeof err.type === "string" && UNAVAILABLE_TYPES.has(err.type)) return 503;
   for (const candidate of [err.code, err.status, err.statusCode]) {
     if (typeof candidate === "number" && candidate >= 400 && candidate <= 599) return candidate;
   }
@@ -36,6 +48,7 @@ export function errorResponse(err: AnyError): ErrorBody {
   if (status >= 500 && status !== 503) {
     return { error: { status, type: "INTERNAL_ERROR", message: "Internal server error" } };
   }
+  if (status === 503) return { error: { status, type: "SERVICE_UNAVAILABLE", message: "The service is unavailable; try again shortly" } };
   const rawType = typeof err.type === "string" ? err.type : undefined;
   const type = (rawType && BODY_PARSER_TYPES[rawType]) ?? rawType ?? err.name ?? "ERROR";
   const body: ErrorBody = { error: { status, type: type.toUpperCase(), message: err.message ?? "Error" } };

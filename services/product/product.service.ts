@@ -6,7 +6,7 @@
  */
 import { Cluster } from "ioredis";
 import { Errors, type Context, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
-import { PRODUCT_EVENTS_TOPIC, type ProductCreated } from "../../contracts/product";
+import { PRODUCT_EVENTS_TOPIC, PRODUCT_NOT_FOUND, type ProductCreated } from "../../contracts/product";
 import { PRODUCT_COMMANDS_TOPIC, PURCHASE_SAGA_MESSAGES as M, type ReleaseInventory, type ReserveInventory } from "../../contracts/purchase-saga";
 import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { CuckooRebuildConflictError } from "../../lib/cache/cuckoo-filter";
@@ -57,7 +57,7 @@ function productView(row: Record<string, unknown>): ProductView {
 
 const categoryView = (row: Record<string, unknown>) => ({ id: Number(row.id), name: row.name, description: row.description, created_at: row.created_at });
 
-const notFound = () => new MoleculerClientError("Product not found", 404, "NOT_FOUND");
+const notFound = () => new MoleculerClientError("Product not found", 404, PRODUCT_NOT_FOUND);
 
 /** Postgres constraint violations that mean "bad input", as the client should see them. */
 function clientErrorFor(error: unknown): Error {

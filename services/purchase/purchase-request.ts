@@ -6,6 +6,7 @@
  */
 import type { ValidationSchema } from "fastest-validator";
 import { MAX_MONEY, type PricedItem } from "../../contracts/purchase-saga";
+import { PRODUCT_NOT_FOUND } from "../../contracts/product";
 
 export const MAX_ORDER_ITEMS = 50;
 export const MAX_QUANTITY = 1000;
@@ -66,6 +67,14 @@ export function requestProblems(body: CreatePurchaseBody, storeCurrency: string)
 
 /** Unit prices by product id, in minor units; null for a product that does not exist. */
 export type PriceList = ReadonlyMap<number, number | null>;
+
+/**
+ * Whether a failed `product.get` says the product does not exist. Only the
+ * product service's own NOT_FOUND does: Moleculer answers 404 too when the
+ * product service itself is not there (SERVICE_NOT_FOUND, a restart), and
+ * that is an outage to report, not a wrong request.
+ */
+export const isUnknownProduct = (error: unknown): boolean => (error as { type?: unknown } | null)?.type === PRODUCT_NOT_FOUND;
 
 export type PricedOrder =
   | { ok: true; items: PricedItem[]; amount: number }

@@ -25,7 +25,7 @@ import type { SagaResult } from "../../lib/saga/messages";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
 import { republishPendingPurchases } from "./pending-watchdog";
-import { createPurchaseSchema, priceOrder, requestProblems, type CreatePurchaseBody, type PriceList } from "./purchase-request";
+import { createPurchaseSchema, isUnknownProduct, priceOrder, requestProblems, type CreatePurchaseBody, type PriceList } from "./purchase-request";
 import { readPurchaseSettings } from "./purchase-settings";
 import { findCustomerPurchase, insertPurchase, recordProgress, type PurchaseView } from "./purchases";
 
@@ -74,13 +74,13 @@ function customerOf(ctx: Context<unknown, AuthenticatedMeta>): string {
   return ctx.meta.user.id;
 }
 
-/** Current prices from the product service; an unknown product (404) is null rather than an error. */
+/** Current prices from the product service; an unknown product is null rather than an error. */
 async function currentPrices(ctx: Context, productIds: number[]): Promise<PriceList> {
   const priceOf = async (id: number): Promise<number | null> => {
     try {
       return (await ctx.call<{ price: number }, { id: number }>("product.get", { id })).price;
     } catch (error) {
-      if ((error as { code?: unknown }).code === 404) return null;
+      if (isUnknownProduct(error)) return null;
       throw error;
     }
   };
