@@ -37,6 +37,13 @@ function workerProperties(): Record<string, string | number> {
     // Every plugin here ships ServiceLoader manifests; skipping the reflective scan saves seconds per start.
     "plugin.discovery": "service_load",
     "producer.linger.ms": 0,
+    // A worker revokes its tasks once the group coordinator has been unreachable for one heartbeat interval,
+    // and a Debezium task stopped while Kafka is away can keep its replication slot (its thread blocked),
+    // so the task started after it never streams again. A 60 s heartbeat rides out a broker restart.
+    "heartbeat.interval.ms": 60_000,
+    "session.timeout.ms": 180_000,
+    // One worker: a killed one's stale membership must not hold its successor's first rebalance for long.
+    "rebalance.timeout.ms": 20_000,
   };
 }
 
