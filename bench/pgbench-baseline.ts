@@ -19,24 +19,26 @@ export interface PgbenchSettings {
 
 export const PGBENCH_DEFAULTS: PgbenchSettings = { clients: 8, threads: 2, seconds: 15 };
 
-/** Transactions per second of `pgbench -N` with these settings (the database is created and initialised on first use). */
+/** Transactions per second of `pgbench -N` with these settings, in a scratch database created for it and dropped after. */
 export async function pgbenchTps(settings: PgbenchSettings = PGBENCH_DEFAULTS): Promise<number> {
   const url = new URL(maintenanceUrl());
   const admin = new Client({ connectionString: url.toString() });
   await admin.connect();
   try {
-    const { rowCount } = await admin.query("select 1 from pg_database where datname = $1", [DATABASE]);
-    if (rowCount === 0) await admin.query(`create database ${DATABASE}`);
+    // A run cut short leaves its scratch database behind; start from nothing.
+    await admin.query(`drop database if exists ${DATABASE}`);
+    await admin.query(`create database ${DATABASE}`);
+    url.pathname = `/${DATABASE}`;
+    const pgbench = path.join(await postgresBinDir(), "pgbench");
+    await run(pgbench, ["-i", "-q", "-s", "1", url.toString()]);
+    const out = await run(pgbench, ["-N", "-c", String(settings.clients), "-j", String(settings.threads), "-T", String(settings.seconds), url.toString()]);
+    const tps = /tps = ([\d.]+)/.exec(out);
+    if (!tps) throw new Error(`pgbench printed no tps:\n${out}`);
+    return Number(tps[1]);
   } finally {
+    await admin.query(`drop database if exists ${DATABASE}`).catch(() => undefined);
     await admin.end();
   }
-  url.pathname = `/${DATABASE}`;
-  const pgbench = path.join(await postgresBinDir(), "pgbench");
-  await run(pgbench, ["-i", "-q", "-s", "1", url.toString()]);
-  const out = await run(pgbench, ["-N", "-c", String(settings.clients), "-j", String(settings.threads), "-T", String(settings.seconds), url.toString()]);
-  const tps = /tps = ([\d.]+)/.exec(out);
-  if (!tps) throw new Error(`pgbench printed no tps:\n${out}`);
-  return Number(tps[1]);
 }
 
 /** "pgbench -N -c 8 -j 2 -T 15", for the printed figures. */
