@@ -19,6 +19,7 @@ import { UNAVAILABLE_RETRY_AFTER_SECONDS, errorResponse } from "./error-response
 import { PurchaseEventStreams, type PurchaseView } from "./purchase-event-streams";
 
 const tokens = new TokenService(loadAuthConfig());
+const IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
 const configured = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
 let redis: Cluster | undefined;
@@ -63,7 +64,7 @@ const ApiService: ServiceSchema = {
     cors: {
       origin: (process.env.CORS_ORIGINS ?? "*").split(","),
       methods: ["GET", "POST", "PUT", "OPTIONS"],
-      allowedHeaders: ["Content-Type", "Authorization"],
+      allowedHeaders: ["Content-Type", "Authorization", IDEMPOTENCY_KEY_HEADER],
       maxAge: 600,
     },
     onError(this: unknown, _req: IncomingMessage, res: ServerResponse, err: Error) {
@@ -133,6 +134,11 @@ const ApiService: ServiceSchema = {
         mappingPolicy: "restrict",
         bodyParsers: jsonBody,
         rateLimit: rateLimit("private", configured("RATE_LIMIT", 600)),
+        // A client's Idempotency-Key makes a POST safe to retry (purchase.create answers a repeat with the purchase it made).
+        onBeforeCall(ctx: Context<unknown, { idempotencyKey?: string }>, _route: unknown, req: IncomingMessage) {
+          const key = req.headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()];
+          if (typeof key === "string") ctx.meta.idempotencyKey = key;
+        },
       },
     ],
   },

@@ -4,6 +4,7 @@
  * express (each product once, the store's one currency, known products) are
  * plain functions returning the offending fields, for a 422.
  */
+import { createHash } from "node:crypto";
 import type { ValidationSchema } from "fastest-validator";
 import { MAX_MONEY, type PricedItem } from "../../contracts/purchase-saga";
 import { PRODUCT_NOT_FOUND } from "../../contracts/product";
@@ -63,6 +64,24 @@ export function requestProblems(body: CreatePurchaseBody, storeCurrency: string)
     problems.push({ field: "payment.currency_code", message: `The store sells in ${storeCurrency} only.` });
   }
   return problems;
+}
+
+/** An Idempotency-Key: 1 to 128 visible ASCII characters (a UUID fits, as clients usually send). */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
+
+/** What is wrong with a client's Idempotency-Key header, or null when it is usable. */
+export function idempotencyKeyProblem(key: string): FieldProblem | null {
+  return IDEMPOTENCY_KEY.test(key) ? null : { field: "Idempotency-Key", message: "The Idempotency-Key header must be 1 to 128 visible ASCII characters." };
+}
+
+/**
+ * What the request asks for, as a digest: a retry under the same key must ask
+ * for the same thing. Taken from the validated body, so a retry that differs
+ * only in what validation drops or normalises (stray fields, the currency's case) is the same request.
+ */
+export function requestFingerprint(body: CreatePurchaseBody): string {
+  const asked = { items: body.order_items.map((i) => [i.product_id, i.quantity]), currency: body.payment.currency_code };
+  return createHash("sha256").update(JSON.stringify(asked)).digest("hex");
 }
 
 /** Unit prices by product id, in minor units; null for a product that does not exist. */

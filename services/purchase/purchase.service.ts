@@ -25,9 +25,26 @@ import type { SagaResult } from "../../lib/saga/messages";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
 import { republishPendingPurchases } from "./pending-watchdog";
-import { createPurchaseSchema, isUnknownProduct, priceOrder, requestProblems, type CreatePurchaseBody, type PriceList } from "./purchase-request";
+import {
+  createPurchaseSchema,
+  idempotencyKeyProblem,
+  isUnknownProduct,
+  priceOrder,
+  requestFingerprint,
+  requestProblems,
+  type CreatePurchaseBody,
+  type PriceList,
+} from "./purchase-request";
 import { readPurchaseSettings } from "./purchase-settings";
-import { findCustomerPurchase, insertPurchase, recordProgress, type PurchaseView } from "./purchases";
+import {
+  findCustomerPurchase,
+  findKeyedPurchase,
+  insertPurchase,
+  recordProgress,
+  type IdempotencyClaim,
+  type KeyedPurchase,
+  type PurchaseView,
+} from "./purchases";
 
 const { MoleculerClientError, ValidationError } = Errors;
 
@@ -53,7 +70,8 @@ interface PurchaseThis extends Service, DatabaseThis {
 const REPUBLISHED_METRIC = "purchase_pending_republished_total";
 const UNPUBLISHABLE_METRIC = "purchase_pending_unpublishable_total";
 
-type PurchaseMeta = AuthenticatedMeta & { $statusCode?: number; $responseHeaders?: Record<string, string> };
+/** The gateway passes a client's Idempotency-Key header on as `idempotencyKey`. */
+type PurchaseMeta = AuthenticatedMeta & { idempotencyKey?: string; $statusCode?: number; $responseHeaders?: Record<string, string> };
 
 const stepChangedSchema = {
   purchaseId: "uuid",
@@ -110,6 +128,32 @@ function purchaseLinks(id: string) {
   return { self, events: `${self}/events` };
 }
 
+/** The request's Idempotency-Key (passed on by the gateway) with its fingerprint; null without one, 422 for a malformed one. */
+function idempotencyClaim(ctx: Context<CreatePurchaseBody, PurchaseMeta>): IdempotencyClaim | null {
+  const key = ctx.meta.idempotencyKey;
+  if (key === undefined) return null;
+  const problem = idempotencyKeyProblem(key);
+  if (problem) throw new ValidationError(problem.message, "VALIDATION_ERROR", [problem]);
+  return { key, fingerprint: requestFingerprint(ctx.params) };
+}
+
+/** A purchase found under the request's key answers the request only if it was made for the same request. */
+function sameRequest(earlier: KeyedPurchase, claim: IdempotencyClaim): Pick<KeyedPurchase, "id" | "status"> {
+  if (earlier.request_fingerprint !== claim.fingerprint) {
+    throw new MoleculerClientError("This Idempotency-Key was used for another purchase request", 409, "IDEMPOTENCY_KEY_REUSED");
+  }
+  return earlier;
+}
+
+/** 202 with the purchase's links and Location: it is recorded, and its saga runs (or ran). */
+function accepted(ctx: Context<CreatePurchaseBody, PurchaseMeta>, purchase: Pick<KeyedPurchase, "id" | "status">) {
+  const links = purchaseLinks(purchase.id);
+  ctx.meta.$statusCode = 202;
+  // moleculer-web sets Location itself only for 201 and redirects.
+  ctx.meta.$responseHeaders = { Location: links.self };
+  return { id: purchase.id, status: purchase.status, links };
+}
+
 /**
  * One purchase service per call. Topics and the consumer name are parameters
  * so a test can run a private instance beside the real one.
@@ -157,22 +201,28 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
       create: {
         params: createPurchaseSchema,
         async handler(this: PurchaseThis, ctx: Context<CreatePurchaseBody, PurchaseMeta>) {
-          const created = await pricedPurchase(ctx, customerOf(ctx));
-          await this.db.transaction(async (trx) => {
-            await insertPurchase(trx, created);
+          const customerId = customerOf(ctx);
+          const claim = idempotencyClaim(ctx);
+          // A retry under a key already used is answered from the purchase it made, without pricing again.
+          const earlier = claim && (await findKeyedPurchase(this.db, customerId, claim.key));
+          if (earlier) return accepted(ctx, sameRequest(earlier, claim));
+
+          const created = await pricedPurchase(ctx, customerId);
+          const recorded = await this.db.transaction(async (trx) => {
+            if (!(await insertPurchase(trx, created, claim ?? undefined))) return false;
             await this.outbox.append(trx, {
               topic: topics.purchaseEvents,
               key: created.purchaseId,
               type: PURCHASE_EVENT_TYPES.PurchaseCreated,
               payload: created,
             });
+            return true;
           });
-
-          const links = purchaseLinks(created.purchaseId);
-          ctx.meta.$statusCode = 202;
-          // moleculer-web sets Location itself only for 201 and redirects.
-          ctx.meta.$responseHeaders = { Location: links.self };
-          return { id: created.purchaseId, status: "PENDING", links };
+          if (recorded) return accepted(ctx, { id: created.purchaseId, status: "PENDING" });
+          // A concurrent request under the same key recorded its purchase first: that one is the answer.
+          const winner = claim && (await findKeyedPurchase(this.db, customerId, claim.key));
+          if (!winner) throw new Error(`purchase under Idempotency-Key ${claim?.key} vanished`);
+          return accepted(ctx, sameRequest(winner, claim));
         },
       },
 

@@ -43,18 +43,49 @@ interface PurchaseRow extends Omit<PurchaseView, "amount" | "created_at" | "upda
 /** What the saga's progress changes on a purchase. */
 export type PurchaseProgress = Pick<PurchaseView, "status" | "step"> & Partial<Pick<PurchaseView, "failure_reason" | "order_id" | "payment_id">>;
 
-/** Records the purchase PENDING, exactly as announced. */
-export async function insertPurchase(trx: Knex.Transaction, purchase: PurchaseCreated): Promise<void> {
+/** A client's Idempotency-Key and the fingerprint of the request made under it. */
+export interface IdempotencyClaim {
+  key: string;
+  fingerprint: string;
+}
+
+/** A purchase already made under a key: its id and status, and what was asked under the key. */
+export interface KeyedPurchase {
+  id: string;
+  status: PurchaseStatus;
+  request_fingerprint: string;
+}
+
+/**
+ * Records the purchase PENDING, exactly as announced. With a claim, false
+ * (and nothing written) when this customer already made a purchase under its key.
+ */
+export async function insertPurchase(trx: Knex.Transaction, purchase: PurchaseCreated, claim?: IdempotencyClaim): Promise<boolean> {
   const items: PurchaseItemView[] = purchase.items.map((i) => ({ product_id: i.productId, quantity: i.quantity, unit_price: i.unitPrice }));
-  await trx(PURCHASES).insert({
-    id: purchase.purchaseId,
-    customer_id: purchase.customerId,
-    status: "PENDING",
-    // Serialised here: pg would turn a top-level array into a Postgres array.
-    items: JSON.stringify(items),
-    amount: purchase.amount,
-    currency: purchase.currency,
-  });
+  const inserted = await trx(PURCHASES)
+    .insert({
+      id: purchase.purchaseId,
+      customer_id: purchase.customerId,
+      status: "PENDING",
+      // Serialised here: pg would turn a top-level array into a Postgres array.
+      items: JSON.stringify(items),
+      amount: purchase.amount,
+      currency: purchase.currency,
+      idempotency_key: claim?.key ?? null,
+      request_fingerprint: claim?.fingerprint ?? null,
+    })
+    .onConflict(["customer_id", "idempotency_key"])
+    .ignore()
+    .returning("id");
+  return inserted.length === 1;
+}
+
+/** The purchase this customer made under this Idempotency-Key, if any. */
+export async function findKeyedPurchase(db: Knex, customerId: string, key: string): Promise<KeyedPurchase | null> {
+  const row = await db<KeyedPurchase & { customer_id: string; idempotency_key: string }>(PURCHASES)
+    .where({ customer_id: customerId, idempotency_key: key })
+    .first("id", "status", "request_fingerprint");
+  return row ?? null;
 }
 
 /** The purchase if it is this customer's; anyone else's is as good as absent. */

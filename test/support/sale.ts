@@ -5,13 +5,15 @@
  * purchase must end and the invariants must hold. Used by `npm run chaos`
  * and by the fault tests, so both measure the same thing.
  *
- * A POST refused before anything was recorded (the service unknown to the
- * gateway or unavailable, a full queue, a skipped call) is retried, as a
- * client would. Any other answer may hide a purchase recorded after all (a
- * 504 from a gateway timeout), and retrying it could buy twice: so the
- * sale's purchases are read back by customer from the purchase database,
- * whatever the client heard.
+ * Each POST carries its own Idempotency-Key, so the client retries any
+ * answer that is not a verdict on the request (no answer, a 5xx, a 404 from
+ * a service not registered yet, a 429) for as long as the budget lasts, as
+ * a real client would: a retry of a purchase recorded after all (a 504 from
+ * a gateway timeout) answers that purchase and never buys twice. The sale's
+ * purchases are still read back by customer from the purchase database, so a
+ * purchase recorded twice would show.
  */
+import { randomUUID } from "node:crypto";
 import knex from "knex";
 import { databaseUrl } from "../../lib/environment";
 import { type Fault, waitForHealthySystem } from "./faults";
@@ -46,7 +48,7 @@ export interface SaleReport {
   failed: number;
   /** Neither COMPLETED nor FAILED at the end: parked for an operator, or still running when the settle time ran out. */
   unfinished: number;
-  /** POSTs that ended without a 202: not retried (a purchase may have been recorded even so), or refused past the retry budget. */
+  /** POSTs that ended without a 202: refused with a verdict on the request, or with none past the retry budget. */
   postErrors: number;
   /** Their answers, as "504×3, 500×1". */
   postErrorKinds: string;
@@ -58,13 +60,9 @@ export interface SaleReport {
 }
 
 const PRICE = 1_000;
-/**
- * Answers given before the purchase service recorded anything: 404 (the
- * action has none of its own: the service is not registered), 429, 503 and
- * 514 (Moleculer's RequestSkipped: the call's time ran out before it was made).
- */
-const NOTHING_RECORDED = [404, 429, 503, 514];
-/** How long a POST refused with one of these is retried. */
+/** Answers that are a verdict on the request (a 4xx but 404 and 429): retrying them would only get the same. */
+const isVerdict = (status: number) => status >= 400 && status < 500 && status !== 404 && status !== 429;
+/** How long a POST that got no verdict is retried. */
 const POST_BUDGET_MS = 180_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -117,11 +115,12 @@ export async function runSale(settings: SaleSettings, fault: Fault): Promise<Sal
     await sleep(startedAt + (i * 1000) / settings.perSecond - Date.now());
     const { accessToken } = customers[i % customers.length];
     const body = { order_items: [{ product_id: productIds[i % productIds.length], quantity: 1 }], payment: { currency_code: "VND" } };
+    const headers = { "Idempotency-Key": randomUUID() };
     const giveUpAt = Date.now() + POST_BUDGET_MS;
     for (let pause = 250; ; pause = Math.min(2 * pause, 2_000)) {
-      const { status } = await api("POST", "/api/v1/purchases", { token: accessToken, body }).catch(() => ({ status: 0 }));
+      const { status } = await api("POST", "/api/v1/purchases", { token: accessToken, body, headers }).catch(() => ({ status: 0 }));
       if (status === 202) return;
-      if (!NOTHING_RECORDED.includes(status) || Date.now() > giveUpAt) {
+      if (isVerdict(status) || Date.now() > giveUpAt) {
         const kind = status === 0 ? "no answer" : String(status);
         postErrors.set(kind, (postErrors.get(kind) ?? 0) + 1);
         return;
