@@ -6,21 +6,13 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { servicesDir } from "../../../stack/layout";
+import { isAlive } from "../../../stack/processes";
 import { api, registerCustomer } from "../../support/http";
 import { catalogProduct, purchaseWhenTerminal, startPurchase } from "../../support/purchases";
 import { waitUntil } from "../../support/wait";
 
 const pidFile = path.join(servicesDir, "order.pid");
 const logFile = path.join(servicesDir, "order.log");
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const readPid = () => Number(readFileSync(pidFile, "utf8"));
 
