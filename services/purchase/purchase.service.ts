@@ -209,7 +209,7 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
 
           const created = await pricedPurchase(ctx, customerId);
           const recorded = await this.db.transaction(async (trx) => {
-            if (!(await insertPurchase(trx, created, claim ?? undefined))) return false;
+            if (!(await insertPurchase(trx, created, claim))) return false;
             await this.outbox.append(trx, {
               topic: topics.purchaseEvents,
               key: created.purchaseId,

@@ -60,7 +60,7 @@ export interface KeyedPurchase {
  * Records the purchase PENDING, exactly as announced. With a claim, false
  * (and nothing written) when this customer already made a purchase under its key.
  */
-export async function insertPurchase(trx: Knex.Transaction, purchase: PurchaseCreated, claim?: IdempotencyClaim): Promise<boolean> {
+export async function insertPurchase(trx: Knex.Transaction, purchase: PurchaseCreated, claim: IdempotencyClaim | null = null): Promise<boolean> {
   const items: PurchaseItemView[] = purchase.items.map((i) => ({ product_id: i.productId, quantity: i.quantity, unit_price: i.unitPrice }));
   const inserted = await trx(PURCHASES)
     .insert({
