@@ -6,6 +6,7 @@
 import type { BrokerOptions, Middleware } from "moleculer";
 import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
 import { Partitioners } from "kafkajs";
+import { KAFKA_BATCH_ADAPTER } from "./lib/channels/kafka-batch-adapter";
 import { kafkaBrokers, redisNodes } from "./lib/environment";
 
 const nodes = redisNodes();
@@ -50,7 +51,8 @@ const config: BrokerOptions = {
   middlewares: [
     ChannelsMiddleware({
       adapter: {
-        type: "Kafka",
+        // The package's Kafka adapter, plus batch consumption for channels that ask for it (mixins/idempotent-channel).
+        type: KAFKA_BATCH_ADAPTER,
         // Topics are named exactly as the outbox's aggregatetype: no namespace prefix.
         options: {
           kafka: {

@@ -1,25 +1,33 @@
 /**
- * A @moleculer/channels Kafka channel whose messages are applied through an
- * IdempotentConsumer. Messages that can never be applied go to the topic's
- * dead-letter topic with the reason in a header, and the partition moves on.
- * (A value that is not JSON fails in the adapter before it reaches us; the
- * adapter's own dead-lettering sends it to the same topic.)
+ * A @moleculer/channels Kafka channel consumed in batches (lib/channels/
+ * kafka-batch-adapter) whose messages are applied through an
+ * IdempotentConsumer, a batch of one partition in as few transactions as it
+ * can. Messages that can never be applied (a value that is not JSON
+ * included) go to the topic's dead-letter topic with the reason in a header,
+ * and the partition moves on.
  *
- * The handler returns only once the message is applied, found a duplicate,
- * ignored, or safely in the dead-letter topic: the adapter acknowledges
- * (commits the offset) whenever the handler settles, even when it throws.
+ * The handler returns only once every message of its batch is applied, found
+ * a duplicate, ignored, or safely in the dead-letter topic; only then does
+ * the adapter commit the batch's offsets.
  */
 import type { Service } from "moleculer";
 import type { KafkaMessage } from "kafkajs";
 import { TOPICS, type Topic } from "../contracts/topics";
 import type { Knex } from "knex";
 import { DEFAULT_BACKOFF, DEFAULT_REPORT_INTERVAL_MS, backoffDelay, reportThrottle, sleep } from "../lib/inbox/backoff";
-import { IdempotentConsumer, type IdempotentConsumerOptions, type InboundMessage, type MessageHandler } from "../lib/inbox/idempotent-consumer";
+import type { ReceivedBatch } from "../lib/channels/kafka-batch-adapter";
+import { IdempotentConsumer, type IdempotentConsumerOptions, type InboundMessage, type MessageHandler, type Outcome } from "../lib/inbox/idempotent-consumer";
 
 export const deadLetterTopic = (topic: string) => `${topic}.dead-letter`;
 export const DEAD_LETTER_REASON_HEADER = "x-dead-letter-reason";
 // A reason quotes validation messages; kept short so the dead letter stays far below Kafka's message size limit.
 const MAX_REASON_LENGTH = 2_000;
+/**
+ * Messages of one partition applied in one transaction. Large enough that a
+ * burst costs a few commits, small enough that the locks a batch holds (a
+ * product row, say) are held briefly and a split batch halves in a few steps.
+ */
+export const CHANNEL_BATCH_SIZE = 100;
 
 /** A message handler that runs with the consuming service as `this`. */
 export interface ServiceMessageHandler<TService = Service> {
@@ -33,6 +41,8 @@ export interface IdempotentChannelOptions<TService = Service> extends Omit<Idemp
   handlers: Record<string, ServiceMessageHandler<TService>>;
   /** Partitions handled at once by this consumer (per-key order holds either way); default: all of a declared topic's. */
   concurrency?: number;
+  /** Messages of one partition applied in one transaction, at most; default CHANNEL_BATCH_SIZE. */
+  batchSize?: number;
 }
 
 function header(message: KafkaMessage, name: string): string | undefined {
@@ -46,10 +56,9 @@ export function idempotentChannel<TService = Service>(options: IdempotentChannel
   return {
     group: options.consumer,
     context: false,
-    maxRetries: 0,
-    deadLettering: { enabled: true, queueName: deadLetterTopic(options.topic) },
     kafka: { fromBeginning: true, partitionsConsumedConcurrently: options.concurrency ?? TOPICS[options.topic as Topic] ?? 6 },
-    async handler(this: Service, payload: unknown, raw: KafkaMessage): Promise<void> {
+    batch: { maxSize: options.batchSize ?? CHANNEL_BATCH_SIZE },
+    async handler(this: Service, batch: ReceivedBatch): Promise<void> {
       const service = this as unknown as TService;
       consumer ??= new IdempotentConsumer({
         ...options,
@@ -64,36 +73,43 @@ export function idempotentChannel<TService = Service>(options: IdempotentChannel
           ),
         onAfterCommitError: (m, error) => this.logger.error(`after-commit step of ${m.type} ${m.id} failed:`, error),
       });
-      const message: InboundMessage = {
-        id: header(raw, "id") ?? "",
-        type: header(raw, "type") ?? "",
-        key: raw.key?.toString() ?? "",
-        topic: options.topic,
-        payload,
-        traceparent: header(raw, "traceparent"),
-      };
-      const outcome = await consumer.process(message);
-      if (outcome.kind === "dead-letter") {
+      const messages = batch.messages.map(({ raw, payload }) => inboundMessage(options.topic, raw, payload));
+      const applied = await consumer.processBatch(messages.filter((_, index) => batch.messages[index].unreadable === undefined));
+      let next = 0;
+      const outcomes = batch.messages.map(({ unreadable }): Outcome =>
+        unreadable === undefined ? applied[next++] : { kind: "dead-letter", reason: `value is not JSON: ${unreadable}` },
+      );
+      for (const [index, outcome] of outcomes.entries()) {
+        if (outcome.kind !== "dead-letter") continue;
+        const message = messages[index];
         this.logger.error(`dead-lettering ${message.type || "(no type)"} ${message.id || "(no id)"} from ${options.topic}: ${outcome.reason}`);
-        await sendToDeadLetter(this, options, raw, outcome.reason.slice(0, MAX_REASON_LENGTH));
+        await sendToDeadLetter(this, options, batch.messages[index].raw, outcome.reason.slice(0, MAX_REASON_LENGTH));
       }
     },
   };
 }
 
+function inboundMessage(topic: string, raw: KafkaMessage, payload: unknown): InboundMessage {
+  return {
+    id: header(raw, "id") ?? "",
+    type: header(raw, "type") ?? "",
+    key: raw.key?.toString() ?? "",
+    topic,
+    payload,
+    traceparent: header(raw, "traceparent"),
+  };
+}
+
 /**
  * Publishes the dead letter, trying until Kafka takes it; only then may the
- * handler return and the adapter commit the offset.
+ * handler return and the adapter commit the batch's offsets.
  *
- * Throwing would not keep the message: @moleculer/channels 0.1.8's Kafka
- * adapter, for a handler that throws with maxRetries 0, moves the message to
- * the dead-letter topic itself (without our reason header), swallows a
- * failure of that publish (logged at info, below the CHANNELS* log level) and
- * commits the offset all the same; with dead-lettering disabled it drops the
- * message and commits. So a failed publish is retried here, holding the
- * partition, like any transient error. A service stopping meanwhile waits for
- * it (the adapter unsubscribes only once no message is in progress); a
- * process killed meanwhile has committed nothing, so the message comes again.
+ * A failed publish is retried here, holding the partition like any transient
+ * error: throwing instead would restart the consumer and re-apply the whole
+ * batch (harmless, but a loop while Kafka refuses). A service stopping
+ * meanwhile waits for it (the adapter unsubscribes only once no message is
+ * in progress); a process killed meanwhile has committed nothing, so the
+ * batch comes again.
  */
 async function sendToDeadLetter<TService>(service: Service, options: IdempotentChannelOptions<TService>, raw: KafkaMessage, reason: string): Promise<void> {
   const topic = deadLetterTopic(options.topic);

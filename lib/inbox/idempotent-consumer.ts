@@ -61,6 +61,14 @@ export interface IdempotentConsumerOptions {
   retryReportIntervalMs?: number;
   onRetry?: (message: InboundMessage, attempt: number, error: unknown, detail: RetryDetail) => void;
   onAfterCommitError?: (message: InboundMessage, error: unknown) => void;
+  /**
+   * Runs in each transaction before the handlers, with the messages it is
+   * about to apply: locks the shared rows they will change (a wallet, a
+   * product), in one fixed order. Concurrent transactions then wait for each
+   * other instead of deadlocking, which a batch that takes its locks message
+   * by message would do.
+   */
+  lockShared?: (trx: Knex.Transaction, messages: InboundMessage[]) => Promise<void>;
 }
 
 /** Thrown by a handler for a message that can never be applied: it is dead-lettered at once, not retried. */
@@ -90,6 +98,34 @@ export class IdempotentConsumer {
   }
 
   async process(message: InboundMessage): Promise<Outcome> {
+    const checked = this.check(message);
+    return "handler" in checked ? this.applyWithRetries(checked) : checked;
+  }
+
+  /**
+   * Applies a partition's messages in their order, in as few transactions as
+   * it can: the whole batch in one (one multi-row inbox claim, one commit);
+   * a batch that fails with an error that is not transient, or keeps failing
+   * with one that is, is split in halves, down to single messages, which are
+   * then handled as `process` handles them. So a poison message is isolated
+   * and dead-lettered while the others apply once each, in order.
+   *
+   * @returns the outcome of each message, at its index.
+   */
+  async processBatch(messages: InboundMessage[]): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    const runnable: Checked[] = [];
+    messages.forEach((message, index) => {
+      const checked = this.check(message, index);
+      if ("handler" in checked) runnable.push(checked);
+      else outcomes[index] = checked;
+    });
+    await this.applyBatch(runnable, outcomes);
+    return outcomes;
+  }
+
+  /** The outcome of a message that cannot be applied, or what applying it takes. */
+  private check(message: InboundMessage, index = 0): Outcome | Checked {
     if (!UUID.test(message.id)) return { kind: "dead-letter", reason: `message id is not a UUID: ${JSON.stringify(message.id)}` };
     const handler = this.options.handlers[message.type];
     if (!handler) return { kind: "ignored" };
@@ -98,16 +134,45 @@ export class IdempotentConsumer {
     }
     const valid = this.checks.get(message.type)?.(message.payload) ?? true;
     if (valid !== true) return { kind: "dead-letter", reason: `invalid ${message.type}: ${valid}` };
+    return { index, message, handler };
+  }
 
+  private async applyBatch(batch: Checked[], outcomes: Outcome[]): Promise<void> {
+    if (batch.length === 0) return;
+    if (batch.length === 1) {
+      outcomes[batch[0].index] = await this.applyWithRetries(batch[0]);
+      return;
+    }
+    for (let failures = 1; ; failures++) {
+      let applied: Applied[];
+      try {
+        applied = await this.applyTogether(batch);
+      } catch (error) {
+        // A transient error is likely about the moment, not the batch: worth a few more tries before a smaller transaction.
+        if (isTransientError(error) && failures < BATCH_TRANSIENT_TRIES) {
+          await sleep(backoffDelay(failures, this.backoff));
+          continue;
+        }
+        const half = Math.ceil(batch.length / 2);
+        await this.applyBatch(batch.slice(0, half), outcomes);
+        await this.applyBatch(batch.slice(half), outcomes);
+        return;
+      }
+      for (const [i, item] of batch.entries()) outcomes[item.index] = await this.settle(item.message, applied[i]);
+      return;
+    }
+  }
+
+  private async applyWithRetries({ message, handler }: Checked): Promise<Outcome> {
     const firstTryAt = Date.now();
     const shouldReportTransient = reportThrottle(this.options.retryReportIntervalMs ?? DEFAULT_REPORT_INTERVAL_MS);
     let transientFailures = 0;
     let otherFailures = 0;
     for (let attempt = 1; ; attempt++) {
-      let applied: { fresh: boolean; afterCommit: void | AfterCommit };
+      let applied: Applied;
       try {
         // A commit whose outcome was lost with the connection is safe to retry: if it did commit, the inbox answers `duplicate`.
-        applied = await this.applyOnce(handler, message);
+        [applied] = await this.applyTogether([{ index: 0, message, handler }]);
       } catch (error) {
         if (error instanceof UnprocessableMessageError) return { kind: "dead-letter", reason: error.message };
         const transient = isTransientError(error);
@@ -127,26 +192,55 @@ export class IdempotentConsumer {
         await sleep(delayMs);
         continue;
       }
-      if (!applied.fresh) return { kind: "duplicate" };
-      // The effect is committed: a failing follow-up (thrown or rejected) must not re-run the handler nor dead-letter the message.
-      const { afterCommit } = applied;
-      await (async () => afterCommit?.())().catch((error: unknown) => this.options.onAfterCommitError?.(message, error));
-      return { kind: "applied" };
+      return this.settle(message, applied);
     }
   }
 
-  private applyOnce(handler: MessageHandler, message: InboundMessage) {
+  private async settle(message: InboundMessage, applied: Applied): Promise<Outcome> {
+    if (!applied.fresh) return { kind: "duplicate" };
+    // The effect is committed: a failing follow-up (thrown or rejected) must not re-run the handler nor dead-letter the message.
+    const { afterCommit } = applied;
+    await (async () => afterCommit?.())().catch((error: unknown) => this.options.onAfterCommitError?.(message, error));
+    return { kind: "applied" };
+  }
+
+  /** One transaction: claims every id in one insert, then runs the handler of each message it claimed, in order. */
+  private applyTogether(batch: Checked[]): Promise<Applied[]> {
     return this.options.db().transaction(async (trx) => {
-      const claimed = await trx("inbox")
-        .insert({ consumer: this.options.consumer, message_id: message.id })
+      const ids = [...new Set(batch.map((item) => item.message.id))];
+      const claimed: { message_id: string }[] = await trx("inbox")
+        .insert(ids.map((id) => ({ consumer: this.options.consumer, message_id: id })))
         .onConflict(["consumer", "message_id"])
         .ignore()
         .returning("message_id");
-      if (claimed.length === 0) return { fresh: false, afterCommit: undefined };
-      return { fresh: true, afterCommit: await handler.handle(trx, message) };
+      // A message delivered twice within one batch is fresh the first time only.
+      const unclaimed = new Set(claimed.map((row) => row.message_id));
+      const toApply = batch.filter((item) => unclaimed.has(item.message.id)).map((item) => item.message);
+      if (toApply.length > 0) await this.options.lockShared?.(trx, toApply);
+      const applied: Applied[] = [];
+      for (const { message, handler } of batch) {
+        const fresh = unclaimed.delete(message.id);
+        applied.push({ fresh, afterCommit: fresh ? await handler.handle(trx, message) : undefined });
+      }
+      return applied;
     });
   }
 }
+
+/** A message that passed the checks, with its handler and its place in the batch. */
+interface Checked {
+  index: number;
+  message: InboundMessage;
+  handler: MessageHandler;
+}
+
+interface Applied {
+  fresh: boolean;
+  afterCommit: void | AfterCommit;
+}
+
+// Tries of a whole batch after transient errors before it is split (single messages retry those without limit).
+const BATCH_TRANSIENT_TRIES = 3;
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

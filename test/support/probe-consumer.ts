@@ -8,12 +8,16 @@ import knex, { type Knex } from "knex";
 import type { KafkaMessage } from "kafkajs";
 import type { Middleware, ServiceBroker, ServiceSchema } from "moleculer";
 import { databaseUrl } from "../../lib/environment";
+import type { ReceivedBatch } from "../../lib/channels/kafka-batch-adapter";
 import type { InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { deadLetterTopic, idempotentChannel } from "../../mixins/idempotent-channel";
 import { startBroker } from "./broker";
-import { createTopics, headerValue } from "./kafka";
+import { createTopics, headerValue, kafka } from "./kafka";
+
+/** A probe with this label fails its handler every time (an error that is not transient): a poison message. */
+export const REFUSED_LABEL = "refused";
 
 export interface Probe {
   seq: number;
@@ -30,6 +34,7 @@ export class ProbePipeline {
   readonly topic = `itest.${this.run}.probes`;
   readonly table = `itest_probe_${this.run}`;
   readonly deliveries: Delivery[] = [];
+  private readonly consumerName = `probe-consumer-${this.run}`;
   readonly producerDb: Knex = knex({ client: "pg", connection: databaseUrl("account"), pool: { min: 0, max: 4 } });
   readonly consumerDb: Knex = knex({ client: "pg", connection: databaseUrl("product"), pool: { min: 0, max: 4 } });
   private readonly outbox = new OutboxWriter();
@@ -43,10 +48,36 @@ export class ProbePipeline {
       t.integer("seq").notNullable();
       t.bigIncrements("applied_order");
     });
+    await this.startConsumer();
+  }
+
+  private async startConsumer(): Promise<void> {
     this.broker = await startBroker([]);
     this.broker.middlewares.add(this.recorder());
     this.broker.createService(this.service());
     await this.broker.waitForServices("probe-consumer");
+  }
+
+  /** The consumer group of the probe channel (as @moleculer/channels names it). */
+  get groupId(): string {
+    return `${this.consumerName}:${this.topic}`;
+  }
+
+  /**
+   * Stops the consumer, moves its group's committed offsets back to the
+   * start of the topic, and starts it again: what a consumer that crashed
+   * after its transactions committed and before its offsets did would find.
+   */
+  async restartFromTheBeginning(): Promise<void> {
+    await this.broker?.stop();
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.resetOffsets({ groupId: this.groupId, topic: this.topic, earliest: true });
+    } finally {
+      await admin.disconnect();
+    }
+    await this.startConsumer();
   }
 
   async stop(): Promise<void> {
@@ -88,13 +119,14 @@ export class ProbePipeline {
       channels: {
         [this.topic]: idempotentChannel({
           topic: this.topic,
-          consumer: `probe-consumer-${this.run}`,
+          consumer: this.consumerName,
           db: (service) => (service as unknown as DatabaseThis).db,
           retry: { attempts: 2, baseDelayMs: 10 },
           handlers: {
             ProbeRecorded: {
               schema: { seq: "number|integer", label: "string" },
               async handle(trx, message) {
+                if ((message.payload as Probe).label === REFUSED_LABEL) throw new Error("the probe refuses this one");
                 await trx(table).insert({ message_id: message.id, key: message.key, seq: (message.payload as Probe).seq });
               },
             },
@@ -108,19 +140,21 @@ export class ProbePipeline {
     const { deliveries, topic } = this;
     return {
       name: "RecordDeliveries",
-      localChannel(next: (payload: unknown, raw: KafkaMessage) => Promise<void>) {
-        return async (payload: unknown, raw: KafkaMessage) => {
-          deliveries.push({
-            message: {
-              id: headerValue(raw, "id") ?? "",
-              type: headerValue(raw, "type") ?? "",
-              key: raw.key?.toString() ?? "",
-              topic,
-              payload: payload as Probe,
-            },
-            raw,
-          });
-          return next(payload, raw);
+      localChannel(next: (batch: ReceivedBatch) => Promise<void>) {
+        return async (batch: ReceivedBatch) => {
+          for (const { raw, payload } of batch.messages) {
+            deliveries.push({
+              message: {
+                id: headerValue(raw, "id") ?? "",
+                type: headerValue(raw, "type") ?? "",
+                key: raw.key?.toString() ?? "",
+                topic,
+                payload: payload as Probe,
+              },
+              raw,
+            });
+          }
+          return next(batch);
         };
       },
     } as unknown as Middleware;

@@ -21,6 +21,7 @@ export class FakePg {
   /** The next connects fail with these, one each (the database is down, then back). */
   readonly connectFailures: Error[] = [];
   connects = 0;
+  commits = 0;
 
   readonly db: Knex = knex({
     client: "pg",
@@ -67,6 +68,7 @@ class FakeConnection {
       return none("BEGIN");
     }
     if (/^COMMIT/i.test(sql)) {
+      this.pg.commits++;
       for (const key of this.writes?.inbox ?? []) this.pg.inbox.add(key);
       this.pg.effects.push(...(this.writes?.effects ?? []));
       this.writes = null;
@@ -77,10 +79,15 @@ class FakeConnection {
       return none("ROLLBACK");
     }
     if (/^insert into "inbox"/i.test(sql)) {
-      const key = `${values[0]}/${values[1]}`;
-      if (this.pg.inbox.has(key) || this.writes?.inbox.includes(key)) return { command: "INSERT", rows: [], rowCount: 0 };
-      this.writes?.inbox.push(key);
-      return { command: "INSERT", rows: [{ message_id: values[1] }], rowCount: 1 };
+      // (consumer, message_id) pairs, one per row; `on conflict do nothing returning message_id`.
+      const rows: { message_id: unknown }[] = [];
+      for (let i = 0; i < values.length; i += 2) {
+        const key = `${values[i]}/${values[i + 1]}`;
+        if (this.pg.inbox.has(key) || this.writes?.inbox.includes(key)) continue;
+        this.writes?.inbox.push(key);
+        rows.push({ message_id: values[i + 1] });
+      }
+      return { command: "INSERT", rows, rowCount: rows.length };
     }
     if (/^insert into "effects"/i.test(sql)) {
       this.writes?.effects.push(String(values[0]));

@@ -170,3 +170,93 @@ test("a failing after-commit step is reported and does not run the handler again
   expect(afterCommitErrors).toEqual([expect.objectContaining({ message: "broadcast failed" })]);
   expect(retries).toEqual([]);
 });
+
+describe("a batch", () => {
+  const labelled = (label: string, overrides: Partial<InboundMessage> = {}) => message({ payload: { label }, ...overrides });
+
+  test("is applied in one transaction, in order", async () => {
+    const { handler } = thing();
+    const batch = ["a", "b", "c", "d"].map((label) => labelled(label));
+    const outcomes = await consumerOf({ Thing: handler }).processBatch(batch);
+    expect(outcomes).toEqual(batch.map(() => ({ kind: "applied" })));
+    expect(pg.effects).toEqual(["a", "b", "c", "d"]);
+    expect(pg.commits).toBe(1);
+    expect(pg.inbox.size).toBe(4);
+  });
+
+  test("with a poison message in the middle: the others apply once, in order, and the poison one is dead-lettered", async () => {
+    const poison = labelled("poison");
+    const consumer = consumerOf({
+      Thing: {
+        async handle(trx, m: InboundMessage<{ label: string }>) {
+          if (m.id === poison.id) throw new Error("cannot apply this one");
+          await trx("effects").insert({ label: m.payload.label });
+        },
+      },
+    });
+    const batch = [labelled("a"), labelled("b"), labelled("c"), poison, labelled("d"), labelled("e")];
+    const outcomes = await consumer.processBatch(batch);
+    expect(outcomes.map((o) => o.kind)).toEqual(["applied", "applied", "applied", "dead-letter", "applied", "applied"]);
+    expect(outcomes[3]).toEqual({ kind: "dead-letter", reason: "handler failed 3 times: cannot apply this one" });
+    expect(pg.effects).toEqual(["a", "b", "c", "d", "e"]);
+    expect(pg.inbox.has(`tests/${poison.id}`)).toBe(false);
+    // Each good message applied (committed) once, however often its batch was tried before the split.
+    expect(new Set(pg.effects).size).toBe(5);
+  });
+
+  test("an UnprocessableMessageError is isolated the same way, and dead-lettered with its own reason", async () => {
+    const bad = labelled("bad");
+    const consumer = consumerOf({
+      Thing: {
+        async handle(trx, m: InboundMessage<{ label: string }>) {
+          if (m.id === bad.id) throw new UnprocessableMessageError("order already cancelled");
+          await trx("effects").insert({ label: m.payload.label });
+        },
+      },
+    });
+    const outcomes = await consumer.processBatch([bad, labelled("a"), labelled("b")]);
+    expect(outcomes).toEqual([{ kind: "dead-letter", reason: "order already cancelled" }, { kind: "applied" }, { kind: "applied" }]);
+    expect(pg.effects).toEqual(["a", "b"]);
+  });
+
+  test("messages already applied, or delivered twice in the batch, are duplicates", async () => {
+    const { handler, calls } = thing();
+    const consumer = consumerOf({ Thing: handler });
+    const earlier = labelled("earlier");
+    await consumer.process(earlier);
+    const twice = labelled("twice");
+    const outcomes = await consumer.processBatch([earlier, twice, labelled("new"), twice]);
+    expect(outcomes.map((o) => o.kind)).toEqual(["duplicate", "applied", "applied", "duplicate"]);
+    expect(pg.effects).toEqual(["earlier", "twice", "new"]);
+    expect(calls).toHaveLength(3);
+  });
+
+  test("messages that cannot be checked get their outcome at their place, without a handler call", async () => {
+    const { handler, calls } = thing();
+    const outcomes = await consumerOf({ Thing: handler }).processBatch([
+      labelled("a"),
+      message({ type: "Other" }),
+      message({ id: "42" }),
+      message({ payload: { label: 7 } }),
+      labelled("b"),
+    ]);
+    expect(outcomes.map((o) => o.kind)).toEqual(["applied", "ignored", "dead-letter", "dead-letter", "applied"]);
+    expect(calls).toHaveLength(2);
+    expect(pg.commits).toBe(1);
+  });
+
+  test("a transient error of the whole batch is retried, then the batch applies once", async () => {
+    const { handler, calls } = thing([serializationFailure()]);
+    const outcomes = await consumerOf({ Thing: handler }).processBatch([labelled("a"), labelled("b")]);
+    expect(outcomes.map((o) => o.kind)).toEqual(["applied", "applied"]);
+    expect(pg.effects).toEqual(["a", "b"]);
+    expect(calls).toHaveLength(3);
+  });
+
+  test("a transient error that persists is waited out message by message, nothing dead-lettered", async () => {
+    const { handler } = thing(Array.from({ length: 9 }, serializationFailure));
+    const outcomes = await consumerOf({ Thing: handler }).processBatch([labelled("a"), labelled("b"), labelled("c")]);
+    expect(outcomes.map((o) => o.kind)).toEqual(["applied", "applied", "applied"]);
+    expect(pg.effects).toEqual(["a", "b", "c"]);
+  });
+});
