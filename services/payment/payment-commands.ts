@@ -1,11 +1,22 @@
 /** The payment service's part in the purchase saga: ProcessPayment and its compensation, RefundPayment. */
 import type { ValidationSchema } from "fastest-validator";
 import type { Knex } from "knex";
+import type { InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import { PURCHASE_SAGA_MESSAGES as MESSAGES, type PaymentRefunded, type ProcessPayment, type RefundPayment } from "../../contracts/purchase-saga";
 import type { SagaCommand } from "../../lib/saga/messages";
 import { sagaCommandHandler } from "../../lib/saga/participant";
 import { type ProcessPaymentReply, declineReason, paymentCompleted, paymentDeclined, replyForRecordedPayment } from "./payment-decisions";
-import { creditWallet, debitWallet, findPaymentByPurchase, findWallet, openWallet, recordPayment, refundOrTombstone } from "./payment-store";
+import {
+  creditWallet,
+  debitWallet,
+  findPaymentByPurchase,
+  findWallet,
+  lockWallets,
+  openWallet,
+  payersOf,
+  recordPayment,
+  refundOrTombstone,
+} from "./payment-store";
 import type { WalletSettings } from "./wallet-opening";
 
 const processPaymentPayload: ValidationSchema = {
@@ -46,6 +57,20 @@ async function refundPayment(trx: Knex.Transaction, command: SagaCommand<RefundP
   if (refunded) await creditWallet(trx, refunded.customerId, refunded.amount);
   const payload: PaymentRefunded = { purchaseId };
   return { type: MESSAGES.PaymentRefunded, payload };
+}
+
+/**
+ * For a batch of commands in one transaction: the wallets of every payer,
+ * locked up front in one order (see lockWallets). A new customer's wallet is
+ * opened here as processPayment would open it.
+ */
+export function lockPayersWallets(wallets: WalletSettings) {
+  return async (trx: Knex.Transaction, commands: InboundMessage[]): Promise<void> => {
+    const charged = commands.filter((m) => m.type === MESSAGES.ProcessPayment).map((m) => (m.payload as SagaCommand<ProcessPayment>).payload.customerId);
+    const refunded = commands.filter((m) => m.type === MESSAGES.RefundPayment).map((m) => (m.payload as SagaCommand<RefundPayment>).payload.purchaseId);
+    const payers = refunded.length > 0 ? await payersOf(trx, refunded) : [];
+    await lockWallets(trx, [...charged, ...payers], wallets.initialCredit, wallets.currency);
+  };
 }
 
 export function paymentCommandHandlers(wallets: WalletSettings) {

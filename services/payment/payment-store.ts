@@ -32,6 +32,29 @@ export async function openWallet(trx: Knex.Transaction, customerId: string, init
   await trx("wallets").insert({ customer_id: customerId, balance: initialCredit, currency }).onConflict("customer_id").ignore();
 }
 
+/**
+ * Locks the wallets of these customers in customer-id order: the existing
+ * ones first, then the missing ones are opened in the same order (a new row
+ * is locked by its insert). A transaction that changes several wallets takes
+ * them all here, before any change, so two of them cannot deadlock.
+ */
+export async function lockWallets(trx: Knex.Transaction, customerIds: string[], initialCredit: number, currency: string): Promise<void> {
+  const ids = [...new Set(customerIds)].sort();
+  if (ids.length === 0) return;
+  const existing: string[] = await trx("wallets").whereIn("customer_id", ids).orderBy("customer_id").forUpdate().pluck("customer_id");
+  const missing = ids.filter((id) => !existing.includes(id));
+  if (missing.length === 0) return;
+  await trx("wallets")
+    .insert(missing.map((customerId) => ({ customer_id: customerId, balance: initialCredit, currency })))
+    .onConflict("customer_id")
+    .ignore();
+}
+
+/** The customers whose payments for these purchases are recorded. */
+export function payersOf(trx: Knex.Transaction, purchaseIds: string[]): Promise<string[]> {
+  return trx("payments").whereIn("purchase_id", purchaseIds).distinct().pluck("customer_id");
+}
+
 /** Takes the amount in one conditional update; false when there is no such wallet, it holds another currency, or too little. */
 export async function debitWallet(trx: Knex.Transaction, charge: ProcessPayment): Promise<boolean> {
   const debited = await trx("wallets")

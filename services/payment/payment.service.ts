@@ -9,7 +9,7 @@ import { PAYMENT_COMMANDS_TOPIC } from "../../contracts/purchase-saga";
 import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
-import { paymentCommandHandlers } from "./payment-commands";
+import { lockPayersWallets, paymentCommandHandlers } from "./payment-commands";
 import { findOwnedPayment, findPaymentByPurchase, findWallet } from "./payment-store";
 import { internalPaymentView, paymentView, walletView } from "./payment-view";
 import { accountEventHandlers, walletSettings } from "./wallet-opening";
@@ -37,6 +37,7 @@ const PaymentService: ServiceSchema = {
       consumer: "payment",
       db: database,
       handlers: paymentCommandHandlers(wallets),
+      lockShared: lockPayersWallets(wallets),
     }),
   },
   actions: {
