@@ -4,6 +4,15 @@ export const PRODUCT_EVENTS_TOPIC = "product.events";
 /** The error type `product.get` answers for an id that names no product (with code 404, which Moleculer also uses for a missing service). */
 export const PRODUCT_NOT_FOUND = "NOT_FOUND";
 
+/** `product.prices` (internal): the current unit prices of the products named, in minor units; a product that does not exist is left out. */
+export interface ProductPricesParams {
+  ids: number[];
+}
+export interface ProductPrice {
+  id: number;
+  price: number;
+}
+
 export interface ProductCreated {
   productId: number;
   categoryId: number;

@@ -33,6 +33,9 @@ const MAX_INT = 2 ** 31 - 1;
  */
 export const MAX_MONEY = Number.MAX_SAFE_INTEGER;
 
+/** Lines in one purchase, at most (each a different product). */
+export const MAX_ORDER_ITEMS = 50;
+
 /**
  * fastest-validator schema of a priced purchase: PurchaseCreated, and the
  * CreateOrder payload the orchestrator derives from it, have this shape.

@@ -1,4 +1,6 @@
 /** Request schemas of the catalog API (fastest-validator, as Moleculer action params). */
+import { MAX_ORDER_ITEMS } from "../../contracts/purchase-saga";
+
 const id = { type: "number", integer: true, positive: true, convert: true } as const;
 const money = { type: "number", integer: true, min: 0, max: 1_000_000_000_000 } as const;
 const stock = { type: "number", integer: true, min: 0, max: 1_000_000_000 } as const;
@@ -7,6 +9,9 @@ const text = (max: number, min = 0) => ({ type: "string", trim: true, min, max }
 export const MAX_PAGE_SIZE = 100;
 
 export const productIdSchema = { $$strict: "remove", id } as const;
+
+/** `product.prices`: the products of one purchase. */
+export const productPricesSchema = { $$strict: "remove", ids: { type: "array", min: 1, max: MAX_ORDER_ITEMS, items: id } } as const;
 
 export const createProductSchema = {
   $$strict: "remove",

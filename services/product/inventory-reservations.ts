@@ -21,10 +21,10 @@ function normalise(items: Item[]): Item[] {
 }
 
 /**
- * The stock itself is taken last, by conditional decrements: a sought-after
- * product's row is then locked only from its UPDATE to the commit, not across
- * the whole transaction, and that lock time is what bounds how many buyers of
- * one product can be served per second.
+ * The stock itself is taken last, by conditional decrements: alone, a
+ * sought-after product's row is then locked only from its UPDATE to the
+ * commit. In a batch its row is locked once for the batch (lockStockOf), and
+ * the batch's reservations share that one lock time.
  */
 export async function reserveInventory(trx: Knex.Transaction, purchaseId: string, requested: Item[]): Promise<ReservationOutcome> {
   const existing = await trx("reservations").where({ purchase_id: purchaseId }).first();
@@ -85,6 +85,18 @@ async function shortfallOf(trx: Knex.Transaction, items: Item[]): Promise<string
 async function reject(trx: Knex.Transaction, purchaseId: string, reason: string): Promise<ReservationOutcome> {
   await trx("reservations").insert({ purchase_id: purchaseId, status: "REJECTED", reason });
   return { reserved: false, reason };
+}
+
+/**
+ * For a batch of reservations and releases in one transaction: locks every
+ * product row they will change, in id order, before any change. Without it
+ * two batches that each take their rows purchase by purchase can hold one
+ * product each and wait for the other's.
+ */
+export async function lockStockOf(trx: Knex.Transaction, reservations: Item[][], releases: string[]): Promise<void> {
+  const released: string[] = releases.length > 0 ? await trx("reservation_items").whereIn("purchase_id", releases).distinct().pluck("product_id") : [];
+  const ids = [...new Set([...reservations.flat().map((i) => i.productId), ...released.map(Number)])].sort((a, b) => a - b);
+  if (ids.length > 0) await trx("products").whereIn("id", ids).orderBy("id").forUpdate().select("id");
 }
 
 /** @returns the products whose stock went back up (none when there was nothing to release). */

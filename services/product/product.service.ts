@@ -6,12 +6,13 @@
  */
 import { Cluster } from "ioredis";
 import { Errors, type Context, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
-import { PRODUCT_EVENTS_TOPIC, PRODUCT_NOT_FOUND, type ProductCreated } from "../../contracts/product";
+import { PRODUCT_EVENTS_TOPIC, PRODUCT_NOT_FOUND, type ProductCreated, type ProductPrice, type ProductPricesParams } from "../../contracts/product";
 import { PRODUCT_COMMANDS_TOPIC, PURCHASE_SAGA_MESSAGES as M, type ReleaseInventory, type ReserveInventory } from "../../contracts/purchase-saga";
 import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { CuckooRebuildConflictError } from "../../lib/cache/cuckoo-filter";
 import { redisNodes } from "../../lib/environment";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
+import type { SagaCommand } from "../../lib/saga/messages";
 import { sagaCommandHandler } from "../../lib/saga/participant";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
@@ -24,9 +25,10 @@ import {
   createProductSchema,
   listProductsSchema,
   productIdSchema,
+  productPricesSchema,
   updateProductSchema,
 } from "./catalog-validation";
-import { releaseInventory, reserveInventory } from "./inventory-reservations";
+import { lockStockOf, releaseInventory, reserveInventory } from "./inventory-reservations";
 import { ProductReadCache } from "./product-read-cache";
 
 const { MoleculerClientError } = Errors;
@@ -95,6 +97,20 @@ const ProductService: ServiceSchema<ServiceSettingSchema, ProductThis> = {
         const product = await this.cache.getDetail(ctx.params.id, () => this.loadProduct(ctx.params.id));
         if (!product) throw notFound();
         return product;
+      },
+    },
+
+    /**
+     * For the purchase door: every price of an order in one call and one
+     * query. Not through the detail cache: a sale invalidates that entry at
+     * every reservation (the stock changed), while prices seldom change.
+     */
+    prices: {
+      visibility: "public",
+      params: productPricesSchema,
+      async handler(this: ProductThis, ctx: Context<ProductPricesParams>): Promise<ProductPrice[]> {
+        const rows: { id: string; price: string }[] = await this.db("products").whereIn("id", ctx.params.ids).select("id", "price");
+        return rows.map((row) => ({ id: Number(row.id), price: Number(row.price) }));
       },
     },
 
@@ -220,6 +236,12 @@ const ProductService: ServiceSchema<ServiceSettingSchema, ProductThis> = {
       topic: PRODUCT_COMMANDS_TOPIC,
       consumer: "product",
       db: (service) => service.db,
+      lockShared: (trx, commands) =>
+        lockStockOf(
+          trx,
+          commands.filter((m) => m.type === M.ReserveInventory).map((m) => (m.payload as SagaCommand<ReserveInventory>).payload.items),
+          commands.filter((m) => m.type === M.ReleaseInventory).map((m) => (m.payload as SagaCommand<ReleaseInventory>).payload.purchaseId),
+        ),
       handlers: {
         [M.ReserveInventory]: sagaCommandHandler<ReserveInventory, ProductThis>(M.ReserveInventory, reserveInventoryPayload, async function (trx, command) {
           const { purchaseId, items } = command.payload;

@@ -6,10 +6,8 @@
  */
 import { createHash } from "node:crypto";
 import type { ValidationSchema } from "fastest-validator";
-import { MAX_MONEY, type PricedItem } from "../../contracts/purchase-saga";
-import { PRODUCT_NOT_FOUND } from "../../contracts/product";
+import { MAX_MONEY, MAX_ORDER_ITEMS, type PricedItem } from "../../contracts/purchase-saga";
 
-export const MAX_ORDER_ITEMS = 50;
 export const MAX_QUANTITY = 1000;
 
 // `$$strict: "remove"`: unknown fields never reach the handler, yet a stray query-string parameter is no error.
@@ -86,14 +84,6 @@ export function requestFingerprint(body: CreatePurchaseBody): string {
 
 /** Unit prices by product id, in minor units; null for a product that does not exist. */
 export type PriceList = ReadonlyMap<number, number | null>;
-
-/**
- * Whether a failed `product.get` says the product does not exist. Only the
- * product service's own NOT_FOUND does: Moleculer answers 404 too when the
- * product service itself is not there (SERVICE_NOT_FOUND, a restart), and
- * that is an outage to report, not a wrong request.
- */
-export const isUnknownProduct = (error: unknown): boolean => (error as { type?: unknown } | null)?.type === PRODUCT_NOT_FOUND;
 
 export type PricedOrder =
   | { ok: true; items: PricedItem[]; amount: number }

@@ -17,6 +17,7 @@ import {
   type PurchaseSagaData,
   type PurchaseStepChanged,
 } from "../../contracts/purchase-saga";
+import type { ProductPrice, ProductPricesParams } from "../../contracts/product";
 import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { storeCurrency } from "../../lib/environment";
 import type { AfterCommit, InboundMessage, MessageHandler } from "../../lib/inbox/idempotent-consumer";
@@ -28,7 +29,6 @@ import { republishPendingPurchases } from "./pending-watchdog";
 import {
   createPurchaseSchema,
   idempotencyKeyProblem,
-  isUnknownProduct,
   priceOrder,
   requestFingerprint,
   requestProblems,
@@ -94,15 +94,9 @@ function customerOf(ctx: Context<unknown, AuthenticatedMeta>): string {
 
 /** Current prices from the product service; an unknown product is null rather than an error. */
 async function currentPrices(ctx: Context, productIds: number[]): Promise<PriceList> {
-  const priceOf = async (id: number): Promise<number | null> => {
-    try {
-      return (await ctx.call<{ price: number }, { id: number }>("product.get", { id })).price;
-    } catch (error) {
-      if (isUnknownProduct(error)) return null;
-      throw error;
-    }
-  };
-  return new Map(await Promise.all(productIds.map(async (id) => [id, await priceOf(id)] as const)));
+  const found = await ctx.call<ProductPrice[], ProductPricesParams>("product.prices", { ids: productIds });
+  const prices = new Map(found.map((p) => [p.id, p.price]));
+  return new Map(productIds.map((id) => [id, prices.get(id) ?? null]));
 }
 
 /** The purchase as it will be announced, or a 422 naming what is wrong with the request. */

@@ -7,7 +7,8 @@
  */
 import { randomUUID } from "node:crypto";
 import knex, { type Knex } from "knex";
-import { Errors, type Context, type ServiceBroker, type ServiceSchema } from "moleculer";
+import { type Context, type ServiceBroker, type ServiceSchema } from "moleculer";
+import type { ProductPrice, ProductPricesParams } from "../../../contracts/product";
 import type { AuthenticatedUser } from "../../../lib/auth/authenticated-user";
 import { databaseUrl } from "../../../lib/environment";
 import type { MessageHandler } from "../../../lib/inbox/idempotent-consumer";
@@ -143,16 +144,17 @@ const fakeParticipants: ServiceSchema = {
   },
 };
 
-/** Stands in for the product service's `get`, the only thing pricing needs. */
+/** Stands in for the product service's `prices`, the only thing pricing needs. */
 const fakeCatalog: ServiceSchema = {
   name: "product",
   actions: {
-    get: {
-      params: { id: "number" },
-      handler(ctx: Context<{ id: number }>) {
-        const price = PRICES.get(ctx.params.id);
-        if (price === undefined) throw new Errors.MoleculerClientError("Product not found", 404, "NOT_FOUND");
-        return { id: ctx.params.id, name: `product ${ctx.params.id}`, price };
+    prices: {
+      params: { ids: { type: "array", items: "number" } },
+      handler(ctx: Context<ProductPricesParams>): ProductPrice[] {
+        return ctx.params.ids.flatMap((id) => {
+          const price = PRICES.get(id);
+          return price === undefined ? [] : [{ id, price }];
+        });
       },
     },
   },

@@ -1,14 +1,6 @@
 import Validator from "fastest-validator";
 import { MAX_MONEY } from "../../../contracts/purchase-saga";
-import { Errors } from "moleculer";
-import {
-  MAX_QUANTITY,
-  createPurchaseSchema,
-  isUnknownProduct,
-  priceOrder,
-  requestProblems,
-  type CreatePurchaseBody,
-} from "../../../services/purchase/purchase-request";
+import { MAX_QUANTITY, createPurchaseSchema, priceOrder, requestProblems, type CreatePurchaseBody } from "../../../services/purchase/purchase-request";
 
 const check = new Validator().compile(createPurchaseSchema);
 
@@ -182,14 +174,5 @@ describe("priceOrder", () => {
 
   it("reports unknown products before the amount", () => {
     expect(priceOrder(tenAtTheCatalogsTopPrice, new Map([...topPrices, [10, null]]))).toMatchObject({ ok: false, refusal: "unknown-products" });
-  });
-});
-
-describe("isUnknownProduct", () => {
-  it("is the product service's own NOT_FOUND only, not Moleculer's 404 for a product service that is not there", () => {
-    expect(isUnknownProduct(new Errors.MoleculerClientError("Product not found", 404, "NOT_FOUND"))).toBe(true);
-    expect(isUnknownProduct(new Errors.ServiceNotFoundError({ action: "product.get" }))).toBe(false);
-    expect(isUnknownProduct(new Errors.ServiceNotAvailableError({ action: "product.get" }))).toBe(false);
-    expect(isUnknownProduct(new Errors.RequestTimeoutError({ action: "product.get" }))).toBe(false);
   });
 });
