@@ -6,25 +6,22 @@
  * One product (the default) is a flash sale: every reservation queues on that
  * product's row lock. More products spread the purchases over them.
  * First it measures `pgbench -N` on the same Postgres, and prints the saga
- * rate as a ratio to it.
+ * rate as a ratio to it, and the CPU each part of the stack spent per saga.
  * Needs the system running with limits above the load:
  *   RATE_LIMIT=100000000 AUTH_RATE_LIMIT=100000 npm start
  */
 import knex from "knex";
 import { databaseUrl } from "../lib/environment";
 import { pgbenchCommand, pgbenchTps } from "./pgbench-baseline";
+import { cpuPerSaga, cpuSnapshot } from "./process-cpu";
 import { api, registerCustomer } from "../test/support/http";
 import { checkPurchaseInvariants } from "../test/support/invariants";
 import { catalogProduct } from "../test/support/purchases";
-import { waitUntil } from "../test/support/wait";
+import { percentile, postPurchase, waitForEnd } from "./sale-support";
 
 const total = Number(process.argv[2] ?? 1000);
 const customerCount = Number(process.argv[3] ?? 20);
 const productCount = Number(process.argv[4] ?? 1);
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 /** From the saga log: commands sent, how many were re-sends (attempt > 1), and sagas that gave up on a silent step. */
 async function resendsOf(ids: string[]): Promise<{ commands: number; resent: number; timedOut: number }> {
@@ -47,20 +44,17 @@ async function main(): Promise<void> {
   const customers = await Promise.all(Array.from({ length: customerCount }, () => registerCustomer()));
   const stock = total * 2;
   const productIds = await Promise.all(Array.from({ length: productCount }, () => catalogProduct(customers[0].accessToken, 100, stock)));
-  const purchaseDb = knex({ client: "pg", connection: databaseUrl("purchase"), pool: { min: 0, max: 2 } });
 
   const sentAt = new Map<string, number>();
+  const cpuBefore = cpuSnapshot();
   const started = Date.now();
   const responses = await Promise.all(
     Array.from({ length: total }, async (_, i) => {
       const { accessToken } = customers[i % customerCount];
       const postedAt = Date.now();
-      const res = await api("POST", "/api/v1/purchases", {
-        token: accessToken,
-        body: { order_items: [{ product_id: productIds[i % productCount], quantity: 1 }], payment: { currency_code: "VND" } },
-      });
-      if (res.status === 202) sentAt.set(res.body.id, postedAt);
-      return res.status;
+      const answer = await postPurchase(accessToken, productIds[i % productCount]);
+      if ("id" in answer) sentAt.set(answer.id, postedAt);
+      return "id" in answer ? 202 : answer.status;
     }),
   );
   const answeredIn = (Date.now() - started) / 1000;
@@ -71,19 +65,11 @@ async function main(): Promise<void> {
   if (sentAt.size === 0) throw new Error("no purchase was accepted");
 
   const ids = [...sentAt.keys()];
-  // Terminal times come from updated_at, so polling slowly costs no precision and spares the shared database.
-  const rows = await waitUntil(
-    "every purchase to end",
-    async () => {
-      const found = await purchaseDb("purchases").whereIn("id", ids).whereIn("status", ["COMPLETED", "FAILED"]).select("id", "status", "updated_at");
-      return found.length === ids.length && found;
-    },
-    600_000,
-    1_000,
-  );
-  const lastEnd = Math.max(...rows.map((r) => new Date(r.updated_at).getTime()));
+  const ended = await waitForEnd(ids);
+  const cpuAfter = cpuSnapshot();
+  const lastEnd = Math.max(...ended.map((r) => r.endedAt));
   const allSeconds = (lastEnd - started) / 1000;
-  const latencies = rows.map((r) => new Date(r.updated_at).getTime() - sentAt.get(r.id)!).sort((a, b) => a - b);
+  const latencies = ended.map((r) => r.endedAt - sentAt.get(r.id)!).sort((a, b) => a - b);
 
   const resends = await resendsOf(ids);
   const report = await checkPurchaseInvariants({
@@ -91,7 +77,6 @@ async function main(): Promise<void> {
     initialStock: new Map(productIds.map((id) => [id, stock])),
     customerIds: customers.map((c) => c.customerId),
   });
-  await purchaseDb.destroy();
 
   console.log(
     `purchases: ${total} from ${customerCount} customers over ${productCount} product(s); ${ids.length} accepted (202); every POST answered in ${answeredIn.toFixed(2)} s`,
@@ -110,6 +95,7 @@ async function main(): Promise<void> {
     `commands sent: ${resends.commands}, re-sends: ${resends.resent} (${((100 * resends.resent) / Math.max(1, resends.commands)).toFixed(2)}%); ` +
       `sagas failed for want of a reply: ${resends.timedOut}`,
   );
+  console.log(cpuPerSaga(cpuBefore, cpuAfter, ids.length));
   if (report.violations.length > 0) process.exitCode = 1;
 }
 
