@@ -24,6 +24,15 @@ export type CommandExecutor<Payload, Participant = unknown> = (
   command: SagaCommand<Payload>,
 ) => Promise<ParticipantReply>;
 
+/**
+ * The payloads of a batch's commands of one type, for a participant that
+ * locks what they will change before applying them (IdempotentConsumer's
+ * `lockShared`). The messages have passed their schema checks by then.
+ */
+export function commandPayloads<Payload>(messages: InboundMessage[], commandType: string): Payload[] {
+  return messages.filter((m) => m.type === commandType).map((m) => (m.payload as SagaCommand<Payload>).payload);
+}
+
 /** fastest-validator schema of the correlation every command carries and every reply echoes. */
 export const SAGA_CORRELATION_SCHEMA = {
   type: "object",

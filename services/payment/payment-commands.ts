@@ -4,7 +4,7 @@ import type { Knex } from "knex";
 import type { InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import { PURCHASE_SAGA_MESSAGES as MESSAGES, type PaymentRefunded, type ProcessPayment, type RefundPayment } from "../../contracts/purchase-saga";
 import type { SagaCommand } from "../../lib/saga/messages";
-import { sagaCommandHandler } from "../../lib/saga/participant";
+import { commandPayloads, sagaCommandHandler } from "../../lib/saga/participant";
 import { type ProcessPaymentReply, declineReason, paymentCompleted, paymentDeclined, replyForRecordedPayment } from "./payment-decisions";
 import {
   creditWallet,
@@ -12,7 +12,7 @@ import {
   findPaymentByPurchase,
   findWallet,
   lockWallets,
-  openWallet,
+  openWallets,
   payersOf,
   recordPayment,
   refundOrTombstone,
@@ -40,7 +40,7 @@ function processPayment(wallets: WalletSettings) {
     const charge = command.payload;
     const recorded = await findPaymentByPurchase(trx, charge.purchaseId);
     if (recorded) return replyForRecordedPayment(recorded);
-    await openWallet(trx, charge.customerId, wallets.initialCredit, wallets.currency);
+    await openWallets(trx, [charge.customerId], wallets.initialCredit, wallets.currency);
     if (await debitWallet(trx, charge)) {
       return paymentCompleted(charge.purchaseId, await recordPayment(trx, charge, { status: "COMPLETED" }));
     }
@@ -66,8 +66,8 @@ async function refundPayment(trx: Knex.Transaction, command: SagaCommand<RefundP
  */
 export function lockPayersWallets(wallets: WalletSettings) {
   return async (trx: Knex.Transaction, commands: InboundMessage[]): Promise<void> => {
-    const charged = commands.filter((m) => m.type === MESSAGES.ProcessPayment).map((m) => (m.payload as SagaCommand<ProcessPayment>).payload.customerId);
-    const refunded = commands.filter((m) => m.type === MESSAGES.RefundPayment).map((m) => (m.payload as SagaCommand<RefundPayment>).payload.purchaseId);
+    const charged = commandPayloads<ProcessPayment>(commands, MESSAGES.ProcessPayment).map((charge) => charge.customerId);
+    const refunded = commandPayloads<RefundPayment>(commands, MESSAGES.RefundPayment).map((refund) => refund.purchaseId);
     const payers = refunded.length > 0 ? await payersOf(trx, refunded) : [];
     await lockWallets(trx, [...charged, ...payers], wallets.initialCredit, wallets.currency);
   };

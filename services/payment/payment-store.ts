@@ -27,9 +27,12 @@ export interface WalletRow extends WalletState {
 
 type Queryable = Knex | Knex.Transaction;
 
-/** Opens the customer's wallet; a wallet that exists already is left untouched. */
-export async function openWallet(trx: Knex.Transaction, customerId: string, initialCredit: number, currency: string): Promise<void> {
-  await trx("wallets").insert({ customer_id: customerId, balance: initialCredit, currency }).onConflict("customer_id").ignore();
+/** Opens these customers' wallets, in one insert; a wallet that exists already is left untouched. */
+export async function openWallets(trx: Knex.Transaction, customerIds: string[], initialCredit: number, currency: string): Promise<void> {
+  await trx("wallets")
+    .insert(customerIds.map((customerId) => ({ customer_id: customerId, balance: initialCredit, currency })))
+    .onConflict("customer_id")
+    .ignore();
 }
 
 /**
@@ -43,11 +46,7 @@ export async function lockWallets(trx: Knex.Transaction, customerIds: string[], 
   if (ids.length === 0) return;
   const existing: string[] = await trx("wallets").whereIn("customer_id", ids).orderBy("customer_id").forUpdate().pluck("customer_id");
   const missing = ids.filter((id) => !existing.includes(id));
-  if (missing.length === 0) return;
-  await trx("wallets")
-    .insert(missing.map((customerId) => ({ customer_id: customerId, balance: initialCredit, currency })))
-    .onConflict("customer_id")
-    .ignore();
+  if (missing.length > 0) await openWallets(trx, missing, initialCredit, currency);
 }
 
 /** The customers whose payments for these purchases are recorded. */

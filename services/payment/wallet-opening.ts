@@ -1,7 +1,7 @@
 /** A registered customer gets a wallet with the store's starting credit (CustomerRegistered on account.events). */
 import type { CustomerRegistered } from "../../contracts/account";
 import type { MessageHandler } from "../../lib/inbox/idempotent-consumer";
-import { openWallet } from "./payment-store";
+import { openWallets } from "./payment-store";
 import { storeCurrency } from "../../lib/environment";
 
 export interface WalletSettings {
@@ -25,7 +25,7 @@ export function accountEventHandlers(settings: WalletSettings): Record<string, M
     CustomerRegistered: {
       schema: { customerId: "uuid" },
       async handle(trx, message) {
-        await openWallet(trx, message.payload.customerId, settings.initialCredit, settings.currency);
+        await openWallets(trx, [message.payload.customerId], settings.initialCredit, settings.currency);
       },
     },
   };

@@ -12,8 +12,7 @@ import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { CuckooRebuildConflictError } from "../../lib/cache/cuckoo-filter";
 import { redisNodes } from "../../lib/environment";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
-import type { SagaCommand } from "../../lib/saga/messages";
-import { sagaCommandHandler } from "../../lib/saga/participant";
+import { commandPayloads, sagaCommandHandler } from "../../lib/saga/participant";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
 import {
@@ -239,8 +238,8 @@ const ProductService: ServiceSchema<ServiceSettingSchema, ProductThis> = {
       lockShared: (trx, commands) =>
         lockStockOf(
           trx,
-          commands.filter((m) => m.type === M.ReserveInventory).map((m) => (m.payload as SagaCommand<ReserveInventory>).payload.items),
-          commands.filter((m) => m.type === M.ReleaseInventory).map((m) => (m.payload as SagaCommand<ReleaseInventory>).payload.purchaseId),
+          commandPayloads<ReserveInventory>(commands, M.ReserveInventory).map((reservation) => reservation.items),
+          commandPayloads<ReleaseInventory>(commands, M.ReleaseInventory).map((release) => release.purchaseId),
         ),
       handlers: {
         [M.ReserveInventory]: sagaCommandHandler<ReserveInventory, ProductThis>(M.ReserveInventory, reserveInventoryPayload, async function (trx, command) {

@@ -173,6 +173,16 @@ test("a failing after-commit step is reported and does not run the handler again
 
 describe("a batch", () => {
   const labelled = (label: string, overrides: Partial<InboundMessage> = {}) => message({ payload: { label }, ...overrides });
+  /** A consumer whose handler records each label, and throws `refusal` for the one message given. */
+  const refusingOne = (refused: InboundMessage, refusal: () => Error) =>
+    consumerOf({
+      Thing: {
+        async handle(trx, m: InboundMessage<{ label: string }>) {
+          if (m.id === refused.id) throw refusal();
+          await trx("effects").insert({ label: m.payload.label });
+        },
+      },
+    });
 
   test("is applied in one transaction, in order", async () => {
     const { handler } = thing();
@@ -186,14 +196,7 @@ describe("a batch", () => {
 
   test("with a poison message in the middle: the others apply once, in order, and the poison one is dead-lettered", async () => {
     const poison = labelled("poison");
-    const consumer = consumerOf({
-      Thing: {
-        async handle(trx, m: InboundMessage<{ label: string }>) {
-          if (m.id === poison.id) throw new Error("cannot apply this one");
-          await trx("effects").insert({ label: m.payload.label });
-        },
-      },
-    });
+    const consumer = refusingOne(poison, () => new Error("cannot apply this one"));
     const batch = [labelled("a"), labelled("b"), labelled("c"), poison, labelled("d"), labelled("e")];
     const outcomes = await consumer.processBatch(batch);
     expect(outcomes.map((o) => o.kind)).toEqual(["applied", "applied", "applied", "dead-letter", "applied", "applied"]);
@@ -206,14 +209,7 @@ describe("a batch", () => {
 
   test("an UnprocessableMessageError is isolated the same way, and dead-lettered with its own reason", async () => {
     const bad = labelled("bad");
-    const consumer = consumerOf({
-      Thing: {
-        async handle(trx, m: InboundMessage<{ label: string }>) {
-          if (m.id === bad.id) throw new UnprocessableMessageError("order already cancelled");
-          await trx("effects").insert({ label: m.payload.label });
-        },
-      },
-    });
+    const consumer = refusingOne(bad, () => new UnprocessableMessageError("order already cancelled"));
     const outcomes = await consumer.processBatch([bad, labelled("a"), labelled("b")]);
     expect(outcomes).toEqual([{ kind: "dead-letter", reason: "order already cancelled" }, { kind: "applied" }, { kind: "applied" }]);
     expect(pg.effects).toEqual(["a", "b"]);
