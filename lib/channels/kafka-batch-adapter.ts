@@ -16,9 +16,17 @@
  * with (applied, or dead-lettered by itself): a handler that throws leaves
  * the offsets uncommitted, and kafkajs restarts the consumer from the last
  * committed offset.
+ *
+ * A batch consumer never stays dead. kafkajs restarts a consumer after a
+ * retriable crash only; after any other (seen: a process frozen past its
+ * session timeout commits with a member id the coordinator has forgotten)
+ * it stops for good, and the channel would silently consume nothing until
+ * the process restarted. Such a consumer is replaced here, with a backoff,
+ * until a new one runs or the channel is unsubscribed.
  */
 import { Adapters } from "@moleculer/channels";
 import type { Consumer, ConsumerConfig, EachBatchPayload, KafkaMessage } from "kafkajs";
+import { DEFAULT_BACKOFF, backoffDelay, sleep } from "../inbox/backoff";
 
 /** The name under which the adapter is registered (the `type` in the channels middleware's `adapter`). */
 export const KAFKA_BATCH_ADAPTER = "KafkaBatch";
@@ -57,24 +65,55 @@ export class KafkaBatchAdapter extends Adapters.Kafka {
     const batch = chan.batch;
     if (!batch) return super.subscribe(chan);
     this.logger.debug(`Subscribing to '${chan.name}' chan with '${chan.group}' group in batches of up to ${batch.maxSize}`, chan.id);
+    this.initChannelActiveMessages(chan.id);
+    await this.consume(chan, batch);
+  }
+
+  /** Starts a consumer for the channel; it becomes the channel's consumer (the one `unsubscribe` stops) before it connects. */
+  private async consume(chan: BatchChannel, options: BatchOptions): Promise<void> {
     // The package types a channel's `kafka` as a client config; it carries consumer and run options.
     const { fromBeginning, partitionsConsumedConcurrently, ...consumerConfig }: ChannelKafkaOptions = chan.kafka ?? {};
     const consumer = this.client.consumer({ ...consumerConfig, groupId: `${chan.group}:${chan.name}` });
     this.consumers.set(chan.id, consumer);
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) void this.replaceCrashed(chan, options, consumer, payload.error);
+    });
     await consumer.connect();
-    this.initChannelActiveMessages(chan.id);
     await consumer.subscribe({ topic: chan.name, fromBeginning });
     await consumer.run({
       autoCommit: false,
       // Offsets are resolved slice by slice, once committed: a consumer stopped mid-batch resumes at the first message not applied.
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently,
-      eachBatch: (payload) => this.processBatch(chan, consumer, batch, payload),
+      eachBatch: (payload) => this.processBatch(chan, options, payload),
     });
   }
 
-  private async processBatch(chan: BatchChannel, consumer: Consumer, options: BatchOptions, payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+  /** A consumer kafkajs gave up on: replaced by a new one (same group, so it resumes from the committed offsets). */
+  private async replaceCrashed(chan: BatchChannel, options: BatchOptions, crashed: Consumer, reason: Error): Promise<void> {
+    this.logger.error(
+      `The consumer of '${chan.name}' (group '${chan.group}') stopped after an error kafkajs does not restart from; starting a new one:`,
+      reason.message,
+    );
+    let failed = crashed;
+    for (let failures = 1; ; failures++) {
+      await failed.disconnect().catch(() => undefined);
+      await sleep(backoffDelay(failures, DEFAULT_BACKOFF));
+      // Unsubscribed meanwhile, or already replaced: nothing to do.
+      if (chan.unsubscribing || this.consumers.get(chan.id) !== failed) return;
+      try {
+        await this.consume(chan, options);
+        this.logger.info(`A new consumer of '${chan.name}' (group '${chan.group}') runs.`);
+        return;
+      } catch (error) {
+        this.logger.warn(`Could not start a new consumer of '${chan.name}' (try ${failures}):`, (error as Error).message);
+        failed = this.consumers.get(chan.id) ?? failed;
+      }
+    }
+  }
+
+  private async processBatch(chan: BatchChannel, options: BatchOptions, payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
     // The middleware's wrappers pass their arguments through: a batch channel's handler takes the batch.
     const handle = (received: ReceivedBatch): Promise<void> => chan.handler(received);
     for (let start = 0; start < batch.messages.length; start += options.maxSize) {
@@ -86,7 +125,11 @@ export class KafkaBatchAdapter extends Adapters.Kafka {
       try {
         await handle({ topic: batch.topic, partition: batch.partition, messages: slice.map((raw) => this.read(raw)) });
         const last = slice[slice.length - 1].offset;
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(last) + 1) }]);
+        // The batch's own commit lets a rebalance or a forgotten member id reach kafkajs as such, and it re-joins the group
+        // (the consumer's commitOffsets wraps them in an error it stops on).
+        await commitOffsetsIfNecessary({
+          topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(Number(last) + 1) }] }],
+        });
         resolveOffset(last);
       } finally {
         this.removeChannelActiveMessages(chan.id, ids);

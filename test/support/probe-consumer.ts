@@ -39,6 +39,16 @@ export class ProbePipeline {
   readonly consumerDb: Knex = knex({ client: "pg", connection: databaseUrl("product"), pool: { min: 0, max: 4 } });
   private readonly outbox = new OutboxWriter();
   private broker?: ServiceBroker;
+  /** Runs once, before the next batch reaches the channel's handler (after it is recorded as delivered). */
+  private beforeNextBatch?: () => Promise<void>;
+
+  /** `sessionTimeoutMs`: the consumer's Kafka session timeout, for tests that outlast it. */
+  constructor(private readonly options: { sessionTimeoutMs?: number } = {}) {}
+
+  /** `action` runs when the next batch arrives, before its handler: to hold it, or to throw in its place. */
+  onNextBatch(action: () => Promise<void>): void {
+    this.beforeNextBatch = action;
+  }
 
   async start(): Promise<void> {
     await createTopics([this.topic, deadLetterTopic(this.topic)]);
@@ -113,31 +123,31 @@ export class ProbePipeline {
 
   private service(): ServiceSchema {
     const table = this.table;
-    return {
-      name: "probe-consumer",
-      mixins: [DatabaseMixin("product")],
-      channels: {
-        [this.topic]: idempotentChannel({
-          topic: this.topic,
-          consumer: this.consumerName,
-          db: (service) => (service as unknown as DatabaseThis).db,
-          retry: { attempts: 2, baseDelayMs: 10 },
-          handlers: {
-            ProbeRecorded: {
-              schema: { seq: "number|integer", label: "string" },
-              async handle(trx, message) {
-                if ((message.payload as Probe).label === REFUSED_LABEL) throw new Error("the probe refuses this one");
-                await trx(table).insert({ message_id: message.id, key: message.key, seq: (message.payload as Probe).seq });
-              },
-            },
+    const channel = idempotentChannel({
+      topic: this.topic,
+      consumer: this.consumerName,
+      db: (service) => (service as unknown as DatabaseThis).db,
+      retry: { attempts: 2, baseDelayMs: 10 },
+      handlers: {
+        ProbeRecorded: {
+          schema: { seq: "number|integer", label: "string" },
+          async handle(trx, message) {
+            if ((message.payload as Probe).label === REFUSED_LABEL) throw new Error("the probe refuses this one");
+            await trx(table).insert({ message_id: message.id, key: message.key, seq: (message.payload as Probe).seq });
           },
-        }),
+        },
       },
-    };
+    });
+    const { sessionTimeoutMs } = this.options;
+    const kafka = sessionTimeoutMs
+      ? { ...channel.kafka, sessionTimeout: sessionTimeoutMs, heartbeatInterval: Math.floor(sessionTimeoutMs / 6) }
+      : channel.kafka;
+    return { name: "probe-consumer", mixins: [DatabaseMixin("product")], channels: { [this.topic]: { ...channel, kafka } } };
   }
 
   private recorder(): Middleware {
     const { deliveries, topic } = this;
+    const pipeline = this;
     return {
       name: "RecordDeliveries",
       localChannel(next: (batch: ReceivedBatch) => Promise<void>) {
@@ -154,6 +164,9 @@ export class ProbePipeline {
               raw,
             });
           }
+          const action = pipeline.beforeNextBatch;
+          pipeline.beforeNextBatch = undefined;
+          await action?.();
           return next(batch);
         };
       },
