@@ -17,6 +17,8 @@ import type { StackPart } from "../../stack/parts/part";
 import { postgres } from "../../stack/parts/postgres";
 import { redisCluster } from "../../stack/parts/redis-cluster";
 import { ownedPid, run } from "../../stack/processes";
+import PaymentService from "../../services/payment/payment.service";
+import { channelBatchCounter, startBroker } from "./broker";
 import { baseUrl } from "./http";
 import { waitUntil } from "./wait";
 
@@ -34,6 +36,7 @@ const STACK_PARTS: StackPart[] = [postgres, redisCluster, kafka, kafkaConnect];
 /** Restarts on a loaded 2-core machine: a JVM, a tsx-compiled service, a consumer group rejoining. */
 const HEAL_BUDGET_MS = 180_000;
 const FREEZE_MS = 15_000;
+const FREEZE_PAST_SESSION_MS = 45_000;
 
 /** Every stack part healthy (connectors RUNNING included) and the gateway ready: the state a sale starts from. */
 export async function waitForHealthySystem(timeoutMs = HEAL_BUDGET_MS): Promise<void> {
@@ -159,6 +162,37 @@ function freezeService(service: ServiceDatabase, ms: number): Fault {
   };
 }
 
+/**
+ * A second payment service joins the consumer groups of the running one
+ * mid-sale, takes a share of the commands and leaves again: two rebalances
+ * while commands flow, batches in flight on both sides of each.
+ */
+function paymentRebalance(): Fault {
+  let second: { broker: ServiceBroker; handled: () => number } | undefined;
+  return {
+    name: "rebalance-payment",
+    description: "a second payment service joins the consumer groups mid-sale, takes a share and leaves: two rebalances",
+    async inject() {
+      const counter = channelBatchCounter();
+      const broker = await startBroker([]);
+      broker.middlewares.add(counter.middleware);
+      broker.createService(PaymentService);
+      await broker.waitForServices("payment");
+      second = { broker, handled: counter.handled };
+    },
+    async heal() {
+      if (!second) throw new Error("no second payment service was started");
+      const { broker, handled } = second;
+      second = undefined;
+      try {
+        await waitUntil("the second payment service to take a share of the commands", () => handled() > 0, HEAL_BUDGET_MS, 250);
+      } finally {
+        await broker.stop();
+      }
+    },
+  };
+}
+
 /** Outbox connectors RUNNING again: the pipeline from every database to Kafka is back. */
 async function connectorsRunning(): Promise<void> {
   await waitUntil("Kafka Connect and every outbox connector to be RUNNING", () => partsHealthy([kafkaConnect]), HEAL_BUDGET_MS, 1_000);
@@ -277,6 +311,9 @@ export const FAULTS: Fault[] = [
   killRedisPrimary(),
   restartPostgres(),
   freezeService("orchestrator", FREEZE_MS),
+  // Past Kafka's 30 s session timeout: the group forgets the frozen consumers, which must re-join when they thaw.
+  freezeService("payment", FREEZE_PAST_SESSION_MS),
+  paymentRebalance(),
 ];
 
 export function faultNamed(name: string): Fault {

@@ -5,30 +5,22 @@
  * saga has one end in its log, and the invariants hold.
  */
 import knex from "knex";
-import type { Middleware, ServiceBroker } from "moleculer";
+import type { ServiceBroker } from "moleculer";
 import { databaseUrl } from "../../../lib/environment";
 import OrchestratorService from "../../../services/orchestrator/orchestrator.service";
-import { startBroker } from "../../support/broker";
+import { channelBatchCounter, startBroker } from "../../support/broker";
 import { registerCustomer, type TestCustomer } from "../../support/http";
 import { checkPurchaseInvariants } from "../../support/invariants";
 import { buyAtOnce, catalogProduct } from "../../support/purchases";
 
 let second: ServiceBroker;
-/** Messages the second orchestrator handled: it must take a share, or the test shows nothing. */
-let handledHere = 0;
+/** Batches the second orchestrator handled: it must take a share, or the test shows nothing. */
+const counter = channelBatchCounter();
 const orchestratorDb = knex({ client: "pg", connection: databaseUrl("orchestrator"), pool: { min: 0, max: 2 } });
 
 beforeAll(async () => {
   second = await startBroker([]);
-  second.middlewares.add({
-    name: "CountHandled",
-    localChannel:
-      (next: (...args: unknown[]) => Promise<void>) =>
-      async (...args: unknown[]) => {
-        handledHere++;
-        return next(...args);
-      },
-  } as unknown as Middleware);
+  second.middlewares.add(counter.middleware);
   second.createService(OrchestratorService);
   await second.waitForServices("orchestrator");
 });
@@ -44,7 +36,7 @@ test("60 purchases for 30 items under two orchestrators: 30 complete, 30 fail, e
   const purchases = await buyAtOnce(customers, productId, 60);
   const outcomes = purchases.map((p) => p.view);
   expect(outcomes.filter((p) => p.status === "COMPLETED")).toHaveLength(30);
-  expect(handledHere).toBeGreaterThan(0);
+  expect(counter.handled()).toBeGreaterThan(0);
 
   const ids = purchases.map((p) => p.id);
   const repeatedCommands = await orchestratorDb("saga_log")
