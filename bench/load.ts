@@ -8,7 +8,7 @@
  * Needs the system running with limits above the load:
  *   RATE_LIMIT=100000000 AUTH_RATE_LIMIT=100000 npm start
  */
-import { registerCustomer } from "../test/support/http";
+import { registerCustomers } from "../test/support/sale";
 import { checkPurchaseInvariants } from "../test/support/invariants";
 import { catalogProduct } from "../test/support/purchases";
 import { pgbenchCommand, pgbenchTps } from "./pgbench-baseline";
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   if (!(rate > 0) || !(seconds > 0)) throw new Error("usage: npm run bench:load -- <purchases per second> <seconds> [customers] [products]");
   const tps = await pgbenchTps();
   console.log(`${pgbenchCommand()} on the stack's Postgres: ${tps.toFixed(0)} transactions/s`);
-  const customers = await Promise.all(Array.from({ length: customerCount }, () => registerCustomer()));
+  const customers = await registerCustomers(customerCount);
   const total = Math.round(rate * seconds);
   const stock = total * 2;
   const productIds = await Promise.all(Array.from({ length: productCount }, () => catalogProduct(customers[0].accessToken, 100, stock)));

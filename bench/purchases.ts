@@ -14,7 +14,8 @@ import knex from "knex";
 import { databaseUrl } from "../lib/environment";
 import { pgbenchCommand, pgbenchTps } from "./pgbench-baseline";
 import { cpuPerSaga, cpuSnapshot } from "./process-cpu";
-import { api, registerCustomer } from "../test/support/http";
+import { api } from "../test/support/http";
+import { registerCustomers } from "../test/support/sale";
 import { checkPurchaseInvariants } from "../test/support/invariants";
 import { catalogProduct } from "../test/support/purchases";
 import { percentile, postPurchase, waitForEnd } from "./sale-support";
@@ -41,7 +42,7 @@ async function resendsOf(ids: string[]): Promise<{ commands: number; resent: num
 async function main(): Promise<void> {
   const tps = await pgbenchTps();
   console.log(`${pgbenchCommand()} on the stack's Postgres: ${tps.toFixed(0)} transactions/s`);
-  const customers = await Promise.all(Array.from({ length: customerCount }, () => registerCustomer()));
+  const customers = await registerCustomers(customerCount);
   const stock = total * 2;
   const productIds = await Promise.all(Array.from({ length: productCount }, () => catalogProduct(customers[0].accessToken, 100, stock)));
 

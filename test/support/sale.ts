@@ -94,7 +94,7 @@ async function applyFault(fault: Fault): Promise<FaultOutcome> {
  * production cost under `npm start`), and a handful at once on a busy
  * 2-core machine outlast the gateway's request timeout. A retry registers a new email.
  */
-async function registerCustomers(count: number): Promise<TestCustomer[]> {
+export async function registerCustomers(count: number): Promise<TestCustomer[]> {
   const customers: TestCustomer[] = [];
   while (customers.length < count) {
     customers.push(await waitUntil("a customer to be registered", () => registerCustomer(), 120_000, 1_000));
