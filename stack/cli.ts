@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { SERVICE_DATABASES, connectUrl, databaseUrl, databaseUrlVariable, gatewayPort, kafkaBrokers, redisNodes } from "../lib/environment";
+import { installationJwtSecret } from "./jwt-secret";
 import { repoRoot, stackDir } from "./layout";
 import { migrateAll } from "./migrate";
 import { StackError, progress, run, tail } from "./processes";
@@ -29,6 +30,8 @@ function stackEnv(): Record<string, string> {
   env.KAFKA_BROKERS = kafkaBrokers().join(",");
   env.CONNECT_URL = connectUrl();
   env.PORT = String(gatewayPort());
+  // A secret the environment gives wins; otherwise this installation's own.
+  env.JWT_SECRET = process.env.JWT_SECRET?.trim() || installationJwtSecret();
   return env;
 }
 

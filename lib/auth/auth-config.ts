@@ -18,9 +18,6 @@ export class AuthConfigError extends Error {
   override readonly name = "AuthConfigError";
 }
 
-/** Only ever used outside production; production refuses to start with it. */
-export const DEVELOPMENT_ONLY_JWT_SECRET = "development-only-jwt-secret-never-use-in-production";
-
 /** HS256 keys shorter than the hash output (32 bytes) weaken the MAC (RFC 7518 §3.2). */
 export const MIN_SECRET_BYTES = 32;
 
@@ -30,14 +27,16 @@ const DEFAULT_ACCESS_TTL_SECONDS = 15 * 60;
 const DEFAULT_REFRESH_TTL_SECONDS = 30 * 24 * 60 * 60;
 const SUPPORTED_ALGORITHMS: readonly JwtAlgorithm[] = ["HS256", "RS256", "ES256"];
 
-/** Reads the JWT settings from the environment; throws AuthConfigError rather than start insecurely. */
+/**
+ * Reads the JWT settings from the environment; throws AuthConfigError rather
+ * than start insecurely. There is no default secret, in any mode: a default
+ * would be in the source, and anyone could sign tokens a default install
+ * accepts. `npm start` and `npm test` make one per installation (stack/jwt-secret.ts).
+ */
 export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
-  const isProduction = env.NODE_ENV === "production";
   const algorithm = readAlgorithm(nonEmpty(env.JWT_ALGORITHM) ?? "HS256");
   const keys =
-    algorithm === "HS256"
-      ? readSecretKey(nonEmpty(env.JWT_SECRET), isProduction)
-      : readKeyPair(algorithm, nonEmpty(env.JWT_PRIVATE_KEY), nonEmpty(env.JWT_PUBLIC_KEY));
+    algorithm === "HS256" ? readSecretKey(nonEmpty(env.JWT_SECRET)) : readKeyPair(algorithm, nonEmpty(env.JWT_PRIVATE_KEY), nonEmpty(env.JWT_PUBLIC_KEY));
 
   return {
     algorithm,
@@ -51,19 +50,14 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig
 
 type KeyPair = Pick<AuthConfig, "signingKey" | "verificationKey">;
 
-function readSecretKey(secret: string | undefined, isProduction: boolean): KeyPair {
-  if (isProduction) {
-    if (secret === undefined) {
-      throw new AuthConfigError("JWT_SECRET must be set when NODE_ENV=production");
-    }
-    if (secret === DEVELOPMENT_ONLY_JWT_SECRET) {
-      throw new AuthConfigError("JWT_SECRET is the development default; set a real secret in production");
-    }
-    if (Buffer.byteLength(secret, "utf8") < MIN_SECRET_BYTES) {
-      throw new AuthConfigError(`JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes in production`);
-    }
+function readSecretKey(secret: string | undefined): KeyPair {
+  if (secret === undefined) {
+    throw new AuthConfigError("JWT_SECRET must be set (npm start and npm test make one for this installation under .stack/)");
   }
-  const key = createSecretKey(Buffer.from(secret ?? DEVELOPMENT_ONLY_JWT_SECRET, "utf8"));
+  if (Buffer.byteLength(secret, "utf8") < MIN_SECRET_BYTES) {
+    throw new AuthConfigError(`JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes`);
+  }
+  const key = createSecretKey(Buffer.from(secret, "utf8"));
   return { signingKey: key, verificationKey: key };
 }
 

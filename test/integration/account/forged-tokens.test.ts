@@ -31,6 +31,12 @@ test.each([
   ["alg: none", () => `${base64url({ alg: "none", typ: "JWT" })}.${base64url(claims)}.`],
   ["another algorithm (HS512, same secret)", () => jwt.sign(claims, config.signingKey, { algorithm: "HS512" })],
   ["another secret", () => jwt.sign(claims, "someone-else-s-secret-of-sufficient-length!!", { algorithm: "HS256" })],
+  // Earlier versions fell back to this published secret when none was configured.
+  ["the former development default secret", () => jwt.sign(claims, "development-only-jwt-secret-never-use-in-production", { algorithm: "HS256" })],
+  [
+    "the former development default secret, as an admin",
+    () => jwt.sign({ ...claims, role: "admin" }, "development-only-jwt-secret-never-use-in-production", { algorithm: "HS256" }),
+  ],
   ["the wrong issuer", () => jwt.sign({ ...claims, iss: "evil" }, config.signingKey, { algorithm: "HS256" })],
   ["the wrong audience", () => jwt.sign({ ...claims, aud: "another-api" }, config.signingKey, { algorithm: "HS256" })],
   ["an expired token", () => jwt.sign({ ...claims, iat: 1_000_000, exp: 1_000_900 }, config.signingKey, { algorithm: "HS256" })],

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from "crypto";
-import { AuthConfigError, DEVELOPMENT_ONLY_JWT_SECRET, loadAuthConfig } from "../../../lib/auth/auth-config";
+import { AuthConfigError, loadAuthConfig } from "../../../lib/auth/auth-config";
 
 const STRONG_SECRET = "a-production-secret-with-more-than-32-bytes";
 const ecKeyPair = (namedCurve: string) =>
@@ -15,37 +15,36 @@ const rsaKeyPair = () =>
     privateKeyEncoding: { type: "pkcs8", format: "pem" },
   });
 
-describe("loadAuthConfig in production", () => {
-  const production = { NODE_ENV: "production" };
+describe.each([["production"], ["development"], [undefined]])("loadAuthConfig with NODE_ENV=%s", (nodeEnv) => {
+  const mode = nodeEnv === undefined ? {} : { NODE_ENV: nodeEnv };
 
   it.each([
     ["missing", {}, /JWT_SECRET must be set/],
     ["empty", { JWT_SECRET: "" }, /JWT_SECRET must be set/],
-    ["the development default", { JWT_SECRET: DEVELOPMENT_ONLY_JWT_SECRET }, /development default/],
     ["31 bytes", { JWT_SECRET: "x".repeat(31) }, /at least 32 bytes/],
-  ])("refuses a secret that is %s", (_case, env, message) => {
-    expect(() => loadAuthConfig({ ...production, ...env })).toThrow(AuthConfigError);
-    expect(() => loadAuthConfig({ ...production, ...env })).toThrow(message);
+  ])("refuses a secret that is %s: there is no default to fall back to", (_case, env, message) => {
+    expect(() => loadAuthConfig({ ...mode, ...env })).toThrow(AuthConfigError);
+    expect(() => loadAuthConfig({ ...mode, ...env })).toThrow(message);
   });
 
   it("accepts a secret of 32 bytes or more", () => {
-    const config = loadAuthConfig({ ...production, JWT_SECRET: "x".repeat(32) });
+    const config = loadAuthConfig({ ...mode, JWT_SECRET: "x".repeat(32) });
     expect(config.signingKey.export().toString()).toBe("x".repeat(32));
     expect(config.verificationKey).toBe(config.signingKey);
   });
 
   it("counts bytes, not characters", () => {
     // 16 characters, 32 bytes in UTF-8.
-    expect(() => loadAuthConfig({ ...production, JWT_SECRET: "é".repeat(16) })).not.toThrow();
+    expect(() => loadAuthConfig({ ...mode, JWT_SECRET: "é".repeat(16) })).not.toThrow();
   });
 });
 
 describe("loadAuthConfig outside production", () => {
-  it("falls back to the development secret and the documented defaults", () => {
-    const config = loadAuthConfig({});
+  it("takes the documented defaults for all but the secret", () => {
+    const config = loadAuthConfig({ JWT_SECRET: STRONG_SECRET });
 
     expect(config.algorithm).toBe("HS256");
-    expect(config.signingKey.export().toString()).toBe(DEVELOPMENT_ONLY_JWT_SECRET);
+    expect(config.signingKey.export().toString()).toBe(STRONG_SECRET);
     expect(config.issuer).toBe("saga-shop");
     expect(config.audience).toBe("saga-shop-api");
     expect(config.accessTokenTtlSeconds).toBe(900);
@@ -72,8 +71,8 @@ describe("loadAuthConfig outside production", () => {
   });
 
   it.each(["0", "-5", "15m", "1.5", "1e3"])("refuses TTL %j", (ttl) => {
-    expect(() => loadAuthConfig({ JWT_ACCESS_TTL_SECONDS: ttl })).toThrow(/JWT_ACCESS_TTL_SECONDS/);
-    expect(() => loadAuthConfig({ JWT_REFRESH_TTL_SECONDS: ttl })).toThrow(/JWT_REFRESH_TTL_SECONDS/);
+    expect(() => loadAuthConfig({ JWT_SECRET: STRONG_SECRET, JWT_ACCESS_TTL_SECONDS: ttl })).toThrow(/JWT_ACCESS_TTL_SECONDS/);
+    expect(() => loadAuthConfig({ JWT_SECRET: STRONG_SECRET, JWT_REFRESH_TTL_SECONDS: ttl })).toThrow(/JWT_REFRESH_TTL_SECONDS/);
   });
 
   it("refuses an unsupported algorithm", () => {
