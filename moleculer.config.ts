@@ -7,6 +7,7 @@ import type { BrokerOptions, Middleware } from "moleculer";
 import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
 import { Partitioners } from "kafkajs";
 import { KAFKA_BATCH_ADAPTER } from "./lib/channels/kafka-batch-adapter";
+import { DatabaseRefusals, isServiceFailure } from "./lib/errors/database-refusals";
 import { kafkaBrokers, redisNodes } from "./lib/environment";
 
 const nodes = redisNodes();
@@ -35,7 +36,8 @@ const config: BrokerOptions = {
   requestTimeout: 10_000,
   retryPolicy: { enabled: false },
   registry: { strategy: "RoundRobin", preferLocal: true },
-  circuitBreaker: { enabled: true, threshold: 0.5, minRequestCount: 20, windowTime: 60, halfOpenTime: 10_000 },
+  // Only the called service's own failures count: a client's bad input never opens the circuit for everyone.
+  circuitBreaker: { enabled: true, threshold: 0.5, minRequestCount: 20, windowTime: 60, halfOpenTime: 10_000, check: isServiceFailure },
   // Per action and node: beyond `concurrency` calls wait in a queue; past it callers get 429 QUEUE_FULL (back-pressure).
   bulkhead: { enabled: true, concurrency: Number(process.env.BULKHEAD_CONCURRENCY ?? 50), maxQueueSize: Number(process.env.BULKHEAD_MAX_QUEUE ?? 1000) },
   // Prometheus scrapes each node on METRICS_PORT (the stack tool gives every service one): broker, action and channel metrics.
@@ -49,6 +51,7 @@ const config: BrokerOptions = {
     : { enabled: false },
   tracing: { enabled: false },
   middlewares: [
+    DatabaseRefusals,
     ChannelsMiddleware({
       adapter: {
         // The package's Kafka adapter, plus batch consumption for channels that ask for it (mixins/idempotent-channel).

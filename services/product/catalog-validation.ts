@@ -1,7 +1,8 @@
 /** Request schemas of the catalog API (fastest-validator, as Moleculer action params). */
 import { MAX_ORDER_ITEMS } from "../../contracts/purchase-saga";
 
-const id = { type: "number", integer: true, positive: true, convert: true } as const;
+// Ids are safe integers: beyond 2^53 a JSON number is no longer the id the client meant (and beyond bigint the database refuses it).
+const id = { type: "number", integer: true, positive: true, max: Number.MAX_SAFE_INTEGER, convert: true } as const;
 const money = { type: "number", integer: true, min: 0, max: 1_000_000_000_000 } as const;
 const stock = { type: "number", integer: true, min: 0, max: 1_000_000_000 } as const;
 const text = (max: number, min = 0) => ({ type: "string", trim: true, min, max }) as const;

@@ -1,0 +1,64 @@
+/**
+ * A value the database refuses is the request's fault, not the service's: a
+ * NUL byte in a name, an id beyond bigint, a null where a column needs a
+ * value. Validation at the edge should catch these first; this is the net
+ * behind it, so such a request gets a 4xx in the one error shape instead of
+ * a 500, and the circuit breaker, which counts only the service's own
+ * failures, never opens on a client's bad input. The transaction the error
+ * came from rolled back, so nothing was written.
+ */
+import { Errors, type ActionHandler, type Context, type Middleware } from "moleculer";
+
+const { MoleculerClientError } = Errors;
+
+/** The SQLSTATEs (PostgreSQL's error codes) that say "this value cannot be stored", with the answer each gets. */
+function refusalStatus(sqlState: string): { status: number; type: string } | null {
+  // Class 22, data exception: out-of-range numbers, invalid text for a type, bytes the encoding forbids, strings too long.
+  if (sqlState.startsWith("22")) return { status: 422, type: "INVALID_VALUE" };
+  switch (sqlState) {
+    case "23502": // not_null_violation
+    case "23503": // foreign_key_violation: a referenced id that does not exist
+    case "23514": // check_violation
+      return { status: 422, type: "INVALID_VALUE" };
+    case "23505": // unique_violation the service did not expect to meet
+      return { status: 409, type: "CONFLICT" };
+    default:
+      return null;
+  }
+}
+
+/** The client error a database refusal stands for, or null when `error` is something else (which stays a failure). */
+export function asClientError(error: unknown): InstanceType<typeof MoleculerClientError> | null {
+  if (error instanceof MoleculerClientError) return null;
+  const sqlState = (error as { code?: unknown } | null)?.code;
+  // pg's DatabaseError carries the SQLSTATE as a five-character code; driver and network errors carry other codes (ECONNREFUSED).
+  if (typeof sqlState !== "string" || !/^[0-9A-Z]{5}$/.test(sqlState)) return null;
+  const refusal = refusalStatus(sqlState);
+  if (!refusal) return null;
+  return new MoleculerClientError("A value in the request cannot be accepted", refusal.status, refusal.type, { sqlState });
+}
+
+/** Turns database refusals thrown by a node's own actions into client errors before they leave the node. */
+export const DatabaseRefusals: Middleware = {
+  localAction(next: ActionHandler) {
+    return async (ctx: Context) => {
+      try {
+        return await next(ctx);
+      } catch (error) {
+        throw asClientError(error) ?? error;
+      }
+    };
+  },
+};
+
+/**
+ * For the circuit breaker: does this error say the called service failed?
+ * Moleculer's own errors carry an HTTP-like number (4xx: the request was
+ * refused, the service is fine). Anything else (a timeout, a crash, a
+ * lost database) counts; the default check compared codes as numbers, and a
+ * SQLSTATE such as "22021" passed for a 5xx.
+ */
+export function isServiceFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "number" ? code >= 500 : true;
+}
