@@ -74,6 +74,8 @@ async function startObserver(): Promise<ServiceBroker> {
   const broker = new ServiceBroker({
     ...config,
     nodeID: `chaos-observer-${process.pid}-${Date.now()}`,
+    // It only watches the registry: no cache connections to close on the way out.
+    cacher: undefined,
     middlewares: [],
     metrics: { enabled: false },
     logger: { type: "Console", options: { level: "error" } },
