@@ -103,7 +103,8 @@ export class KafkaBatchAdapter extends Adapters.Kafka {
       if (chan.unsubscribing || this.consumers.get(chan.id) !== failed) return;
       try {
         await this.consume(chan, options);
-        this.logger.info(`A new consumer of '${chan.name}' (group '${chan.group}') runs.`);
+        // At warn: the channels' loggers are set to warn, and a recovery belongs in the log.
+        this.logger.warn(`A new consumer of '${chan.name}' (group '${chan.group}') runs.`);
         return;
       } catch (error) {
         this.logger.warn(`Could not start a new consumer of '${chan.name}' (try ${failures}):`, (error as Error).message);
