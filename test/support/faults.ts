@@ -3,7 +3,7 @@
  * or `npm test` runs them) and how each is healed. Healing is what operations
  * would rely on, not a hand-made repair: a killed service comes back through
  * the supervisor (we wait for its pid file to name a new live process and for
- * that process to join the cluster), a killed stack part through the stack
+ * that process to log that its services started), a killed stack part through the stack
  * tool's own `up()`.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
