@@ -155,9 +155,18 @@ export async function portOwner(port: number): Promise<string | undefined> {
   }
 }
 
+/**
+ * How long a port may stay taken before it counts as someone else's. A killed
+ * process of ours looks gone (no command line) while the kernel is still
+ * unmapping its memory, and its listening sockets close only after that: a
+ * JVM with a large heap holds its ports for a moment past its death.
+ */
+const PORT_RELEASE_GRACE_MS = 15_000;
+
 export async function assertPortsFree(part: string, ports: number[]): Promise<void> {
   for (const port of ports) {
-    const owner = await portOwner(port);
-    if (owner) throw new StackError(`${part}: port ${port} in use by ${owner}`);
+    let owner: string | undefined;
+    const released = await pollUntil(async () => (owner = await portOwner(port)) === undefined, PORT_RELEASE_GRACE_MS, 250);
+    if (!released) throw new StackError(`${part}: port ${port} in use by ${owner}`);
   }
 }
