@@ -35,14 +35,23 @@ function currentTraceparent(): string | null {
 }
 
 export class OutboxWriter {
-  constructor(private readonly table = "outbox") {}
+  constructor(readonly table = "outbox") {}
 
   /** Appends the messages in one insert; returns their ids in order. */
   async append(trx: Knex.Transaction, messages: OutboxMessage | OutboxMessage[]): Promise<string[]> {
-    const list = Array.isArray(messages) ? messages : [messages];
-    if (list.length === 0) return [];
+    const rows = this.rows(Array.isArray(messages) ? messages : [messages]);
+    if (rows.length === 0) return [];
+    await trx(this.table).insert(rows);
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * The rows that would carry these messages, traced to the active context,
+   * for a caller that writes them in a statement of its own (see `table`).
+   */
+  rows(messages: OutboxMessage[]): OutboxRow[] {
     const traceparent = currentTraceparent();
-    const rows: OutboxRow[] = list.map((m) => ({
+    return messages.map((m) => ({
       id: m.id ?? randomUUID(),
       aggregatetype: m.topic,
       aggregateid: m.key,
@@ -50,7 +59,5 @@ export class OutboxWriter {
       payload: JSON.stringify(m.payload),
       traceparent,
     }));
-    await trx(this.table).insert(rows);
-    return rows.map((r) => r.id);
   }
 }

@@ -1,14 +1,16 @@
 /**
  * Purchases: what a customer asked to buy and how far its saga has got.
- * `create` prices the items and, in one transaction, records the purchase
+ * `create` prices the items and, in one statement, records the purchase
  * PENDING and announces PurchaseCreated through the outbox (the orchestrator
- * takes it from there). The saga's progress and outcome arrive on the results
+ * takes it from there); concurrent requests share the price call and the
+ * statement. The saga's progress and outcome arrive on the results
  * topic; each change is broadcast as `purchase.status-changed`, which every
  * gateway relays to the purchase's Server-Sent Events stream.
  */
 import { randomUUID } from "node:crypto";
 import { Errors, METRIC, type Context, type Service, type ServiceBroker, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import {
+  MAX_ORDER_ITEMS,
   PURCHASE_EVENTS_TOPIC,
   PURCHASE_RESULTS_TOPIC,
   PURCHASE_EVENT_TYPES,
@@ -19,6 +21,7 @@ import {
 } from "../../contracts/purchase-saga";
 import type { ProductPrice, ProductPricesParams } from "../../contracts/product";
 import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
+import { RequestCoalescer, type CoalescerOptions } from "../../lib/batching/request-coalescer";
 import { storeCurrency } from "../../lib/environment";
 import type { AfterCommit, InboundMessage, MessageHandler } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
@@ -39,10 +42,11 @@ import { readPurchaseSettings } from "./purchase-settings";
 import {
   findCustomerPurchase,
   findKeyedPurchase,
-  insertPurchase,
+  recordPurchases,
   recordProgress,
   type IdempotencyClaim,
   type KeyedPurchase,
+  type PurchaseToRecord,
   type PurchaseView,
 } from "./purchases";
 
@@ -63,6 +67,8 @@ export interface PurchaseServiceOptions {
 
 interface PurchaseThis extends Service, DatabaseThis {
   outbox: OutboxWriter;
+  priceList: RequestCoalescer<number[], PriceList>;
+  recorder: RequestCoalescer<PurchaseToRecord, boolean>;
   pendingTimer?: NodeJS.Timeout;
   sweepPending(): Promise<void>;
 }
@@ -92,23 +98,38 @@ function customerOf(ctx: Context<unknown, AuthenticatedMeta>): string {
   return ctx.meta.user.id;
 }
 
-/** Current prices from the product service; an unknown product is null rather than an error. */
-async function currentPrices(ctx: Context, productIds: number[]): Promise<PriceList> {
-  const found = await ctx.call<ProductPrice[], ProductPricesParams>("product.prices", { ids: productIds });
-  const prices = new Map(found.map((p) => [p.id, p.price]));
-  return new Map(productIds.map((id) => [id, prices.get(id) ?? null]));
+/**
+ * The door under a crowd: concurrent requests are priced with one product call
+ * and recorded with one statement, at most `maxBatch` at a time and
+ * `concurrency` batches at once (the gateway's bulkhead bounds how many wait).
+ */
+const DOOR_BATCHING: CoalescerOptions = { maxBatch: 64, concurrency: 2 };
+
+/**
+ * Current prices for several orders' products, in as few product calls as the
+ * price action's bound allows; an unknown product is null rather than an error.
+ */
+async function currentPrices(broker: ServiceBroker, orders: number[][]): Promise<PriceList[]> {
+  const ids = [...new Set(orders.flat())];
+  const calls = [];
+  for (let i = 0; i < ids.length; i += MAX_ORDER_ITEMS) {
+    calls.push(broker.call<ProductPrice[], ProductPricesParams>("product.prices", { ids: ids.slice(i, i + MAX_ORDER_ITEMS) }));
+  }
+  const prices = new Map((await Promise.all(calls)).flat().map((p) => [p.id, p.price]));
+  return orders.map((order) => new Map(order.map((id) => [id, prices.get(id) ?? null])));
 }
 
 /** The purchase as it will be announced, or a 422 naming what is wrong with the request. */
-async function pricedPurchase(ctx: Context<CreatePurchaseBody>, customerId: string): Promise<PurchaseCreated> {
+async function pricedPurchase(
+  ctx: Context<CreatePurchaseBody>,
+  customerId: string,
+  priceList: RequestCoalescer<number[], PriceList>,
+): Promise<PurchaseCreated> {
   const currency = storeCurrency();
   const problems = requestProblems(ctx.params, currency);
   if (problems.length > 0) throw new ValidationError("The purchase request is not acceptable", "VALIDATION_ERROR", problems);
 
-  const prices = await currentPrices(
-    ctx,
-    ctx.params.order_items.map((item) => item.product_id),
-  );
+  const prices = await priceList.request(ctx.params.order_items.map((item) => item.product_id));
   const order = priceOrder(ctx.params.order_items, prices);
   if (!order.ok) {
     const type = order.refusal === "unknown-products" ? "UNKNOWN_PRODUCT" : "AMOUNT_TOO_LARGE";
@@ -201,17 +222,12 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
           const earlier = claim && (await findKeyedPurchase(this.db, customerId, claim.key));
           if (earlier) return accepted(ctx, sameRequest(earlier, claim));
 
-          const created = await pricedPurchase(ctx, customerId);
-          const recorded = await this.db.transaction(async (trx) => {
-            if (!(await insertPurchase(trx, created, claim))) return false;
-            await this.outbox.append(trx, {
-              topic: topics.purchaseEvents,
-              key: created.purchaseId,
-              type: PURCHASE_EVENT_TYPES.PurchaseCreated,
-              payload: created,
-            });
-            return true;
-          });
+          const created = await pricedPurchase(ctx, customerId, this.priceList);
+          // The row is made here, where this request's trace is the active one.
+          const [announcement] = this.outbox.rows([
+            { topic: topics.purchaseEvents, key: created.purchaseId, type: PURCHASE_EVENT_TYPES.PurchaseCreated, payload: created },
+          ]);
+          const recorded = await this.recorder.request({ purchase: created, claim, announcement });
           if (recorded) return accepted(ctx, { id: created.purchaseId, status: "PENDING" });
           // A concurrent request under the same key recorded its purchase first: that one is the answer.
           const winner = claim && (await findKeyedPurchase(this.db, customerId, claim.key));
@@ -252,6 +268,8 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
     created(this: PurchaseThis) {
       broker = this.broker;
       this.outbox = new OutboxWriter();
+      this.priceList = new RequestCoalescer((orders) => currentPrices(this.broker, orders), DOOR_BATCHING);
+      this.recorder = new RequestCoalescer((records) => recordPurchases(this.db, this.outbox.table, records), DOOR_BATCHING);
       const counters = [
         { name: REPUBLISHED_METRIC, description: "PENDING purchases whose PurchaseCreated was re-published" },
         { name: UNPUBLISHABLE_METRIC, description: "PENDING purchases found with a PurchaseCreated the orchestrator would refuse" },

@@ -4,6 +4,7 @@
  */
 import type { Knex } from "knex";
 import type { PurchaseCreated } from "../../contracts/purchase-saga";
+import type { OutboxRow } from "../../lib/outbox/outbox-writer";
 
 const PURCHASES = "purchases";
 
@@ -56,28 +57,48 @@ export interface KeyedPurchase {
   request_fingerprint: string;
 }
 
+/** A purchase to record, the key it was asked under (if any), and the outbox row that announces it. */
+export interface PurchaseToRecord {
+  purchase: PurchaseCreated;
+  claim: IdempotencyClaim | null;
+  announcement: OutboxRow;
+}
+
 /**
- * Records the purchase PENDING, exactly as announced. With a claim, false
- * (and nothing written) when this customer already made a purchase under its key.
+ * Records purchases PENDING, exactly as announced, and their announcements in
+ * one statement: one round trip, atomic on its own. For each purchase, true
+ * when recorded; false (and nothing written for it) when its customer already
+ * made a purchase under its key.
  */
-export async function insertPurchase(trx: Knex.Transaction, purchase: PurchaseCreated, claim: IdempotencyClaim | null = null): Promise<boolean> {
-  const items: PurchaseItemView[] = purchase.items.map((i) => ({ product_id: i.productId, quantity: i.quantity, unit_price: i.unitPrice }));
-  const inserted = await trx(PURCHASES)
-    .insert({
-      id: purchase.purchaseId,
-      customer_id: purchase.customerId,
-      status: "PENDING",
-      // Serialised here: pg would turn a top-level array into a Postgres array.
-      items: JSON.stringify(items),
-      amount: purchase.amount,
-      currency: purchase.currency,
-      idempotency_key: claim?.key ?? null,
-      request_fingerprint: claim?.fingerprint ?? null,
-    })
-    .onConflict(["customer_id", "idempotency_key"])
-    .ignore()
-    .returning("id");
-  return inserted.length === 1;
+export async function recordPurchases(db: Knex, outboxTable: string, records: PurchaseToRecord[]): Promise<boolean[]> {
+  const purchases = records.map(({ purchase, claim }) => ({
+    id: purchase.purchaseId,
+    customer_id: purchase.customerId,
+    items: purchase.items.map((i): PurchaseItemView => ({ product_id: i.productId, quantity: i.quantity, unit_price: i.unitPrice })),
+    amount: purchase.amount,
+    currency: purchase.currency,
+    idempotency_key: claim?.key ?? null,
+    request_fingerprint: claim?.fingerprint ?? null,
+  }));
+  // A data-modifying WITH runs to completion whether or not the outer query reads it.
+  const { rows } = await db.raw<{ rows: { id: string }[] }>(
+    `with recorded as (
+       insert into ${PURCHASES} (id, customer_id, status, items, amount, currency, idempotency_key, request_fingerprint)
+       select p.id, p.customer_id, 'PENDING', p.items, p.amount, p.currency, p.idempotency_key, p.request_fingerprint
+         from jsonb_to_recordset(?::jsonb) as p(id uuid, customer_id uuid, items jsonb, amount bigint, currency text, idempotency_key text, request_fingerprint text)
+       on conflict (customer_id, idempotency_key) do nothing
+       returning id
+     ), announced as (
+       insert into ?? (id, aggregatetype, aggregateid, type, payload, traceparent)
+       select m.id, m.aggregatetype, m.aggregateid, m.type, m.payload::jsonb, m.traceparent
+         from jsonb_to_recordset(?::jsonb) as m(id uuid, aggregatetype text, aggregateid text, type text, payload text, traceparent text)
+         join recorded on recorded.id::text = m.aggregateid
+     )
+     select id from recorded`,
+    [JSON.stringify(purchases), outboxTable, JSON.stringify(records.map((r) => r.announcement))],
+  );
+  const recorded = new Set(rows.map((r) => r.id));
+  return records.map((r) => recorded.has(r.purchase.purchaseId));
 }
 
 /** The purchase this customer made under this Idempotency-Key, if any. */
