@@ -91,14 +91,12 @@ async function typecheck(): Promise<void> {
 /**
  * Settings for the services under test (the environment still wins): limits
  * high enough for a suite that registers and logs in many customers (the
- * rate-limit test starts its own gateways with low limits), a cheaper scrypt
- * cost (production keeps N=2^17; see services/account), and saga deadlines
+ * rate-limit test starts its own gateways with low limits), and saga deadlines
  * short enough for the stopped-participant test to run in seconds.
  */
 const TEST_DEFAULTS = {
   AUTH_RATE_LIMIT: "100000",
   RATE_LIMIT: "1000000",
-  PASSWORD_SCRYPT_LOG2N: "15",
   SAGA_STEP_TIMEOUT_MS: "5000",
   SAGA_STEP_MAX_ATTEMPTS: "2",
   SAGA_STEP_BACKOFF_MS: "1000",

@@ -8,6 +8,7 @@
  * came from rolled back, so nothing was written.
  */
 import { Errors, type ActionHandler, type Context, type Middleware } from "moleculer";
+import { SERVICE_BUSY } from "./service-busy";
 
 const { MoleculerClientError } = Errors;
 
@@ -56,9 +57,11 @@ export const DatabaseRefusals: Middleware = {
  * Moleculer's own errors carry an HTTP-like number (4xx: the request was
  * refused, the service is fine). Anything else (a timeout, a crash, a
  * lost database) counts; the default check compared codes as numbers, and a
- * SQLSTATE such as "22021" passed for a 5xx.
+ * SQLSTATE such as "22021" passed for a 5xx. A service's deliberate "busy"
+ * is not a failure either.
  */
 export function isServiceFailure(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
+  const { code, type } = (error as { code?: unknown; type?: unknown } | null) ?? {};
+  if (type === SERVICE_BUSY) return false;
   return typeof code === "number" ? code >= 500 : true;
 }

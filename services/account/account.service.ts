@@ -8,7 +8,9 @@ import { Errors, type Context, type Service, type ServiceSchema, type ServiceSet
 import { loadAuthConfig } from "../../lib/auth/auth-config";
 import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { InvalidTokenError, type Role, TokenService } from "../../lib/auth/token-service";
+import { serviceBusy } from "../../lib/errors/service-busy";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
+import { integerSetting } from "../../lib/settings/integer-setting";
 import { ACCOUNT_EVENTS_TOPIC, type CustomerRegistered } from "../../contracts/account";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import {
@@ -23,7 +25,7 @@ import {
   refreshSchema,
   registerSchema,
 } from "./account-validation";
-import { PRODUCTION_SCRYPT_PARAMS, PasswordHasher } from "./password-hasher";
+import { PRODUCTION_ARGON2_PARAMS, PasswordHasher, PasswordHashingBusyError, type Argon2Params } from "./password-hasher";
 import { consumeRefreshToken, storeRefreshToken } from "./refresh-token-store";
 
 const { MoleculerClientError } = Errors;
@@ -60,11 +62,23 @@ const customerNotFound = () => new MoleculerClientError("Customer not found", 40
 const invalidCredentials = () => new MoleculerClientError("Invalid email or password", 401, "INVALID_CREDENTIALS");
 const invalidRefreshToken = (why: string) => new MoleculerClientError(`Invalid refresh token: ${why}`, 401, "INVALID_REFRESH_TOKEN");
 
-/** Scrypt cost from configuration; never below OWASP's minimum in production. */
-function scryptParams() {
-  const log2N = Number(process.env.PASSWORD_SCRYPT_LOG2N ?? 17);
-  if (process.env.NODE_ENV === "production" && log2N < 17) throw new Error("PASSWORD_SCRYPT_LOG2N below 17 is refused in production");
-  return { ...PRODUCTION_SCRYPT_PARAMS, N: 2 ** log2N };
+/** Password hashing past its admission bound is a 503 the client retries, not a wait past the gateway's timeout. */
+async function passwordWork<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof PasswordHashingBusyError) throw serviceBusy("Too many sign-ins at once; try again shortly");
+    throw error;
+  }
+}
+
+/** Argon2id memory cost from configuration; never below OWASP's in production. */
+function argon2Params(): Argon2Params {
+  const memoryKiB = integerSetting(process.env, "PASSWORD_ARGON2_MEMORY_KIB", PRODUCTION_ARGON2_PARAMS.memoryKiB, 1_024);
+  if (process.env.NODE_ENV === "production" && memoryKiB < PRODUCTION_ARGON2_PARAMS.memoryKiB) {
+    throw new Error(`PASSWORD_ARGON2_MEMORY_KIB below ${PRODUCTION_ARGON2_PARAMS.memoryKiB} is refused in production`);
+  }
+  return { ...PRODUCTION_ARGON2_PARAMS, memoryKiB };
 }
 
 const personal = (c: CustomerRow) => ({ email: c.email, first_name: c.first_name, last_name: c.last_name });
@@ -78,7 +92,7 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
       params: registerSchema,
       async handler(this: AccountThis, ctx: Context<RegisterBody, { $statusCode?: number; $location?: string }>) {
         const body = ctx.params;
-        const passwordHash = await this.passwords.hash(body.password);
+        const passwordHash = await passwordWork(this.passwords.hash(body.password));
         const customerId = randomUUID();
         try {
           const pair = await this.db.transaction(async (trx) => {
@@ -120,16 +134,16 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
           .join("credentials as k", "k.customer_id", "c.id")
           .whereRaw("lower(c.email) = ?", [ctx.params.email])
           .first("c.id", "c.role", "k.password_hash");
-        // Unknown email costs the same scrypt work as a wrong password.
-        const check = found
-          ? await this.passwords.verify(ctx.params.password, found.password_hash)
-          : await this.passwords.verifyAgainstDummyHash(ctx.params.password);
+        // Unknown email costs the same hashing work as a wrong password.
+        const check = await passwordWork(
+          found ? this.passwords.verify(ctx.params.password, found.password_hash) : this.passwords.verifyAgainstDummyHash(ctx.params.password),
+        );
         if (!found || !check.valid) throw invalidCredentials();
         return this.db.transaction(async (trx) => {
           if (check.needsRehash) {
             await trx("credentials")
               .where({ customer_id: found.id })
-              .update({ password_hash: await this.passwords.hash(ctx.params.password), updated_at: trx.fn.now() });
+              .update({ password_hash: await passwordWork(this.passwords.hash(ctx.params.password)), updated_at: trx.fn.now() });
           }
           return this.issueTokenPair(trx, found.id, found.role);
         });
@@ -218,7 +232,7 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
     this.outbox = new OutboxWriter();
   },
   async started(this: AccountThis) {
-    this.passwords = await PasswordHasher.create(scryptParams());
+    this.passwords = await PasswordHasher.create(argon2Params());
   },
 };
 

@@ -90,9 +90,10 @@ async function applyFault(fault: Fault): Promise<FaultOutcome> {
 }
 
 /**
- * One at a time, each retried: a registration hashes a password (scrypt, the
- * production cost under `npm start`), and a handful at once on a busy
- * 2-core machine outlast the gateway's request timeout. A retry registers a new email.
+ * One at a time, each retried: a registration hashes a password (argon2id at
+ * production cost under `npm start`), the costliest request there is, and
+ * setting up a sale should not crowd the machine it is about to measure. A
+ * retry registers a new email.
  */
 export async function registerCustomers(count: number): Promise<TestCustomer[]> {
   const customers: TestCustomer[] = [];
