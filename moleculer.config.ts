@@ -33,6 +33,8 @@ const config: BrokerOptions = {
     options: { prefix: "cache", ttl: 300, cluster: { nodes, options: { enableReadyCheck: true } } },
   },
   serializer: "JSON",
+  // Custom rules get (value, errors) and may return a converted value (see the catalog's canonical ids).
+  validator: { type: "Fastest", options: { useNewCustomCheckerFunction: true } },
   requestTimeout: 10_000,
   retryPolicy: { enabled: false },
   registry: { strategy: "RoundRobin", preferLocal: true },

@@ -65,6 +65,13 @@ export const replCommands: ReplCommand[] = [
     },
   },
   {
+    command: "grant-role <email> <role>",
+    description: "Give an account a role (customer or admin); its tokens carry it from their next refresh",
+    async action(broker, args) {
+      print(await broker.call("account.grantRole", { email: String(args.email), role: String(args.role) }));
+    },
+  },
+  {
     command: "outbox-lag",
     description: "Per database: outbox rows kept, oldest/newest, and the Debezium slot's unconfirmed WAL",
     async action() {

@@ -1,4 +1,5 @@
 import type { ValidationSchema } from "fastest-validator";
+import { oneLineText } from "../../lib/validation/text-rules";
 
 /*
  * Request-body schemas for the account actions, usable directly as Moleculer action `params`.
@@ -22,9 +23,9 @@ const newPassword = { type: "string", min: 8, max: 128 } as const;
 // Login accepts any length the policy ever allowed, so raising the minimum later does not lock anyone out.
 const existingPassword = { type: "string", min: 1, max: 128 } as const;
 
-const personName = { type: "string", trim: true, min: 1, max: 100 } as const;
+const personName = oneLineText(100, 1);
 
-const address = { type: "string", trim: true, min: 1, max: 500 } as const;
+const address = oneLineText(500, 1);
 
 const phoneNumber = {
   type: "string",

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { Errors, type Context, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { loadAuthConfig } from "../../lib/auth/auth-config";
 import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
-import { InvalidTokenError, type Role, TokenService } from "../../lib/auth/token-service";
+import { InvalidTokenError, ROLES, type Role, TokenService } from "../../lib/auth/token-service";
 import { serviceBusy } from "../../lib/errors/service-busy";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
 import { integerSetting } from "../../lib/settings/integer-setting";
@@ -147,6 +147,23 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
           }
           return this.issueTokenPair(trx, found.id, found.role);
         });
+      },
+    },
+
+    /**
+     * For operators (the REPL's grant-role; no gateway route): gives an account a
+     * role. Its tokens carry the new role from their next refresh on.
+     */
+    grantRole: {
+      visibility: "public",
+      params: { $$strict: "remove", email: "email", role: { type: "enum", values: [...ROLES] } },
+      async handler(this: AccountThis, ctx: Context<{ email: string; role: Role }>) {
+        const [customer] = await this.db("customers")
+          .whereRaw("lower(email) = ?", [ctx.params.email.toLowerCase()])
+          .update({ role: ctx.params.role, updated_at: this.db.fn.now() })
+          .returning(["id", "email", "role"]);
+        if (!customer) throw customerNotFound();
+        return { customer_id: customer.id, email: customer.email, role: customer.role };
       },
     },
 

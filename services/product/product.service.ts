@@ -20,6 +20,7 @@ import {
   type CreateProductBody,
   type ListProductsQuery,
   type UpdateProductBody,
+  catalogWriterRole,
   createCategorySchema,
   createProductSchema,
   listProductsSchema,
@@ -279,9 +280,9 @@ const ProductService: ServiceSchema<ServiceSettingSchema, ProductThis> = {
       return row ? productView(row) : null;
     },
 
-    /** Who may write the catalog: any signed-in account, or only CATALOG_WRITER_ROLE when set. */
+    /** Who may write the catalog: see catalogWriterRole. */
     assertCatalogWriter(ctx: Context<unknown, AuthenticatedMeta>) {
-      const required = process.env.CATALOG_WRITER_ROLE;
+      const required = catalogWriterRole();
       if (!ctx.meta.user) throw new MoleculerClientError("Authentication required", 401, "NO_TOKEN");
       if (required && ctx.meta.user.role !== required) throw new MoleculerClientError("Not allowed to change the catalog", 403, "FORBIDDEN");
     },
@@ -302,6 +303,8 @@ const ProductService: ServiceSchema<ServiceSettingSchema, ProductThis> = {
   },
 
   created(this: ProductThis) {
+    // In production an unset CATALOG_WRITER_ROLE stops the service here, not at the first write.
+    catalogWriterRole();
     this.outbox = new OutboxWriter();
     // Short command timeouts: a slow or failing Redis must fall back to Postgres, not stall reads.
     this.redis = new Cluster(redisNodes(), { redisOptions: { commandTimeout: 500 }, enableOfflineQueue: true, retryDelayOnFailover: 100 });

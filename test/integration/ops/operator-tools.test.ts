@@ -10,7 +10,7 @@ import { deadLetterTopic, DEAD_LETTER_REASON_HEADER } from "../../../mixins/idem
 import { listDeadLetters, requeueDeadLetter } from "../../../ops/dead-letters";
 import { outboxStatus } from "../../../ops/outbox-status";
 import { replCommands } from "../../../ops/repl-commands";
-import { registerCustomer } from "../../support/http";
+import { api, registerCustomer } from "../../support/http";
 import { collectTopic, createTopics, headerValue, publishRaw } from "../../support/kafka";
 import { catalogProduct, purchaseWhenTerminal, startPurchase } from "../../support/purchases";
 import { waitUntil } from "../../support/wait";
@@ -93,4 +93,18 @@ test("cache-filter reports the product filter, built and holding the catalog", a
   expect(stats).toMatchObject({ name: "products", ready: true, bucketSize: 4 });
   expect(stats.items).toBeGreaterThan(0);
   expect(stats.falsePositiveRate).toBeLessThanOrEqual(stats.falsePositiveBound);
+});
+
+test("grant-role makes an account an admin, whose next refreshed token carries the role; an unknown email is a 404", async () => {
+  const customer = await registerCustomer();
+  const granted = JSON.parse(await repl("grant-role", { email: customer.email.toUpperCase(), role: "admin" }));
+  expect(granted).toEqual({ customer_id: customer.customerId, email: customer.email, role: "admin" });
+
+  const refreshed = await api("POST", "/api/v1/account/auth/refresh", { body: { refresh_token: customer.refreshToken } });
+  expect(refreshed.status).toBe(200);
+  const claims = JSON.parse(Buffer.from(refreshed.body.access_token.split(".")[1], "base64url").toString());
+  expect(claims.role).toBe("admin");
+
+  await expect(repl("grant-role", { email: `nobody-${randomUUID()}@example.com`, role: "admin" })).rejects.toMatchObject({ code: 404 });
+  await expect(repl("grant-role", { email: customer.email, role: "root" })).rejects.toMatchObject({ code: 422 });
 });
