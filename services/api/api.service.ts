@@ -16,6 +16,7 @@ import { InvalidTokenError, TokenService } from "../../lib/auth/token-service";
 import { gatewayPort, redisNodes } from "../../lib/environment";
 import { redisRateLimitStore } from "../../lib/http/redis-rate-limit-store";
 import { UNAVAILABLE_RETRY_AFTER_SECONDS, errorResponse } from "./error-response";
+import { answerPlainOptions, corsSettings, noSniffing, noStore, rateLimitRetryAfter, refuseDeepJson } from "./http-edge";
 import { PurchaseEventStreams, type PurchaseView } from "./purchase-event-streams";
 
 const tokens = new TokenService(loadAuthConfig());
@@ -43,7 +44,16 @@ function rateLimit(route: string, limit: number) {
   };
 }
 
-const jsonBody = { json: { limit: process.env.BODY_LIMIT ?? "32kb", strict: true }, urlencoded: false };
+// No Content-Encoding: bodies are small, and an inflater is one more thing a client could feed garbage (415).
+const jsonBody = { json: { limit: process.env.BODY_LIMIT ?? "32kb", strict: true, inflate: false, verify: refuseDeepJson }, urlencoded: false };
+
+/**
+ * Node's HTTP server bounds (ms): the headers, then the whole request, must
+ * arrive in time, so a client sending a byte at a time holds a socket for
+ * seconds, not forever. Responses (event streams) are not bounded by these.
+ */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 15_000;
 
 interface StreamingGateway {
   purchaseStreams: PurchaseEventStreams;
@@ -61,17 +71,16 @@ const ApiService: ServiceSchema = {
     logRequest: "debug",
     logResponse: "debug",
     ip: process.env.BIND_ADDRESS ?? "127.0.0.1",
-    cors: {
-      origin: (process.env.CORS_ORIGINS ?? "*").split(","),
-      methods: ["GET", "POST", "PUT", "OPTIONS"],
-      allowedHeaders: ["Content-Type", "Authorization", IDEMPOTENCY_KEY_HEADER],
-      maxAge: 600,
-    },
+    cors: corsSettings(process.env.CORS_ORIGINS, ["Content-Type", "Authorization", IDEMPOTENCY_KEY_HEADER]),
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    use: [noSniffing, answerPlainOptions],
     onError(this: unknown, _req: IncomingMessage, res: ServerResponse, err: Error) {
       const body = errorResponse(err as never);
       if (body.error.status >= 500) (this as { logger: { error: (...a: unknown[]) => void } }).logger.error("request failed:", err);
       res.setHeader("Content-Type", "application/json; charset=utf-8");
+      res.setHeader("X-Content-Type-Options", "nosniff");
       if (body.error.status === 503) res.setHeader("Retry-After", String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+      if (body.error.status === 429) res.setHeader("Retry-After", String(rateLimitRetryAfter(res.getHeader("X-Rate-Limit-Reset"))));
       res.writeHead(body.error.status);
       res.end(JSON.stringify(body));
     },
@@ -94,6 +103,7 @@ const ApiService: ServiceSchema = {
         },
         mappingPolicy: "restrict",
         bodyParsers: jsonBody,
+        use: [noStore],
         rateLimit: rateLimit("auth", configured("AUTH_RATE_LIMIT", 20)),
       },
       {
@@ -133,6 +143,7 @@ const ApiService: ServiceSchema = {
         },
         mappingPolicy: "restrict",
         bodyParsers: jsonBody,
+        use: [noStore],
         rateLimit: rateLimit("private", configured("RATE_LIMIT", 600)),
         // A client's Idempotency-Key makes a POST safe to retry (purchase.create answers a repeat with the purchase it made).
         onBeforeCall(ctx: Context<unknown, { idempotencyKey?: string }>, _route: unknown, req: IncomingMessage) {
@@ -168,6 +179,14 @@ const ApiService: ServiceSchema = {
     },
   },
   actions: {
+    /**
+     * moleculer-web runs every request as this one action, for as long as the
+     * request lasts: under the broker's bulkhead a few event streams or slow
+     * uploads would take every slot and starve everyone. The actions it calls
+     * keep their own bulkheads; the gateway's own bounds are the server timeouts
+     * and the per-customer stream limit.
+     */
+    rest: { bulkhead: { enabled: false } },
     /** Alive: the process answers. */
     health() {
       return { status: "ok" };
@@ -192,6 +211,7 @@ const ApiService: ServiceSchema = {
   },
   created() {
     this.purchaseStreams = new PurchaseEventStreams();
+    this.server.headersTimeout = HEADERS_TIMEOUT_MS;
   },
   async stopped() {
     this.purchaseStreams.closeAll();

@@ -23,6 +23,7 @@ const BODY_PARSER_TYPES: Record<string, string> = {
   "entity.too.large": "PAYLOAD_TOO_LARGE",
   "entity.parse.failed": "MALFORMED_JSON",
   "encoding.unsupported": "UNSUPPORTED_ENCODING",
+  "entity.too.deep": "JSON_TOO_DEEP",
 };
 
 /**

@@ -8,7 +8,8 @@
  * every few seconds: a missed change costs latency, never the stream.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Context } from "moleculer";
+import { Errors, type Context } from "moleculer";
+import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 
 export interface PurchaseView {
   id: string;
@@ -20,15 +21,25 @@ const TERMINAL = new Set(["COMPLETED", "FAILED"]);
 const HEARTBEAT_MS = 15_000;
 const RESYNC_MS = 3_000;
 
+/** Open streams one customer may hold on one gateway; one more is a 429 (each holds a socket and a re-read every RESYNC_MS). */
+export const MAX_STREAMS_PER_CUSTOMER = 10;
+
 export class PurchaseEventStreams {
   private readonly listeners = new Map<string, Set<(view: PurchaseView) => void>>();
   private readonly open = new Set<ServerResponse>();
+  private readonly openPerCustomer = new Map<string, number>();
 
   publish(view: PurchaseView): void {
     for (const listener of this.listeners.get(view.id) ?? []) listener(view);
   }
 
-  async stream(ctx: Context, purchaseId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async stream(ctx: Context<unknown, AuthenticatedMeta>, purchaseId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const customerId = ctx.meta.user?.id ?? "";
+    const held = this.openPerCustomer.get(customerId) ?? 0;
+    if (held >= MAX_STREAMS_PER_CUSTOMER) {
+      throw new Errors.MoleculerClientError(`At most ${MAX_STREAMS_PER_CUSTOMER} event streams may be open at once`, 429, "TOO_MANY_STREAMS");
+    }
+    this.openPerCustomer.set(customerId, held + 1);
     let lastVersion = -1;
     let ready = false;
     const early: PurchaseView[] = [];
@@ -40,7 +51,13 @@ export class PurchaseEventStreams {
     };
     const listener = (view: PurchaseView) => (ready ? send(view) : early.push(view));
     this.subscribe(purchaseId, listener);
+    let cleaned = false;
     const cleanup = () => {
+      if (cleaned) return;
+      cleaned = true;
+      const left = (this.openPerCustomer.get(customerId) ?? 1) - 1;
+      if (left > 0) this.openPerCustomer.set(customerId, left);
+      else this.openPerCustomer.delete(customerId);
       clearInterval(heartbeat);
       clearInterval(resync);
       this.unsubscribe(purchaseId, listener);

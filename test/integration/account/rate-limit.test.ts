@@ -59,4 +59,8 @@ test(`login attempts beyond ${LIMIT} per window get 429, counted across two gate
   const limited = await login(ports[0]);
   expect(limited.status).toBe(429);
   expect(limited.headers.get("x-rate-limit-remaining")).toBe("0");
+  // When to come back: the seconds left in the window, at least one.
+  const retryAfter = Number(limited.headers.get("retry-after"));
+  expect(retryAfter).toBeGreaterThanOrEqual(1);
+  expect(retryAfter).toBeLessThanOrEqual(Math.ceil(Number(limited.headers.get("x-rate-limit-reset")) / 1000 - Date.now() / 1000) + 1);
 });

@@ -1,0 +1,92 @@
+/**
+ * What the gateway does to every HTTP exchange before and after the actions:
+ * bounds on what a body may be, which browsers may call, and the headers every
+ * answer carries. Pure where it can be, so the unit tests cover the rules.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+/** Deepest nesting of arrays and objects a request body may have; the API's own bodies go three deep. */
+export const MAX_JSON_DEPTH = 16;
+
+/** Whether a JSON text nests arrays and objects deeper than `max` (brackets inside strings do not count). */
+export function jsonDeeperThan(text: Buffer, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const byte = text[i];
+    if (inString) {
+      if (byte === 0x5c)
+        i++; // a backslash escapes the next byte
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x7b || byte === 0x5b) {
+      if (++depth > max) return true;
+    } else if (byte === 0x7d || byte === 0x5d) depth--;
+  }
+  return false;
+}
+
+/**
+ * body-parser's `verify` hook: refuses a body nested past MAX_JSON_DEPTH
+ * before it is parsed, since what reads it next (the transporter's
+ * serializer, the validator) recurses and would overflow the stack.
+ */
+export function refuseDeepJson(_req: IncomingMessage, _res: ServerResponse, body: Buffer): void {
+  if (jsonDeeperThan(body, MAX_JSON_DEPTH)) {
+    throw Object.assign(new Error(`The JSON body nests deeper than ${MAX_JSON_DEPTH} levels`), { status: 400, type: "entity.too.deep" });
+  }
+}
+
+/**
+ * CORS from CORS_ORIGINS: unset, no cross-origin access (the API takes bearer
+ * tokens, not cookies, so server-side clients need none); `*`, any origin
+ * (answered with `*`, never by echoing it); otherwise a comma-separated list of
+ * exact origins. The opaque origin `null` (sandboxed frames, files) is never
+ * allowed by name.
+ */
+export function corsSettings(configured: string | undefined, allowedHeaders: string[]) {
+  const origins = (configured ?? "")
+    .split(",")
+    .map((o) => o.trim())
+    .filter(Boolean);
+  if (origins.length === 0) return undefined;
+  const allowed = new Set(origins.filter((o) => o !== "null"));
+  return {
+    origin: origins.includes("*") ? "*" : (origin: string) => allowed.has(origin),
+    methods: ["GET", "POST", "PUT", "OPTIONS"],
+    allowedHeaders,
+    maxAge: 600,
+  };
+}
+
+/**
+ * An OPTIONS request that is not a CORS preflight asks what the resource
+ * allows: it is answered with Allow and nothing else. moleculer-web would
+ * otherwise route it as the GET of the same path and answer with the resource.
+ */
+export function answerPlainOptions(req: IncomingMessage, res: ServerResponse, next: (error?: Error) => void): void {
+  if (req.method === "OPTIONS" && !req.headers["access-control-request-method"]) {
+    res.writeHead(204, { Allow: "GET, POST, PUT, OPTIONS", "Content-Length": "0" });
+    res.end();
+    return;
+  }
+  next();
+}
+
+/** On every answer: the body is what its Content-Type says (no sniffing it into HTML or script). */
+export function noSniffing(_req: IncomingMessage, res: ServerResponse, next: () => void): void {
+  res.setHeader("X-Content-Type-Options", "nosniff");
+  next();
+}
+
+/** On routes that answer tokens or a customer's own data: no cache, shared or private, keeps a copy. */
+export function noStore(_req: IncomingMessage, res: ServerResponse, next: () => void): void {
+  res.setHeader("Cache-Control", "no-store");
+  next();
+}
+
+/** Seconds until the rate-limit window resets (from the X-Rate-Limit-Reset moleculer-web set, ms since the epoch); at least 1. */
+export function rateLimitRetryAfter(resetHeader: unknown, now = Date.now()): number {
+  const reset = Number(resetHeader);
+  return Number.isFinite(reset) && reset > now ? Math.ceil((reset - now) / 1000) : 1;
+}

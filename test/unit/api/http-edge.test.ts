@@ -1,0 +1,51 @@
+import { MAX_JSON_DEPTH, corsSettings, jsonDeeperThan, rateLimitRetryAfter } from "../../../services/api/http-edge";
+
+const nested = (depth: number) => Buffer.from("[".repeat(depth) + "]".repeat(depth));
+
+describe("jsonDeeperThan", () => {
+  it("counts arrays and objects, and only past the bound", () => {
+    expect(jsonDeeperThan(nested(MAX_JSON_DEPTH), MAX_JSON_DEPTH)).toBe(false);
+    expect(jsonDeeperThan(nested(MAX_JSON_DEPTH + 1), MAX_JSON_DEPTH)).toBe(true);
+    expect(jsonDeeperThan(Buffer.from('{"a":{"b":[{"c":1}]}}'), 3)).toBe(true);
+    expect(jsonDeeperThan(Buffer.from('{"a":{"b":[{"c":1}]}}'), 4)).toBe(false);
+    expect(jsonDeeperThan(Buffer.from(`${'{"a":'.repeat(5000)}1${"}".repeat(5000)}`), MAX_JSON_DEPTH)).toBe(true);
+  });
+
+  it("does not count brackets inside strings, escaped quotes included", () => {
+    expect(jsonDeeperThan(Buffer.from(JSON.stringify({ name: "[[[[[[{{{{{{" })), 1)).toBe(false);
+    expect(jsonDeeperThan(Buffer.from(JSON.stringify({ name: 'say \\" [[[[ "' })), 1)).toBe(false);
+    expect(jsonDeeperThan(Buffer.from(JSON.stringify({ name: "ends with a backslash\\", list: [[1]] })), 2)).toBe(true);
+  });
+});
+
+describe("corsSettings", () => {
+  const headers = ["Content-Type"];
+
+  it("allows no cross-origin access when nothing is configured", () => {
+    expect(corsSettings(undefined, headers)).toBeUndefined();
+    expect(corsSettings(" , ", headers)).toBeUndefined();
+  });
+
+  it("answers `*` literally when any origin is configured", () => {
+    expect(corsSettings("*", headers)?.origin).toBe("*");
+  });
+
+  it("allows exactly the listed origins: no prefixes, no suffixes, never `null`", () => {
+    const origin = corsSettings("https://shop.example.com, https://admin.example.com,null", headers)?.origin as (o: string) => boolean;
+    expect(origin("https://shop.example.com")).toBe(true);
+    expect(origin("https://admin.example.com")).toBe(true);
+    expect(origin("https://shop.example.co")).toBe(false);
+    expect(origin("https://shop.example.com.evil.test")).toBe(false);
+    expect(origin("null")).toBe(false);
+  });
+});
+
+describe("rateLimitRetryAfter", () => {
+  it("is the seconds left in the window, rounded up, at least one", () => {
+    expect(rateLimitRetryAfter(String(10_500), 1_000)).toBe(10);
+    expect(rateLimitRetryAfter(10_001, 1_000)).toBe(10);
+    expect(rateLimitRetryAfter(500, 1_000)).toBe(1);
+    expect(rateLimitRetryAfter(undefined, 1_000)).toBe(1);
+    expect(rateLimitRetryAfter("soon", 1_000)).toBe(1);
+  });
+});
