@@ -2,8 +2,11 @@
  * A moleculer-web rate-limit store on Redis, so the limit holds across every
  * gateway instance. Fixed windows: one counter per client and window, created
  * with its expiry in the same script so a crash never leaves an immortal key.
+ * When Redis cannot answer in time the request is refused with a 503 (retry
+ * shortly), never let through uncounted and never answered with a 500.
  */
 import type { Cluster, Redis } from "ioredis";
+import { Errors } from "moleculer";
 
 const INCREMENT_IN_WINDOW = `
 local count = redis.call("INCR", KEYS[1])
@@ -26,7 +29,11 @@ export function redisRateLimitStore(client: () => Redis | Cluster, prefix: strin
       this.resetTime = (window + 1) * this.windowMs;
       // The hash tag keeps each key on one slot; keys spread over the cluster by client.
       const key = `${prefix}:{${clientKey}}:${window}`;
-      return Number(await client().eval(INCREMENT_IN_WINDOW, 1, key, String(this.windowMs)));
+      try {
+        return Number(await client().eval(INCREMENT_IN_WINDOW, 1, key, String(this.windowMs)));
+      } catch (error) {
+        throw new Errors.MoleculerRetryableError(`The rate limit could not be counted: ${(error as Error).message}`, 503, "SERVICE_UNAVAILABLE");
+      }
     }
   };
 }

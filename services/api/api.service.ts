@@ -24,7 +24,8 @@ const IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
 const configured = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
 let redis: Cluster | undefined;
-const rateLimitRedis = () => (redis ??= new Cluster(redisNodes(), { enableOfflineQueue: true, redisOptions: { commandTimeout: 1_000 } }));
+// Generous: a crowd at the door lags the event loop, and a command timer due during the lag fires before the answer already read is handled.
+const rateLimitRedis = () => (redis ??= new Cluster(redisNodes(), { enableOfflineQueue: true, redisOptions: { commandTimeout: 5_000 } }));
 const rateLimitPrefix = process.env.RATE_LIMIT_PREFIX ?? "ratelimit";
 
 /** `limit` requests per client per window (RATE_LIMIT_WINDOW_MS, default one minute). */
