@@ -91,12 +91,14 @@ async function typecheck(): Promise<void> {
 /**
  * Settings for the services under test (the environment still wins): limits
  * high enough for a suite that registers and logs in many customers (the
- * rate-limit test starts its own gateways with low limits), and saga deadlines
+ * rate-limit test starts its own gateways with low limits), one CORS origin, and saga deadlines
  * short enough for the stopped-participant test to run in seconds.
  */
 const TEST_DEFAULTS = {
   AUTH_RATE_LIMIT: "100000",
   RATE_LIMIT: "1000000",
+  // One allowed origin, so the tests see CORS allow it and refuse every other.
+  CORS_ORIGINS: "http://shop.example",
   SAGA_STEP_TIMEOUT_MS: "5000",
   SAGA_STEP_MAX_ATTEMPTS: "2",
   SAGA_STEP_BACKOFF_MS: "1000",
@@ -120,7 +122,8 @@ async function test(jestArgs: string[]): Promise<number> {
     const code = await new Promise<number>((resolve) => {
       const jest = spawn(
         process.execPath,
-        [path.join(repoRoot, "node_modules", "jest", "bin", "jest.js"), "--runInBand", "--json", `--outputFile=${resultsFile}`, ...jestArgs],
+        // --forceExit: a client a failed test could not stop (a Kafka consumer stuck in its own restart) must fail that test, not hang the run.
+        [path.join(repoRoot, "node_modules", "jest", "bin", "jest.js"), "--runInBand", "--forceExit", "--json", `--outputFile=${resultsFile}`, ...jestArgs],
         { cwd: repoRoot, env, stdio: "inherit" },
       );
       jest.on("exit", (c) => resolve(c ?? 1));

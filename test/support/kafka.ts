@@ -1,5 +1,5 @@
 /** Direct Kafka access for tests: create topics, publish raw records, read a topic. */
-import { Kafka, type KafkaMessage, type IHeaders, logLevel } from "kafkajs";
+import { AssignerProtocol, Kafka, type KafkaMessage, type IHeaders, logLevel } from "kafkajs";
 import { kafkaBrokers } from "../../lib/environment";
 
 export const kafka = new Kafka({ clientId: "itest", brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
@@ -78,6 +78,24 @@ export async function groupCaughtUp(groupId: string, topic: string): Promise<boo
       const offset = Number(committed.partitions.find((p) => p.partition === end.partition)?.offset ?? -1);
       return (offset < 0 ? Number(end.low) : offset) >= Number(end.high);
     });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** True once consumer group `groupId` is stable with at least `members` members, each assigned a partition or more. */
+export async function groupSharedBy(groupId: string, members: number): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const {
+      groups: [group],
+    } = await admin.describeGroups([groupId]);
+    const assigned = group.members.filter((m) => {
+      const decoded = AssignerProtocol.MemberAssignment.decode(m.memberAssignment);
+      return decoded !== null && Object.values(decoded.assignment).some((partitions) => partitions.length > 0);
+    });
+    return group.state === "Stable" && assigned.length >= members;
   } finally {
     await admin.disconnect();
   }

@@ -7,11 +7,15 @@
 import knex from "knex";
 import type { ServiceBroker } from "moleculer";
 import { databaseUrl } from "../../../lib/environment";
+import { PURCHASE_EVENTS_TOPIC, SAGA_REPLIES_TOPIC } from "../../../contracts/purchase-saga";
+import { kafkaGroupId } from "../../../services/orchestrator/kafka-delivery-probe";
 import OrchestratorService from "../../../services/orchestrator/orchestrator.service";
 import { channelBatchCounter, startBroker } from "../../support/broker";
 import { registerCustomer, type TestCustomer } from "../../support/http";
+import { groupSharedBy } from "../../support/kafka";
 import { checkPurchaseInvariants } from "../../support/invariants";
 import { buyAtOnce, catalogProduct } from "../../support/purchases";
+import { waitUntil } from "../../support/wait";
 
 let second: ServiceBroker;
 /** Batches the second orchestrator handled: it must take a share, or the test shows nothing. */
@@ -23,7 +27,11 @@ beforeAll(async () => {
   second.middlewares.add(counter.middleware);
   second.createService(OrchestratorService);
   await second.waitForServices("orchestrator");
-});
+  // Started is not yet sharing: a sale run before the rebalance gave it partitions would prove nothing.
+  for (const topic of [PURCHASE_EVENTS_TOPIC, SAGA_REPLIES_TOPIC]) {
+    await waitUntil(`both orchestrators to share ${topic}`, () => groupSharedBy(kafkaGroupId("orchestrator", topic), 2), 90_000, 500);
+  }
+}, 240_000);
 
 afterAll(async () => {
   await second?.stop();
