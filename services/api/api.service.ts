@@ -16,7 +16,7 @@ import { InvalidTokenError, TokenService } from "../../lib/auth/token-service";
 import { gatewayPort, redisNodes } from "../../lib/environment";
 import { redisRateLimitStore } from "../../lib/http/redis-rate-limit-store";
 import { UNAVAILABLE_RETRY_AFTER_SECONDS, errorResponse } from "./error-response";
-import { answerPlainOptions, corsSettings, noSniffing, noStore, rateLimitRetryAfter, refuseDeepJson } from "./http-edge";
+import { answerPlainOptions, corsSettings, noSniffing, noStore, rateLimitRetryAfter, refuseUnfitJson } from "./http-edge";
 import { PurchaseEventStreams, type PurchaseView } from "./purchase-event-streams";
 
 const tokens = new TokenService(loadAuthConfig());
@@ -46,7 +46,7 @@ function rateLimit(route: string, limit: number) {
 }
 
 // No Content-Encoding: bodies are small, and an inflater is one more thing a client could feed garbage (415).
-const jsonBody = { json: { limit: process.env.BODY_LIMIT ?? "32kb", strict: true, inflate: false, verify: refuseDeepJson }, urlencoded: false };
+const jsonBody = { json: { limit: process.env.BODY_LIMIT ?? "32kb", strict: true, inflate: false, verify: refuseUnfitJson }, urlencoded: false };
 
 /**
  * Node's HTTP server bounds (ms): the headers, then the whole request, must

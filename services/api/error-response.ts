@@ -24,6 +24,7 @@ const BODY_PARSER_TYPES: Record<string, string> = {
   "entity.parse.failed": "MALFORMED_JSON",
   "encoding.unsupported": "UNSUPPORTED_ENCODING",
   "entity.too.deep": "JSON_TOO_DEEP",
+  "entity.not.object": "JSON_NOT_AN_OBJECT",
 };
 
 /**

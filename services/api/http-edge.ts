@@ -26,12 +26,27 @@ export function jsonDeeperThan(text: Buffer, max: number): boolean {
   return false;
 }
 
+/** Whether a JSON text is an object: its first byte past any whitespace opens one. */
+export function jsonIsObject(text: Buffer): boolean {
+  for (const byte of text) {
+    if (byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d) continue;
+    return byte === 0x7b;
+  }
+  return false;
+}
+
 /**
- * body-parser's `verify` hook: refuses a body nested past MAX_JSON_DEPTH
- * before it is parsed, since what reads it next (the transporter's
- * serializer, the validator) recurses and would overflow the stack.
+ * body-parser's `verify` hook, before the body is parsed: every body of this
+ * API is a JSON object (an array would reach an action as no parameters at
+ * all), and one nested past MAX_JSON_DEPTH is refused, since what reads it
+ * next (the transporter's serializer, the validator) recurses and would
+ * overflow the stack.
  */
-export function refuseDeepJson(_req: IncomingMessage, _res: ServerResponse, body: Buffer): void {
+export function refuseUnfitJson(_req: IncomingMessage, _res: ServerResponse, body: Buffer): void {
+  // An empty body is left to the parser, which reads it as {}.
+  if (body.length > 0 && !jsonIsObject(body)) {
+    throw Object.assign(new Error("The JSON body must be an object"), { status: 400, type: "entity.not.object" });
+  }
   if (jsonDeeperThan(body, MAX_JSON_DEPTH)) {
     throw Object.assign(new Error(`The JSON body nests deeper than ${MAX_JSON_DEPTH} levels`), { status: 400, type: "entity.too.deep" });
   }

@@ -5,7 +5,8 @@
  * newer than what it sent (by version), so nothing is lost or sent twice.
  * Broadcasts can still miss a gateway (one that joined a moment ago is not yet
  * known to the purchase node), so each open stream also re-reads the purchase
- * every few seconds: a missed change costs latency, never the stream.
+ * every few seconds: a missed change costs latency, never the stream. A
+ * customer holds a bounded number of streams, each for a bounded time.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Errors, type Context } from "moleculer";
@@ -24,7 +25,16 @@ const RESYNC_MS = 3_000;
 /** Open streams one customer may hold on one gateway; one more is a 429 (each holds a socket and a re-read every RESYNC_MS). */
 export const MAX_STREAMS_PER_CUSTOMER = 10;
 
+/**
+ * Longest a stream stays open. A purchase ends in seconds; one parked for an
+ * operator may wait for hours, and its watcher need not hold a socket all that
+ * time: the stream ends, and a client that reconnects gets the current state first.
+ */
+export const MAX_STREAM_MS = 5 * 60_000;
+
 export class PurchaseEventStreams {
+  constructor(private readonly maxStreamMs = MAX_STREAM_MS) {}
+
   private readonly listeners = new Map<string, Set<(view: PurchaseView) => void>>();
   private readonly open = new Set<ServerResponse>();
   private readonly openPerCustomer = new Map<string, number>();
@@ -60,6 +70,7 @@ export class PurchaseEventStreams {
       else this.openPerCustomer.delete(customerId);
       clearInterval(heartbeat);
       clearInterval(resync);
+      clearTimeout(lifetime);
       this.unsubscribe(purchaseId, listener);
       this.open.delete(res);
     };
@@ -68,6 +79,7 @@ export class PurchaseEventStreams {
       if (!ready) return;
       ctx.call<PurchaseView, { id: string }>("purchase.get", { id: purchaseId }).then(send, () => undefined);
     }, RESYNC_MS);
+    const lifetime = setTimeout(() => res.writableEnded || res.end(), this.maxStreamMs);
     res.once("close", cleanup);
     req.once("close", cleanup);
 

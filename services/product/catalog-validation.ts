@@ -2,24 +2,28 @@
 import { MAX_ORDER_ITEMS } from "../../contracts/purchase-saga";
 import { multiLineText, oneLineText } from "../../lib/validation/text-rules";
 
-const CANONICAL_ID = /^[1-9][0-9]*$/;
+const DECIMAL = /^[1-9][0-9]*$/;
 
 /**
- * Ids are safe integers: beyond 2^53 a JSON number is no longer the id the
- * client meant (and beyond bigint the database refuses it). From a path or a
- * query string an id is text, and only its decimal spelling names it: "16",
- * not "0x10", "1e1", "016" or " 16", which Number() would all read as an id.
+ * A whole number from `min` to `max`. From a path or a query string it is
+ * text, and only its decimal spelling counts: "16", not "0x10", "1e1", "016"
+ * or " 16", which Number() would all read as 16 (or 10).
  */
-const id = {
-  type: "custom",
-  check(value: unknown, errors: { type: string; actual: unknown }[]) {
-    const parsed = typeof value === "string" && CANONICAL_ID.test(value) ? Number(value) : value;
-    if (typeof parsed === "number" && Number.isSafeInteger(parsed) && parsed >= 1) return parsed;
-    errors.push({ type: "id", actual: value });
-    return value;
-  },
-  messages: { id: "The '{field}' field must be a whole number from 1 to 2^53-1, written in decimal." },
-} as const;
+function decimalInteger(min: number, max: number) {
+  return {
+    type: "custom",
+    check(value: unknown, errors: { type: string; actual: unknown }[]) {
+      const parsed = typeof value === "string" && DECIMAL.test(value) ? Number(value) : value;
+      if (typeof parsed === "number" && Number.isSafeInteger(parsed) && parsed >= min && parsed <= max) return parsed;
+      errors.push({ type: "decimalInteger", actual: value });
+      return value;
+    },
+    messages: { decimalInteger: `The '{field}' field must be a whole number from ${min} to ${max}, written in decimal.` },
+  } as const;
+}
+
+// Ids are safe integers: beyond 2^53 a JSON number is no longer the id the client meant (and beyond bigint the database refuses it).
+const id = decimalInteger(1, Number.MAX_SAFE_INTEGER);
 // A price of 0 could never be paid for: the saga would fail at the payment.
 const price = { type: "number", integer: true, min: 1, max: 1_000_000_000_000 } as const;
 const stock = { type: "number", integer: true, min: 0, max: 1_000_000_000 } as const;
@@ -55,8 +59,8 @@ export const updateProductSchema = {
 export const listProductsSchema = {
   $$strict: "remove",
   category_id: { ...id, optional: true },
-  page: { type: "number", integer: true, min: 1, max: 100_000, convert: true, optional: true, default: 1 },
-  page_size: { type: "number", integer: true, min: 1, max: MAX_PAGE_SIZE, convert: true, optional: true, default: 20 },
+  page: { ...decimalInteger(1, 100_000), optional: true, default: 1 },
+  page_size: { ...decimalInteger(1, MAX_PAGE_SIZE), optional: true, default: 20 },
 } as const;
 
 export const createCategorySchema = {
@@ -84,18 +88,18 @@ export interface CreateCategoryBody {
   description: string;
 }
 
+/** The operator role, which alone writes the catalog in production unless CATALOG_WRITER_ROLE says otherwise. */
+export const OPERATOR_ROLE = "admin";
+
 /**
- * The role that may write the catalog (CATALOG_WRITER_ROLE), or null when any
- * signed-in account may: `any`, or unset outside production, where the seed's
- * walkthrough has a new customer stock the shop. Production must choose: an
- * unset role there is an error, never an open catalog.
+ * The role that may write the catalog, or null when any signed-in account
+ * may. CATALOG_WRITER_ROLE names it (`any`: every signed-in account); unset,
+ * it is the operator role in production, and open on a development install,
+ * where the seed's walkthrough has a new customer stock the shop.
  */
 export function catalogWriterRole(env: NodeJS.ProcessEnv = process.env): string | null {
   const role = env.CATALOG_WRITER_ROLE?.trim();
   if (role === "any") return null;
   if (role) return role;
-  if (env.NODE_ENV === "production") {
-    throw new Error("CATALOG_WRITER_ROLE must be set in production: the role that may change the catalog (say admin), or `any` for every signed-in account");
-  }
-  return null;
+  return env.NODE_ENV === "production" ? OPERATOR_ROLE : null;
 }

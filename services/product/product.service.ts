@@ -303,8 +303,6 @@ const ProductService: ServiceSchema<ServiceSettingSchema, ProductThis> = {
   },
 
   created(this: ProductThis) {
-    // In production an unset CATALOG_WRITER_ROLE stops the service here, not at the first write.
-    catalogWriterRole();
     this.outbox = new OutboxWriter();
     // Short command timeouts: a slow or failing Redis must fall back to Postgres, not stall reads.
     this.redis = new Cluster(redisNodes(), { redisOptions: { commandTimeout: 500 }, enableOfflineQueue: true, retryDelayOnFailover: 100 });

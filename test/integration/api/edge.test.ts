@@ -2,7 +2,7 @@
  * The gateway under hostile and crowded traffic: bodies it cannot or will not
  * read get a 4xx in the one error shape; text with control characters, ids in
  * odd spellings and a price of 0 are refused; a plain OPTIONS reveals nothing;
- * no origin is allowed by default; every answer says nosniff and credentials
+ * only listed origins are allowed; every answer says nosniff and credentials
  * are never cached; and neither event streams nor slow uploads take the
  * gateway away from everyone else.
  */
@@ -78,10 +78,14 @@ test("an OPTIONS that is not a preflight is answered with Allow and no resource"
   expect(res.body).toBeUndefined();
 });
 
-test("no origin is allowed by default: neither a site nor the opaque origin null", async () => {
-  for (const origin of ["https://evil.example", "null"]) {
+test("only a listed origin is allowed: not another site, not one that merely starts like it, not the opaque origin null", async () => {
+  // The test stack lists http://shop.example (CORS_ORIGINS); with none listed no origin is allowed (see the unit tests).
+  expect((await api("GET", "/api/v1/products", { headers: { origin: "http://shop.example" } })).headers.get("access-control-allow-origin")).toBe(
+    "http://shop.example",
+  );
+  for (const origin of ["https://evil.example", "http://shop.exampl", "http://shop.example.evil.test", "null"]) {
     const res = await api("GET", "/api/v1/products", { headers: { origin } });
-    expect(res.headers.get("access-control-allow-origin")).toBeNull();
+    expect({ origin, allowed: res.headers.get("access-control-allow-origin") }).toEqual({ origin, allowed: null });
   }
 });
 

@@ -1,4 +1,4 @@
-import { MAX_JSON_DEPTH, corsSettings, jsonDeeperThan, rateLimitRetryAfter } from "../../../services/api/http-edge";
+import { MAX_JSON_DEPTH, corsSettings, jsonDeeperThan, jsonIsObject, rateLimitRetryAfter } from "../../../services/api/http-edge";
 
 const nested = (depth: number) => Buffer.from("[".repeat(depth) + "]".repeat(depth));
 
@@ -15,6 +15,14 @@ describe("jsonDeeperThan", () => {
     expect(jsonDeeperThan(Buffer.from(JSON.stringify({ name: "[[[[[[{{{{{{" })), 1)).toBe(false);
     expect(jsonDeeperThan(Buffer.from(JSON.stringify({ name: 'say \\" [[[[ "' })), 1)).toBe(false);
     expect(jsonDeeperThan(Buffer.from(JSON.stringify({ name: "ends with a backslash\\", list: [[1]] })), 2)).toBe(true);
+  });
+});
+
+describe("jsonIsObject", () => {
+  it("is true only when the first byte past whitespace opens an object", () => {
+    expect(jsonIsObject(Buffer.from('{"a":1}'))).toBe(true);
+    expect(jsonIsObject(Buffer.from(' \n\t {"a":1}'))).toBe(true);
+    for (const text of ["[]", "null", '"text"', "1", "true", "", "   "]) expect(jsonIsObject(Buffer.from(text))).toBe(false);
   });
 });
 
