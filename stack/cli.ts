@@ -100,7 +100,9 @@ const TEST_DEFAULTS = {
   // One allowed origin, so the tests see CORS allow it and refuse every other.
   CORS_ORIGINS: "http://shop.example",
   SAGA_STEP_TIMEOUT_MS: "5000",
-  SAGA_STEP_MAX_ATTEMPTS: "2",
+  // Three sends span about 45 s with the postponement below: longer than a killed participant's ~30 s way back
+  // (restart, then its group forgets the dead member), so the kill tests see purchases complete, not compensate.
+  SAGA_STEP_MAX_ATTEMPTS: "3",
   SAGA_STEP_BACKOFF_MS: "1000",
   SAGA_COMPENSATION_TIMEOUT_MS: "5000",
   SAGA_COMPENSATION_MAX_ATTEMPTS: "40",
