@@ -73,8 +73,8 @@ export const kafka: StackPart = {
           `-Dlog4j.configuration=file:${broker.log4jFile}`,
           "kafka.tools.StorageTool",
           "format",
-          "-t",
-          clusterId,
+          // One argument: a base64url id may begin with "-", which the tool would take for an option.
+          `--cluster-id=${clusterId}`,
           "-c",
           broker.propertiesFile,
         ]);
