@@ -5,6 +5,9 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 
+/** The methods the API answers to: what CORS allows and what a plain OPTIONS lists. */
+const ALLOWED_METHODS = ["GET", "POST", "PUT", "OPTIONS"];
+
 /** Deepest nesting of arrays and objects a request body may have; the API's own bodies go three deep. */
 export const MAX_JSON_DEPTH = 16;
 
@@ -68,7 +71,7 @@ export function corsSettings(configured: string | undefined, allowedHeaders: str
   const allowed = new Set(origins.filter((o) => o !== "null"));
   return {
     origin: origins.includes("*") ? "*" : (origin: string) => allowed.has(origin),
-    methods: ["GET", "POST", "PUT", "OPTIONS"],
+    methods: ALLOWED_METHODS,
     allowedHeaders,
     maxAge: 600,
   };
@@ -81,7 +84,7 @@ export function corsSettings(configured: string | undefined, allowedHeaders: str
  */
 export function answerPlainOptions(req: IncomingMessage, res: ServerResponse, next: (error?: Error) => void): void {
   if (req.method === "OPTIONS" && !req.headers["access-control-request-method"]) {
-    res.writeHead(204, { Allow: "GET, POST, PUT, OPTIONS", "Content-Length": "0" });
+    res.writeHead(204, { Allow: ALLOWED_METHODS.join(", "), "Content-Length": "0" });
     res.end();
     return;
   }
