@@ -62,8 +62,8 @@ export const PRICED_PURCHASE_SCHEMA = {
 /** The Moleculer event (not Kafka) the purchase service broadcasts on every change; every gateway relays it over SSE. */
 export const PURCHASE_STATUS_CHANGED_EVENT = "purchase.status-changed";
 
-/** Message types on purchase.events and (besides the SagaResult) purchase.results. */
-export const PURCHASE_EVENT_TYPES = { PurchaseCreated: "PurchaseCreated", PurchaseStepChanged: "PurchaseStepChanged" } as const;
+/** Message types on purchase.events (purchase.results carries only SagaResults). */
+export const PURCHASE_EVENT_TYPES = { PurchaseCreated: "PurchaseCreated" } as const;
 
 /** purchase.events: a customer asked to buy; starts a saga. */
 export interface PurchaseCreated {
@@ -145,13 +145,40 @@ export interface PurchaseSagaData extends PurchaseCreated {
 }
 
 /**
- * purchase.results, type PurchaseStepChanged: the orchestrator's progress
- * notes (one per transition), so the client's event stream shows each step.
- * The end itself is a SagaResult<PurchaseSagaData> (types SagaCompleted / SagaFailed).
+ * The Moleculer event (not Kafka) the orchestrator emits after each commit
+ * that moved purchase sagas, so the client's stream shows every step. Best
+ * effort by design: a note lost in a crash is made good by the next one or by
+ * the saga's result, which goes through the outbox (purchase.results).
  */
-export interface PurchaseStepChanged {
+export const PURCHASE_PROGRESSED_EVENT = "purchase.progressed";
+
+/** Where one saga has got: a status that is not an end, and the step it is at. */
+export interface PurchaseProgressNote {
   purchaseId: string;
   status: "RUNNING" | "COMPENSATING" | "NEEDS_ATTENTION";
   step: string;
-  at: string;
+  /** The saga's version after the move: notes may arrive out of order, and one older than a note applied is dropped. */
+  sagaVersion: number;
 }
+
+export interface PurchaseProgressed {
+  notes: PurchaseProgressNote[];
+}
+
+export const PURCHASE_PROGRESSED_SCHEMA = {
+  $$strict: "remove",
+  notes: {
+    type: "array",
+    min: 1,
+    items: {
+      type: "object",
+      strict: "remove",
+      props: {
+        purchaseId: "uuid",
+        status: { type: "enum", values: ["RUNNING", "COMPENSATING", "NEEDS_ATTENTION"] },
+        step: "string|min:1",
+        sagaVersion: { type: "number", integer: true, positive: true },
+      },
+    },
+  },
+} as const;

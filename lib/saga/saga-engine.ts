@@ -8,17 +8,25 @@ import { transition, type SagaEvent, type TransitionResult } from "./transitions
 /** What the engine needs from storage; SagaStore is the real one. */
 export type SagaRepository = Pick<SagaStore, "transaction" | "load" | "create" | "save" | "appendLog" | "findOverdue">;
 
-/** Any message bound for the outbox: the engine's commands and results, and what the host adds. */
-export type OutboxBound = Omit<OutgoingMessage, "payload"> & { payload: unknown };
-
 /** Writes a transition's messages to the transactional outbox inside `trx` (one batch per transition). */
-export type SendMessages = (trx: Knex.Transaction, messages: OutboxBound[]) => Promise<void>;
+export type SendMessages = (trx: Knex.Transaction, messages: OutgoingMessage[]) => Promise<void>;
+
+/** A transition that changed a saga, as it was committed. */
+export interface CommittedTransition<Data> {
+  /** Null when the saga was just created. */
+  before: SagaState<Data> | null;
+  after: SagaState<Data>;
+  /** The saga's stored version after it: later transitions of one saga have higher ones. */
+  version: number;
+}
 
 /**
- * Messages the host adds to a transition that changed a saga (`before` is null
- * when it was just created); they go out in the same outbox batch.
+ * Told, once a transaction has committed, every transition it made that
+ * changed a saga, in order. Nothing here is in the outbox: a crash after the
+ * commit loses the call, so it suits only what a later transition or the
+ * saga's result would correct (progress shown to a client). It must not throw.
  */
-export type TransitionMessages<Data> = (before: SagaState<Data> | null, result: TransitionResult<Data>) => OutboxBound[];
+export type CommittedTransitions<Data> = (transitions: CommittedTransition<Data>[]) => void;
 
 /**
  * How far each topic's consumers have read: for each topic, a time before
@@ -43,8 +51,8 @@ export interface SagaEngineOptions<Data> {
   /** Every version of ONE saga type that may still have live instances; new sagas use the highest. */
   definitions: readonly SagaDefinition<Data>[];
   send: SendMessages;
-  /** For what the host tells others about each transition, such as progress notes for clients. */
-  alsoSend?: TransitionMessages<Data>;
+  /** For what the host tells others, best effort, after each commit that moved sagas (progress for clients). */
+  onCommitted?: CommittedTransitions<Data>;
   clock?: () => Date;
   /** Queueing is not failure: without this, every passed deadline is applied at once. */
   postponement?: DeadlinePostponement;
@@ -70,7 +78,9 @@ export class SagaEngine<Data> {
   private readonly byVersion = new Map<number, SagaDefinition<Data>>();
   private readonly store: SagaRepository;
   private readonly send: SendMessages;
-  private readonly alsoSend?: TransitionMessages<Data>;
+  private readonly onCommitted?: CommittedTransitions<Data>;
+  /** Transitions made in each open transaction, for onCommitted. */
+  private readonly uncommitted = new WeakMap<Knex.Transaction, CommittedTransition<Data>[]>();
   private readonly clock: () => Date;
   private readonly postponement?: DeadlinePostponement;
 
@@ -86,7 +96,7 @@ export class SagaEngine<Data> {
     this.latest = first;
     this.store = options.store;
     this.send = options.send;
-    this.alsoSend = options.alsoSend;
+    this.onCommitted = options.onCommitted;
     this.clock = options.clock ?? (() => new Date());
     this.postponement = options.postponement;
   }
@@ -97,8 +107,9 @@ export class SagaEngine<Data> {
     const existing = await this.loadOwn(trx, sagaId);
     if (existing) return this.apply(trx, existing, event);
     const result = transition(this.latest, null, event);
-    await this.store.create(trx, result.state);
-    await this.record(trx, null, result);
+    const created = await this.store.create(trx, result.state);
+    await this.record(trx, result);
+    this.tellOnCommit(trx, { before: null, after: result.state, version: created.version });
     return result;
   }
 
@@ -187,15 +198,36 @@ export class SagaEngine<Data> {
     const definition = this.byVersion.get(definitionVersion);
     if (!definition) throw new Error(`Saga ${id} needs ${this.sagaType} v${definitionVersion}, which is not loaded`);
     // The stored data was written by this saga type's own transitions, so it has this type's shape.
-    const result = transition(definition, saga.state as SagaState<Data>, event);
-    if (result.changed) await this.store.save(trx, result.state, saga.version);
-    await this.record(trx, saga.state as SagaState<Data>, result);
+    const before = saga.state as SagaState<Data>;
+    const result = transition(definition, before, event);
+    if (result.changed) {
+      const saved = await this.store.save(trx, result.state, saga.version);
+      this.tellOnCommit(trx, { before, after: result.state, version: saved.version });
+    }
+    await this.record(trx, result);
     return result;
   }
 
-  private async record(trx: Knex.Transaction, before: SagaState<Data> | null, result: TransitionResult<Data>): Promise<void> {
+  private async record(trx: Knex.Transaction, result: TransitionResult<Data>): Promise<void> {
     await this.store.appendLog(trx, result.log);
-    const messages: OutboxBound[] = result.changed && this.alsoSend ? [...result.messages, ...this.alsoSend(before, result)] : result.messages;
-    if (messages.length > 0) await this.send(trx, messages);
+    if (result.messages.length > 0) await this.send(trx, result.messages);
+  }
+
+  /** Gathers the transaction's transitions; the first one arranges the one call after its commit (none after a rollback). */
+  private tellOnCommit(trx: Knex.Transaction, committed: CommittedTransition<Data>): void {
+    const onCommitted = this.onCommitted;
+    if (!onCommitted) return;
+    const gathered = this.uncommitted.get(trx);
+    if (gathered) {
+      gathered.push(committed);
+      return;
+    }
+    const transitions = [committed];
+    this.uncommitted.set(trx, transitions);
+    // knex settles a transaction's executionPromise once COMMIT (or ROLLBACK) has answered; the engine is handed top-level transactions.
+    trx.executionPromise.then(
+      () => onCommitted(transitions),
+      () => undefined,
+    );
   }
 }

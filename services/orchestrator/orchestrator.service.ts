@@ -1,12 +1,19 @@
 /**
  * The saga orchestrator: runs every purchase as a saga (lib/saga). Each
  * message it applies commits in one transaction with its inbox record, the
- * saga's new state and log, the commands it causes and the client's progress
- * note; a timer applies overdue deadlines; operators list, show, retry and
- * abort sagas (from the REPL: the actions are public, not routed).
+ * saga's new state and log and the commands it causes; after the commit the
+ * client's progress goes out as a Moleculer event (progress-notes.ts). A
+ * timer applies overdue deadlines; operators list, show, retry and abort
+ * sagas (from the REPL: the actions are public, not routed).
  */
 import { Errors, type Context, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
-import { PRICED_PURCHASE_SCHEMA, type PurchaseCreated, type PurchaseSagaData } from "../../contracts/purchase-saga";
+import {
+  PRICED_PURCHASE_SCHEMA,
+  PURCHASE_PROGRESSED_EVENT,
+  type PurchaseCreated,
+  type PurchaseProgressed,
+  type PurchaseSagaData,
+} from "../../contracts/purchase-saga";
 import type { InboundMessage, MessageHandler } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
 import { SagaEngine, SagaStore, type SagaReply, type SagaStatus, type TransitionResult } from "../../lib/saga";
@@ -17,7 +24,7 @@ import { idempotentChannel } from "../../mixins/idempotent-channel";
 import { DeadlineSweeper } from "./deadline-sweeper";
 import { KafkaDeliveryProbe, kafkaGroupId } from "./kafka-delivery-probe";
 import { readOrchestratorSettings } from "./orchestrator-settings";
-import { progressNote } from "./progress-notes";
+import { progressNotes } from "./progress-notes";
 import { PURCHASE_SAGA_TOPICS, buildPurchaseSaga, replyTypesOf, type PurchaseSagaTopics } from "./purchase-saga";
 import { sagaView, sagaWithLogView, storedSagaView } from "./saga-views";
 
@@ -167,10 +174,14 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
         send: async (trx, messages) => {
           await outbox.append(trx, messages);
         },
-        // Every path that moves a saga (replies, the sweeper, operators) tells the client, in the same transaction.
-        alsoSend: (before, result) => {
-          const note = progressNote(definition, before, result.state, new Date());
-          return note ? [note] : [];
+        // Every path that moves a saga (replies, the sweeper, operators) tells the client, once committed.
+        onCommitted: (transitions) => {
+          const notes = progressNotes(definition, transitions);
+          if (notes.length === 0) return;
+          const progressed: PurchaseProgressed = { notes };
+          this.broker.emit(PURCHASE_PROGRESSED_EVENT, progressed).catch((error: unknown) => {
+            this.logger.warn(`progress of ${notes.length} purchase(s) not told (their next step or end will be):`, (error as Error).message);
+          });
         },
         // Queueing is not failure: a deadline waits until the participant has read its queue that far.
         postponement: { probe: this.deliveryProbe, maxPostponeMs: settings.maxPostponeMs },

@@ -3,8 +3,8 @@
  * `create` prices the items and, in one statement, records the purchase
  * PENDING and announces PurchaseCreated through the outbox (the orchestrator
  * takes it from there); concurrent requests share the price call and the
- * statement. The saga's progress and outcome arrive on the results
- * topic; each change is broadcast as `purchase.status-changed`, which every
+ * statement. The saga's outcome arrives on the results topic, its progress
+ * as the orchestrator's `purchase.progressed` events; each change is broadcast as `purchase.status-changed`, which every
  * gateway relays to the purchase's Server-Sent Events stream.
  */
 import { randomUUID } from "node:crypto";
@@ -14,16 +14,18 @@ import {
   PURCHASE_EVENTS_TOPIC,
   PURCHASE_RESULTS_TOPIC,
   PURCHASE_EVENT_TYPES,
+  PURCHASE_PROGRESSED_EVENT,
+  PURCHASE_PROGRESSED_SCHEMA,
   PURCHASE_STATUS_CHANGED_EVENT,
   type PurchaseCreated,
+  type PurchaseProgressed,
   type PurchaseSagaData,
-  type PurchaseStepChanged,
 } from "../../contracts/purchase-saga";
 import type { ProductPrice, ProductPricesParams } from "../../contracts/product";
 import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { RequestCoalescer, type CoalescerOptions } from "../../lib/batching/request-coalescer";
 import { storeCurrency } from "../../lib/environment";
-import type { AfterCommit, InboundMessage, MessageHandler } from "../../lib/inbox/idempotent-consumer";
+import type { AfterCommit, MessageHandler } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
 import type { SagaResult } from "../../lib/saga/messages";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
@@ -42,8 +44,9 @@ import { readPurchaseSettings } from "./purchase-settings";
 import {
   findCustomerPurchase,
   findKeyedPurchase,
+  recordOutcome,
+  recordProgressNotes,
   recordPurchases,
-  recordProgress,
   type IdempotencyClaim,
   type KeyedPurchase,
   type PurchaseToRecord,
@@ -55,7 +58,7 @@ const { MoleculerClientError, ValidationError } = Errors;
 export interface PurchaseTopics {
   /** Where PurchaseCreated goes. */
   purchaseEvents: string;
-  /** Where the orchestrator reports progress and outcome. */
+  /** Where the orchestrator reports each saga's outcome. */
   purchaseResults: string;
 }
 
@@ -78,13 +81,6 @@ const UNPUBLISHABLE_METRIC = "purchase_pending_unpublishable_total";
 
 /** The gateway passes a client's Idempotency-Key header on as `idempotencyKey`. */
 type PurchaseMeta = AuthenticatedMeta & { idempotencyKey?: string; $statusCode?: number; $responseHeaders?: Record<string, string> };
-
-const stepChangedSchema = {
-  purchaseId: "uuid",
-  status: { type: "enum", values: ["RUNNING", "COMPENSATING", "NEEDS_ATTENTION"] },
-  step: "string|min:1",
-  at: "string",
-};
 
 const sagaResultSchema = {
   sagaId: "uuid",
@@ -186,7 +182,7 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
     async handle(trx, { payload: result }) {
       const { orderId = null, paymentId = null } = result.data;
       const outcome = { status: result.status, step: null, failure_reason: result.reason, order_id: orderId, payment_id: paymentId };
-      return announce(await recordProgress(trx, result.sagaId, outcome));
+      return announce(await recordOutcome(trx, result.sagaId, outcome));
     },
   };
 
@@ -200,16 +196,20 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
         consumer,
         db: (service) => service.db,
         handlers: {
-          [PURCHASE_EVENT_TYPES.PurchaseStepChanged]: {
-            schema: stepChangedSchema,
-            async handle(trx, { payload: note }: InboundMessage<PurchaseStepChanged>) {
-              return announce(await recordProgress(trx, note.purchaseId, { status: note.status, step: note.step }));
-            },
-          },
           SagaCompleted: sagaOutcome,
           SagaFailed: sagaOutcome,
         },
       }),
+    },
+
+    events: {
+      [PURCHASE_PROGRESSED_EVENT]: {
+        params: PURCHASE_PROGRESSED_SCHEMA,
+        async handler(this: PurchaseThis, ctx: Context<PurchaseProgressed>) {
+          const changed = await recordProgressNotes(this.db, ctx.params.notes);
+          await Promise.all(changed.map((view) => this.broker.broadcast(PURCHASE_STATUS_CHANGED_EVENT, view)));
+        },
+      },
     },
 
     actions: {

@@ -3,7 +3,7 @@
  * a purchase that `purchase.get` answers and `purchase.status-changed` carries.
  */
 import type { Knex } from "knex";
-import type { PurchaseCreated } from "../../contracts/purchase-saga";
+import type { PurchaseCreated, PurchaseProgressNote } from "../../contracts/purchase-saga";
 import type { OutboxRow } from "../../lib/outbox/outbox-writer";
 
 const PURCHASES = "purchases";
@@ -35,14 +35,15 @@ export interface PurchaseView {
 
 interface PurchaseRow extends Omit<PurchaseView, "amount" | "created_at" | "updated_at"> {
   customer_id: string;
+  progress_version: number;
   /** bigint: pg hands it over as a string. */
   amount: string;
   created_at: Date;
   updated_at: Date;
 }
 
-/** What the saga's progress changes on a purchase. */
-export type PurchaseProgress = Pick<PurchaseView, "status" | "step"> & Partial<Pick<PurchaseView, "failure_reason" | "order_id" | "payment_id">>;
+/** What the saga's result changes on a purchase. */
+export type PurchaseOutcome = Pick<PurchaseView, "status" | "step" | "failure_reason" | "order_id" | "payment_id">;
 
 /** A client's Idempotency-Key and the fingerprint of the request made under it. */
 export interface IdempotencyClaim {
@@ -116,14 +117,42 @@ export async function findCustomerPurchase(db: Knex, id: string, customerId: str
 }
 
 /**
- * Applies the saga's progress unless the purchase has already ended, so a
+ * Applies progress notes in one statement: each to its purchase unless the
+ * purchase has ended or a note as new was applied already. Answers the
+ * purchases changed.
+ */
+export async function recordProgressNotes(db: Knex, notes: readonly PurchaseProgressNote[]): Promise<PurchaseView[]> {
+  const newest = newestNotes(notes);
+  const { rows } = await db.raw<{ rows: PurchaseRow[] }>(
+    `update ${PURCHASES} p
+        set status = n.status, step = n.step, progress_version = n.version, version = p.version + 1, updated_at = now()
+       from jsonb_to_recordset(?::jsonb) as n(id uuid, status text, step text, version integer)
+      where p.id = n.id and p.progress_version < n.version and p.status not in (${FINAL_STATUSES.map(() => "?").join(", ")})
+      returning p.*`,
+    [JSON.stringify(newest.map((n) => ({ id: n.purchaseId, status: n.status, step: n.step, version: n.sagaVersion }))), ...FINAL_STATUSES],
+  );
+  return rows.map(purchaseView);
+}
+
+/** The newest note of each purchase: one statement may update a row once only. */
+export function newestNotes(notes: readonly PurchaseProgressNote[]): PurchaseProgressNote[] {
+  const newest = new Map<string, PurchaseProgressNote>();
+  for (const note of notes) {
+    const seen = newest.get(note.purchaseId);
+    if (!seen || seen.sagaVersion < note.sagaVersion) newest.set(note.purchaseId, note);
+  }
+  return [...newest.values()];
+}
+
+/**
+ * Applies the saga's outcome unless the purchase has already ended, so a
  * final status is never overwritten. Null when nothing changed.
  */
-export async function recordProgress(trx: Knex.Transaction, id: string, progress: PurchaseProgress): Promise<PurchaseView | null> {
+export async function recordOutcome(trx: Knex.Transaction, id: string, outcome: PurchaseOutcome): Promise<PurchaseView | null> {
   const [row] = await trx<PurchaseRow>(PURCHASES)
     .where({ id })
     .whereNotIn("status", FINAL_STATUSES)
-    .update({ ...progress, version: trx.raw("version + 1"), updated_at: trx.fn.now() })
+    .update({ ...outcome, version: trx.raw("version + 1"), updated_at: trx.fn.now() })
     .returning("*");
   return row ? purchaseView(row) : null;
 }

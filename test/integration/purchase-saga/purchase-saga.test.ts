@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import knex, { type Knex } from "knex";
 import { type Context, type ServiceBroker, type ServiceSchema } from "moleculer";
 import type { ProductPrice, ProductPricesParams } from "../../../contracts/product";
+import { PURCHASE_PROGRESSED_EVENT, type PurchaseProgressed } from "../../../contracts/purchase-saga";
 import type { AuthenticatedUser } from "../../../lib/auth/authenticated-user";
 import { databaseUrl } from "../../../lib/environment";
 import type { MessageHandler } from "../../../lib/inbox/idempotent-consumer";
@@ -411,10 +412,18 @@ describe("the purchase saga", () => {
     expect(failed.failure_reason).toMatch(/reserve-inventory.*InventoryRejected/);
     await endBroadcast(id, "FAILED");
 
-    const note = randomUUID();
-    const stale = { purchaseId: id, status: "RUNNING", step: "take-payment", at: new Date().toISOString() };
-    await publishRaw(topics.purchaseResults, [{ key: id, value: JSON.stringify(stale), headers: { id: note, type: "PurchaseStepChanged" } }]);
-    await waitUntil("the note to be applied", async () => (await purchaseDb("inbox").where({ message_id: note })).length === 1);
+    // Beside it, a note for a purchase still running: once that one shows, the event has been handled.
+    const other = customer();
+    const running = await buy(other, { ProcessPayment: "hold" });
+    await reached(running.id, other, "RUNNING");
+    const late: PurchaseProgressed = {
+      notes: [
+        { purchaseId: id, status: "RUNNING", step: "take-payment", sagaVersion: 1_000 },
+        { purchaseId: running.id, status: "RUNNING", step: "approve-order", sagaVersion: 1_000 },
+      ],
+    };
+    await broker.emit(PURCHASE_PROGRESSED_EVENT, late);
+    await waitUntil("the running purchase's note to be applied", async () => (await view(running.id, other)).step === "approve-order");
 
     expect(await view(id, user)).toEqual(failed);
     expect(broadcastsOf(id).at(-1)?.status).toBe("FAILED");

@@ -1,12 +1,11 @@
 /** When the client hears about a saga's progress: a new status or step, never a mere re-send, never the end. */
 import type { SagaState } from "../../../lib/saga/state";
-import { progressNote } from "../../../services/orchestrator/progress-notes";
+import { progressNotes } from "../../../services/orchestrator/progress-notes";
 import { buildPurchaseSaga } from "../../../services/orchestrator/purchase-saga";
 
 const budget = { ms: 1_000, maxAttempts: 3, backoffMs: 0 };
 const saga = buildPurchaseSaga({ step: budget, retriable: budget, compensation: budget });
 const ID = "3f0c2a9e-8b7d-4c6e-9f10-1a2b3c4d5e6f";
-const AT = new Date("2030-01-01T00:00:00.000Z");
 
 function state(changes: Partial<SagaState<unknown>>): SagaState<unknown> {
   return {
@@ -23,37 +22,42 @@ function state(changes: Partial<SagaState<unknown>>): SagaState<unknown> {
   };
 }
 
-describe("progressNote", () => {
-  it("announces a saga that has just started, keyed by the purchase, on the result topic", () => {
-    expect(progressNote(saga, null, state({}), AT)).toEqual({
-      id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
-      topic: "purchase.results",
-      key: ID,
-      type: "PurchaseStepChanged",
-      payload: { purchaseId: ID, status: "RUNNING", step: "reserve-inventory", at: "2030-01-01T00:00:00.000Z" },
-    });
-  });
+/** The note for one committed move from `before` to `after`, if any. */
+function noteFor(before: SagaState<unknown> | null, after: SagaState<unknown>, version = 2) {
+  const notes = progressNotes(saga, [{ before, after, version }]);
+  expect(notes.length).toBeLessThanOrEqual(1);
+  return notes[0] ?? null;
+}
 
-  it("names a note after what it reports: the same transition gives the same id, another a new one", () => {
-    const first = progressNote(saga, null, state({}), AT)!;
-    expect(progressNote(saga, null, state({}), new Date(AT.getTime() + 5_000))!.id).toBe(first.id);
-    expect(progressNote(saga, state({ currentStep: 0 }), state({ currentStep: 1 }), AT)!.id).not.toBe(first.id);
+describe("progressNotes", () => {
+  it("announces a saga that has just started, with the purchase, its step and the saga's version", () => {
+    expect(noteFor(null, state({}), 1)).toEqual({ purchaseId: ID, status: "RUNNING", step: "reserve-inventory", sagaVersion: 1 });
   });
 
   it("announces each new step and each new status", () => {
-    expect(progressNote(saga, state({ currentStep: 0 }), state({ currentStep: 1 }), AT)?.payload).toMatchObject({ status: "RUNNING", step: "create-order" });
-    expect(progressNote(saga, state({ currentStep: 2 }), state({ status: "COMPENSATING", currentStep: 1 }), AT)?.payload).toMatchObject({
+    expect(noteFor(state({ currentStep: 0 }), state({ currentStep: 1 }))).toMatchObject({ status: "RUNNING", step: "create-order" });
+    expect(noteFor(state({ currentStep: 2 }), state({ status: "COMPENSATING", currentStep: 1 }))).toMatchObject({
       status: "COMPENSATING",
       step: "create-order",
     });
-    expect(progressNote(saga, state({ status: "COMPENSATING" }), state({ status: "NEEDS_ATTENTION" }), AT)?.payload.status).toBe("NEEDS_ATTENTION");
+    expect(noteFor(state({ status: "COMPENSATING" }), state({ status: "NEEDS_ATTENTION" }))?.status).toBe("NEEDS_ATTENTION");
   });
 
   it("stays silent when only the attempt changed: the client has seen that step", () => {
-    expect(progressNote(saga, state({ attempt: 1 }), state({ attempt: 2 }), AT)).toBeNull();
+    expect(noteFor(state({ attempt: 1 }), state({ attempt: 2 }))).toBeNull();
   });
 
   it.each(["COMPLETED", "FAILED"] as const)("leaves the end (%s) to the saga's result", (status) => {
-    expect(progressNote(saga, state({ currentStep: 3 }), state({ status, currentStep: 3 }), AT)).toBeNull();
+    expect(noteFor(state({ currentStep: 3 }), state({ status, currentStep: 3 }))).toBeNull();
+  });
+
+  it("keeps a transaction's moves in their order, each with its own version", () => {
+    const notes = progressNotes(saga, [
+      { before: null, after: state({}), version: 1 },
+      { before: state({}), after: state({ currentStep: 1 }), version: 2 },
+      { before: state({ currentStep: 1 }), after: state({ currentStep: 1, attempt: 2 }), version: 3 },
+      { before: state({ currentStep: 1, attempt: 2 }), after: state({ currentStep: 2 }), version: 4 },
+    ]);
+    expect(notes.map((n) => `${n.step} v${n.sagaVersion}`)).toEqual(["reserve-inventory v1", "create-order v2", "take-payment v4"]);
   });
 });

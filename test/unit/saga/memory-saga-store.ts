@@ -3,6 +3,20 @@ import type { SagaRepository } from "../../../lib/saga/saga-engine";
 import { ConcurrentModificationError, type OverdueQuery, type StoredSaga } from "../../../lib/saga/saga-store";
 import { ACTIVE_STATUSES, type LogEntry, type SagaState } from "../../../lib/saga/state";
 
+/** A transaction stand-in whose executionPromise settles, as knex's does, when the test says it committed or rolled back. */
+export function fakeTransaction(): { trx: Knex.Transaction; commit: () => void; rollback: (error: unknown) => void } {
+  let commit!: () => void;
+  let rollback!: (error: unknown) => void;
+  const executionPromise = new Promise<void>((resolve, reject) => {
+    commit = resolve;
+    rollback = reject;
+  });
+  // Like knex's, a rejection nobody listens to is no failure of the test.
+  executionPromise.catch(() => undefined);
+  // The engine reads only executionPromise from a transaction; the store ignores it.
+  return { trx: { executionPromise } as unknown as Knex.Transaction, commit, rollback };
+}
+
 /**
  * Stands in for SagaStore with the same contract: version-checked saves,
  * conflicting creates, and everything undone when a transaction throws.
@@ -18,11 +32,15 @@ export class MemorySagaStore implements SagaRepository {
     this.transactions += 1;
     const sagas = new Map(this.sagas);
     const log = [...this.log];
+    const { trx, commit, rollback } = fakeTransaction();
     try {
-      return await work({} as Knex.Transaction);
+      const result = await work(trx);
+      commit();
+      return result;
     } catch (error) {
       this.sagas = sagas;
       this.log = log;
+      rollback(error);
       throw error;
     }
   }

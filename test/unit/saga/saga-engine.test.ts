@@ -4,17 +4,20 @@ import { replyFor, type SagaCommand } from "../../../lib/saga/messages";
 import { SagaEngine } from "../../../lib/saga/saga-engine";
 import { isTransientError } from "../../../lib/inbox/transient-errors";
 import { ConcurrentModificationError } from "../../../lib/saga/saga-store";
-import type { OutboxBound } from "../../../lib/saga/saga-engine";
+import type { CommittedTransition } from "../../../lib/saga/saga-engine";
+import type { OutgoingMessage } from "../../../lib/saga/state";
 import { SAGA_ID, T0, abcdSaga, at, buildAbcdSaga, type AbcdData } from "./abcd-saga";
-import { MemorySagaStore } from "./memory-saga-store";
+import { MemorySagaStore, fakeTransaction } from "./memory-saga-store";
 
 const OTHER_ID = "0b7a4c8c-40db-4e1f-8a2b-3c4d5e6f7a8b";
 const THIRD_ID = "5e6f7a8b-9c0d-4e1f-9a2b-3c4d5e6f7a8b";
 const data: AbcdData = { input: 7, results: [] };
-const callerTrx = { caller: true } as unknown as Knex.Transaction;
+// A consumer's transaction, never settled here: these tests look at what is written, not at what is told after commits.
+const callerTrx = fakeTransaction().trx;
 
 function setup(definitions: SagaDefinition<AbcdData>[] = [abcdSaga], store = new MemorySagaStore()) {
-  const sent: { trx: Knex.Transaction; message: OutboxBound }[] = [];
+  const sent: { trx: Knex.Transaction; message: OutgoingMessage }[] = [];
+  const told: CommittedTransition<AbcdData>[][] = [];
   const clock = { now: T0 };
   const engine = new SagaEngine<AbcdData>({
     store,
@@ -22,10 +25,11 @@ function setup(definitions: SagaDefinition<AbcdData>[] = [abcdSaga], store = new
     send: async (trx, messages) => {
       for (const message of messages) sent.push({ trx, message });
     },
+    onCommitted: (transitions) => told.push(transitions),
     clock: () => clock.now,
   });
   const lastCommand = () => sent[sent.length - 1]?.message.payload as SagaCommand;
-  return { engine, store, sent, clock, lastCommand };
+  return { engine, store, sent, told, clock, lastCommand };
 }
 
 describe("SagaEngine.start", () => {
@@ -185,6 +189,58 @@ describe("SagaEngine operator actions", () => {
     const { engine } = setup();
     expect(await engine.retry(OTHER_ID)).toBeNull();
     expect(await engine.abort(OTHER_ID, "no")).toBeNull();
+  });
+});
+
+describe("SagaEngine onCommitted", () => {
+  /** Lets the engine's then() callbacks run. */
+  const settled = () => new Promise((resolve) => setImmediate(resolve));
+
+  it("tells, once per transaction and only after its commit, every transition that changed a saga, in order, with its version", async () => {
+    const { engine, told, lastCommand } = setup();
+    const { trx, commit } = fakeTransaction();
+    await engine.start(trx, SAGA_ID, data);
+    await engine.handleReply(trx, "m-1", replyFor(lastCommand(), "ADone", { result: "r0" }));
+    // A duplicate reply changes nothing, so there is nothing to tell about it.
+    await engine.handleReply(trx, "m-1", replyFor(lastCommand(), "ADone", { result: "r0" }));
+    await settled();
+    expect(told).toEqual([]);
+
+    commit();
+    await settled();
+    expect(told).toHaveLength(1);
+    expect(told[0]!.map((t) => [t.before?.currentStep ?? null, t.after.currentStep, t.version])).toEqual([
+      [null, 0, 1],
+      [0, 1, 2],
+    ]);
+  });
+
+  it("tells nothing about a transaction that rolled back", async () => {
+    const { engine, told } = setup();
+    const { trx, rollback } = fakeTransaction();
+    await engine.start(trx, SAGA_ID, data);
+    rollback(new Error("lost the connection"));
+    await settled();
+    expect(told).toEqual([]);
+  });
+
+  it("tells about the sweeper's and the operator's transitions too, each in its own transaction", async () => {
+    const { engine, told, lastCommand } = setup();
+    const { trx, commit } = fakeTransaction();
+    await engine.start(trx, SAGA_ID, data);
+    await engine.handleReply(trx, "m-1", replyFor(lastCommand(), "ADone", { result: "r0" }));
+    commit();
+    for (const when of [2_000, 3_000, 4_000]) await engine.sweepOverdue(at(when));
+    await engine.abort(SAGA_ID, "refunded by hand");
+    await settled();
+    expect(told.map((transitions) => transitions.map((t) => `${t.after.status} v${t.version}`))).toEqual([
+      ["RUNNING v1", "RUNNING v2"],
+      // B's deadline compensates it; UndoB's first deadline re-sends it; its second parks the saga.
+      ["COMPENSATING v3"],
+      ["COMPENSATING v4"],
+      ["NEEDS_ATTENTION v5"],
+      ["FAILED v6"],
+    ]);
   });
 });
 
