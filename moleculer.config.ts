@@ -9,17 +9,19 @@ import { Partitioners } from "kafkajs";
 import { KAFKA_BATCH_ADAPTER } from "./lib/channels/kafka-batch-adapter";
 import { DatabaseRefusals, isServiceFailure } from "./lib/errors/database-refusals";
 import { kafkaBrokers, redisNodes } from "./lib/environment";
+import { readBrokerSettings } from "./lib/settings/broker-settings";
 
 const nodes = redisNodes();
+const settings = readBrokerSettings();
 
 const config: BrokerOptions = {
-  namespace: process.env.NAMESPACE ?? "",
-  nodeID: process.env.NODE_ID ?? undefined,
+  namespace: settings.namespace,
+  nodeID: settings.nodeId,
   logger: {
     type: "Console",
     options: {
       // The channels adapter logs every message it commits at info: on the hot path that is noise and CPU.
-      level: { "CHANNELS*": "warn", "**": (process.env.LOG_LEVEL as "info") ?? "info" },
+      level: { "CHANNELS*": "warn", "**": settings.logLevel },
       formatter: "short",
       colors: process.stdout.isTTY,
     },
@@ -41,14 +43,12 @@ const config: BrokerOptions = {
   // Only the called service's own failures count: a client's bad input never opens the circuit for everyone.
   circuitBreaker: { enabled: true, threshold: 0.5, minRequestCount: 20, windowTime: 60, halfOpenTime: 10_000, check: isServiceFailure },
   // Per action and node: beyond `concurrency` calls wait in a queue; past it callers get 429 QUEUE_FULL (back-pressure).
-  bulkhead: { enabled: true, concurrency: Number(process.env.BULKHEAD_CONCURRENCY ?? 50), maxQueueSize: Number(process.env.BULKHEAD_MAX_QUEUE ?? 1000) },
+  bulkhead: { enabled: true, ...settings.bulkhead },
   // Prometheus scrapes each node on METRICS_PORT (the stack tool gives every service one): broker, action and channel metrics.
-  metrics: process.env.METRICS_PORT
+  metrics: settings.metricsPort
     ? {
         enabled: true,
-        reporter: [
-          { type: "Prometheus", options: { host: process.env.BIND_ADDRESS ?? "127.0.0.1", port: Number(process.env.METRICS_PORT), path: "/metrics" } },
-        ],
+        reporter: [{ type: "Prometheus", options: { host: settings.bindAddress, port: settings.metricsPort, path: "/metrics" } }],
       }
     : { enabled: false },
   tracing: { enabled: false },
@@ -62,7 +62,7 @@ const config: BrokerOptions = {
         options: {
           kafka: {
             brokers: kafkaBrokers(),
-            clientId: process.env.NODE_ID ?? "saga",
+            clientId: settings.nodeId ?? "saga",
             // Java's partitioner (as Debezium's producer uses): a key re-published from here lands on its partition.
             producerOptions: { createPartitioner: Partitioners.DefaultPartitioner },
           },

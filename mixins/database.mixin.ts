@@ -7,6 +7,7 @@ import knex, { type Knex } from "knex";
 import type { Service, ServiceSchema } from "moleculer";
 import { type ServiceDatabase, databaseUrl } from "../lib/environment";
 import { pruneExpired, retentionPolicyFromEnv } from "../lib/outbox/retention";
+import { readBrokerSettings } from "../lib/settings/broker-settings";
 
 export interface DatabaseThis {
   db: Knex;
@@ -18,7 +19,7 @@ interface MixinThis extends Service, DatabaseThis {
 
 export function DatabaseMixin(database: ServiceDatabase, pool = { min: 0, max: 10 }): Partial<ServiceSchema> {
   const policy = retentionPolicyFromEnv();
-  const intervalMs = Number(process.env.PLUMBING_PRUNE_INTERVAL_MS ?? 3_600_000);
+  const intervalMs = readBrokerSettings().pruneIntervalMs;
   const mixin = {
     created(this: MixinThis) {
       this.db = knex({ client: "pg", connection: databaseUrl(database), pool });

@@ -10,7 +10,6 @@ import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { InvalidTokenError, ROLES, type Role, TokenService } from "../../lib/auth/token-service";
 import { serviceBusy } from "../../lib/errors/service-busy";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
-import { integerSetting } from "../../lib/settings/integer-setting";
 import { ACCOUNT_EVENTS_TOPIC, type CustomerRegistered } from "../../contracts/account";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import {
@@ -25,7 +24,8 @@ import {
   refreshSchema,
   registerSchema,
 } from "./account-validation";
-import { PRODUCTION_ARGON2_PARAMS, PasswordHasher, PasswordHashingBusyError, type Argon2Params } from "./password-hasher";
+import { readAccountSettings } from "./account-settings";
+import { PasswordHasher, PasswordHashingBusyError } from "./password-hasher";
 import { consumeRefreshToken, storeRefreshToken } from "./refresh-token-store";
 
 const { MoleculerClientError } = Errors;
@@ -70,15 +70,6 @@ async function passwordWork<T>(work: Promise<T>): Promise<T> {
     if (error instanceof PasswordHashingBusyError) throw serviceBusy("Too many sign-ins at once; try again shortly");
     throw error;
   }
-}
-
-/** Argon2id memory cost from configuration; never below OWASP's in production. */
-function argon2Params(): Argon2Params {
-  const memoryKiB = integerSetting(process.env, "PASSWORD_ARGON2_MEMORY_KIB", PRODUCTION_ARGON2_PARAMS.memoryKiB, 1_024);
-  if (process.env.NODE_ENV === "production" && memoryKiB < PRODUCTION_ARGON2_PARAMS.memoryKiB) {
-    throw new Error(`PASSWORD_ARGON2_MEMORY_KIB below ${PRODUCTION_ARGON2_PARAMS.memoryKiB} is refused in production`);
-  }
-  return { ...PRODUCTION_ARGON2_PARAMS, memoryKiB };
 }
 
 const personal = (c: CustomerRow) => ({ email: c.email, first_name: c.first_name, last_name: c.last_name });
@@ -249,7 +240,7 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
     this.outbox = new OutboxWriter();
   },
   async started(this: AccountThis) {
-    this.passwords = await PasswordHasher.create(argon2Params());
+    this.passwords = await PasswordHasher.create(readAccountSettings().argon2);
   },
 };
 

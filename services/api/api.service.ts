@@ -13,40 +13,40 @@ import { PURCHASE_STATUS_CHANGED_EVENT } from "../../contracts/purchase-saga";
 import { loadAuthConfig } from "../../lib/auth/auth-config";
 import type { AuthenticatedMeta, AuthenticatedUser } from "../../lib/auth/authenticated-user";
 import { InvalidTokenError, TokenService } from "../../lib/auth/token-service";
-import { gatewayPort, redisNodes } from "../../lib/environment";
+import { redisNodes } from "../../lib/environment";
 import { redisRateLimitStore } from "../../lib/http/redis-rate-limit-store";
+import { readApiSettings } from "./api-settings";
 import { UNAVAILABLE_RETRY_AFTER_SECONDS, errorResponse } from "./error-response";
 import { answerPlainOptions, corsSettings, noSniffing, noStore, rateLimitRetryAfter, refuseUnfitJson } from "./http-edge";
 import { PurchaseEventStreams, type PurchaseView } from "./purchase-event-streams";
 
+const settings = readApiSettings();
 const tokens = new TokenService(loadAuthConfig());
 const IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
-const configured = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
 let redis: Cluster | undefined;
 // Generous: a crowd at the door lags the event loop, and a command timer due during the lag fires before the answer already read is handled.
 const rateLimitRedis = () => (redis ??= new Cluster(redisNodes(), { enableOfflineQueue: true, redisOptions: { commandTimeout: 5_000 } }));
-const rateLimitPrefix = process.env.RATE_LIMIT_PREFIX ?? "ratelimit";
 
-/** `limit` requests per client per window (RATE_LIMIT_WINDOW_MS, default one minute). */
+/** `limit` requests per client per window. */
 function rateLimit(route: string, limit: number) {
   return {
-    window: configured("RATE_LIMIT_WINDOW_MS", 60_000),
+    window: settings.rateLimit.windowMs,
     limit,
     headers: true,
     // Behind Traefik the client is the first X-Forwarded-For hop; direct callers cannot set it unless trusted.
     key: (req: IncomingMessage) =>
-      (process.env.TRUST_PROXY === "true" &&
+      (settings.trustProxy &&
         String(req.headers["x-forwarded-for"] ?? "")
           .split(",")[0]
           .trim()) ||
       req.socket.remoteAddress,
-    StoreFactory: redisRateLimitStore(rateLimitRedis, `${rateLimitPrefix}:${route}`),
+    StoreFactory: redisRateLimitStore(rateLimitRedis, `${settings.rateLimit.keyPrefix}:${route}`),
   };
 }
 
 // No Content-Encoding: bodies are small, and an inflater is one more thing a client could feed garbage (415).
-const jsonBody = { json: { limit: process.env.BODY_LIMIT ?? "32kb", strict: true, inflate: false, verify: refuseUnfitJson }, urlencoded: false };
+const jsonBody = { json: { limit: settings.bodyLimit, strict: true, inflate: false, verify: refuseUnfitJson }, urlencoded: false };
 
 /**
  * Node's HTTP server bounds (ms): the headers, then the whole request, must
@@ -67,12 +67,12 @@ const ApiService: ServiceSchema = {
   name: "api",
   mixins: [ApiGateway],
   settings: {
-    port: gatewayPort(),
+    port: settings.port,
     // One line per request at info is too much on the hot path; debug keeps it available.
     logRequest: "debug",
     logResponse: "debug",
-    ip: process.env.BIND_ADDRESS ?? "127.0.0.1",
-    cors: corsSettings(process.env.CORS_ORIGINS, ["Content-Type", "Authorization", IDEMPOTENCY_KEY_HEADER]),
+    ip: settings.bindAddress,
+    cors: corsSettings(settings.corsOrigins, ["Content-Type", "Authorization", IDEMPOTENCY_KEY_HEADER]),
     requestTimeout: REQUEST_TIMEOUT_MS,
     use: [noSniffing, answerPlainOptions],
     onError(this: unknown, _req: IncomingMessage, res: ServerResponse, err: Error) {
@@ -105,7 +105,7 @@ const ApiService: ServiceSchema = {
         mappingPolicy: "restrict",
         bodyParsers: jsonBody,
         use: [noStore],
-        rateLimit: rateLimit("auth", configured("AUTH_RATE_LIMIT", 20)),
+        rateLimit: rateLimit("auth", settings.rateLimit.auth),
       },
       {
         // Routes that share a path need names, or moleculer-web keeps only the last.
@@ -118,7 +118,7 @@ const ApiService: ServiceSchema = {
         },
         mappingPolicy: "restrict",
         bodyParsers: false,
-        rateLimit: rateLimit("public", configured("RATE_LIMIT", 600)),
+        rateLimit: rateLimit("public", settings.rateLimit.other),
       },
       {
         name: "private",
@@ -145,7 +145,7 @@ const ApiService: ServiceSchema = {
         mappingPolicy: "restrict",
         bodyParsers: jsonBody,
         use: [noStore],
-        rateLimit: rateLimit("private", configured("RATE_LIMIT", 600)),
+        rateLimit: rateLimit("private", settings.rateLimit.other),
         // A client's Idempotency-Key makes a POST safe to retry (purchase.create answers a repeat with the purchase it made).
         onBeforeCall(ctx: Context<unknown, { idempotencyKey?: string }>, _route: unknown, req: IncomingMessage) {
           const key = req.headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()];
@@ -194,7 +194,7 @@ const ApiService: ServiceSchema = {
     },
     /** Ready: every service the gateway routes to is registered, and Redis (limits, transport) answers. */
     async ready(ctx: Context<unknown, { $statusCode?: number }>) {
-      const expected = (process.env.EXPECTED_SERVICES ?? "").split(",").filter(Boolean);
+      const expected = settings.expectedServices;
       const available = new Set(this.broker.registry.getServiceList({ onlyAvailable: true }).map((s: { name: string }) => s.name));
       const missing = expected.filter((name) => !available.has(name));
       const redisAnswers = await rateLimitRedis()

@@ -164,8 +164,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
       this.deliveryProbe = new KafkaDeliveryProbe({
         brokers: kafkaBrokers(),
         readers,
-        // Only where the pipeline's Connect is known (the local stack and compose set it) can its health hold deadlines back.
-        connectUrl: process.env.CONNECT_URL || null,
+        connectUrl: settings.connectUrl,
         horizonMs: settings.maxPostponeMs,
       });
       this.engine = engine = new SagaEngine<PurchaseSagaData>({

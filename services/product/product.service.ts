@@ -20,7 +20,6 @@ import {
   type CreateProductBody,
   type ListProductsQuery,
   type UpdateProductBody,
-  catalogWriterRole,
   createCategorySchema,
   createProductSchema,
   listProductsSchema,
@@ -30,8 +29,10 @@ import {
 } from "./catalog-validation";
 import { lockStockOf, releaseInventory, reserveInventory } from "./inventory-reservations";
 import { ProductReadCache } from "./product-read-cache";
+import { readProductSettings } from "./product-settings";
 
 const { MoleculerClientError } = Errors;
+const settings = readProductSettings();
 const FOREIGN_KEY_VIOLATION = "23503";
 const UNIQUE_VIOLATION = "23505";
 
@@ -282,7 +283,7 @@ const ProductService: ServiceSchema<ServiceSettingSchema, ProductThis> = {
 
     /** Who may write the catalog: see catalogWriterRole. */
     assertCatalogWriter(ctx: Context<unknown, AuthenticatedMeta>) {
-      const required = catalogWriterRole();
+      const required = settings.catalogWriterRole;
       if (!ctx.meta.user) throw new MoleculerClientError("Authentication required", 401, "NO_TOKEN");
       if (required && ctx.meta.user.role !== required) throw new MoleculerClientError("Not allowed to change the catalog", 403, "FORBIDDEN");
     },
@@ -306,12 +307,7 @@ const ProductService: ServiceSchema<ServiceSettingSchema, ProductThis> = {
     this.outbox = new OutboxWriter();
     // Short command timeouts: a slow or failing Redis must fall back to Postgres, not stall reads.
     this.redis = new Cluster(redisNodes(), { redisOptions: { commandTimeout: 500 }, enableOfflineQueue: true, retryDelayOnFailover: 100 });
-    this.cache = new ProductReadCache(this.redis, this.logger, {
-      detailTtlMs: Number(process.env.PRODUCT_CACHE_TTL_MS ?? 300_000),
-      listTtlMs: Number(process.env.PRODUCT_LIST_CACHE_TTL_MS ?? 60_000),
-      filterCapacity: Number(process.env.PRODUCT_FILTER_CAPACITY ?? 1_000_000),
-      filterFalsePositiveRate: Number(process.env.PRODUCT_FILTER_FALSE_POSITIVE_RATE ?? 0.01),
-    });
+    this.cache = new ProductReadCache(this.redis, this.logger, settings.cache);
   },
 
   async started(this: ProductThis) {

@@ -1,5 +1,5 @@
 /** The purchase service's tunables, from the environment; a bad value stops it at startup rather than running on a default. */
-import { integerSetting } from "../../lib/settings/integer-setting";
+import { integerSetting } from "../../lib/settings/settings";
 
 export interface PurchaseSettings {
   /** A purchase PENDING longer than this has its PurchaseCreated re-published, at most once per this interval. */
