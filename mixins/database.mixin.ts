@@ -17,26 +17,33 @@ interface MixinThis extends Service, DatabaseThis {
   pruneTimer?: NodeJS.Timeout;
 }
 
+/** Whether created() has given this service its pool (it has, in started() and stopped()). */
+function hasDatabase(service: Service): service is MixinThis {
+  return "db" in service;
+}
+
 export function DatabaseMixin(database: ServiceDatabase, pool = { min: 0, max: 10 }): Partial<ServiceSchema> {
   const policy = retentionPolicyFromEnv();
   const intervalMs = readBrokerSettings().pruneIntervalMs;
-  const mixin = {
-    created(this: MixinThis) {
-      this.db = knex({ client: "pg", connection: databaseUrl(database), pool });
+  // Handlers take `this` as the plain Service Moleculer's mixin type asks for, and find the pool through hasDatabase.
+  return {
+    created(this: Service) {
+      Object.assign(this, { db: knex({ client: "pg", connection: databaseUrl(database), pool }) });
     },
-    started(this: MixinThis) {
-      this.pruneTimer = setInterval(() => {
-        pruneExpired(this.db, policy)
-          .then((pruned) => pruned.outbox + pruned.inbox > 0 && this.logger.info(`pruned ${pruned.outbox} outbox and ${pruned.inbox} inbox rows`))
-          .catch((error: Error) => this.logger.warn(`pruning failed (retried next interval): ${error.message}`));
+    started(this: Service) {
+      if (!hasDatabase(this)) return;
+      const service = this;
+      service.pruneTimer = setInterval(() => {
+        pruneExpired(service.db, policy)
+          .then((pruned) => pruned.outbox + pruned.inbox > 0 && service.logger.info(`pruned ${pruned.outbox} outbox and ${pruned.inbox} inbox rows`))
+          .catch((error: Error) => service.logger.warn(`pruning failed (retried next interval): ${error.message}`));
       }, intervalMs);
-      this.pruneTimer.unref();
+      service.pruneTimer.unref();
     },
-    async stopped(this: MixinThis) {
+    async stopped(this: Service) {
+      if (!hasDatabase(this)) return;
       clearInterval(this.pruneTimer);
       await this.db.destroy();
     },
   };
-  // Moleculer's schema types do not know the `db` this mixin adds.
-  return mixin as unknown as Partial<ServiceSchema>;
 }

@@ -30,12 +30,12 @@ const MAX_REASON_LENGTH = 2_000;
 export const CHANNEL_BATCH_SIZE = 100;
 
 /** A message handler that runs with the consuming service as `this`. */
-export interface ServiceMessageHandler<TService = Service> {
+export interface ServiceMessageHandler<TService extends Service = Service> {
   schema?: MessageHandler["schema"];
   handle(this: TService, trx: Knex.Transaction, message: InboundMessage<any>): ReturnType<MessageHandler["handle"]>;
 }
 
-export interface IdempotentChannelOptions<TService = Service> extends Omit<IdempotentConsumerOptions, "db" | "handlers"> {
+export interface IdempotentChannelOptions<TService extends Service = Service> extends Omit<IdempotentConsumerOptions, "db" | "handlers"> {
   topic: string;
   db: (service: TService) => Knex;
   handlers: Record<string, ServiceMessageHandler<TService>>;
@@ -51,15 +51,16 @@ function header(message: KafkaMessage, name: string): string | undefined {
   return (Array.isArray(value) ? value[0] : value)?.toString();
 }
 
-export function idempotentChannel<TService = Service>(options: IdempotentChannelOptions<TService>) {
+/** The channel definition for a service's `channels`; its handler runs with that service (TService) as `this`. */
+export function idempotentChannel<TService extends Service = Service>(options: IdempotentChannelOptions<TService>) {
   let consumer: IdempotentConsumer | undefined;
   return {
     group: options.consumer,
     context: false,
     kafka: { fromBeginning: true, partitionsConsumedConcurrently: options.concurrency ?? TOPICS[options.topic as Topic] ?? 6 },
     batch: { maxSize: options.batchSize ?? CHANNEL_BATCH_SIZE },
-    async handler(this: Service, batch: ReceivedBatch): Promise<void> {
-      const service = this as unknown as TService;
+    async handler(this: TService, batch: ReceivedBatch): Promise<void> {
+      const service = this;
       consumer ??= new IdempotentConsumer({
         ...options,
         db: () => options.db(service),
@@ -111,7 +112,12 @@ function inboundMessage(topic: string, raw: KafkaMessage, payload: unknown): Inb
  * in progress); a process killed meanwhile has committed nothing, so the
  * batch comes again.
  */
-async function sendToDeadLetter<TService>(service: Service, options: IdempotentChannelOptions<TService>, raw: KafkaMessage, reason: string): Promise<void> {
+async function sendToDeadLetter<TService extends Service>(
+  service: Service,
+  options: IdempotentChannelOptions<TService>,
+  raw: KafkaMessage,
+  reason: string,
+): Promise<void> {
   const topic = deadLetterTopic(options.topic);
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   const shouldReport = reportThrottle(options.retryReportIntervalMs ?? DEFAULT_REPORT_INTERVAL_MS);

@@ -14,13 +14,13 @@ import {
   type PurchaseProgressed,
   type PurchaseSagaData,
 } from "../../contracts/purchase-saga";
-import type { InboundMessage, MessageHandler } from "../../lib/inbox/idempotent-consumer";
+import type { InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
 import { SagaEngine, SagaStore, type SagaReply, type SagaStatus, type TransitionResult } from "../../lib/saga";
 import { SAGA_CORRELATION_SCHEMA } from "../../lib/saga/participant";
 import { kafkaBrokers } from "../../lib/environment";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
-import { idempotentChannel } from "../../mixins/idempotent-channel";
+import { idempotentChannel, type ServiceMessageHandler } from "../../mixins/idempotent-channel";
 import { DeadlineSweeper } from "./deadline-sweeper";
 import { KafkaDeliveryProbe, kafkaGroupId } from "./kafka-delivery-probe";
 import { readOrchestratorSettings } from "./orchestrator-settings";
@@ -66,7 +66,7 @@ const sagaIdParams = { $$strict: "remove", id: "uuid" } as const;
  * One orchestrator service per call. Topics and the consumer name are
  * parameters so a test can run a private instance beside the real one.
  */
-export function createOrchestratorService(options: OrchestratorOptions = {}): ServiceSchema {
+export function createOrchestratorService(options: OrchestratorOptions = {}): ServiceSchema<ServiceSettingSchema, OrchestratorThis> {
   const consumer = options.consumer ?? "orchestrator";
   const topics = options.topics ?? PURCHASE_SAGA_TOPICS;
   const participants = options.participants ?? (options.topics ? new Map<string, string>() : PARTICIPANTS);
@@ -76,13 +76,11 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
   const settings = readOrchestratorSettings();
   const definition = buildPurchaseSaga(settings.policy, topics, options.sagaType);
   const db = (service: OrchestratorThis) => service.db;
-  // The channel handlers share this instance's engine (set in created()).
-  let engine!: SagaEngine<PurchaseSagaData>;
-
-  const replyHandler: MessageHandler<SagaReply> = {
+  // Channel handlers run with the service as `this`, so each instance applies messages with its own engine.
+  const replyHandler: ServiceMessageHandler<OrchestratorThis> = {
     schema: sagaReplySchema,
-    async handle(trx, message) {
-      await engine.handleReply(trx, message.id, message.payload);
+    async handle(trx, message: InboundMessage<SagaReply>) {
+      await this.engine.handleReply(trx, message.id, message.payload);
     },
   };
 
@@ -106,7 +104,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
           PurchaseCreated: {
             schema: purchaseCreatedSchema,
             async handle(trx, message: InboundMessage<PurchaseCreated>) {
-              await engine.start(trx, message.payload.purchaseId, message.payload);
+              await this.engine.start(trx, message.payload.purchaseId, message.payload);
             },
           },
         },
@@ -167,7 +165,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
         connectUrl: settings.connectUrl,
         horizonMs: settings.maxPostponeMs,
       });
-      this.engine = engine = new SagaEngine<PurchaseSagaData>({
+      this.engine = new SagaEngine<PurchaseSagaData>({
         store: this.store,
         definitions: [definition],
         send: async (trx, messages) => {
@@ -195,8 +193,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
       await this.deliveryProbe.stop();
     },
   };
-  // Moleculer's schema types do not know the store, engine and sweeper this service adds.
-  return schema as unknown as ServiceSchema;
+  return schema;
 }
 
 export default createOrchestratorService();

@@ -25,11 +25,11 @@ import type { ProductPrice, ProductPricesParams } from "../../contracts/product"
 import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { RequestCoalescer, type CoalescerOptions } from "../../lib/batching/request-coalescer";
 import { storeCurrency } from "../../lib/environment";
-import type { AfterCommit, MessageHandler } from "../../lib/inbox/idempotent-consumer";
+import type { AfterCommit, InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
 import type { SagaResult } from "../../lib/saga/messages";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
-import { idempotentChannel } from "../../mixins/idempotent-channel";
+import { idempotentChannel, type ServiceMessageHandler } from "../../mixins/idempotent-channel";
 import { republishPendingPurchases } from "./pending-watchdog";
 import {
   createPurchaseSchema,
@@ -169,20 +169,18 @@ function accepted(ctx: Context<CreatePurchaseBody, PurchaseMeta>, purchase: Pick
  * One purchase service per call. Topics and the consumer name are parameters
  * so a test can run a private instance beside the real one.
  */
-export function createPurchaseService(options: PurchaseServiceOptions = {}): ServiceSchema {
+export function createPurchaseService(options: PurchaseServiceOptions = {}): ServiceSchema<ServiceSettingSchema, PurchaseThis> {
   const consumer = options.consumer ?? "purchase";
   const settings = readPurchaseSettings();
   const topics = options.topics ?? { purchaseEvents: PURCHASE_EVENTS_TOPIC, purchaseResults: PURCHASE_RESULTS_TOPIC };
-  // The channel handlers announce through this instance's broker (set in created()).
-  let broker!: ServiceBroker;
-  const announce = (view: PurchaseView | null): AfterCommit | undefined => (view ? () => broker.broadcast(PURCHASE_STATUS_CHANGED_EVENT, view) : undefined);
-
-  const sagaOutcome: MessageHandler<SagaResult<PurchaseSagaData>> = {
+  // Channel handlers run with the service as `this`: the end is announced through this instance's broker, once committed.
+  const sagaOutcome: ServiceMessageHandler<PurchaseThis> = {
     schema: sagaResultSchema,
-    async handle(trx, { payload: result }) {
+    async handle(trx, { payload: result }: InboundMessage<SagaResult<PurchaseSagaData>>): Promise<AfterCommit | undefined> {
       const { orderId = null, paymentId = null } = result.data;
       const outcome = { status: result.status, step: null, failure_reason: result.reason, order_id: orderId, payment_id: paymentId };
-      return announce(await recordOutcome(trx, result.sagaId, outcome));
+      const view = await recordOutcome(trx, result.sagaId, outcome);
+      return view ? () => this.broker.broadcast(PURCHASE_STATUS_CHANGED_EVENT, view) : undefined;
     },
   };
 
@@ -266,7 +264,6 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
     },
 
     created(this: PurchaseThis) {
-      broker = this.broker;
       this.outbox = new OutboxWriter();
       this.priceList = new RequestCoalescer((orders) => currentPrices(this.broker, orders), DOOR_BATCHING);
       this.recorder = new RequestCoalescer((records) => recordPurchases(this.db, this.outbox.table, records), DOOR_BATCHING);
@@ -297,8 +294,7 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
       clearInterval(this.pendingTimer);
     },
   };
-  // Moleculer's schema types do not know the `db` and `outbox` this service adds.
-  return schema as unknown as ServiceSchema;
+  return schema;
 }
 
 export default createPurchaseService();
