@@ -40,19 +40,22 @@ export const MAX_ORDER_ITEMS = 50;
  * fastest-validator schema of a priced purchase: PurchaseCreated, and the
  * CreateOrder payload the orchestrator derives from it, have this shape.
  */
+/** A line's product and quantity, as every purchase message carries them. */
+const LINE_PROPS = {
+  productId: { type: "number", integer: true, positive: true, max: Number.MAX_SAFE_INTEGER },
+  quantity: { type: "number", integer: true, positive: true, max: MAX_INT },
+} as const;
+
 export const PRICED_PURCHASE_SCHEMA = {
   purchaseId: "uuid",
   customerId: "uuid",
   items: {
     type: "array",
     min: 1,
+    max: MAX_ORDER_ITEMS,
     items: {
       type: "object",
-      props: {
-        productId: { type: "number", integer: true, positive: true, max: Number.MAX_SAFE_INTEGER },
-        quantity: { type: "number", integer: true, positive: true, max: MAX_INT },
-        unitPrice: { type: "number", integer: true, min: 0, max: MAX_MONEY },
-      },
+      props: { ...LINE_PROPS, unitPrice: { type: "number", integer: true, min: 0, max: MAX_MONEY } },
     },
   },
   amount: { type: "number", integer: true, min: 0, max: MAX_MONEY },
@@ -79,6 +82,14 @@ export interface ReserveInventory {
   purchaseId: string;
   items: { productId: number; quantity: number }[];
 }
+/** fastest-validator schema of the commands that name only their purchase (ReleaseInventory, ApproveOrder, CancelOrder, RefundPayment). */
+export const PURCHASE_REFERENCE_SCHEMA = { purchaseId: "uuid" } as const;
+
+/** fastest-validator schema of the ReserveInventory payload. */
+export const RESERVE_INVENTORY_SCHEMA = {
+  purchaseId: "uuid",
+  items: { type: "array", min: 1, max: MAX_ORDER_ITEMS, items: { type: "object", props: LINE_PROPS } },
+} as const;
 export type InventoryReserved = { purchaseId: string };
 export type InventoryRejected = { purchaseId: string; reason: string };
 export type ReleaseInventory = { purchaseId: string };

@@ -10,7 +10,7 @@ import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { InvalidTokenError, ROLES, type Role, TokenService } from "../../lib/auth/token-service";
 import { serviceBusy } from "../../lib/errors/service-busy";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
-import { ACCOUNT_EVENTS_TOPIC, type CustomerRegistered } from "../../contracts/account";
+import { ACCOUNT_EVENTS_TOPIC, ACCOUNT_EVENT_TYPES, type CustomerRegistered } from "../../contracts/account";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import {
   type DeliveryUpdateBody,
@@ -25,6 +25,8 @@ import {
   registerSchema,
 } from "./account-validation";
 import { readAccountSettings } from "./account-settings";
+import { findCustomer, findLogin, insertCustomer, replacePasswordHash, setRoleByEmail, updateCustomer } from "./account-store";
+import { deliveryView, personalView, type CustomerRow, type TokenPair } from "./account-view";
 import { PasswordHasher, PasswordHashingBusyError } from "./password-hasher";
 import { consumeRefreshToken, storeRefreshToken } from "./refresh-token-store";
 
@@ -38,24 +40,6 @@ interface AccountThis extends Service, DatabaseThis {
   issueTokenPair(trx: import("knex").Knex.Transaction, customerId: string, role: Role, familyId?: string): Promise<TokenPair>;
   currentCustomer(ctx: Context<unknown, AuthenticatedMeta>): Promise<CustomerRow>;
   updateCustomer(ctx: Context<unknown, AuthenticatedMeta>, changes: Partial<CustomerRow>): Promise<CustomerRow>;
-}
-
-interface CustomerRow {
-  id: string;
-  email: string;
-  first_name: string;
-  last_name: string;
-  address: string;
-  phone_number: string;
-  role: Role;
-}
-
-interface TokenPair {
-  customer_id: string;
-  access_token: string;
-  refresh_token: string;
-  token_type: "Bearer";
-  expires_in: number;
 }
 
 const customerNotFound = () => new MoleculerClientError("Customer not found", 404, "NOT_FOUND");
@@ -72,9 +56,6 @@ async function passwordWork<T>(work: Promise<T>): Promise<T> {
   }
 }
 
-const personal = (c: CustomerRow) => ({ email: c.email, first_name: c.first_name, last_name: c.last_name });
-const delivery = (c: CustomerRow) => ({ address: c.address, phone_number: c.phone_number });
-
 const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
   name: "account",
   mixins: [DatabaseMixin("account")],
@@ -87,15 +68,7 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
         const customerId = randomUUID();
         try {
           const pair = await this.db.transaction(async (trx) => {
-            await trx("customers").insert({
-              id: customerId,
-              email: body.email,
-              first_name: body.first_name,
-              last_name: body.last_name,
-              address: body.address,
-              phone_number: body.phone_number,
-            });
-            await trx("credentials").insert({ customer_id: customerId, password_hash: passwordHash });
+            await insertCustomer(trx, customerId, body, passwordHash);
             const registered: CustomerRegistered = {
               customerId,
               email: body.email,
@@ -103,7 +76,7 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
               lastName: body.last_name,
               registeredAt: new Date().toISOString(),
             };
-            await this.outbox.append(trx, { topic: ACCOUNT_EVENTS_TOPIC, key: customerId, type: "CustomerRegistered", payload: registered });
+            await this.outbox.append(trx, { topic: ACCOUNT_EVENTS_TOPIC, key: customerId, type: ACCOUNT_EVENT_TYPES.CustomerRegistered, payload: registered });
             return this.issueTokenPair(trx, customerId, "customer");
           });
           ctx.meta.$statusCode = 201;
@@ -121,21 +94,14 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
     login: {
       params: loginSchema,
       async handler(this: AccountThis, ctx: Context<LoginBody>) {
-        const found = await this.db("customers as c")
-          .join("credentials as k", "k.customer_id", "c.id")
-          .whereRaw("lower(c.email) = ?", [ctx.params.email])
-          .first("c.id", "c.role", "k.password_hash");
+        const found = await findLogin(this.db, ctx.params.email);
         // Unknown email costs the same hashing work as a wrong password.
         const check = await passwordWork(
           found ? this.passwords.verify(ctx.params.password, found.password_hash) : this.passwords.verifyAgainstDummyHash(ctx.params.password),
         );
         if (!found || !check.valid) throw invalidCredentials();
         return this.db.transaction(async (trx) => {
-          if (check.needsRehash) {
-            await trx("credentials")
-              .where({ customer_id: found.id })
-              .update({ password_hash: await passwordWork(this.passwords.hash(ctx.params.password)), updated_at: trx.fn.now() });
-          }
+          if (check.needsRehash) await replacePasswordHash(trx, found.id, await passwordWork(this.passwords.hash(ctx.params.password)));
           return this.issueTokenPair(trx, found.id, found.role);
         });
       },
@@ -149,10 +115,7 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
       visibility: "public",
       params: { $$strict: "remove", email: "email", role: { type: "enum", values: [...ROLES] } },
       async handler(this: AccountThis, ctx: Context<{ email: string; role: Role }>) {
-        const [customer] = await this.db("customers")
-          .whereRaw("lower(email) = ?", [ctx.params.email.toLowerCase()])
-          .update({ role: ctx.params.role, updated_at: this.db.fn.now() })
-          .returning(["id", "email", "role"]);
+        const customer = await setRoleByEmail(this.db, ctx.params.email, ctx.params.role);
         if (!customer) throw customerNotFound();
         return { customer_id: customer.id, email: customer.email, role: customer.role };
       },
@@ -170,7 +133,8 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
         const outcome = await this.db.transaction(async (trx) => {
           const consumed = await consumeRefreshToken(trx, ctx.params.refresh_token);
           if (consumed.kind !== "rotated") return consumed;
-          const customer = await trx("customers").where({ id: consumed.customerId }).first("role");
+          const customer = await findCustomer(trx, consumed.customerId);
+          if (!customer) return { kind: "unknown" as const };
           return { kind: "pair" as const, pair: await this.issueTokenPair(trx, consumed.customerId, customer.role, consumed.familyId) };
         });
         if (outcome.kind === "pair") return outcome.pair;
@@ -181,24 +145,24 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
 
     getPersonal: {
       async handler(this: AccountThis, ctx: Context<unknown, AuthenticatedMeta>) {
-        return personal(await this.currentCustomer(ctx));
+        return personalView(await this.currentCustomer(ctx));
       },
     },
     updatePersonal: {
       params: personalUpdateSchema,
       async handler(this: AccountThis, ctx: Context<PersonalUpdateBody, AuthenticatedMeta>) {
-        return personal(await this.updateCustomer(ctx, { first_name: ctx.params.first_name, last_name: ctx.params.last_name }));
+        return personalView(await this.updateCustomer(ctx, { first_name: ctx.params.first_name, last_name: ctx.params.last_name }));
       },
     },
     getDelivery: {
       async handler(this: AccountThis, ctx: Context<unknown, AuthenticatedMeta>) {
-        return delivery(await this.currentCustomer(ctx));
+        return deliveryView(await this.currentCustomer(ctx));
       },
     },
     updateDelivery: {
       params: deliveryUpdateSchema,
       async handler(this: AccountThis, ctx: Context<DeliveryUpdateBody, AuthenticatedMeta>) {
-        return delivery(await this.updateCustomer(ctx, { address: ctx.params.address, phone_number: ctx.params.phone_number }));
+        return deliveryView(await this.updateCustomer(ctx, { address: ctx.params.address, phone_number: ctx.params.phone_number }));
       },
     },
   },
@@ -218,17 +182,12 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
     },
     /** Updates the caller's own row and returns it, in one round trip. */
     async updateCustomer(this: AccountThis, ctx: Context<unknown, AuthenticatedMeta>, changes: Partial<CustomerRow>): Promise<CustomerRow> {
-      const [customer] = ctx.meta.user
-        ? await this.db("customers")
-            .where({ id: ctx.meta.user.id })
-            .update({ ...changes, updated_at: this.db.fn.now() })
-            .returning("*")
-        : [];
+      const customer = ctx.meta.user && (await updateCustomer(this.db, ctx.meta.user.id, changes));
       if (!customer) throw customerNotFound();
       return customer;
     },
     async currentCustomer(this: AccountThis, ctx: Context<unknown, AuthenticatedMeta>): Promise<CustomerRow> {
-      const customer = ctx.meta.user && (await this.db("customers").where({ id: ctx.meta.user.id }).first());
+      const customer = ctx.meta.user && (await findCustomer(this.db, ctx.meta.user.id));
       if (!customer) throw customerNotFound();
       return customer;
     },

@@ -3,6 +3,7 @@ import type { ValidationSchema } from "fastest-validator";
 import type { Knex } from "knex";
 import {
   PRICED_PURCHASE_SCHEMA,
+  PURCHASE_REFERENCE_SCHEMA,
   PURCHASE_SAGA_MESSAGES as MESSAGES,
   type ApproveOrder,
   type CancelOrder,
@@ -25,8 +26,6 @@ import { approveCreatedOrder, cancelOrderOfPurchase, findOrderByPurchase, insert
 import { sagaCommandHandler } from "../../lib/saga/participant";
 
 const createOrderPayload: ValidationSchema = { ...PRICED_PURCHASE_SCHEMA };
-
-const purchaseReference: ValidationSchema = { purchaseId: "uuid" };
 
 async function createOrder(trx: Knex.Transaction, command: SagaCommand<CreateOrder>): Promise<CreateOrderReply> {
   const order = command.payload;
@@ -55,6 +54,6 @@ async function cancelOrder(trx: Knex.Transaction, command: SagaCommand<CancelOrd
 
 export const orderCommandHandlers = {
   [MESSAGES.CreateOrder]: sagaCommandHandler(MESSAGES.CreateOrder, createOrderPayload, createOrder),
-  [MESSAGES.ApproveOrder]: sagaCommandHandler(MESSAGES.ApproveOrder, purchaseReference, approveOrder),
-  [MESSAGES.CancelOrder]: sagaCommandHandler(MESSAGES.CancelOrder, purchaseReference, cancelOrder),
+  [MESSAGES.ApproveOrder]: sagaCommandHandler(MESSAGES.ApproveOrder, PURCHASE_REFERENCE_SCHEMA, approveOrder),
+  [MESSAGES.CancelOrder]: sagaCommandHandler(MESSAGES.CancelOrder, PURCHASE_REFERENCE_SCHEMA, cancelOrder),
 };

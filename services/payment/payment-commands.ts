@@ -2,7 +2,13 @@
 import type { ValidationSchema } from "fastest-validator";
 import type { Knex } from "knex";
 import type { InboundMessage } from "../../lib/inbox/idempotent-consumer";
-import { PURCHASE_SAGA_MESSAGES as MESSAGES, type PaymentRefunded, type ProcessPayment, type RefundPayment } from "../../contracts/purchase-saga";
+import {
+  PURCHASE_REFERENCE_SCHEMA,
+  PURCHASE_SAGA_MESSAGES as MESSAGES,
+  type PaymentRefunded,
+  type ProcessPayment,
+  type RefundPayment,
+} from "../../contracts/purchase-saga";
 import type { SagaCommand } from "../../lib/saga/messages";
 import { commandPayloads, sagaCommandHandler } from "../../lib/saga/participant";
 import { type ProcessPaymentReply, declineReason, paymentCompleted, paymentDeclined, replyForRecordedPayment } from "./payment-decisions";
@@ -26,8 +32,6 @@ const processPaymentPayload: ValidationSchema = {
   // Any other currency than the wallet's is declined, so no format is imposed here.
   currency: "string|min:1",
 };
-
-const refundPaymentPayload: ValidationSchema = { purchaseId: "uuid" };
 
 /**
  * A purchase can reach payment before its customer's CustomerRegistered does
@@ -76,6 +80,6 @@ export function lockPayersWallets(wallets: WalletSettings) {
 export function paymentCommandHandlers(wallets: WalletSettings) {
   return {
     [MESSAGES.ProcessPayment]: sagaCommandHandler(MESSAGES.ProcessPayment, processPaymentPayload, processPayment(wallets)),
-    [MESSAGES.RefundPayment]: sagaCommandHandler(MESSAGES.RefundPayment, refundPaymentPayload, refundPayment),
+    [MESSAGES.RefundPayment]: sagaCommandHandler(MESSAGES.RefundPayment, PURCHASE_REFERENCE_SCHEMA, refundPayment),
   };
 }
