@@ -8,6 +8,8 @@
  * (lib/saga/messages.ts): the correlation they carry is the engine's business;
  * participants only echo it with `replyFor`.
  */
+import { UNFINISHED_STATUSES, type UnfinishedStatus } from "../lib/saga/state";
+
 export const PURCHASE_EVENTS_TOPIC = "purchase.events";
 export const PURCHASE_RESULTS_TOPIC = "purchase.results";
 export const SAGA_REPLIES_TOPIC = "saga.replies";
@@ -166,7 +168,7 @@ export const PURCHASE_PROGRESSED_EVENT = "purchase.progressed";
 /** Where one saga has got: a status that is not an end, and the step it is at. */
 export interface PurchaseProgressNote {
   purchaseId: string;
-  status: "RUNNING" | "COMPENSATING" | "NEEDS_ATTENTION";
+  status: UnfinishedStatus;
   step: string;
   /** The saga's version after the move: notes may arrive out of order, and one older than a note applied is dropped. */
   sagaVersion: number;
@@ -186,7 +188,7 @@ export const PURCHASE_PROGRESSED_SCHEMA = {
       strict: "remove",
       props: {
         purchaseId: "uuid",
-        status: { type: "enum", values: ["RUNNING", "COMPENSATING", "NEEDS_ATTENTION"] },
+        status: { type: "enum", values: UNFINISHED_STATUSES },
         step: "string|min:1",
         sagaVersion: { type: "number", integer: true, positive: true },
       },

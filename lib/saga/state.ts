@@ -5,10 +5,19 @@ import type { SagaCommand, SagaResult } from "./messages";
  * its reply. NEEDS_ATTENTION: a compensation ran out of tries; an operator
  * retries or aborts it. COMPLETED and FAILED are final.
  */
-export type SagaStatus = "RUNNING" | "COMPENSATING" | "COMPLETED" | "FAILED" | "NEEDS_ATTENTION";
+export const SAGA_STATUSES = ["RUNNING", "COMPENSATING", "NEEDS_ATTENTION", "COMPLETED", "FAILED"] as const;
+export type SagaStatus = (typeof SAGA_STATUSES)[number];
+export type FinalStatus = Extract<SagaStatus, "COMPLETED" | "FAILED">;
+/** A status a saga can still leave: where a client sees progress. */
+export type UnfinishedStatus = Exclude<SagaStatus, FinalStatus>;
 
 export const ACTIVE_STATUSES: readonly SagaStatus[] = ["RUNNING", "COMPENSATING"];
-export const FINAL_STATUSES: readonly SagaStatus[] = ["COMPLETED", "FAILED"];
+export const FINAL_STATUSES: readonly FinalStatus[] = ["COMPLETED", "FAILED"];
+export const UNFINISHED_STATUSES: readonly UnfinishedStatus[] = ["RUNNING", "COMPENSATING", "NEEDS_ATTENTION"];
+
+export function isFinal(status: string): status is FinalStatus {
+  return (FINAL_STATUSES as readonly string[]).includes(status);
+}
 
 /** Everything the state machine knows about one saga instance. */
 export interface SagaState<Data> {

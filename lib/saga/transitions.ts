@@ -1,7 +1,7 @@
 import type { CompensationDefinition, RetryBudget, SagaDefinition, StepDefinition, StepTimeout } from "./definition";
 import { commandMessageId, resultMessageId } from "./message-id";
 import { SAGA_RESULT_TYPES, type SagaCommand, type SagaCorrelation, type SagaDirection, type SagaReply, type SagaResult } from "./messages";
-import { FINAL_STATUSES, type LogEntry, type LogKind, type OutgoingMessage, type SagaState } from "./state";
+import { isFinal, type LogEntry, type LogKind, type OutgoingMessage, type SagaState } from "./state";
 
 /** Everything that can happen to a saga. `now` is passed in so the machine stays deterministic. */
 export type SagaEvent<Data> =
@@ -144,7 +144,7 @@ function onOperatorAbort<Data>(definition: SagaDefinition<Data>, state: SagaStat
  * throwing an early one away would only cost another round trip.
  */
 function whyNotAwaited<Data>(definition: SagaDefinition<Data>, state: SagaState<Data>, got: SagaCorrelation): string | null {
-  if (FINAL_STATUSES.includes(state.status)) return `the saga has already ended (${state.status})`;
+  if (isFinal(state.status)) return `the saga has already ended (${state.status})`;
   if (got.sagaId !== state.id || got.sagaType !== state.sagaType) return `the reply belongs to ${got.sagaType} saga ${got.sagaId}`;
   const direction = awaitedDirection(definition, state);
   if (got.step === state.currentStep && got.direction === direction && got.attempt <= state.attempt) return null;

@@ -11,6 +11,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Errors, type Context } from "moleculer";
 import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
+import { isFinal } from "../../lib/saga/state";
 
 export interface PurchaseView {
   id: string;
@@ -18,7 +19,6 @@ export interface PurchaseView {
   version: number;
 }
 
-const TERMINAL = new Set(["COMPLETED", "FAILED"]);
 const HEARTBEAT_MS = 15_000;
 const RESYNC_MS = 3_000;
 
@@ -57,7 +57,7 @@ export class PurchaseEventStreams {
       if (view.version <= lastVersion || res.writableEnded) return;
       lastVersion = view.version;
       res.write(`id: ${view.version}\nevent: purchase\ndata: ${JSON.stringify(view)}\n\n`);
-      if (TERMINAL.has(view.status)) res.end();
+      if (isFinal(view.status)) res.end();
     };
     const listener = (view: PurchaseView) => (ready ? send(view) : early.push(view));
     this.subscribe(purchaseId, listener);

@@ -16,7 +16,7 @@ import {
 } from "../../contracts/purchase-saga";
 import type { InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
-import { SagaEngine, SagaStore, type SagaReply, type SagaStatus, type TransitionResult } from "../../lib/saga";
+import { SAGA_STATUSES, SagaEngine, SagaStore, type SagaReply, type SagaStatus, type TransitionResult } from "../../lib/saga";
 import { SAGA_CORRELATION_SCHEMA } from "../../lib/saga/participant";
 import { kafkaBrokers } from "../../lib/environment";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
@@ -53,8 +53,6 @@ interface OrchestratorThis extends Service, DatabaseThis {
   sweeper: DeadlineSweeper;
   deliveryProbe: KafkaDeliveryProbe;
 }
-
-const SAGA_STATUSES: SagaStatus[] = ["RUNNING", "COMPENSATING", "NEEDS_ATTENTION", "COMPLETED", "FAILED"];
 
 const purchaseCreatedSchema = { $$strict: "remove", ...PRICED_PURCHASE_SCHEMA };
 

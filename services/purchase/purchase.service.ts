@@ -28,6 +28,7 @@ import { storeCurrency } from "../../lib/environment";
 import type { AfterCommit, InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
 import type { SagaResult } from "../../lib/saga/messages";
+import { FINAL_STATUSES } from "../../lib/saga/state";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { idempotentChannel, type ServiceMessageHandler } from "../../mixins/idempotent-channel";
 import { republishPendingPurchases } from "./pending-watchdog";
@@ -84,7 +85,7 @@ type PurchaseMeta = AuthenticatedMeta & { idempotencyKey?: string; $statusCode?:
 
 const sagaResultSchema = {
   sagaId: "uuid",
-  status: { type: "enum", values: ["COMPLETED", "FAILED"] },
+  status: { type: "enum", values: FINAL_STATUSES },
   reason: { type: "string", nullable: true },
   data: { type: "object", props: { orderId: { type: "uuid", optional: true }, paymentId: { type: "uuid", optional: true } } },
 };

@@ -5,12 +5,12 @@
 import type { Knex } from "knex";
 import type { PurchaseCreated, PurchaseProgressNote } from "../../contracts/purchase-saga";
 import type { OutboxRow } from "../../lib/outbox/outbox-writer";
+import { FINAL_STATUSES, type SagaStatus } from "../../lib/saga/state";
 
 const PURCHASES = "purchases";
 
-export type PurchaseStatus = "PENDING" | "RUNNING" | "COMPENSATING" | "NEEDS_ATTENTION" | "COMPLETED" | "FAILED";
-
-const FINAL_STATUSES: PurchaseStatus[] = ["COMPLETED", "FAILED"];
+/** A purchase is PENDING until its saga starts, then has its saga's status. */
+export type PurchaseStatus = "PENDING" | SagaStatus;
 
 export interface PurchaseItemView {
   product_id: number;
