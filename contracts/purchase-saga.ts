@@ -35,6 +35,16 @@ const MAX_INT = 2 ** 31 - 1;
  */
 export const MAX_MONEY = Number.MAX_SAFE_INTEGER;
 
+/** A line's money exactly: quantity × unit price in integer minor units, as a BigInt (floats round past 2^53). Both must be integers. */
+export function lineTotal(quantity: number, unitPrice: number): bigint {
+  return BigInt(quantity) * BigInt(unitPrice);
+}
+
+/** A priced purchase's amount exactly: the sum of its lines. */
+export function itemsTotal(items: readonly Pick<PricedItem, "quantity" | "unitPrice">[]): bigint {
+  return items.reduce((sum, item) => sum + lineTotal(item.quantity, item.unitPrice), 0n);
+}
+
 /** Lines in one purchase, at most (each a different product). */
 export const MAX_ORDER_ITEMS = 50;
 

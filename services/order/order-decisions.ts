@@ -5,6 +5,7 @@
  */
 import {
   PURCHASE_SAGA_MESSAGES as MESSAGES,
+  itemsTotal,
   type CreateOrder,
   type OrderApproved,
   type OrderCancelled,
@@ -54,8 +55,7 @@ export const orderApproved = (purchaseId: string, orderId: string): ApproveOrder
 export function orderDefect(command: CreateOrder): string | null {
   const products = new Set(command.items.map((item) => item.productId));
   if (products.size !== command.items.length) return "the items name a product more than once";
-  // BigInt: quantity × price of large values would lose precision as a float.
-  const total = command.items.reduce((sum, item) => sum + BigInt(item.quantity) * BigInt(item.unitPrice), 0n);
+  const total = itemsTotal(command.items);
   if (total !== BigInt(command.amount)) return `the amount ${command.amount} is not the items' total ${total}`;
   return null;
 }

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { ValidationSchema } from "fastest-validator";
-import { MAX_MONEY, MAX_ORDER_ITEMS, type PricedItem } from "../../contracts/purchase-saga";
+import { MAX_MONEY, MAX_ORDER_ITEMS, lineTotal, type PricedItem } from "../../contracts/purchase-saga";
 
 export const MAX_QUANTITY = 1000;
 
@@ -111,7 +111,7 @@ export function priceOrder(items: readonly OrderItem[], prices: PriceList): Pric
       return;
     }
     // A price that is not a safe integer is already inexact (the catalog's own bound is far lower).
-    const line = Number.isSafeInteger(unitPrice) ? BigInt(unitPrice) * BigInt(quantity) : CARRIABLE + 1n;
+    const line = Number.isSafeInteger(unitPrice) ? lineTotal(quantity, unitPrice) : CARRIABLE + 1n;
     if (line > CARRIABLE) {
       tooExpensive.push({
         field: `order_items[${index}].quantity`,
