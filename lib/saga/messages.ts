@@ -52,33 +52,3 @@ export const SAGA_RESULT_TYPES = { COMPLETED: "SagaCompleted", FAILED: "SagaFail
 export function replyFor<Payload>(command: SagaCommand, type: string, payload: Payload): SagaReply<Payload> {
   return { type, correlation: { ...command.correlation }, payload };
 }
-
-export function isSagaCommand(value: unknown): value is SagaCommand {
-  return isEnvelope(value) && typeof value.replyTo === "string";
-}
-
-export function isSagaReply(value: unknown): value is SagaReply {
-  return isEnvelope(value);
-}
-
-/** The part commands and replies share: type, correlation, payload. */
-function isEnvelope(value: unknown): value is Record<string, unknown> & SagaReply {
-  return isRecord(value) && typeof value.type === "string" && "payload" in value && isCorrelation(value.correlation);
-}
-
-function isCorrelation(value: unknown): value is SagaCorrelation {
-  return (
-    isRecord(value) &&
-    typeof value.sagaType === "string" &&
-    typeof value.sagaId === "string" &&
-    Number.isInteger(value.step) &&
-    (value.step as number) >= 0 &&
-    (value.direction === "forward" || value.direction === "compensate") &&
-    Number.isInteger(value.attempt) &&
-    (value.attempt as number) >= 1
-  );
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}

@@ -45,6 +45,9 @@ export const SAGA_CORRELATION_SCHEMA = {
   },
 } as const;
 
+/** fastest-validator schema of a `SagaReply` envelope, as the orchestrator checks every reply. */
+export const SAGA_REPLY_SCHEMA = { type: "string|min:1", correlation: SAGA_CORRELATION_SCHEMA, payload: "object" } as const;
+
 /** fastest-validator schema for a `SagaCommand` envelope of `commandType` carrying `payload`. */
 export function sagaCommandSchema(commandType: string, payload: ValidationSchema): ValidationSchema {
   return {

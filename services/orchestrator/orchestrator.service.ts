@@ -16,8 +16,12 @@ import {
 } from "../../contracts/purchase-saga";
 import type { InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
-import { SAGA_STATUSES, SagaEngine, SagaStore, type SagaReply, type SagaStatus, type TransitionResult } from "../../lib/saga";
-import { SAGA_CORRELATION_SCHEMA } from "../../lib/saga/participant";
+import type { SagaReply } from "../../lib/saga/messages";
+import { SagaEngine } from "../../lib/saga/saga-engine";
+import { SagaStore } from "../../lib/saga/saga-store";
+import { SAGA_STATUSES, type SagaStatus } from "../../lib/saga/state";
+import type { TransitionResult } from "../../lib/saga/transitions";
+import { SAGA_REPLY_SCHEMA } from "../../lib/saga/participant";
 import { kafkaBrokers } from "../../lib/environment";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { idempotentChannel, type ServiceMessageHandler } from "../../mixins/idempotent-channel";
@@ -56,8 +60,6 @@ interface OrchestratorThis extends Service, DatabaseThis {
 
 const purchaseCreatedSchema = { $$strict: "remove", ...PRICED_PURCHASE_SCHEMA };
 
-const sagaReplySchema = { type: "string", correlation: SAGA_CORRELATION_SCHEMA, payload: "object" };
-
 const sagaIdParams = { $$strict: "remove", id: "uuid" } as const;
 
 /**
@@ -76,7 +78,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
   const db = (service: OrchestratorThis) => service.db;
   // Channel handlers run with the service as `this`, so each instance applies messages with its own engine.
   const replyHandler: ServiceMessageHandler<OrchestratorThis> = {
-    schema: sagaReplySchema,
+    schema: SAGA_REPLY_SCHEMA,
     async handle(trx, message: InboundMessage<SagaReply>) {
       await this.engine.handleReply(trx, message.id, message.payload);
     },

@@ -12,7 +12,7 @@ import {
   PRODUCT_COMMANDS_TOPIC,
   PURCHASE_EVENTS_TOPIC,
   PURCHASE_RESULTS_TOPIC,
-  PURCHASE_SAGA_MESSAGES as M,
+  PURCHASE_SAGA_MESSAGES as MESSAGES,
   SAGA_REPLIES_TOPIC,
   type ApproveOrder,
   type CancelOrder,
@@ -75,15 +75,15 @@ export function buildPurchaseSaga(
       .invoke({
         topic: topics.productCommands,
         command: (d) => ({
-          type: M.ReserveInventory,
+          type: MESSAGES.ReserveInventory,
           payload: { purchaseId: d.purchaseId, items: d.items.map(({ productId, quantity }) => ({ productId, quantity })) } satisfies ReserveInventory,
         }),
       })
-      .onReply(M.InventoryReserved)
-      .onFailure(M.InventoryRejected)
+      .onReply(MESSAGES.InventoryReserved)
+      .onFailure(MESSAGES.InventoryRejected)
       .withCompensation({
-        command: (d) => ({ type: M.ReleaseInventory, payload: { purchaseId: d.purchaseId } satisfies ReleaseInventory }),
-        replyType: M.InventoryReleased,
+        command: (d) => ({ type: MESSAGES.ReleaseInventory, payload: { purchaseId: d.purchaseId } satisfies ReleaseInventory }),
+        replyType: MESSAGES.InventoryReleased,
         timeout: undo,
       })
       .timeout(forward)
@@ -92,17 +92,17 @@ export function buildPurchaseSaga(
       .invoke({
         topic: topics.orderCommands,
         command: (d) => ({
-          type: M.CreateOrder,
+          type: MESSAGES.CreateOrder,
           payload: { purchaseId: d.purchaseId, customerId: d.customerId, items: d.items, amount: d.amount, currency: d.currency } satisfies CreateOrder,
         }),
       })
-      .onReply<OrderCreated>(M.OrderCreated, (d, reply) => ({ ...d, orderId: reply.orderId }))
-      .onFailure(M.OrderRejected)
+      .onReply<OrderCreated>(MESSAGES.OrderCreated, (d, reply) => ({ ...d, orderId: reply.orderId }))
+      .onFailure(MESSAGES.OrderRejected)
       .withCompensation({
-        command: (d) => ({ type: M.CancelOrder, payload: { purchaseId: d.purchaseId } satisfies CancelOrder }),
-        replyType: M.OrderCancelled,
+        command: (d) => ({ type: MESSAGES.CancelOrder, payload: { purchaseId: d.purchaseId } satisfies CancelOrder }),
+        replyType: MESSAGES.OrderCancelled,
         // An approved order is not silently left standing: the saga parks for an operator.
-        failureReplies: [M.OrderNotCancellable],
+        failureReplies: [MESSAGES.OrderNotCancellable],
         timeout: undo,
       })
       .timeout(forward)
@@ -113,15 +113,15 @@ export function buildPurchaseSaga(
       .invoke({
         topic: topics.paymentCommands,
         command: (d) => ({
-          type: M.ProcessPayment,
+          type: MESSAGES.ProcessPayment,
           payload: { purchaseId: d.purchaseId, customerId: d.customerId, amount: d.amount, currency: d.currency } satisfies ProcessPayment,
         }),
       })
-      .onReply<PaymentCompleted>(M.PaymentCompleted, (d, reply) => ({ ...d, paymentId: reply.paymentId }))
-      .onFailure(M.PaymentDeclined)
+      .onReply<PaymentCompleted>(MESSAGES.PaymentCompleted, (d, reply) => ({ ...d, paymentId: reply.paymentId }))
+      .onFailure(MESSAGES.PaymentDeclined)
       .withCompensation({
-        command: (d) => ({ type: M.RefundPayment, payload: { purchaseId: d.purchaseId } satisfies RefundPayment }),
-        replyType: M.PaymentRefunded,
+        command: (d) => ({ type: MESSAGES.RefundPayment, payload: { purchaseId: d.purchaseId } satisfies RefundPayment }),
+        replyType: MESSAGES.PaymentRefunded,
         timeout: undo,
       })
       .timeout(forward)
@@ -131,9 +131,9 @@ export function buildPurchaseSaga(
       .retriable()
       .invoke({
         topic: topics.orderCommands,
-        command: (d) => ({ type: M.ApproveOrder, payload: { purchaseId: d.purchaseId } satisfies ApproveOrder }),
+        command: (d) => ({ type: MESSAGES.ApproveOrder, payload: { purchaseId: d.purchaseId } satisfies ApproveOrder }),
       })
-      .onReply(M.OrderApproved)
+      .onReply(MESSAGES.OrderApproved)
       .timeout(untilDone)
       .build()
   );

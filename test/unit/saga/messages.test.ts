@@ -1,4 +1,6 @@
-import { isSagaCommand, isSagaReply, replyFor, type SagaCommand } from "../../../lib/saga/messages";
+import Validator from "fastest-validator";
+import { replyFor, type SagaCommand } from "../../../lib/saga/messages";
+import { SAGA_REPLY_SCHEMA, sagaCommandSchema } from "../../../lib/saga/participant";
 
 const command: SagaCommand = {
   type: "DoA",
@@ -7,6 +9,11 @@ const command: SagaCommand = {
   payload: { x: 1 },
 };
 
+// Compiled as the idempotent consumer compiles a handler's schema.
+const validator = new Validator();
+const isReply = validator.compile({ $$root: false, ...SAGA_REPLY_SCHEMA });
+const isCommand = validator.compile({ $$root: false, ...sagaCommandSchema("DoA", { x: "number" }) });
+
 describe("saga wire messages", () => {
   it("replyFor echoes the command's correlation, as a copy", () => {
     const reply = replyFor(command, "ADone", { ok: true });
@@ -14,14 +21,12 @@ describe("saga wire messages", () => {
     expect(reply.correlation).not.toBe(command.correlation);
   });
 
-  it("recognises well-formed commands and replies, e.g. parsed from JSON", () => {
-    const wire = JSON.parse(JSON.stringify(command));
-    expect(isSagaCommand(wire)).toBe(true);
-    expect(isSagaReply(JSON.parse(JSON.stringify(replyFor(command, "ADone", null))))).toBe(true);
+  it("take well-formed commands and replies, as parsed from JSON", () => {
+    expect(isCommand(JSON.parse(JSON.stringify(command)))).toBe(true);
+    expect(isReply(JSON.parse(JSON.stringify(replyFor(command, "ADone", { ok: true }))))).toBe(true);
   });
 
   it.each([
-    ["not an object", "DoA"],
     ["no type", { correlation: command.correlation, payload: {} }],
     ["no payload", { type: "ADone", correlation: command.correlation }],
     ["no correlation", { type: "ADone", payload: {} }],
@@ -30,12 +35,13 @@ describe("saga wire messages", () => {
     ["attempt 0", { type: "ADone", payload: {}, correlation: { ...command.correlation, attempt: 0 } }],
     ["an unknown direction", { type: "ADone", payload: {}, correlation: { ...command.correlation, direction: "sideways" } }],
     ["no saga id", { type: "ADone", payload: {}, correlation: { ...command.correlation, sagaId: undefined } }],
-  ])("rejects a reply with %s", (_case, value) => {
-    expect(isSagaReply(value)).toBe(false);
+  ])("refuse a reply with %s", (_case, value) => {
+    expect(isReply(value)).not.toBe(true);
   });
 
-  it("rejects a command without replyTo", () => {
+  it("refuse a command without replyTo, or of another type", () => {
     const { replyTo: _omitted, ...withoutReplyTo } = command;
-    expect(isSagaCommand(withoutReplyTo)).toBe(false);
+    expect(isCommand(withoutReplyTo)).not.toBe(true);
+    expect(isCommand({ ...command, type: "DoB" })).not.toBe(true);
   });
 });
