@@ -18,3 +18,15 @@ export const TOPICS = {
 } as const;
 
 export type Topic = keyof typeof TOPICS;
+
+/**
+ * Partitions a consumer of `topic` works at once: all of a declared topic's.
+ * A topic the system does not declare (a test's private one) gets
+ * UNDECLARED_TOPIC_CONCURRENCY, more than such a topic has.
+ */
+const UNDECLARED_TOPIC_CONCURRENCY = 6;
+const DECLARED_PARTITIONS: ReadonlyMap<string, number> = new Map(Object.entries(TOPICS));
+
+export function consumerConcurrency(topic: string): number {
+  return DECLARED_PARTITIONS.get(topic) ?? UNDECLARED_TOPIC_CONCURRENCY;
+}

@@ -12,7 +12,7 @@
  */
 import type { Service } from "moleculer";
 import type { KafkaMessage } from "kafkajs";
-import { TOPICS, type Topic } from "../contracts/topics";
+import { consumerConcurrency } from "../contracts/topics";
 import type { Knex } from "knex";
 import { DEFAULT_BACKOFF, DEFAULT_REPORT_INTERVAL_MS, backoffDelay, reportThrottle, sleep } from "../lib/inbox/backoff";
 import type { ReceivedBatch } from "../lib/channels/kafka-batch-adapter";
@@ -57,7 +57,7 @@ export function idempotentChannel<TService extends Service = Service>(options: I
   return {
     group: options.consumer,
     context: false,
-    kafka: { fromBeginning: true, partitionsConsumedConcurrently: options.concurrency ?? TOPICS[options.topic as Topic] ?? 6 },
+    kafka: { fromBeginning: true, partitionsConsumedConcurrently: options.concurrency ?? consumerConcurrency(options.topic) },
     batch: { maxSize: options.batchSize ?? CHANNEL_BATCH_SIZE },
     async handler(this: TService, batch: ReceivedBatch): Promise<void> {
       const service = this;
