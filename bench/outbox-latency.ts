@@ -10,7 +10,7 @@ import { ServiceBroker } from "moleculer";
 import config from "../moleculer.config";
 import { databaseUrl } from "../lib/environment";
 import { OutboxWriter } from "../lib/outbox/outbox-writer";
-import { DatabaseMixin, type DatabaseThis } from "../mixins/database.mixin";
+import { DatabaseMixin } from "../mixins/database.mixin";
 import { idempotentChannel } from "../mixins/idempotent-channel";
 import { createTopics } from "../test/support/kafka";
 import { waitUntil } from "../test/support/wait";
@@ -37,7 +37,6 @@ async function main(): Promise<void> {
       [topic]: idempotentChannel({
         topic,
         consumer: `bench-${topic}`,
-        db: (service) => (service as unknown as DatabaseThis).db,
         concurrency: 6,
         handlers: {
           BenchPing: {

@@ -48,16 +48,16 @@ export function itemsTotal(items: readonly Pick<PricedItem, "quantity" | "unitPr
 /** Lines in one purchase, at most (each a different product). */
 export const MAX_ORDER_ITEMS = 50;
 
-/**
- * fastest-validator schema of a priced purchase: PurchaseCreated, and the
- * CreateOrder payload the orchestrator derives from it, have this shape.
- */
 /** A line's product and quantity, as every purchase message carries them. */
 const LINE_PROPS = {
   productId: { type: "number", integer: true, positive: true, max: Number.MAX_SAFE_INTEGER },
   quantity: { type: "number", integer: true, positive: true, max: MAX_INT },
 } as const;
 
+/**
+ * fastest-validator schema of a priced purchase: PurchaseCreated, and the
+ * CreateOrder payload the orchestrator derives from it, have this shape.
+ */
 export const PRICED_PURCHASE_SCHEMA = {
   purchaseId: "uuid",
   customerId: "uuid",

@@ -11,6 +11,7 @@
  * the adapter commit the batch's offsets.
  */
 import type { Service } from "moleculer";
+import type { DatabaseThis } from "./database.mixin";
 import type { KafkaMessage } from "kafkajs";
 import { consumerConcurrency } from "../contracts/topics";
 import type { Knex } from "knex";
@@ -30,14 +31,16 @@ const MAX_REASON_LENGTH = 2_000;
 export const CHANNEL_BATCH_SIZE = 100;
 
 /** A message handler that runs with the consuming service as `this`. */
-export interface ServiceMessageHandler<TService extends Service = Service> {
+/** A service with the database mixin: its channel's messages are applied in its own database. */
+export type ConsumingService = Service & DatabaseThis;
+
+export interface ServiceMessageHandler<TService extends ConsumingService = ConsumingService> {
   schema?: MessageHandler["schema"];
   handle(this: TService, trx: Knex.Transaction, message: InboundMessage<any>): ReturnType<MessageHandler["handle"]>;
 }
 
-export interface IdempotentChannelOptions<TService extends Service = Service> extends Omit<IdempotentConsumerOptions, "db" | "handlers"> {
+export interface IdempotentChannelOptions<TService extends ConsumingService = ConsumingService> extends Omit<IdempotentConsumerOptions, "db" | "handlers"> {
   topic: string;
-  db: (service: TService) => Knex;
   handlers: Record<string, ServiceMessageHandler<TService>>;
   /** Partitions handled at once by this consumer (per-key order holds either way); default: all of a declared topic's. */
   concurrency?: number;
@@ -52,7 +55,7 @@ function header(message: KafkaMessage, name: string): string | undefined {
 }
 
 /** The channel definition for a service's `channels`; its handler runs with that service (TService) as `this`. */
-export function idempotentChannel<TService extends Service = Service>(options: IdempotentChannelOptions<TService>) {
+export function idempotentChannel<TService extends ConsumingService = ConsumingService>(options: IdempotentChannelOptions<TService>) {
   let consumer: IdempotentConsumer | undefined;
   return {
     group: options.consumer,
@@ -63,7 +66,7 @@ export function idempotentChannel<TService extends Service = Service>(options: I
       const service = this;
       consumer ??= new IdempotentConsumer({
         ...options,
-        db: () => options.db(service),
+        db: () => service.db,
         handlers: Object.fromEntries(
           Object.entries(options.handlers).map(([type, h]) => [type, { schema: h.schema, handle: (trx, message) => h.handle.call(service, trx, message) }]),
         ),
@@ -112,7 +115,7 @@ function inboundMessage(topic: string, raw: KafkaMessage, payload: unknown): Inb
  * in progress); a process killed meanwhile has committed nothing, so the
  * batch comes again.
  */
-async function sendToDeadLetter<TService extends Service>(
+async function sendToDeadLetter<TService extends ConsumingService>(
   service: Service,
   options: IdempotentChannelOptions<TService>,
   raw: KafkaMessage,

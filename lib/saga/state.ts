@@ -13,11 +13,12 @@ export type UnfinishedStatus = Exclude<SagaStatus, FinalStatus>;
 
 export const ACTIVE_STATUSES: readonly SagaStatus[] = ["RUNNING", "COMPENSATING"];
 export const FINAL_STATUSES: readonly FinalStatus[] = ["COMPLETED", "FAILED"];
-export const UNFINISHED_STATUSES: readonly UnfinishedStatus[] = ["RUNNING", "COMPENSATING", "NEEDS_ATTENTION"];
 
 export function isFinal(status: string): status is FinalStatus {
   return (FINAL_STATUSES as readonly string[]).includes(status);
 }
+
+export const UNFINISHED_STATUSES: readonly UnfinishedStatus[] = SAGA_STATUSES.filter((status): status is UnfinishedStatus => !isFinal(status));
 
 /** Everything the state machine knows about one saga instance. */
 export interface SagaState<Data> {

@@ -75,7 +75,6 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
   readers.set(topics.sagaReplies, kafkaGroupId(consumer, topics.sagaReplies));
   const settings = readOrchestratorSettings();
   const definition = buildPurchaseSaga(settings.policy, topics, options.sagaType);
-  const db = (service: OrchestratorThis) => service.db;
   // Channel handlers run with the service as `this`, so each instance applies messages with its own engine.
   const replyHandler: ServiceMessageHandler<OrchestratorThis> = {
     schema: SAGA_REPLY_SCHEMA,
@@ -99,7 +98,6 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
       [topics.purchaseEvents]: idempotentChannel<OrchestratorThis>({
         topic: topics.purchaseEvents,
         consumer,
-        db,
         handlers: {
           PurchaseCreated: {
             schema: purchaseCreatedSchema,
@@ -112,7 +110,6 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
       [topics.sagaReplies]: idempotentChannel<OrchestratorThis>({
         topic: topics.sagaReplies,
         consumer,
-        db,
         handlers: Object.fromEntries(replyTypesOf(definition).map((type) => [type, replyHandler])),
       }),
     },

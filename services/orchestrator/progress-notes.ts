@@ -8,11 +8,12 @@
 import type { PurchaseProgressNote } from "../../contracts/purchase-saga";
 import type { SagaDefinition } from "../../lib/saga/definition";
 import type { CommittedTransition } from "../../lib/saga/saga-engine";
+import { isFinal } from "../../lib/saga/state";
 
 /** The notes for a transaction's transitions; moves the client has nothing new to see in are left out. */
 export function progressNotes<Data>(definition: SagaDefinition<Data>, transitions: readonly CommittedTransition<unknown>[]): PurchaseProgressNote[] {
   return transitions.flatMap(({ before, after, version }) => {
-    if (after.status === "COMPLETED" || after.status === "FAILED") return [];
+    if (isFinal(after.status)) return [];
     // A re-send of the same command changes only the attempt: the client has seen that step already.
     if (before && before.status === after.status && before.currentStep === after.currentStep) return [];
     const step = definition.steps[after.currentStep];

@@ -24,7 +24,6 @@ const OrderService: ServiceSchema = {
     [ORDER_COMMANDS_TOPIC]: idempotentChannel<OrderThis>({
       topic: ORDER_COMMANDS_TOPIC,
       consumer: "order",
-      db: (service) => service.db,
       handlers: orderCommandHandlers,
     }),
   },

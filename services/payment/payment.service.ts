@@ -16,7 +16,6 @@ import { accountEventHandlers, walletSettings } from "./wallet-opening";
 
 type PaymentThis = Service & DatabaseThis;
 
-const database = (service: PaymentThis) => service.db;
 const wallets = walletSettings();
 
 // Someone else's payment is "not found" too: its existence is not the caller's business.
@@ -29,13 +28,11 @@ const PaymentService: ServiceSchema = {
     [ACCOUNT_EVENTS_TOPIC]: idempotentChannel<PaymentThis>({
       topic: ACCOUNT_EVENTS_TOPIC,
       consumer: "payment",
-      db: database,
       handlers: accountEventHandlers(wallets),
     }),
     [PAYMENT_COMMANDS_TOPIC]: idempotentChannel<PaymentThis>({
       topic: PAYMENT_COMMANDS_TOPIC,
       consumer: "payment",
-      db: database,
       handlers: paymentCommandHandlers(wallets),
       lockShared: lockPayersWallets(wallets),
     }),

@@ -5,6 +5,7 @@
  * It is also the purchase saga's first participant (reserve / release stock).
  */
 import { Cluster } from "ioredis";
+import type { Knex } from "knex";
 import { Errors, type Context, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import {
   PRODUCT_EVENTS_TOPIC,
@@ -20,6 +21,7 @@ import { PRODUCT_COMMANDS_TOPIC } from "../../contracts/purchase-saga";
 import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { CuckooRebuildConflictError } from "../../lib/cache/cuckoo-filter";
 import { redisNodes } from "../../lib/environment";
+import type { InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
@@ -50,7 +52,7 @@ interface ProductThis extends Service, DatabaseThis {
   cache: ProductReadCache;
   outbox: OutboxWriter;
   loadProduct(id: number): Promise<ProductView | null>;
-  assertCatalogWriter(ctx: Context<unknown, AuthenticatedMeta>): void;
+  writeCatalog<T>(ctx: Context<unknown, AuthenticatedMeta>, write: (trx: Knex.Transaction) => Promise<T>): Promise<T>;
   rebuildFilterFromDatabase(): Promise<number>;
 }
 
@@ -119,17 +121,12 @@ export function createProductService(settings: ProductSettings = readProductSett
       create: {
         params: createProductSchema,
         async handler(this: ProductThis, ctx: Context<CreateProductBody, AuthenticatedMeta & { $statusCode?: number; $location?: string }>) {
-          this.assertCatalogWriter(ctx);
-          const product = await this.db
-            .transaction(async (trx) => {
-              const view = productView(await insertProduct(trx, ctx.params));
-              const event: ProductCreated = { productId: view.id, categoryId: view.category_id, name: view.name, price: view.price, inventory: view.inventory };
-              await this.outbox.append(trx, { topic: PRODUCT_EVENTS_TOPIC, key: String(view.id), type: PRODUCT_EVENT_TYPES.ProductCreated, payload: event });
-              return view;
-            })
-            .catch((error) => {
-              throw clientErrorFor(error);
-            });
+          const product = await this.writeCatalog(ctx, async (trx) => {
+            const view = productView(await insertProduct(trx, ctx.params));
+            const event: ProductCreated = { productId: view.id, categoryId: view.category_id, name: view.name, price: view.price, inventory: view.inventory };
+            await this.outbox.append(trx, { topic: PRODUCT_EVENTS_TOPIC, key: String(view.id), type: PRODUCT_EVENT_TYPES.ProductCreated, payload: event });
+            return view;
+          });
           await this.cache
             .addToFilter(product.id)
             .catch((error: Error) => this.logger.warn(`filter add deferred to the ProductCreated consumer: ${error.message}`));
@@ -143,19 +140,14 @@ export function createProductService(settings: ProductSettings = readProductSett
       update: {
         params: updateProductSchema,
         async handler(this: ProductThis, ctx: Context<UpdateProductBody, AuthenticatedMeta>) {
-          this.assertCatalogWriter(ctx);
           const { id, ...changes } = ctx.params;
-          const product = await this.db
-            .transaction(async (trx) => {
-              const row = await updateProduct(trx, id, changes);
-              if (!row) return null;
-              const event: ProductUpdated = { productId: id, changes };
-              await this.outbox.append(trx, { topic: PRODUCT_EVENTS_TOPIC, key: String(id), type: PRODUCT_EVENT_TYPES.ProductUpdated, payload: event });
-              return productView(row);
-            })
-            .catch((error) => {
-              throw clientErrorFor(error);
-            });
+          const product = await this.writeCatalog(ctx, async (trx) => {
+            const row = await updateProduct(trx, id, changes);
+            if (!row) return null;
+            const event: ProductUpdated = { productId: id, changes };
+            await this.outbox.append(trx, { topic: PRODUCT_EVENTS_TOPIC, key: String(id), type: PRODUCT_EVENT_TYPES.ProductUpdated, payload: event });
+            return productView(row);
+          });
           if (!product) throw notFound();
           await this.cache.invalidate([id]);
           return product;
@@ -165,22 +157,13 @@ export function createProductService(settings: ProductSettings = readProductSett
       createCategory: {
         params: createCategorySchema,
         async handler(this: ProductThis, ctx: Context<CreateCategoryBody, AuthenticatedMeta & { $statusCode?: number; $location?: string }>) {
-          this.assertCatalogWriter(ctx);
-          const category = await this.db
-            .transaction(async (trx) => {
-              const category = categoryView(await insertCategory(trx, ctx.params));
-              const event: CategoryCreated = { categoryId: category.id, name: category.name };
-              await this.outbox.append(trx, {
-                topic: PRODUCT_EVENTS_TOPIC,
-                key: `category-${category.id}`,
-                type: PRODUCT_EVENT_TYPES.CategoryCreated,
-                payload: event,
-              });
-              return category;
-            })
-            .catch((error) => {
-              throw clientErrorFor(error);
-            });
+          const category = await this.writeCatalog(ctx, async (trx) => {
+            const category = categoryView(await insertCategory(trx, ctx.params));
+            const event: CategoryCreated = { categoryId: category.id, name: category.name };
+            const key = `category-${category.id}`;
+            await this.outbox.append(trx, { topic: PRODUCT_EVENTS_TOPIC, key, type: PRODUCT_EVENT_TYPES.CategoryCreated, payload: event });
+            return category;
+          });
           await this.cache.invalidate([]);
           ctx.meta.$statusCode = 201;
           ctx.meta.$location = `/api/v1/products?category_id=${category.id}`;
@@ -208,7 +191,6 @@ export function createProductService(settings: ProductSettings = readProductSett
       [PRODUCT_COMMANDS_TOPIC]: idempotentChannel<ProductThis>({
         topic: PRODUCT_COMMANDS_TOPIC,
         consumer: "product",
-        db: (service) => service.db,
         lockShared: lockStockOfBatch,
         handlers: productCommandHandlers,
       }),
@@ -217,12 +199,11 @@ export function createProductService(settings: ProductSettings = readProductSett
       [PRODUCT_EVENTS_TOPIC]: idempotentChannel<ProductThis>({
         topic: PRODUCT_EVENTS_TOPIC,
         consumer: "product-filter",
-        db: (service) => service.db,
         handlers: {
           [PRODUCT_EVENT_TYPES.ProductCreated]: {
             schema: { productId: { type: "number", integer: true, positive: true } },
-            async handle(_trx, message) {
-              await this.cache.addToFilter((message.payload as ProductCreated).productId);
+            async handle(_trx, message: InboundMessage<ProductCreated>) {
+              await this.cache.addToFilter(message.payload.productId);
             },
           },
         },
@@ -235,11 +216,17 @@ export function createProductService(settings: ProductSettings = readProductSett
         return row ? productView(row) : null;
       },
 
-      /** Who may write the catalog: see catalogWriterRole. */
-      assertCatalogWriter(ctx: Context<unknown, AuthenticatedMeta>) {
+      /**
+       * A catalog write: only by the writer role (see catalogWriterRole), in
+       * one transaction with its event, constraint violations answered as 4xx.
+       */
+      async writeCatalog<T>(this: ProductThis, ctx: Context<unknown, AuthenticatedMeta>, write: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
         const required = settings.catalogWriterRole;
         if (!ctx.meta.user) throw new MoleculerClientError("Authentication required", 401, "NO_TOKEN");
         if (required && ctx.meta.user.role !== required) throw new MoleculerClientError("Not allowed to change the catalog", 403, "FORBIDDEN");
+        return this.db.transaction(write).catch((error: unknown) => {
+          throw clientErrorFor(error);
+        });
       },
 
       async rebuildFilterFromDatabase(this: ProductThis) {

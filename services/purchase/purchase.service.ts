@@ -4,8 +4,9 @@
  * PENDING and announces PurchaseCreated through the outbox (the orchestrator
  * takes it from there); concurrent requests share the price call and the
  * statement. The saga's outcome arrives on the results topic, its progress
- * as the orchestrator's `purchase.progressed` events; each change is broadcast as `purchase.status-changed`, which every
- * gateway relays to the purchase's Server-Sent Events stream.
+ * as the orchestrator's `purchase.progressed` events; each change is
+ * broadcast as `purchase.status-changed`, which every gateway relays to the
+ * purchase's Server-Sent Events stream.
  */
 import { randomUUID } from "node:crypto";
 import { Errors, METRIC, type Context, type Service, type ServiceBroker, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
@@ -193,7 +194,6 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
       [topics.purchaseResults]: idempotentChannel<PurchaseThis>({
         topic: topics.purchaseResults,
         consumer,
-        db: (service) => service.db,
         handlers: {
           SagaCompleted: sagaOutcome,
           SagaFailed: sagaOutcome,

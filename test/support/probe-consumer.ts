@@ -11,7 +11,7 @@ import { databaseUrl } from "../../lib/environment";
 import type { ReceivedBatch } from "../../lib/channels/kafka-batch-adapter";
 import type { InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
-import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
+import { DatabaseMixin } from "../../mixins/database.mixin";
 import { deadLetterTopic, idempotentChannel } from "../../mixins/idempotent-channel";
 import { startBroker } from "./broker";
 import { createTopics, headerValue, kafka } from "./kafka";
@@ -126,7 +126,6 @@ export class ProbePipeline {
     const channel = idempotentChannel({
       topic: this.topic,
       consumer: this.consumerName,
-      db: (service) => (service as unknown as DatabaseThis).db,
       retry: { attempts: 2, baseDelayMs: 10 },
       handlers: {
         ProbeRecorded: {

@@ -16,7 +16,7 @@ import type { MessageHandler } from "../../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../../lib/outbox/outbox-writer";
 import { replyFor, type SagaCommand } from "../../../lib/saga/messages";
 import type { LogEntry } from "../../../lib/saga/state";
-import { DatabaseMixin, type DatabaseThis } from "../../../mixins/database.mixin";
+import { DatabaseMixin } from "../../../mixins/database.mixin";
 import { deadLetterTopic, idempotentChannel } from "../../../mixins/idempotent-channel";
 import { createOrchestratorService } from "../../../services/orchestrator/orchestrator.service";
 import type { PurchaseSagaTopics } from "../../../services/orchestrator/purchase-saga";
@@ -130,7 +130,6 @@ function participantChannel(topicName: keyof PurchaseSagaTopics) {
   return idempotentChannel({
     topic,
     consumer: `fake-${topicName}-${run}`,
-    db: (service) => (service as unknown as DatabaseThis).db,
     handlers: Object.fromEntries(commandTypes.map((type) => [type, participant])),
   });
 }
