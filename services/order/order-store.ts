@@ -7,46 +7,31 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import type { CreateOrder } from "../../contracts/purchase-saga";
-import type { OrderState } from "./order-decisions";
-
-export interface OrderRow extends OrderState {
-  /** Null only on a tombstone: a purchase cancelled before its order was created. */
-  customer_id: string | null;
-  /** bigint columns arrive from pg as strings. */
-  amount: string | null;
-  currency: string | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-export interface OrderItemRow {
-  product_id: string;
-  quantity: number;
-  unit_price: string;
-}
+import { Order, OrderItem } from "./order-models";
 
 type Queryable = Knex | Knex.Transaction;
 
 /** Inserts the order and its items; returns the new order's id, or null when the purchase already has a row. */
 export async function insertOrder(trx: Knex.Transaction, order: CreateOrder): Promise<string | null> {
   const id = randomUUID();
-  const inserted = await trx("orders")
+  // Through knex: objection answers an insert with the model it was given, written or not, and this one may be ignored.
+  const inserted = await trx(Order.tableName)
     .insert({ id, purchase_id: order.purchaseId, customer_id: order.customerId, status: "CREATED", amount: order.amount, currency: order.currency })
     .onConflict("purchase_id")
     .ignore()
     .returning("id");
   if (inserted.length === 0) return null;
-  await trx("order_items").insert(
-    order.items.map((item) => ({ order_id: id, product_id: item.productId, quantity: item.quantity, unit_price: item.unitPrice })),
+  await OrderItem.query(trx).insert(
+    order.items.map((item) => ({ order_id: id, product_id: String(item.productId), quantity: item.quantity, unit_price: String(item.unitPrice) })),
   );
   return id;
 }
 
 /** CREATED → APPROVED; returns the order's id, or null when the purchase has no CREATED order. */
 export async function approveCreatedOrder(trx: Knex.Transaction, purchaseId: string): Promise<string | null> {
-  const [approved] = await trx("orders")
+  const [approved] = await Order.query(trx)
+    .patch({ status: "APPROVED", updated_at: trx.fn.now() })
     .where({ purchase_id: purchaseId, status: "CREATED" })
-    .update({ status: "APPROVED", updated_at: trx.fn.now() })
     .returning("id");
   return approved?.id ?? null;
 }
@@ -58,22 +43,22 @@ export async function approveCreatedOrder(trx: Knex.Transaction, purchaseId: str
  * the tombstone. Orders already APPROVED or CANCELLED are left as they are.
  */
 export async function cancelOrderOfPurchase(trx: Knex.Transaction, purchaseId: string): Promise<void> {
-  await trx("orders")
+  await trx(Order.tableName)
     .insert({ id: randomUUID(), purchase_id: purchaseId, status: "CANCELLED" })
     .onConflict("purchase_id")
     .merge({ status: "CANCELLED", updated_at: trx.fn.now() })
     .where("orders.status", "CREATED");
 }
 
-export function findOrderByPurchase(db: Queryable, purchaseId: string): Promise<OrderRow | undefined> {
-  return db<OrderRow>("orders").where({ purchase_id: purchaseId }).first();
+export async function findOrderByPurchase(db: Queryable, purchaseId: string): Promise<Order | undefined> {
+  return await Order.query(db).findOne({ purchase_id: purchaseId });
 }
 
 /** The order, only when `customerId` owns it. */
-export function findOwnedOrder(db: Queryable, orderId: string, customerId: string): Promise<OrderRow | undefined> {
-  return db<OrderRow>("orders").where({ id: orderId, customer_id: customerId }).first();
+export async function findOwnedOrder(db: Queryable, orderId: string, customerId: string): Promise<Order | undefined> {
+  return await Order.query(db).findOne({ id: orderId, customer_id: customerId });
 }
 
-export function orderItems(db: Queryable, orderId: string): Promise<OrderItemRow[]> {
-  return db("order_items").where({ order_id: orderId }).orderBy("product_id").select("product_id", "quantity", "unit_price");
+export async function orderItems(db: Queryable, order: Order): Promise<OrderItem[]> {
+  return await order.$relatedQuery("items", db).orderBy("product_id");
 }

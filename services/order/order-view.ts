@@ -1,7 +1,7 @@
 /** How an order looks on the API: snake_case JSON, money as integer minor units. */
-import type { OrderItemRow, OrderRow } from "./order-store";
+import type { Order, OrderItem } from "./order-models";
 
-export function orderView(order: OrderRow, items: OrderItemRow[]) {
+export function orderView(order: Order, items: OrderItem[]) {
   return {
     id: order.id,
     purchase_id: order.purchase_id,
@@ -15,6 +15,6 @@ export function orderView(order: OrderRow, items: OrderItemRow[]) {
 }
 
 /** For operators and tests: the customer's view plus whose order it is. */
-export function internalOrderView(order: OrderRow, items: OrderItemRow[]) {
+export function internalOrderView(order: Order, items: OrderItem[]) {
   return { ...orderView(order, items), customer_id: order.customer_id };
 }

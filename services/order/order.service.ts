@@ -35,7 +35,7 @@ const OrderService: ServiceSchema = {
         const customerId = ctx.meta.user?.id;
         const order = customerId === undefined ? undefined : await findOwnedOrder(this.db, ctx.params.id, customerId);
         if (!order) throw orderNotFound();
-        return orderView(order, await orderItems(this.db, order.id));
+        return orderView(order, await orderItems(this.db, order));
       },
     },
     /** For operators and tests (not routable by the gateway): the order of a purchase, or null. */
@@ -44,7 +44,7 @@ const OrderService: ServiceSchema = {
       params: { purchaseId: "uuid" },
       async handler(this: OrderThis, ctx: Context<{ purchaseId: string }>) {
         const order = await findOrderByPurchase(this.db, ctx.params.purchaseId);
-        return order ? internalOrderView(order, await orderItems(this.db, order.id)) : null;
+        return order ? internalOrderView(order, await orderItems(this.db, order)) : null;
       },
     },
   },

@@ -7,30 +7,15 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import type { ProcessPayment } from "../../contracts/purchase-saga";
-import { CANCELLED_BEFORE_PAYMENT, type PaymentState, type WalletState } from "./payment-decisions";
-
-export interface PaymentRow extends PaymentState {
-  /** Null only on a tombstone: a purchase refunded before its payment was processed. */
-  customer_id: string | null;
-  /** bigint columns arrive from pg as strings. */
-  amount: string | null;
-  currency: string | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-export interface WalletRow extends WalletState {
-  customer_id: string;
-  created_at: Date;
-  updated_at: Date;
-}
+import { CANCELLED_BEFORE_PAYMENT } from "./payment-decisions";
+import { Payment, Wallet } from "./payment-models";
 
 type Queryable = Knex | Knex.Transaction;
 
 /** Opens these customers' wallets, in one insert; a wallet that exists already is left untouched. */
 export async function openWallets(trx: Knex.Transaction, customerIds: string[], initialCredit: number, currency: string): Promise<void> {
-  await trx("wallets")
-    .insert(customerIds.map((customerId) => ({ customer_id: customerId, balance: initialCredit, currency })))
+  await Wallet.query(trx)
+    .insert(customerIds.map((customerId) => ({ customer_id: customerId, balance: String(initialCredit), currency })))
     .onConflict("customer_id")
     .ignore();
 }
@@ -44,29 +29,31 @@ export async function openWallets(trx: Knex.Transaction, customerIds: string[], 
 export async function lockWallets(trx: Knex.Transaction, customerIds: string[], initialCredit: number, currency: string): Promise<void> {
   const ids = [...new Set(customerIds)].sort();
   if (ids.length === 0) return;
-  const existing: string[] = await trx("wallets").whereIn("customer_id", ids).orderBy("customer_id").forUpdate().pluck("customer_id");
-  const missing = ids.filter((id) => !existing.includes(id));
+  const locked = await Wallet.query(trx).whereIn("customer_id", ids).orderBy("customer_id").forUpdate().select("customer_id");
+  const existing = new Set(locked.map((wallet) => wallet.customer_id));
+  const missing = ids.filter((id) => !existing.has(id));
   if (missing.length > 0) await openWallets(trx, missing, initialCredit, currency);
 }
 
 /** The customers whose payments for these purchases are recorded. */
-export function payersOf(trx: Knex.Transaction, purchaseIds: string[]): Promise<string[]> {
-  return trx("payments").whereIn("purchase_id", purchaseIds).distinct().pluck("customer_id");
+export async function payersOf(trx: Knex.Transaction, purchaseIds: string[]): Promise<string[]> {
+  const payments = await Payment.query(trx).whereIn("purchase_id", purchaseIds).whereNotNull("customer_id").distinct("customer_id");
+  return payments.map((payment) => payment.customer_id!);
 }
 
 /** Takes the amount in one conditional update; false when there is no such wallet, it holds another currency, or too little. */
 export async function debitWallet(trx: Knex.Transaction, charge: ProcessPayment): Promise<boolean> {
-  const debited = await trx("wallets")
+  const debited = await Wallet.query(trx)
     .where({ customer_id: charge.customerId, currency: charge.currency })
     .andWhere("balance", ">=", charge.amount)
-    .update({ balance: trx.raw("balance - ?", [charge.amount]), updated_at: trx.fn.now() });
+    .patch({ balance: trx.raw("balance - ?", [charge.amount]), updated_at: trx.fn.now() });
   return debited === 1;
 }
 
 export async function creditWallet(trx: Knex.Transaction, customerId: string, amount: string): Promise<void> {
-  await trx("wallets")
+  await Wallet.query(trx)
     .where({ customer_id: customerId })
-    .update({ balance: trx.raw("balance + ?", [amount]), updated_at: trx.fn.now() });
+    .patch({ balance: trx.raw("balance + ?", [amount]), updated_at: trx.fn.now() });
 }
 
 /**
@@ -81,11 +68,11 @@ export async function recordPayment(
   outcome: { status: "COMPLETED" } | { status: "DECLINED"; reason: string },
 ): Promise<string> {
   const id = randomUUID();
-  await trx("payments").insert({
+  await Payment.query(trx).insert({
     id,
     purchase_id: charge.purchaseId,
     customer_id: charge.customerId,
-    amount: charge.amount,
+    amount: String(charge.amount),
     currency: charge.currency,
     status: outcome.status,
     reason: outcome.status === "DECLINED" ? outcome.reason : null,
@@ -101,7 +88,8 @@ export async function recordPayment(
  * or REFUNDED already is left as it is: nothing is credited twice.
  */
 export async function refundOrTombstone(trx: Knex.Transaction, purchaseId: string): Promise<{ customerId: string; amount: string } | null> {
-  const [changed] = await trx("payments")
+  // Through knex: objection answers an insert with the model it was given, not with the row the upsert left.
+  const [changed] = await trx(Payment.tableName)
     .insert({ id: randomUUID(), purchase_id: purchaseId, status: "DECLINED", reason: CANCELLED_BEFORE_PAYMENT })
     .onConflict("purchase_id")
     .merge({ status: "REFUNDED", updated_at: trx.fn.now() })
@@ -110,15 +98,15 @@ export async function refundOrTombstone(trx: Knex.Transaction, purchaseId: strin
   return changed?.status === "REFUNDED" ? { customerId: changed.customer_id, amount: changed.amount } : null;
 }
 
-export function findPaymentByPurchase(db: Queryable, purchaseId: string): Promise<PaymentRow | undefined> {
-  return db<PaymentRow>("payments").where({ purchase_id: purchaseId }).first();
+export async function findPaymentByPurchase(db: Queryable, purchaseId: string): Promise<Payment | undefined> {
+  return await Payment.query(db).findOne({ purchase_id: purchaseId });
 }
 
 /** The payment, only when `customerId` owns it. */
-export function findOwnedPayment(db: Queryable, paymentId: string, customerId: string): Promise<PaymentRow | undefined> {
-  return db<PaymentRow>("payments").where({ id: paymentId, customer_id: customerId }).first();
+export async function findOwnedPayment(db: Queryable, paymentId: string, customerId: string): Promise<Payment | undefined> {
+  return await Payment.query(db).findOne({ id: paymentId, customer_id: customerId });
 }
 
-export function findWallet(db: Queryable, customerId: string): Promise<WalletRow | undefined> {
-  return db<WalletRow>("wallets").where({ customer_id: customerId }).first();
+export async function findWallet(db: Queryable, customerId: string): Promise<Wallet | undefined> {
+  return await Wallet.query(db).findById(customerId);
 }

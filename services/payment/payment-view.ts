@@ -1,7 +1,7 @@
 /** How payments and wallets look on the way out: snake_case JSON, money as integer minor units. */
-import type { PaymentRow, WalletRow } from "./payment-store";
+import type { Payment, Wallet } from "./payment-models";
 
-export function paymentView(payment: PaymentRow) {
+export function paymentView(payment: Payment) {
   return {
     id: payment.id,
     purchase_id: payment.purchase_id,
@@ -15,10 +15,10 @@ export function paymentView(payment: PaymentRow) {
 }
 
 /** For operators and tests: the customer's view plus whose payment it is. */
-export function internalPaymentView(payment: PaymentRow) {
+export function internalPaymentView(payment: Payment) {
   return { ...paymentView(payment), customer_id: payment.customer_id };
 }
 
-export function walletView(wallet: WalletRow) {
+export function walletView(wallet: Wallet) {
   return { customer_id: wallet.customer_id, balance: Number(wallet.balance), currency: wallet.currency, updated_at: wallet.updated_at.toISOString() };
 }
