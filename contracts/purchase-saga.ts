@@ -8,7 +8,7 @@
  * (lib/saga/messages.ts): the correlation they carry is the engine's business;
  * participants only echo it with `replyFor`.
  */
-import { UNFINISHED_STATUSES, type UnfinishedStatus } from "../lib/saga/state";
+import { UNFINISHED_STATUSES, type SagaStatus, type UnfinishedStatus } from "../lib/saga/state";
 
 export const PURCHASE_EVENTS_TOPIC = "purchase.events";
 export const PURCHASE_RESULTS_TOPIC = "purchase.results";
@@ -76,6 +76,35 @@ export const PRICED_PURCHASE_SCHEMA = {
 
 /** The Moleculer event (not Kafka) the purchase service broadcasts on every change; every gateway relays it over SSE. */
 export const PURCHASE_STATUS_CHANGED_EVENT = "purchase.status-changed";
+
+/** A purchase is PENDING until its saga starts, then has its saga's status. */
+export type PurchaseStatus = "PENDING" | SagaStatus;
+
+/** One line of a purchase as its customer sees it, priced when the purchase was made. */
+export interface PurchaseLine {
+  product_id: number;
+  quantity: number;
+  unit_price: number;
+}
+
+/** A purchase as its customer sees it: what `purchase.get` answers and PURCHASE_STATUS_CHANGED_EVENT carries. */
+export interface PurchaseView {
+  id: string;
+  status: PurchaseStatus;
+  /** The saga step in progress; null before the saga starts and once it has ended. */
+  step: string | null;
+  failure_reason: string | null;
+  order_id: string | null;
+  payment_id: string | null;
+  /** Integer minor units of `currency`. */
+  amount: number;
+  currency: string;
+  items: PurchaseLine[];
+  /** Bumped by every change, so a client stream can drop what it has already seen. */
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
 
 /** Message types on purchase.events (purchase.results carries only SagaResults). */
 export const PURCHASE_EVENT_TYPES = { PurchaseCreated: "PurchaseCreated" } as const;

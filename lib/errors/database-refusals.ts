@@ -9,6 +9,7 @@
  */
 import { Errors, type ActionHandler, type Context, type Middleware } from "moleculer";
 import { SERVICE_BUSY } from "./service-busy";
+import { SQLSTATE, sqlStateOf } from "./sql-state";
 
 const { MoleculerClientError } = Errors;
 
@@ -17,11 +18,11 @@ function refusalStatus(sqlState: string): { status: number; type: string } | nul
   // Class 22, data exception: out-of-range numbers, invalid text for a type, bytes the encoding forbids, strings too long.
   if (sqlState.startsWith("22")) return { status: 422, type: "INVALID_VALUE" };
   switch (sqlState) {
-    case "23502": // not_null_violation
-    case "23503": // foreign_key_violation: a referenced id that does not exist
-    case "23514": // check_violation
+    case SQLSTATE.NOT_NULL_VIOLATION:
+    case SQLSTATE.FOREIGN_KEY_VIOLATION: // a referenced id that does not exist
+    case SQLSTATE.CHECK_VIOLATION:
       return { status: 422, type: "INVALID_VALUE" };
-    case "23505": // unique_violation the service did not expect to meet
+    case SQLSTATE.UNIQUE_VIOLATION: // one the service did not expect to meet
       return { status: 409, type: "CONFLICT" };
     default:
       return null;
@@ -31,9 +32,8 @@ function refusalStatus(sqlState: string): { status: number; type: string } | nul
 /** The client error a database refusal stands for, or null when `error` is something else (which stays a failure). */
 export function asClientError(error: unknown): InstanceType<typeof MoleculerClientError> | null {
   if (error instanceof MoleculerClientError) return null;
-  const sqlState = (error as { code?: unknown } | null)?.code;
-  // pg's DatabaseError carries the SQLSTATE as a five-character code; driver and network errors carry other codes (ECONNREFUSED).
-  if (typeof sqlState !== "string" || !/^[0-9A-Z]{5}$/.test(sqlState)) return null;
+  const sqlState = sqlStateOf(error);
+  if (sqlState === null) return null;
   const refusal = refusalStatus(sqlState);
   if (!refusal) return null;
   return new MoleculerClientError("A value in the request cannot be accepted", refusal.status, refusal.type, { sqlState });

@@ -58,6 +58,8 @@ interface ErrorShape {
   lastNodeError?: unknown;
   /** AggregateError, e.g. a connect that tried several addresses. */
   errors?: unknown;
+  /** objection's DBError around pg's error. */
+  nativeError?: unknown;
 }
 
 function isTransientItself(error: ErrorShape): boolean {
@@ -79,7 +81,7 @@ export function isTransientError(error: unknown): boolean {
     if (typeof candidate !== "object" || candidate === null) continue;
     const shape: ErrorShape = candidate;
     if (isTransientItself(shape)) return true;
-    queue.push(shape.cause, shape.lastNodeError, ...(Array.isArray(shape.errors) ? shape.errors : []));
+    queue.push(shape.cause, shape.lastNodeError, shape.nativeError, ...(Array.isArray(shape.errors) ? shape.errors : []));
   }
   return false;
 }

@@ -9,6 +9,7 @@ import { loadAuthConfig } from "../../lib/auth/auth-config";
 import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { InvalidTokenError, ROLES, type Role, TokenService } from "../../lib/auth/token-service";
 import { serviceBusy } from "../../lib/errors/service-busy";
+import { SQLSTATE, sqlStateOf } from "../../lib/errors/sql-state";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
 import { ACCOUNT_EVENTS_TOPIC, ACCOUNT_EVENT_TYPES, type CustomerRegistered } from "../../contracts/account";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
@@ -25,21 +26,21 @@ import {
   registerSchema,
 } from "./account-validation";
 import { readAccountSettings } from "./account-settings";
-import { findCustomer, findLogin, insertCustomer, replacePasswordHash, setRoleByEmail, updateCustomer } from "./account-store";
-import { deliveryView, personalView, type CustomerRow, type TokenPair } from "./account-view";
+import type { Customer } from "./account-models";
+import { type CustomerChanges, findCustomer, findLogin, insertCustomer, replacePasswordHash, setRoleByEmail, updateCustomer } from "./account-store";
+import { deliveryView, personalView, type TokenPair } from "./account-view";
 import { PasswordHasher, PasswordHashingBusyError } from "./password-hasher";
 import { consumeRefreshToken, storeRefreshToken } from "./refresh-token-store";
 
 const { MoleculerClientError } = Errors;
-const UNIQUE_VIOLATION = "23505";
 
 interface AccountThis extends Service, DatabaseThis {
   passwords: PasswordHasher;
   tokens: TokenService;
   outbox: OutboxWriter;
   issueTokenPair(trx: import("knex").Knex.Transaction, customerId: string, role: Role, familyId?: string): Promise<TokenPair>;
-  currentCustomer(ctx: Context<unknown, AuthenticatedMeta>): Promise<CustomerRow>;
-  updateCustomer(ctx: Context<unknown, AuthenticatedMeta>, changes: Partial<CustomerRow>): Promise<CustomerRow>;
+  currentCustomer(ctx: Context<unknown, AuthenticatedMeta>): Promise<Customer>;
+  updateCustomer(ctx: Context<unknown, AuthenticatedMeta>, changes: CustomerChanges): Promise<Customer>;
 }
 
 const customerNotFound = () => new MoleculerClientError("Customer not found", 404, "NOT_FOUND");
@@ -83,7 +84,7 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
           ctx.meta.$location = "/api/v1/account/customer/personal";
           return pair;
         } catch (error) {
-          if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
+          if (sqlStateOf(error) === SQLSTATE.UNIQUE_VIOLATION) {
             throw new MoleculerClientError("An account with this email already exists", 409, "EMAIL_TAKEN");
           }
           throw error;
@@ -181,12 +182,12 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
       };
     },
     /** Updates the caller's own row and returns it, in one round trip. */
-    async updateCustomer(this: AccountThis, ctx: Context<unknown, AuthenticatedMeta>, changes: Partial<CustomerRow>): Promise<CustomerRow> {
+    async updateCustomer(this: AccountThis, ctx: Context<unknown, AuthenticatedMeta>, changes: CustomerChanges): Promise<Customer> {
       const customer = ctx.meta.user && (await updateCustomer(this.db, ctx.meta.user.id, changes));
       if (!customer) throw customerNotFound();
       return customer;
     },
-    async currentCustomer(this: AccountThis, ctx: Context<unknown, AuthenticatedMeta>): Promise<CustomerRow> {
+    async currentCustomer(this: AccountThis, ctx: Context<unknown, AuthenticatedMeta>): Promise<Customer> {
       const customer = ctx.meta.user && (await findCustomer(this.db, ctx.meta.user.id));
       if (!customer) throw customerNotFound();
       return customer;

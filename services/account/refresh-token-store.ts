@@ -5,11 +5,12 @@
  */
 import type { Knex } from "knex";
 import { type IssuedRefreshToken, hashRefreshToken } from "../../lib/auth/token-service";
+import { RefreshToken } from "./account-models";
 
 export type RotationOutcome = { kind: "rotated"; customerId: string; familyId: string } | { kind: "unknown" } | { kind: "revoked" } | { kind: "reused" };
 
 export async function storeRefreshToken(trx: Knex.Transaction, issued: IssuedRefreshToken): Promise<void> {
-  await trx("refresh_tokens").insert({
+  await RefreshToken.query(trx).insert({
     id: issued.claims.jti,
     family_id: issued.claims.fam,
     customer_id: issued.claims.sub,
@@ -24,16 +25,15 @@ export async function storeRefreshToken(trx: Knex.Transaction, issued: IssuedRef
  * revocation must be committed even though the request fails.
  */
 export async function consumeRefreshToken(trx: Knex.Transaction, token: string): Promise<RotationOutcome> {
-  const row = await trx("refresh_tokens")
-    .where({ token_hash: hashRefreshToken(token) })
-    .forUpdate()
-    .first();
+  const row = await RefreshToken.query(trx)
+    .findOne({ token_hash: hashRefreshToken(token) })
+    .forUpdate();
   if (!row) return { kind: "unknown" };
   if (row.revoked_at) return { kind: "revoked" };
   if (row.used_at) {
-    await trx("refresh_tokens").where({ family_id: row.family_id }).whereNull("revoked_at").update({ revoked_at: trx.fn.now() });
+    await RefreshToken.query(trx).where({ family_id: row.family_id }).whereNull("revoked_at").patch({ revoked_at: trx.fn.now() });
     return { kind: "reused" };
   }
-  await trx("refresh_tokens").where({ id: row.id }).update({ used_at: trx.fn.now() });
+  await row.$query(trx).patch({ used_at: trx.fn.now() });
   return { kind: "rotated", customerId: row.customer_id, familyId: row.family_id };
 }

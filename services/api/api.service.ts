@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Cluster } from "ioredis";
 import type { Context, ServiceSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
-import { PURCHASE_STATUS_CHANGED_EVENT } from "../../contracts/purchase-saga";
+import { PURCHASE_STATUS_CHANGED_EVENT, type PurchaseView } from "../../contracts/purchase-saga";
 import { loadAuthConfig } from "../../lib/auth/auth-config";
 import type { AuthenticatedMeta, AuthenticatedUser } from "../../lib/auth/authenticated-user";
 import { InvalidTokenError, TokenService } from "../../lib/auth/token-service";
@@ -18,7 +18,7 @@ import { redisRateLimitStore } from "../../lib/http/redis-rate-limit-store";
 import { readApiSettings } from "./api-settings";
 import { UNAVAILABLE_RETRY_AFTER_SECONDS, errorResponse } from "./error-response";
 import { answerPlainOptions, corsSettings, noSniffing, noStore, rateLimitRetryAfter, refuseUnfitJson } from "./http-edge";
-import { PurchaseEventStreams, type PurchaseView } from "./purchase-event-streams";
+import { PurchaseEventStreams } from "./purchase-event-streams";
 
 const settings = readApiSettings();
 const tokens = new TokenService(loadAuthConfig());

@@ -10,14 +10,9 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Errors, type Context } from "moleculer";
+import type { PurchaseView } from "../../contracts/purchase-saga";
 import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { isFinal } from "../../lib/saga/state";
-
-export interface PurchaseView {
-  id: string;
-  status: string;
-  version: number;
-}
 
 const HEARTBEAT_MS = 15_000;
 const RESYNC_MS = 3_000;

@@ -7,125 +7,123 @@
 import type { Knex } from "knex";
 import type { CreateCategoryBody, CreateProductBody, ListProductsQuery } from "./catalog-validation";
 import type { RecordedReservation, ReservationItem } from "./product-decisions";
-import type { CategoryRow, ProductRow } from "./product-view";
+import { Category, Product, Reservation, ReservedItem } from "./product-models";
 
 type Queryable = Knex | Knex.Transaction;
 
-const PRODUCT_COLUMNS = ["id", "category_id", "name", "description", "brand_name", "price", "inventory", "created_at", "updated_at"];
-const CATEGORY_COLUMNS = ["id", "name", "description", "created_at"];
+/** A product's columns from what a client sent: bigint columns as the strings pg uses for them. */
+function productColumns(body: Partial<CreateProductBody>) {
+  const { category_id, price, ...rest } = body;
+  return {
+    ...rest,
+    ...(category_id === undefined ? {} : { category_id: String(category_id) }),
+    ...(price === undefined ? {} : { price: String(price) }),
+  };
+}
 
 // ---- the catalog ----
 
-export async function findProduct(db: Queryable, id: number): Promise<ProductRow | null> {
-  const row: ProductRow | undefined = await db("products").where({ id }).first(PRODUCT_COLUMNS);
-  return row ?? null;
+export async function findProduct(db: Queryable, id: number): Promise<Product | null> {
+  return (await Product.query(db).findById(id)) ?? null;
 }
 
 /** The current price of each product named that exists, in one query. */
 export async function productPrices(db: Queryable, ids: number[]): Promise<{ id: number; price: number }[]> {
-  const rows: { id: string; price: string }[] = await db("products").whereIn("id", ids).select("id", "price");
-  return rows.map((row) => ({ id: Number(row.id), price: Number(row.price) }));
+  const products = await Product.query(db).findByIds(ids).select("id", "price");
+  return products.map((product) => ({ id: Number(product.id), price: Number(product.price) }));
 }
 
 /** One page of products (of a category, if given) in id order, and how many there are in all. */
-export async function listProducts(db: Queryable, { category_id, page, page_size }: ListProductsQuery): Promise<{ rows: ProductRow[]; total: number }> {
-  const scope = () => (category_id ? db("products").where({ category_id }) : db("products"));
-  const [rows, [{ count }]] = await Promise.all([
-    scope()
-      .orderBy("id")
-      .limit(page_size)
-      .offset((page - 1) * page_size)
-      .select(PRODUCT_COLUMNS),
-    scope().count<{ count: string }[]>("* as count"),
-  ]);
-  return { rows, total: Number(count) };
+export async function listProducts(db: Queryable, { category_id, page, page_size }: ListProductsQuery): Promise<{ rows: Product[]; total: number }> {
+  const { results, total } = await Product.query(db)
+    .modify((query) => (category_id ? query.where({ category_id }) : query))
+    .orderBy("id")
+    .page(page - 1, page_size);
+  return { rows: results, total };
 }
 
-export function listCategories(db: Queryable): Promise<CategoryRow[]> {
-  return db("categories").orderBy("id").select(CATEGORY_COLUMNS);
+export async function listCategories(db: Queryable): Promise<Category[]> {
+  return await Category.query(db).orderBy("id");
 }
 
-export async function insertProduct(trx: Knex.Transaction, product: CreateProductBody): Promise<ProductRow> {
-  const [row] = await trx("products").insert(product).returning(PRODUCT_COLUMNS);
-  return row;
+export async function insertProduct(trx: Knex.Transaction, product: CreateProductBody): Promise<Product> {
+  return await Product.query(trx).insert(productColumns(product)).returning("*");
 }
 
 /** The product after the change, or null when there is no such product. */
-export async function updateProduct(trx: Knex.Transaction, id: number, changes: Partial<CreateProductBody>): Promise<ProductRow | null> {
-  const [row] = await trx("products")
+export async function updateProduct(trx: Knex.Transaction, id: number, changes: Partial<CreateProductBody>): Promise<Product | null> {
+  const [product] = await Product.query(trx)
+    .patch({ ...productColumns(changes), updated_at: trx.fn.now() })
     .where({ id })
-    .update({ ...changes, updated_at: trx.fn.now() })
-    .returning(PRODUCT_COLUMNS);
-  return row ?? null;
+    .returning("*");
+  return product ?? null;
 }
 
-export async function insertCategory(trx: Knex.Transaction, category: CreateCategoryBody): Promise<CategoryRow> {
-  const [row] = await trx("categories").insert(category).returning(CATEGORY_COLUMNS);
-  return row;
+export async function insertCategory(trx: Knex.Transaction, category: CreateCategoryBody): Promise<Category> {
+  return await Category.query(trx).insert(category).returning("*");
 }
 
 /** Every product id, in pages of `pageSize`, for rebuilding the cuckoo filter. */
 export async function* productIdPages(db: Queryable, pageSize = 5_000): AsyncGenerator<string[]> {
   let after = 0;
   for (;;) {
-    const ids: string[] = await db("products").where("id", ">", after).orderBy("id").limit(pageSize).pluck("id");
-    if (ids.length === 0) return;
-    yield ids.map(String);
-    after = Number(ids[ids.length - 1]);
+    const page = await Product.query(db).where("id", ">", after).orderBy("id").limit(pageSize).select("id");
+    if (page.length === 0) return;
+    yield page.map((product) => String(product.id));
+    after = Number(page[page.length - 1].id);
   }
 }
 
 // ---- reservations ----
 
 export async function findReservation(trx: Knex.Transaction, purchaseId: string, options: { forUpdate?: boolean } = {}): Promise<RecordedReservation | null> {
-  const query = trx("reservations").where({ purchase_id: purchaseId });
-  const row: RecordedReservation | undefined = await (options.forUpdate ? query.forUpdate() : query).first("status", "reason");
-  return row ?? null;
+  const query = Reservation.query(trx).findById(purchaseId).select("status", "reason");
+  return (await (options.forUpdate ? query.forUpdate() : query)) ?? null;
 }
 
 export async function reservedItems(trx: Knex.Transaction, purchaseId: string): Promise<ReservationItem[]> {
-  const rows: { product_id: string; quantity: number }[] = await trx("reservation_items").where({ purchase_id: purchaseId }).orderBy("product_id");
-  return rows.map((row) => ({ productId: Number(row.product_id), quantity: row.quantity }));
+  const items = await ReservedItem.query(trx).where({ purchase_id: purchaseId }).orderBy("product_id");
+  return items.map((item) => ({ productId: Number(item.product_id), quantity: item.quantity }));
 }
 
 /** Units left of each product named that exists (an unlocked read). */
 export async function stockOf(trx: Knex.Transaction, productIds: number[]): Promise<Map<number, number>> {
-  const rows: { id: string; inventory: number }[] = await trx("products").whereIn("id", productIds).select("id", "inventory");
-  return new Map(rows.map((row) => [Number(row.id), row.inventory]));
+  const products = await Product.query(trx).findByIds(productIds).select("id", "inventory");
+  return new Map(products.map((product) => [Number(product.id), product.inventory]));
 }
 
 export async function recordReservation(trx: Knex.Transaction, purchaseId: string, items: ReservationItem[]): Promise<void> {
-  await trx("reservations").insert({ purchase_id: purchaseId, status: "RESERVED" });
-  await trx("reservation_items").insert(items.map((item) => ({ purchase_id: purchaseId, product_id: item.productId, quantity: item.quantity })));
+  await Reservation.query(trx).insert({ purchase_id: purchaseId, status: "RESERVED" });
+  await ReservedItem.query(trx).insert(items.map((item) => ({ purchase_id: purchaseId, product_id: String(item.productId), quantity: item.quantity })));
 }
 
 /** A refused or early-released reservation: kept, so the purchase's later commands are answered alike. */
 export async function recordUnreserved(trx: Knex.Transaction, purchaseId: string, status: "REJECTED" | "RELEASED", reason: string): Promise<void> {
-  await trx("reservations").insert({ purchase_id: purchaseId, status, reason });
+  await Reservation.query(trx).insert({ purchase_id: purchaseId, status, reason });
 }
 
 export async function forgetReservation(trx: Knex.Transaction, purchaseId: string): Promise<void> {
-  await trx("reservation_items").where({ purchase_id: purchaseId }).delete();
-  await trx("reservations").where({ purchase_id: purchaseId }).delete();
+  await ReservedItem.query(trx).where({ purchase_id: purchaseId }).delete();
+  await Reservation.query(trx).deleteById(purchaseId);
 }
 
 export async function markReleased(trx: Knex.Transaction, purchaseId: string): Promise<void> {
-  await trx("reservations").where({ purchase_id: purchaseId, status: "RESERVED" }).update({ status: "RELEASED", updated_at: trx.fn.now() });
+  await Reservation.query(trx).where({ purchase_id: purchaseId, status: "RESERVED" }).patch({ status: "RELEASED", updated_at: trx.fn.now() });
 }
 
 /** Takes the item's units if that many are left; false when they are not. */
 export async function takeStock(trx: Knex.Transaction, item: ReservationItem): Promise<boolean> {
-  const updated = await trx("products")
+  const updated = await Product.query(trx)
     .where({ id: item.productId })
     .andWhere("inventory", ">=", item.quantity)
-    .update({ inventory: trx.raw("inventory - ?", [item.quantity]), updated_at: trx.fn.now() });
+    .patch({ inventory: trx.raw("inventory - ?", [item.quantity]), updated_at: trx.fn.now() });
   return updated === 1;
 }
 
 export async function returnStock(trx: Knex.Transaction, item: ReservationItem): Promise<void> {
-  await trx("products")
+  await Product.query(trx)
     .where({ id: item.productId })
-    .update({ inventory: trx.raw("inventory + ?", [item.quantity]), updated_at: trx.fn.now() });
+    .patch({ inventory: trx.raw("inventory + ?", [item.quantity]), updated_at: trx.fn.now() });
 }
 
 /**
@@ -134,7 +132,7 @@ export async function returnStock(trx: Knex.Transaction, item: ReservationItem):
  * rows purchase by purchase can hold one product each and wait for the other's.
  */
 export async function lockStockOf(trx: Knex.Transaction, reservations: ReservationItem[][], releases: string[]): Promise<void> {
-  const released: string[] = releases.length > 0 ? await trx("reservation_items").whereIn("purchase_id", releases).distinct().pluck("product_id") : [];
-  const ids = [...new Set([...reservations.flat().map((i) => i.productId), ...released.map(Number)])].sort((a, b) => a - b);
-  if (ids.length > 0) await trx("products").whereIn("id", ids).orderBy("id").forUpdate().select("id");
+  const released = releases.length > 0 ? await ReservedItem.query(trx).whereIn("purchase_id", releases).distinct("product_id") : [];
+  const ids = [...new Set([...reservations.flat().map((i) => i.productId), ...released.map((item) => Number(item.product_id))])].sort((a, b) => a - b);
+  if (ids.length > 0) await Product.query(trx).findByIds(ids).orderBy("id").forUpdate().select("id");
 }

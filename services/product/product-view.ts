@@ -1,5 +1,6 @@
 /** How products and categories look on the API: numbers for ids and money, as created plus id and times. */
 import type { CreateProductBody } from "./catalog-validation";
+import type { Category, Product } from "./product-models";
 
 export interface ProductView extends CreateProductBody {
   id: number;
@@ -7,24 +8,20 @@ export interface ProductView extends CreateProductBody {
   updated_at: string;
 }
 
-/** A products row as pg hands it over: its bigint columns as strings. */
-export interface ProductRow extends Omit<ProductView, "id" | "category_id" | "price"> {
-  id: string;
-  category_id: string;
-  price: string;
+export function productView(product: Product): ProductView {
+  return {
+    id: Number(product.id),
+    category_id: Number(product.category_id),
+    name: product.name,
+    description: product.description,
+    brand_name: product.brand_name,
+    price: Number(product.price),
+    inventory: product.inventory,
+    created_at: product.created_at.toISOString(),
+    updated_at: product.updated_at.toISOString(),
+  };
 }
 
-export interface CategoryRow {
-  id: string;
-  name: string;
-  description: string;
-  created_at: string;
-}
-
-export function productView(row: ProductRow): ProductView {
-  return { ...row, id: Number(row.id), category_id: Number(row.category_id), price: Number(row.price) };
-}
-
-export function categoryView(row: CategoryRow) {
-  return { id: Number(row.id), name: row.name, description: row.description, created_at: row.created_at };
+export function categoryView(category: Category) {
+  return { id: Number(category.id), name: category.name, description: category.description, created_at: category.created_at.toISOString() };
 }

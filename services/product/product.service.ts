@@ -20,6 +20,7 @@ import {
 import { PRODUCT_COMMANDS_TOPIC } from "../../contracts/purchase-saga";
 import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { CuckooRebuildConflictError } from "../../lib/cache/cuckoo-filter";
+import { SQLSTATE, sqlStateOf } from "../../lib/errors/sql-state";
 import { redisNodes } from "../../lib/environment";
 import type { InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
@@ -44,8 +45,6 @@ import { findProduct, insertCategory, insertProduct, listCategories, listProduct
 import { categoryView, productView, type ProductView } from "./product-view";
 
 const { MoleculerClientError } = Errors;
-const FOREIGN_KEY_VIOLATION = "23503";
-const UNIQUE_VIOLATION = "23505";
 
 interface ProductThis extends Service, DatabaseThis {
   redis: Cluster;
@@ -60,13 +59,13 @@ const notFound = () => new MoleculerClientError("Product not found", 404, PRODUC
 
 /** Postgres constraint violations that mean "bad input", as the client should see them. */
 function clientErrorFor(error: unknown): Error {
-  const pg = error as { code?: string; constraint?: string };
-  if (pg.code === FOREIGN_KEY_VIOLATION) {
+  const sqlState = sqlStateOf(error);
+  if (sqlState === SQLSTATE.FOREIGN_KEY_VIOLATION) {
     return new MoleculerClientError("Parameters validation error!", 422, "VALIDATION_ERROR", [
       { field: "category_id", message: "The category does not exist." },
     ]);
   }
-  if (pg.code === UNIQUE_VIOLATION) return new MoleculerClientError("A category with this name already exists", 409, "CATEGORY_EXISTS");
+  if (sqlState === SQLSTATE.UNIQUE_VIOLATION) return new MoleculerClientError("A category with this name already exists", 409, "CATEGORY_EXISTS");
   return error as Error;
 }
 

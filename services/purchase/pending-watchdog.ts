@@ -16,6 +16,7 @@ import Validator from "fastest-validator";
 import type { Knex } from "knex";
 import { PRICED_PURCHASE_SCHEMA, PURCHASE_EVENT_TYPES } from "../../contracts/purchase-saga";
 import { MAX_REPLAY_IDS_PER_SIGNAL, requestOutboxRowsReplay } from "../../lib/outbox/outbox-replay";
+import { Purchase } from "./purchase-models";
 
 export interface PendingSweep {
   /** Purchases whose PurchaseCreated was re-published, with that message's id. */
@@ -71,12 +72,9 @@ export async function republishPendingPurchases(db: Knex, options: { topic: stri
       else sweep.unpublishable.push({ purchaseId: row.purchase_id, reason });
     }
     // Unpublishable ones are marked too: reported once per bound, not on every sweep.
-    await trx("purchases")
-      .whereIn(
-        "id",
-        rows.map((r) => r.purchase_id),
-      )
-      .update({ republished_at: trx.fn.now() });
+    await Purchase.query(trx)
+      .findByIds(rows.map((r) => r.purchase_id))
+      .patch({ republished_at: trx.fn.now() });
     if (sweep.republished.length > 0) {
       await requestOutboxRowsReplay(
         trx,

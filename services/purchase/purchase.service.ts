@@ -18,6 +18,7 @@ import {
   PURCHASE_PROGRESSED_EVENT,
   PURCHASE_PROGRESSED_SCHEMA,
   PURCHASE_STATUS_CHANGED_EVENT,
+  type PurchaseView,
   type PurchaseCreated,
   type PurchaseProgressed,
   type PurchaseSagaData,
@@ -52,8 +53,7 @@ import {
   type IdempotencyClaim,
   type KeyedPurchase,
   type PurchaseToRecord,
-  type PurchaseView,
-} from "./purchases";
+} from "./purchase-store";
 
 const { MoleculerClientError, ValidationError } = Errors;
 

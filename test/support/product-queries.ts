@@ -8,7 +8,7 @@ export async function productByIdQueries(): Promise<number> {
   const { rows } = await productDb.raw(
     `select coalesce(sum(s.calls), 0)::int as calls
        from pg_stat_statements s join pg_database d on d.oid = s.dbid
-      where d.datname = 'product' and s.query like 'select %from "products" where "id" = $1 limit $2'`,
+      where d.datname = 'product' and s.query like 'select %from "products" where "products"."id" = $1'`,
   );
   return rows[0].calls;
 }

@@ -1,20 +1,9 @@
 /** Purchases over HTTP as a client makes them: create, follow, read the event stream. */
 import { randomUUID } from "node:crypto";
+import type { PurchaseView } from "../../contracts/purchase-saga";
+import { isFinal } from "../../lib/saga/state";
 import { api, baseUrl } from "./http";
 import { waitUntil } from "./wait";
-
-export interface PurchaseView {
-  id: string;
-  status: string;
-  step: string | null;
-  failure_reason: string | null;
-  order_id: string | null;
-  payment_id: string | null;
-  amount: number;
-  version: number;
-}
-
-export const TERMINAL = ["COMPLETED", "FAILED"];
 
 export async function catalogProduct(token: string, price: number, inventory: number): Promise<number> {
   const category = await api("POST", "/api/v1/categories", { token, body: { name: `e2e-${randomUUID()}` } });
@@ -35,7 +24,7 @@ export async function purchaseWhenTerminal(token: string, id: string, timeoutMs 
     `purchase ${id} to end`,
     async () => {
       const res = await api<PurchaseView>("GET", `/api/v1/purchases/${id}`, { token });
-      return TERMINAL.includes(res.body.status) && res.body;
+      return isFinal(res.body.status) && res.body;
     },
     timeoutMs,
     200,

@@ -16,10 +16,11 @@
 import { randomUUID } from "node:crypto";
 import knex from "knex";
 import { databaseUrl } from "../../lib/environment";
+import { isFinal } from "../../lib/saga/state";
 import { type Fault, waitForHealthySystem } from "./faults";
 import { type TestCustomer, api, registerCustomer } from "./http";
 import { checkPurchaseInvariants } from "./invariants";
-import { TERMINAL, catalogProduct } from "./purchases";
+import { catalogProduct } from "./purchases";
 import { waitUntil } from "./wait";
 
 export interface SaleSettings {
@@ -156,7 +157,7 @@ export async function runSale(settings: SaleSettings, fault: Fault): Promise<Sal
       "every purchase of the sale to end or park",
       async () => {
         const found = await salePurchases();
-        return found.every((r) => TERMINAL.includes(r.status) || r.status === "NEEDS_ATTENTION") && found;
+        return found.every((r) => isFinal(r.status) || r.status === "NEEDS_ATTENTION") && found;
       },
       settings.settleTimeoutMs,
       1_000,
@@ -167,8 +168,8 @@ export async function runSale(settings: SaleSettings, fault: Fault): Promise<Sal
 
   const violations: string[] = [];
   if (outcome.error) violations.push(`fault ${fault.name}: ${outcome.error}`);
-  const ended = rows.filter((r) => TERMINAL.includes(r.status));
-  const stillRunning = rows.filter((r) => !TERMINAL.includes(r.status) && r.status !== "NEEDS_ATTENTION");
+  const ended = rows.filter((r) => isFinal(r.status));
+  const stillRunning = rows.filter((r) => !isFinal(r.status) && r.status !== "NEEDS_ATTENTION");
   for (const r of stillRunning.slice(0, 10)) violations.push(`purchase ${r.id} did not end: ${r.status} at ${r.step ?? "no step"}`);
   if (stillRunning.length > 10) violations.push(`… and ${stillRunning.length - 10} more purchases that did not end`);
 

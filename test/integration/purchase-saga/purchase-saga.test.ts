@@ -22,7 +22,7 @@ import { createOrchestratorService } from "../../../services/orchestrator/orches
 import type { PurchaseSagaTopics } from "../../../services/orchestrator/purchase-saga";
 import type { StoredSagaView } from "../../../services/orchestrator/saga-views";
 import { createPurchaseService } from "../../../services/purchase/purchase.service";
-import type { PurchaseView } from "../../../services/purchase/purchases";
+import type { PurchaseView } from "../../../contracts/purchase-saga";
 import { startBroker } from "../../support/broker";
 import { collectTopic, createTopics, headerValue, publishRaw } from "../../support/kafka";
 import { waitUntil } from "../../support/wait";

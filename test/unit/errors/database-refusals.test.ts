@@ -1,4 +1,5 @@
 import { Errors } from "moleculer";
+import { wrappedByObjection } from "../../support/objection-errors";
 import { asClientError, isServiceFailure } from "../../../lib/errors/database-refusals";
 
 /** What pg's DatabaseError looks like to the code that catches it. */
@@ -18,6 +19,11 @@ describe("asClientError", () => {
     expect(answer).toBeInstanceOf(Errors.MoleculerClientError);
     expect(answer?.code).toBe(status);
     expect(answer?.type).toBe(type);
+  });
+
+  it("sees through objection's wrapper to the SQLSTATE of the error it wraps", () => {
+    const wrapped = wrappedByObjection(databaseError("23505"));
+    expect(asClientError(wrapped)?.type).toBe("CONFLICT");
   });
 
   it.each([

@@ -1,3 +1,4 @@
+import { wrappedByObjection } from "../../support/objection-errors";
 import { backoffDelay, reportThrottle } from "../../../lib/inbox/backoff";
 import { isTransientError } from "../../../lib/inbox/transient-errors";
 
@@ -16,6 +17,7 @@ describe("isTransientError", () => {
     ["SQLSTATE 08P01 protocol_violation (class 08)", withCode("08P01")],
     ["SQLSTATE 40001 serialization_failure", withCode("40001")],
     ["SQLSTATE 40P01 deadlock_detected", withCode("40P01")],
+    ["a deadlock as objection wraps it", wrappedByObjection(withCode("40P01"))],
     ["SQLSTATE 57P01 admin_shutdown", withCode("57P01", "terminating connection due to administrator command")],
     ["SQLSTATE 57P02 crash_shutdown", withCode("57P02")],
     ["SQLSTATE 57P03 cannot_connect_now", withCode("57P03", "the database system is starting up")],

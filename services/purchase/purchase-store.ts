@@ -1,46 +1,15 @@
 /**
- * The purchases table (migrations/purchase/001_purchases.ts) and the view of
- * a purchase that `purchase.get` answers and `purchase.status-changed` carries.
+ * The purchases table: purchases recorded with their announcements, found
+ * for their customers, and moved along by the saga's notes and its outcome.
+ * Recording and progress notes are set-based statements over a whole batch;
+ * the rest goes through the Purchase model.
  */
 import type { Knex } from "knex";
-import type { PurchaseCreated, PurchaseProgressNote } from "../../contracts/purchase-saga";
+import type { PurchaseCreated, PurchaseLine, PurchaseProgressNote, PurchaseView } from "../../contracts/purchase-saga";
 import type { OutboxRow } from "../../lib/outbox/outbox-writer";
-import { FINAL_STATUSES, type SagaStatus } from "../../lib/saga/state";
-
-const PURCHASES = "purchases";
-
-/** A purchase is PENDING until its saga starts, then has its saga's status. */
-export type PurchaseStatus = "PENDING" | SagaStatus;
-
-export interface PurchaseItemView {
-  product_id: number;
-  quantity: number;
-  unit_price: number;
-}
-
-export interface PurchaseView {
-  id: string;
-  status: PurchaseStatus;
-  step: string | null;
-  failure_reason: string | null;
-  order_id: string | null;
-  payment_id: string | null;
-  amount: number;
-  currency: string;
-  items: PurchaseItemView[];
-  version: number;
-  created_at: string;
-  updated_at: string;
-}
-
-interface PurchaseRow extends Omit<PurchaseView, "amount" | "created_at" | "updated_at"> {
-  customer_id: string;
-  progress_version: number;
-  /** bigint: pg hands it over as a string. */
-  amount: string;
-  created_at: Date;
-  updated_at: Date;
-}
+import { FINAL_STATUSES } from "../../lib/saga/state";
+import { Purchase } from "./purchase-models";
+import { purchaseView } from "./purchase-view";
 
 /** What the saga's result changes on a purchase. */
 export type PurchaseOutcome = Pick<PurchaseView, "status" | "step" | "failure_reason" | "order_id" | "payment_id">;
@@ -52,11 +21,7 @@ export interface IdempotencyClaim {
 }
 
 /** A purchase already made under a key: its id and status, and what was asked under the key. */
-export interface KeyedPurchase {
-  id: string;
-  status: PurchaseStatus;
-  request_fingerprint: string;
-}
+export type KeyedPurchase = Pick<Purchase, "id" | "status" | "request_fingerprint">;
 
 /** A purchase to record, the key it was asked under (if any), and the outbox row that announces it. */
 export interface PurchaseToRecord {
@@ -75,16 +40,16 @@ export async function recordPurchases(db: Knex, outboxTable: string, records: Pu
   const purchases = records.map(({ purchase, claim }) => ({
     id: purchase.purchaseId,
     customer_id: purchase.customerId,
-    items: purchase.items.map((i): PurchaseItemView => ({ product_id: i.productId, quantity: i.quantity, unit_price: i.unitPrice })),
+    items: purchase.items.map((i): PurchaseLine => ({ product_id: i.productId, quantity: i.quantity, unit_price: i.unitPrice })),
     amount: purchase.amount,
     currency: purchase.currency,
     idempotency_key: claim?.key ?? null,
     request_fingerprint: claim?.fingerprint ?? null,
   }));
-  // A data-modifying WITH runs to completion whether or not the outer query reads it.
+  // One statement for the batch and its outbox rows (a data-modifying WITH runs to completion whether or not the outer query reads it).
   const { rows } = await db.raw<{ rows: { id: string }[] }>(
     `with recorded as (
-       insert into ${PURCHASES} (id, customer_id, status, items, amount, currency, idempotency_key, request_fingerprint)
+       insert into ${Purchase.tableName} (id, customer_id, status, items, amount, currency, idempotency_key, request_fingerprint)
        select p.id, p.customer_id, 'PENDING', p.items, p.amount, p.currency, p.idempotency_key, p.request_fingerprint
          from jsonb_to_recordset(?::jsonb) as p(id uuid, customer_id uuid, items jsonb, amount bigint, currency text, idempotency_key text, request_fingerprint text)
        on conflict (customer_id, idempotency_key) do nothing
@@ -104,16 +69,13 @@ export async function recordPurchases(db: Knex, outboxTable: string, records: Pu
 
 /** The purchase this customer made under this Idempotency-Key, if any. */
 export async function findKeyedPurchase(db: Knex, customerId: string, key: string): Promise<KeyedPurchase | null> {
-  const row = await db<KeyedPurchase & { customer_id: string; idempotency_key: string }>(PURCHASES)
-    .where({ customer_id: customerId, idempotency_key: key })
-    .first("id", "status", "request_fingerprint");
-  return row ?? null;
+  return (await Purchase.query(db).findOne({ customer_id: customerId, idempotency_key: key }).select("id", "status", "request_fingerprint")) ?? null;
 }
 
 /** The purchase if it is this customer's; anyone else's is as good as absent. */
 export async function findCustomerPurchase(db: Knex, id: string, customerId: string): Promise<PurchaseView | null> {
-  const row = await db<PurchaseRow>(PURCHASES).where({ id, customer_id: customerId }).first();
-  return row ? purchaseView(row) : null;
+  const purchase = await Purchase.query(db).findOne({ id, customer_id: customerId });
+  return purchase ? purchaseView(purchase) : null;
 }
 
 /**
@@ -123,15 +85,16 @@ export async function findCustomerPurchase(db: Knex, id: string, customerId: str
  */
 export async function recordProgressNotes(db: Knex, notes: readonly PurchaseProgressNote[]): Promise<PurchaseView[]> {
   const newest = newestNotes(notes);
-  const { rows } = await db.raw<{ rows: PurchaseRow[] }>(
-    `update ${PURCHASES} p
+  // One statement for the batch: a model update per note would be a round trip each.
+  const { rows } = await db.raw<{ rows: Record<string, unknown>[] }>(
+    `update ${Purchase.tableName} p
         set status = n.status, step = n.step, progress_version = n.version, version = p.version + 1, updated_at = now()
        from jsonb_to_recordset(?::jsonb) as n(id uuid, status text, step text, version integer)
       where p.id = n.id and p.progress_version < n.version and p.status not in (${FINAL_STATUSES.map(() => "?").join(", ")})
       returning p.*`,
     [JSON.stringify(newest.map((n) => ({ id: n.purchaseId, status: n.status, step: n.step, version: n.sagaVersion }))), ...FINAL_STATUSES],
   );
-  return rows.map(purchaseView);
+  return rows.map((row) => purchaseView(Purchase.fromDatabaseJson(row)));
 }
 
 /** The newest note of each purchase: one statement may update a row once only. */
@@ -149,27 +112,10 @@ export function newestNotes(notes: readonly PurchaseProgressNote[]): PurchasePro
  * final status is never overwritten. Null when nothing changed.
  */
 export async function recordOutcome(trx: Knex.Transaction, id: string, outcome: PurchaseOutcome): Promise<PurchaseView | null> {
-  const [row] = await trx<PurchaseRow>(PURCHASES)
+  const [purchase] = await Purchase.query(trx)
+    .patch({ ...outcome, version: trx.raw("version + 1"), updated_at: trx.fn.now() })
     .where({ id })
     .whereNotIn("status", FINAL_STATUSES)
-    .update({ ...outcome, version: trx.raw("version + 1"), updated_at: trx.fn.now() })
     .returning("*");
-  return row ? purchaseView(row) : null;
-}
-
-function purchaseView(row: PurchaseRow): PurchaseView {
-  return {
-    id: row.id,
-    status: row.status,
-    step: row.step,
-    failure_reason: row.failure_reason,
-    order_id: row.order_id,
-    payment_id: row.payment_id,
-    amount: Number(row.amount),
-    currency: row.currency,
-    items: row.items,
-    version: row.version,
-    created_at: row.created_at.toISOString(),
-    updated_at: row.updated_at.toISOString(),
-  };
+  return purchase ? purchaseView(purchase) : null;
 }

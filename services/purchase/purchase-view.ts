@@ -1,0 +1,20 @@
+/** How a purchase looks to its customer: what `purchase.get` answers and `purchase.status-changed` carries. */
+import type { PurchaseView } from "../../contracts/purchase-saga";
+import type { Purchase } from "./purchase-models";
+
+export function purchaseView(purchase: Purchase): PurchaseView {
+  return {
+    id: purchase.id,
+    status: purchase.status,
+    step: purchase.step,
+    failure_reason: purchase.failure_reason,
+    order_id: purchase.order_id,
+    payment_id: purchase.payment_id,
+    amount: Number(purchase.amount),
+    currency: purchase.currency,
+    items: purchase.items,
+    version: purchase.version,
+    created_at: purchase.created_at.toISOString(),
+    updated_at: purchase.updated_at.toISOString(),
+  };
+}
