@@ -3,7 +3,7 @@
  * own traffic (transporter) and its cache; Kafka, through @moleculer/channels,
  * carries the business messages that Debezium streams from the outboxes.
  */
-import type { BrokerOptions, Middleware } from "moleculer";
+import type { BrokerOptions } from "moleculer";
 import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
 import { Partitioners } from "kafkajs";
 import { KAFKA_BATCH_ADAPTER } from "./lib/channels/kafka-batch-adapter";
@@ -70,8 +70,7 @@ const config: BrokerOptions = {
         },
       },
       context: false,
-      // The package's typings ask for every adapter option; the adapter fills in defaults.
-    } as unknown as Parameters<typeof ChannelsMiddleware>[0]) as unknown as Middleware,
+    }),
   ],
 };
 

@@ -5,7 +5,6 @@
  * When Redis cannot answer in time the request is refused with a 503 (retry
  * shortly), never let through uncounted and never answered with a 500.
  */
-import type { Cluster, Redis } from "ioredis";
 import { Errors } from "moleculer";
 
 const INCREMENT_IN_WINDOW = `
@@ -18,8 +17,13 @@ export interface RateLimitStore {
   inc(key: string): Promise<number>;
 }
 
+/** What the store needs of a Redis client (ioredis' Redis and Cluster both fit). */
+export interface ScriptRunner {
+  eval(script: string, numberOfKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+}
+
 /** Returns a StoreFactory class for moleculer-web's `rateLimit.StoreFactory`. */
-export function redisRateLimitStore(client: () => Redis | Cluster, prefix: string) {
+export function redisRateLimitStore(client: ScriptRunner, prefix: string) {
   return class RedisRateLimitStore implements RateLimitStore {
     resetTime = 0;
     constructor(private readonly windowMs: number) {}
@@ -30,7 +34,7 @@ export function redisRateLimitStore(client: () => Redis | Cluster, prefix: strin
       // The hash tag keeps each key on one slot; keys spread over the cluster by client.
       const key = `${prefix}:{${clientKey}}:${window}`;
       try {
-        return Number(await client().eval(INCREMENT_IN_WINDOW, 1, key, String(this.windowMs)));
+        return Number(await client.eval(INCREMENT_IN_WINDOW, 1, key, String(this.windowMs)));
       } catch (error) {
         throw new Errors.MoleculerRetryableError(`The rate limit could not be counted: ${(error as Error).message}`, 503, "SERVICE_UNAVAILABLE");
       }

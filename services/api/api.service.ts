@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Cluster } from "ioredis";
-import type { Context, ServiceSchema } from "moleculer";
+import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import { PURCHASE_STATUS_CHANGED_EVENT, type PurchaseView } from "../../contracts/purchase-saga";
 import { loadAuthConfig } from "../../lib/auth/auth-config";
@@ -15,21 +15,15 @@ import type { AuthenticatedMeta, AuthenticatedUser } from "../../lib/auth/authen
 import { InvalidTokenError, TokenService } from "../../lib/auth/token-service";
 import { redisNodes } from "../../lib/environment";
 import { redisRateLimitStore } from "../../lib/http/redis-rate-limit-store";
-import { readApiSettings } from "./api-settings";
+import { readApiSettings, type ApiSettings } from "./api-settings";
 import { UNAVAILABLE_RETRY_AFTER_SECONDS, errorResponse } from "./error-response";
 import { answerPlainOptions, corsSettings, noSniffing, noStore, rateLimitRetryAfter, refuseUnfitJson } from "./http-edge";
 import { PurchaseEventStreams } from "./purchase-event-streams";
 
-const settings = readApiSettings();
-const tokens = new TokenService(loadAuthConfig());
 const IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
 
-let redis: Cluster | undefined;
-// Generous: a crowd at the door lags the event loop, and a command timer due during the lag fires before the answer already read is handled.
-const rateLimitRedis = () => (redis ??= new Cluster(redisNodes(), { enableOfflineQueue: true, redisOptions: { commandTimeout: 5_000 } }));
-
-/** `limit` requests per client per window. */
-function rateLimit(route: string, limit: number) {
+/** `limit` requests per client per window, counted in Redis under `route`. */
+function rateLimit(settings: ApiSettings, redis: Cluster, route: string, limit: number) {
   return {
     window: settings.rateLimit.windowMs,
     limit,
@@ -41,12 +35,12 @@ function rateLimit(route: string, limit: number) {
           .split(",")[0]
           .trim()) ||
       req.socket.remoteAddress,
-    StoreFactory: redisRateLimitStore(rateLimitRedis, `${settings.rateLimit.keyPrefix}:${route}`),
+    StoreFactory: redisRateLimitStore(redis, `${settings.rateLimit.keyPrefix}:${route}`),
   };
 }
 
 // No Content-Encoding: bodies are small, and an inflater is one more thing a client could feed garbage (415).
-const jsonBody = { json: { limit: settings.bodyLimit, strict: true, inflate: false, verify: refuseUnfitJson }, urlencoded: false };
+const jsonBody = (settings: ApiSettings) => ({ json: { limit: settings.bodyLimit, strict: true, inflate: false, verify: refuseUnfitJson }, urlencoded: false });
 
 /**
  * Node's HTTP server bounds (ms): the headers, then the whole request, must
@@ -56,168 +50,178 @@ const jsonBody = { json: { limit: settings.bodyLimit, strict: true, inflate: fal
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 15_000;
 
-interface StreamingGateway {
+interface GatewayThis extends Service {
   purchaseStreams: PurchaseEventStreams;
+  /** moleculer-web's: answers an error through onError. */
   sendError(req: IncomingMessage, res: ServerResponse, error: Error): void;
 }
 
 type GatewayRequest = IncomingMessage & { $ctx: Context<unknown, AuthenticatedMeta>; $params: Record<string, string> };
 
-const ApiService: ServiceSchema = {
-  name: "api",
-  mixins: [ApiGateway],
-  settings: {
-    port: settings.port,
-    // One line per request at info is too much on the hot path; debug keeps it available.
-    logRequest: "debug",
-    logResponse: "debug",
-    ip: settings.bindAddress,
-    cors: corsSettings(settings.corsOrigins, ["Content-Type", "Authorization", IDEMPOTENCY_KEY_HEADER]),
-    requestTimeout: REQUEST_TIMEOUT_MS,
-    use: [noSniffing, answerPlainOptions],
-    onError(this: unknown, _req: IncomingMessage, res: ServerResponse, err: Error) {
-      const body = errorResponse(err as never);
-      if (body.error.status >= 500) (this as { logger: { error: (...a: unknown[]) => void } }).logger.error("request failed:", err);
-      res.setHeader("Content-Type", "application/json; charset=utf-8");
-      res.setHeader("X-Content-Type-Options", "nosniff");
-      if (body.error.status === 503) res.setHeader("Retry-After", String(UNAVAILABLE_RETRY_AFTER_SECONDS));
-      if (body.error.status === 429) res.setHeader("Retry-After", String(rateLimitRetryAfter(res.getHeader("X-Rate-Limit-Reset"))));
-      res.writeHead(body.error.status);
-      res.end(JSON.stringify(body));
-    },
-    routes: [
-      {
-        name: "probes",
-        path: "/",
-        aliases: { "GET health": "api.health", "GET ready": "api.ready" },
-        mappingPolicy: "restrict",
-        bodyParsers: false,
+/**
+ * One gateway per call; a test passes its own settings. Its Redis connection
+ * (rate limits, /ready) opens on the first command and closes when it stops.
+ */
+export function createApiService(
+  settings: ApiSettings = readApiSettings(),
+  tokens = new TokenService(loadAuthConfig()),
+): ServiceSchema<ServiceSettingSchema, GatewayThis> {
+  // Generous timeout: a crowd at the door lags the event loop, and a command timer due during the lag fires before the answer already read is handled.
+  const redis = new Cluster(redisNodes(), { lazyConnect: true, enableOfflineQueue: true, redisOptions: { commandTimeout: 5_000 } });
+  return {
+    name: "api",
+    mixins: [ApiGateway],
+    settings: {
+      port: settings.port,
+      // One line per request at info is too much on the hot path; debug keeps it available.
+      logRequest: "debug",
+      logResponse: "debug",
+      ip: settings.bindAddress,
+      cors: corsSettings(settings.corsOrigins, ["Content-Type", "Authorization", IDEMPOTENCY_KEY_HEADER]),
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      use: [noSniffing, answerPlainOptions],
+      onError(this: GatewayThis, _req: IncomingMessage, res: ServerResponse, err: Error) {
+        const body = errorResponse(err as never);
+        if (body.error.status >= 500) this.logger.error("request failed:", err);
+        res.setHeader("Content-Type", "application/json; charset=utf-8");
+        res.setHeader("X-Content-Type-Options", "nosniff");
+        if (body.error.status === 503) res.setHeader("Retry-After", String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+        if (body.error.status === 429) res.setHeader("Retry-After", String(rateLimitRetryAfter(res.getHeader("X-Rate-Limit-Reset"))));
+        res.writeHead(body.error.status);
+        res.end(JSON.stringify(body));
       },
-      {
-        // Credentials: tightly limited per client.
-        name: "credentials",
-        path: "/api/v1/account/auth",
-        aliases: {
-          "POST register": "account.register",
-          "POST login": "account.login",
-          "POST refresh": "account.refresh",
+      routes: [
+        {
+          name: "probes",
+          path: "/",
+          aliases: { "GET health": "api.health", "GET ready": "api.ready" },
+          mappingPolicy: "restrict",
+          bodyParsers: false,
         },
-        mappingPolicy: "restrict",
-        bodyParsers: jsonBody,
-        use: [noStore],
-        rateLimit: rateLimit("auth", settings.rateLimit.auth),
-      },
-      {
-        // Routes that share a path need names, or moleculer-web keeps only the last.
-        name: "public",
-        path: "/api/v1",
-        aliases: {
-          "GET products/:id": "product.get",
-          "GET products": "product.list",
-          "GET categories": "product.listCategories",
+        {
+          // Credentials: tightly limited per client.
+          name: "credentials",
+          path: "/api/v1/account/auth",
+          aliases: {
+            "POST register": "account.register",
+            "POST login": "account.login",
+            "POST refresh": "account.refresh",
+          },
+          mappingPolicy: "restrict",
+          bodyParsers: jsonBody(settings),
+          use: [noStore],
+          rateLimit: rateLimit(settings, redis, "auth", settings.rateLimit.auth),
         },
-        mappingPolicy: "restrict",
-        bodyParsers: false,
-        rateLimit: rateLimit("public", settings.rateLimit.other),
-      },
-      {
-        name: "private",
-        path: "/api/v1",
-        authentication: true,
-        authorization: true,
-        aliases: {
-          "GET account/customer/personal": "account.getPersonal",
-          "PUT account/customer/personal": "account.updatePersonal",
-          "GET account/customer/delivery": "account.getDelivery",
-          "PUT account/customer/delivery": "account.updateDelivery",
-          "POST products": "product.create",
-          "PUT products/:id": "product.update",
-          "POST categories": "product.createCategory",
-          "GET orders/:id": "order.get",
-          "GET payments/:id": "payment.get",
-          "POST purchases": "purchase.create",
-          "GET purchases/:id": "purchase.get",
-          "GET purchases/:id/events"(this: StreamingGateway, req: GatewayRequest, res: ServerResponse) {
-            // moleculer-web does not catch a function alias's rejection: answer it here, or it kills the process.
-            return this.purchaseStreams.stream(req.$ctx, req.$params.id, req, res).catch((error: Error) => this.sendError(req, res, error));
+        {
+          // Routes that share a path need names, or moleculer-web keeps only the last.
+          name: "public",
+          path: "/api/v1",
+          aliases: {
+            "GET products/:id": "product.get",
+            "GET products": "product.list",
+            "GET categories": "product.listCategories",
+          },
+          mappingPolicy: "restrict",
+          bodyParsers: false,
+          rateLimit: rateLimit(settings, redis, "public", settings.rateLimit.other),
+        },
+        {
+          name: "private",
+          path: "/api/v1",
+          authentication: true,
+          authorization: true,
+          aliases: {
+            "GET account/customer/personal": "account.getPersonal",
+            "PUT account/customer/personal": "account.updatePersonal",
+            "GET account/customer/delivery": "account.getDelivery",
+            "PUT account/customer/delivery": "account.updateDelivery",
+            "POST products": "product.create",
+            "PUT products/:id": "product.update",
+            "POST categories": "product.createCategory",
+            "GET orders/:id": "order.get",
+            "GET payments/:id": "payment.get",
+            "POST purchases": "purchase.create",
+            "GET purchases/:id": "purchase.get",
+            "GET purchases/:id/events"(this: GatewayThis, req: GatewayRequest, res: ServerResponse) {
+              // moleculer-web does not catch a function alias's rejection: answer it here, or it kills the process.
+              return this.purchaseStreams.stream(req.$ctx, req.$params.id, req, res).catch((error: Error) => this.sendError(req, res, error));
+            },
+          },
+          mappingPolicy: "restrict",
+          bodyParsers: jsonBody(settings),
+          use: [noStore],
+          rateLimit: rateLimit(settings, redis, "private", settings.rateLimit.other),
+          // A client's Idempotency-Key makes a POST safe to retry (purchase.create answers a repeat with the purchase it made).
+          onBeforeCall(ctx: Context<unknown, { idempotencyKey?: string }>, _route: unknown, req: IncomingMessage) {
+            const key = req.headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()];
+            if (typeof key === "string") ctx.meta.idempotencyKey = key;
           },
         },
-        mappingPolicy: "restrict",
-        bodyParsers: jsonBody,
-        use: [noStore],
-        rateLimit: rateLimit("private", settings.rateLimit.other),
-        // A client's Idempotency-Key makes a POST safe to retry (purchase.create answers a repeat with the purchase it made).
-        onBeforeCall(ctx: Context<unknown, { idempotencyKey?: string }>, _route: unknown, req: IncomingMessage) {
-          const key = req.headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()];
-          if (typeof key === "string") ctx.meta.idempotencyKey = key;
-        },
+      ],
+    },
+    events: {
+      /** Broadcast by the purchase service to every gateway; each relays to its own open streams. */
+      [PURCHASE_STATUS_CHANGED_EVENT](this: GatewayThis, ctx: Context<PurchaseView>) {
+        this.purchaseStreams.publish(ctx.params);
       },
-    ],
-  },
-  events: {
-    /** Broadcast by the purchase service to every gateway; each relays to its own open streams. */
-    [PURCHASE_STATUS_CHANGED_EVENT](this: { purchaseStreams: PurchaseEventStreams }, ctx: Context<PurchaseView>) {
-      this.purchaseStreams.publish(ctx.params);
     },
-  },
-  methods: {
-    /** Bearer access token → the customer on ctx.meta.user; any token problem is a 401. */
-    async authenticate(_ctx: Context, _route: unknown, req: IncomingMessage): Promise<AuthenticatedUser | null> {
-      const header = req.headers.authorization;
-      if (!header) return null;
-      const match = /^Bearer ([A-Za-z0-9_\-.]+)$/.exec(header);
-      if (!match) throw new ApiGateway.Errors.UnAuthorizedError(ApiGateway.Errors.ERR_INVALID_TOKEN, null);
-      try {
-        const claims = tokens.verifyAccessToken(match[1]);
-        return { id: claims.sub, role: claims.role };
-      } catch (error) {
-        if (error instanceof InvalidTokenError) throw new ApiGateway.Errors.UnAuthorizedError(ApiGateway.Errors.ERR_INVALID_TOKEN, { reason: error.reason });
-        throw error;
-      }
+    methods: {
+      /** Bearer access token → the customer on ctx.meta.user; any token problem is a 401. */
+      async authenticate(_ctx: Context, _route: unknown, req: IncomingMessage): Promise<AuthenticatedUser | null> {
+        const header = req.headers.authorization;
+        if (!header) return null;
+        const match = /^Bearer ([A-Za-z0-9_\-.]+)$/.exec(header);
+        if (!match) throw new ApiGateway.Errors.UnAuthorizedError(ApiGateway.Errors.ERR_INVALID_TOKEN, null);
+        try {
+          const claims = tokens.verifyAccessToken(match[1]);
+          return { id: claims.sub, role: claims.role };
+        } catch (error) {
+          if (error instanceof InvalidTokenError) throw new ApiGateway.Errors.UnAuthorizedError(ApiGateway.Errors.ERR_INVALID_TOKEN, { reason: error.reason });
+          throw error;
+        }
+      },
+      authorize(ctx: Context<unknown, AuthenticatedMeta>) {
+        if (!ctx.meta.user) throw new ApiGateway.Errors.UnAuthorizedError(ApiGateway.Errors.ERR_NO_TOKEN, null);
+      },
     },
-    authorize(ctx: Context<unknown, AuthenticatedMeta>) {
-      if (!ctx.meta.user) throw new ApiGateway.Errors.UnAuthorizedError(ApiGateway.Errors.ERR_NO_TOKEN, null);
-    },
-  },
-  actions: {
-    /**
-     * moleculer-web runs every request as this one action, for as long as the
-     * request lasts: under the broker's bulkhead a few event streams or slow
-     * uploads would take every slot and starve everyone. The actions it calls
-     * keep their own bulkheads; the gateway's own bounds are the server timeouts
-     * and the per-customer stream limit.
-     */
-    rest: { bulkhead: { enabled: false } },
-    /** Alive: the process answers. */
-    health() {
-      return { status: "ok" };
-    },
-    /** Ready: every service the gateway routes to is registered, and Redis (limits, transport) answers. */
-    async ready(ctx: Context<unknown, { $statusCode?: number }>) {
-      const expected = settings.expectedServices;
-      const available = new Set(this.broker.registry.getServiceList({ onlyAvailable: true }).map((s: { name: string }) => s.name));
-      const missing = expected.filter((name) => !available.has(name));
-      const redisAnswers = await rateLimitRedis()
-        .ping()
-        .then(
+    actions: {
+      /**
+       * moleculer-web runs every request as this one action, for as long as the
+       * request lasts: under the broker's bulkhead a few event streams or slow
+       * uploads would take every slot and starve everyone. The actions it calls
+       * keep their own bulkheads; the gateway's own bounds are the server timeouts
+       * and the per-customer stream limit.
+       */
+      rest: { bulkhead: { enabled: false } },
+      /** Alive: the process answers. */
+      health() {
+        return { status: "ok" };
+      },
+      /** Ready: every service the gateway routes to is registered, and Redis (limits, transport) answers. */
+      async ready(ctx: Context<unknown, { $statusCode?: number }>) {
+        const expected = settings.expectedServices;
+        const available = new Set(this.broker.registry.getServiceList({ onlyAvailable: true }).map((s: { name: string }) => s.name));
+        const missing = expected.filter((name) => !available.has(name));
+        const redisAnswers = await redis.ping().then(
           () => true,
           () => false,
         );
-      if (missing.length > 0 || !redisAnswers) {
-        ctx.meta.$statusCode = 503;
-        return { status: "starting", missing, redis: redisAnswers ? "ok" : "unreachable" };
-      }
-      return { status: "ready" };
+        if (missing.length > 0 || !redisAnswers) {
+          ctx.meta.$statusCode = 503;
+          return { status: "starting", missing, redis: redisAnswers ? "ok" : "unreachable" };
+        }
+        return { status: "ready" };
+      },
     },
-  },
-  created() {
-    this.purchaseStreams = new PurchaseEventStreams();
-    this.server.headersTimeout = HEADERS_TIMEOUT_MS;
-  },
-  async stopped() {
-    this.purchaseStreams.closeAll();
-    await redis?.quit().catch(() => undefined);
-  },
-};
+    created() {
+      this.purchaseStreams = new PurchaseEventStreams();
+      this.server.headersTimeout = HEADERS_TIMEOUT_MS;
+    },
+    async stopped() {
+      this.purchaseStreams.closeAll();
+      await redis.quit().catch(() => undefined);
+    },
+  };
+}
 
-export = ApiService;
+export default createApiService();
