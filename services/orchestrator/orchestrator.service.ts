@@ -24,6 +24,7 @@ import type { TransitionResult } from "../../lib/saga/transitions";
 import { SAGA_REPLY_SCHEMA } from "../../lib/saga/participant";
 import { kafkaBrokers } from "../../lib/environment";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
+import { PlumbingRetentionMixin } from "../../mixins/plumbing-retention.mixin";
 import { idempotentChannel, type ServiceMessageHandler } from "../../mixins/idempotent-channel";
 import { DeadlineSweeper } from "./deadline-sweeper";
 import { KafkaDeliveryProbe, kafkaGroupId } from "./kafka-delivery-probe";
@@ -92,7 +93,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
 
   const schema: ServiceSchema<ServiceSettingSchema, OrchestratorThis> = {
     name: "orchestrator",
-    mixins: [DatabaseMixin("orchestrator")],
+    mixins: [DatabaseMixin("orchestrator"), PlumbingRetentionMixin()],
 
     channels: {
       [topics.purchaseEvents]: idempotentChannel<OrchestratorThis>({

@@ -25,6 +25,7 @@ import { redisNodes } from "../../lib/environment";
 import type { InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
+import { PlumbingRetentionMixin } from "../../mixins/plumbing-retention.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
 import {
   type CreateCategoryBody,
@@ -73,7 +74,7 @@ function clientErrorFor(error: unknown): Error {
 export function createProductService(settings: ProductSettings = readProductSettings()): ServiceSchema<ServiceSettingSchema, ProductThis> {
   return {
     name: "product",
-    mixins: [DatabaseMixin("product")],
+    mixins: [DatabaseMixin("product"), PlumbingRetentionMixin()],
 
     actions: {
       get: {

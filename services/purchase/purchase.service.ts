@@ -32,6 +32,7 @@ import { OutboxWriter } from "../../lib/outbox/outbox-writer";
 import type { SagaResult } from "../../lib/saga/messages";
 import { FINAL_STATUSES } from "../../lib/saga/state";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
+import { PlumbingRetentionMixin } from "../../mixins/plumbing-retention.mixin";
 import { idempotentChannel, type ServiceMessageHandler } from "../../mixins/idempotent-channel";
 import { republishPendingPurchases } from "./pending-watchdog";
 import {
@@ -188,7 +189,7 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
 
   const schema: ServiceSchema<ServiceSettingSchema, PurchaseThis> = {
     name: "purchase",
-    mixins: [DatabaseMixin("purchase")],
+    mixins: [DatabaseMixin("purchase"), PlumbingRetentionMixin()],
 
     channels: {
       [topics.purchaseResults]: idempotentChannel<PurchaseThis>({
