@@ -3,6 +3,9 @@
  * statements, so the database decides: a debit never takes a balance below
  * zero, `purchase_id` is unique (one payment per purchase, tombstones
  * included), and only a COMPLETED payment can become REFUNDED, once.
+ * These run on every saga's path, so they go through knex on the models'
+ * tables (objection's model building cost CPU per saga, see the README's
+ * benchmarks); reads for the API go through the models.
  */
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
@@ -14,8 +17,8 @@ type Queryable = Knex | Knex.Transaction;
 
 /** Opens these customers' wallets, in one insert; a wallet that exists already is left untouched. */
 export async function openWallets(trx: Knex.Transaction, customerIds: string[], initialCredit: number, currency: string): Promise<void> {
-  await Wallet.query(trx)
-    .insert(customerIds.map((customerId) => ({ customer_id: customerId, balance: String(initialCredit), currency })))
+  await trx(Wallet.tableName)
+    .insert(customerIds.map((customerId) => ({ customer_id: customerId, balance: initialCredit, currency })))
     .onConflict("customer_id")
     .ignore();
 }
@@ -29,31 +32,29 @@ export async function openWallets(trx: Knex.Transaction, customerIds: string[], 
 export async function lockWallets(trx: Knex.Transaction, customerIds: string[], initialCredit: number, currency: string): Promise<void> {
   const ids = [...new Set(customerIds)].sort();
   if (ids.length === 0) return;
-  const locked = await Wallet.query(trx).whereIn("customer_id", ids).orderBy("customer_id").forUpdate().select("customer_id");
-  const existing = new Set(locked.map((wallet) => wallet.customer_id));
+  const existing = new Set<string>(await trx(Wallet.tableName).whereIn("customer_id", ids).orderBy("customer_id").forUpdate().pluck("customer_id"));
   const missing = ids.filter((id) => !existing.has(id));
   if (missing.length > 0) await openWallets(trx, missing, initialCredit, currency);
 }
 
 /** The customers whose payments for these purchases are recorded. */
-export async function payersOf(trx: Knex.Transaction, purchaseIds: string[]): Promise<string[]> {
-  const payments = await Payment.query(trx).whereIn("purchase_id", purchaseIds).whereNotNull("customer_id").distinct("customer_id");
-  return payments.map((payment) => payment.customer_id!);
+export function payersOf(trx: Knex.Transaction, purchaseIds: string[]): Promise<string[]> {
+  return trx(Payment.tableName).whereIn("purchase_id", purchaseIds).whereNotNull("customer_id").distinct().pluck("customer_id");
 }
 
 /** Takes the amount in one conditional update; false when there is no such wallet, it holds another currency, or too little. */
 export async function debitWallet(trx: Knex.Transaction, charge: ProcessPayment): Promise<boolean> {
-  const debited = await Wallet.query(trx)
+  const debited = await trx(Wallet.tableName)
     .where({ customer_id: charge.customerId, currency: charge.currency })
     .andWhere("balance", ">=", charge.amount)
-    .patch({ balance: trx.raw("balance - ?", [charge.amount]), updated_at: trx.fn.now() });
+    .update({ balance: trx.raw("balance - ?", [charge.amount]), updated_at: trx.fn.now() });
   return debited === 1;
 }
 
 export async function creditWallet(trx: Knex.Transaction, customerId: string, amount: string): Promise<void> {
-  await Wallet.query(trx)
+  await trx(Wallet.tableName)
     .where({ customer_id: customerId })
-    .patch({ balance: trx.raw("balance + ?", [amount]), updated_at: trx.fn.now() });
+    .update({ balance: trx.raw("balance + ?", [amount]), updated_at: trx.fn.now() });
 }
 
 /**
@@ -68,11 +69,11 @@ export async function recordPayment(
   outcome: { status: "COMPLETED" } | { status: "DECLINED"; reason: string },
 ): Promise<string> {
   const id = randomUUID();
-  await Payment.query(trx).insert({
+  await trx(Payment.tableName).insert({
     id,
     purchase_id: charge.purchaseId,
     customer_id: charge.customerId,
-    amount: String(charge.amount),
+    amount: charge.amount,
     currency: charge.currency,
     status: outcome.status,
     reason: outcome.status === "DECLINED" ? outcome.reason : null,
@@ -88,7 +89,6 @@ export async function recordPayment(
  * or REFUNDED already is left as it is: nothing is credited twice.
  */
 export async function refundOrTombstone(trx: Knex.Transaction, purchaseId: string): Promise<{ customerId: string; amount: string } | null> {
-  // Through knex: objection answers an insert with the model it was given, not with the row the upsert left.
   const [changed] = await trx(Payment.tableName)
     .insert({ id: randomUUID(), purchase_id: purchaseId, status: "DECLINED", reason: CANCELLED_BEFORE_PAYMENT })
     .onConflict("purchase_id")

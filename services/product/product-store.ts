@@ -75,55 +75,57 @@ export async function* productIdPages(db: Queryable, pageSize = 5_000): AsyncGen
 }
 
 // ---- reservations ----
+// Every saga reserves and may release: these go through knex on the models' tables, as objection's model building cost CPU per saga (see the README's benchmarks).
 
 export async function findReservation(trx: Knex.Transaction, purchaseId: string, options: { forUpdate?: boolean } = {}): Promise<RecordedReservation | null> {
-  const query = Reservation.query(trx).findById(purchaseId).select("status", "reason");
-  return (await (options.forUpdate ? query.forUpdate() : query)) ?? null;
+  const query = trx(Reservation.tableName).where({ purchase_id: purchaseId });
+  const row: RecordedReservation | undefined = await (options.forUpdate ? query.forUpdate() : query).first("status", "reason");
+  return row ?? null;
 }
 
 export async function reservedItems(trx: Knex.Transaction, purchaseId: string): Promise<ReservationItem[]> {
-  const items = await ReservedItem.query(trx).where({ purchase_id: purchaseId }).orderBy("product_id");
-  return items.map((item) => ({ productId: Number(item.product_id), quantity: item.quantity }));
+  const rows: Pick<ReservedItem, "product_id" | "quantity">[] = await trx(ReservedItem.tableName).where({ purchase_id: purchaseId }).orderBy("product_id");
+  return rows.map((row) => ({ productId: Number(row.product_id), quantity: row.quantity }));
 }
 
 /** Units left of each product named that exists (an unlocked read). */
 export async function stockOf(trx: Knex.Transaction, productIds: number[]): Promise<Map<number, number>> {
-  const products = await Product.query(trx).findByIds(productIds).select("id", "inventory");
-  return new Map(products.map((product) => [Number(product.id), product.inventory]));
+  const rows: Pick<Product, "id" | "inventory">[] = await trx(Product.tableName).whereIn("id", productIds).select("id", "inventory");
+  return new Map(rows.map((row) => [Number(row.id), row.inventory]));
 }
 
 export async function recordReservation(trx: Knex.Transaction, purchaseId: string, items: ReservationItem[]): Promise<void> {
-  await Reservation.query(trx).insert({ purchase_id: purchaseId, status: "RESERVED" });
-  await ReservedItem.query(trx).insert(items.map((item) => ({ purchase_id: purchaseId, product_id: String(item.productId), quantity: item.quantity })));
+  await trx(Reservation.tableName).insert({ purchase_id: purchaseId, status: "RESERVED" });
+  await trx(ReservedItem.tableName).insert(items.map((item) => ({ purchase_id: purchaseId, product_id: item.productId, quantity: item.quantity })));
 }
 
 /** A refused or early-released reservation: kept, so the purchase's later commands are answered alike. */
 export async function recordUnreserved(trx: Knex.Transaction, purchaseId: string, status: "REJECTED" | "RELEASED", reason: string): Promise<void> {
-  await Reservation.query(trx).insert({ purchase_id: purchaseId, status, reason });
+  await trx(Reservation.tableName).insert({ purchase_id: purchaseId, status, reason });
 }
 
 export async function forgetReservation(trx: Knex.Transaction, purchaseId: string): Promise<void> {
-  await ReservedItem.query(trx).where({ purchase_id: purchaseId }).delete();
-  await Reservation.query(trx).deleteById(purchaseId);
+  await trx(ReservedItem.tableName).where({ purchase_id: purchaseId }).delete();
+  await trx(Reservation.tableName).where({ purchase_id: purchaseId }).delete();
 }
 
 export async function markReleased(trx: Knex.Transaction, purchaseId: string): Promise<void> {
-  await Reservation.query(trx).where({ purchase_id: purchaseId, status: "RESERVED" }).patch({ status: "RELEASED", updated_at: trx.fn.now() });
+  await trx(Reservation.tableName).where({ purchase_id: purchaseId, status: "RESERVED" }).update({ status: "RELEASED", updated_at: trx.fn.now() });
 }
 
 /** Takes the item's units if that many are left; false when they are not. */
 export async function takeStock(trx: Knex.Transaction, item: ReservationItem): Promise<boolean> {
-  const updated = await Product.query(trx)
+  const updated = await trx(Product.tableName)
     .where({ id: item.productId })
     .andWhere("inventory", ">=", item.quantity)
-    .patch({ inventory: trx.raw("inventory - ?", [item.quantity]), updated_at: trx.fn.now() });
+    .update({ inventory: trx.raw("inventory - ?", [item.quantity]), updated_at: trx.fn.now() });
   return updated === 1;
 }
 
 export async function returnStock(trx: Knex.Transaction, item: ReservationItem): Promise<void> {
-  await Product.query(trx)
+  await trx(Product.tableName)
     .where({ id: item.productId })
-    .patch({ inventory: trx.raw("inventory + ?", [item.quantity]), updated_at: trx.fn.now() });
+    .update({ inventory: trx.raw("inventory + ?", [item.quantity]), updated_at: trx.fn.now() });
 }
 
 /**
@@ -132,7 +134,7 @@ export async function returnStock(trx: Knex.Transaction, item: ReservationItem):
  * rows purchase by purchase can hold one product each and wait for the other's.
  */
 export async function lockStockOf(trx: Knex.Transaction, reservations: ReservationItem[][], releases: string[]): Promise<void> {
-  const released = releases.length > 0 ? await ReservedItem.query(trx).whereIn("purchase_id", releases).distinct("product_id") : [];
-  const ids = [...new Set([...reservations.flat().map((i) => i.productId), ...released.map((item) => Number(item.product_id))])].sort((a, b) => a - b);
-  if (ids.length > 0) await Product.query(trx).findByIds(ids).orderBy("id").forUpdate().select("id");
+  const released: string[] = releases.length > 0 ? await trx(ReservedItem.tableName).whereIn("purchase_id", releases).distinct().pluck("product_id") : [];
+  const ids = [...new Set([...reservations.flat().map((i) => i.productId), ...released.map(Number)])].sort((a, b) => a - b);
+  if (ids.length > 0) await trx(Product.tableName).whereIn("id", ids).orderBy("id").forUpdate().select("id");
 }

@@ -9,7 +9,7 @@ import type { PurchaseCreated, PurchaseLine, PurchaseProgressNote, PurchaseView 
 import type { OutboxRow } from "../../lib/outbox/outbox-writer";
 import { FINAL_STATUSES } from "../../lib/saga/state";
 import { Purchase } from "./purchase-models";
-import { purchaseView } from "./purchase-view";
+import { purchaseView, type ViewedPurchase } from "./purchase-view";
 
 /** What the saga's result changes on a purchase. */
 export type PurchaseOutcome = Pick<PurchaseView, "status" | "step" | "failure_reason" | "order_id" | "payment_id">;
@@ -86,7 +86,7 @@ export async function findCustomerPurchase(db: Knex, id: string, customerId: str
 export async function recordProgressNotes(db: Knex, notes: readonly PurchaseProgressNote[]): Promise<PurchaseView[]> {
   const newest = newestNotes(notes);
   // One statement for the batch: a model update per note would be a round trip each.
-  const { rows } = await db.raw<{ rows: Record<string, unknown>[] }>(
+  const { rows } = await db.raw<{ rows: ViewedPurchase[] }>(
     `update ${Purchase.tableName} p
         set status = n.status, step = n.step, progress_version = n.version, version = p.version + 1, updated_at = now()
        from jsonb_to_recordset(?::jsonb) as n(id uuid, status text, step text, version integer)
@@ -94,7 +94,7 @@ export async function recordProgressNotes(db: Knex, notes: readonly PurchaseProg
       returning p.*`,
     [JSON.stringify(newest.map((n) => ({ id: n.purchaseId, status: n.status, step: n.step, version: n.sagaVersion }))), ...FINAL_STATUSES],
   );
-  return rows.map((row) => purchaseView(Purchase.fromDatabaseJson(row)));
+  return rows.map(purchaseView);
 }
 
 /** The newest note of each purchase: one statement may update a row once only. */
@@ -112,10 +112,11 @@ export function newestNotes(notes: readonly PurchaseProgressNote[]): PurchasePro
  * final status is never overwritten. Null when nothing changed.
  */
 export async function recordOutcome(trx: Knex.Transaction, id: string, outcome: PurchaseOutcome): Promise<PurchaseView | null> {
-  const [purchase] = await Purchase.query(trx)
-    .patch({ ...outcome, version: trx.raw("version + 1"), updated_at: trx.fn.now() })
+  // Once per saga, so through knex like the notes: no model is built for a row only viewed.
+  const [row]: ViewedPurchase[] = await trx(Purchase.tableName)
     .where({ id })
     .whereNotIn("status", FINAL_STATUSES)
+    .update({ ...outcome, version: trx.raw("version + 1"), updated_at: trx.fn.now() })
     .returning("*");
-  return purchase ? purchaseView(purchase) : null;
+  return row ? purchaseView(row) : null;
 }

@@ -2,7 +2,13 @@
 import type { PurchaseView } from "../../contracts/purchase-saga";
 import type { Purchase } from "./purchase-models";
 
-export function purchaseView(purchase: Purchase): PurchaseView {
+/** The columns a view shows: a Purchase model, or a row a set-based statement returned. */
+export type ViewedPurchase = Pick<
+  Purchase,
+  "id" | "status" | "step" | "failure_reason" | "order_id" | "payment_id" | "amount" | "currency" | "items" | "version" | "created_at" | "updated_at"
+>;
+
+export function purchaseView(purchase: ViewedPurchase): PurchaseView {
   return {
     id: purchase.id,
     status: purchase.status,
