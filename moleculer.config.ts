@@ -3,13 +3,17 @@
  * own traffic (transporter) and its cache; Kafka, through @moleculer/channels,
  * carries the business messages that Debezium streams from the outboxes.
  */
-import type { BrokerOptions } from "moleculer";
+// First: the tracing SDK must be in place before what it instruments loads.
+import { runningTracing } from "./lib/telemetry/start-tracing";
+import type { BrokerOptions, Middleware } from "moleculer";
 import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
 import { Partitioners } from "kafkajs";
 import { KAFKA_BATCH_ADAPTER } from "./lib/channels/kafka-batch-adapter";
 import { DatabaseRefusals, isServiceFailure } from "./lib/errors/database-refusals";
 import { kafkaBrokers, redisNodes } from "./lib/environment";
 import { readBrokerSettings } from "./lib/settings/broker-settings";
+import { TraceMiddleware } from "./lib/telemetry/trace-middleware";
+import { jsonLogLine } from "./lib/telemetry/json-log-formatter";
 
 const nodes = redisNodes();
 const settings = readBrokerSettings();
@@ -22,8 +26,8 @@ const config: BrokerOptions = {
     options: {
       // The channels adapter logs every message it commits at info: on the hot path that is noise and CPU.
       level: { "CHANNELS*": "warn", "**": settings.logLevel },
-      formatter: "short",
-      colors: process.stdout.isTTY,
+      formatter: settings.logFormat === "json" ? jsonLogLine : "short",
+      colors: settings.logFormat === "text" && process.stdout.isTTY,
     },
   },
   transporter: {
@@ -51,8 +55,10 @@ const config: BrokerOptions = {
         reporter: [{ type: "Prometheus", options: { host: settings.bindAddress, port: settings.metricsPort, path: "/metrics" } }],
       }
     : { enabled: false },
+  // Moleculer's own tracer stays off: TraceMiddleware joins calls and events to OpenTelemetry's traces instead.
   tracing: { enabled: false },
   middlewares: [
+    ...(runningTracing ? [TraceMiddleware, { stopped: runningTracing.stop } satisfies Middleware] : []),
     DatabaseRefusals,
     ChannelsMiddleware({
       adapter: {

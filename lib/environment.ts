@@ -19,6 +19,8 @@ export const LOCAL_STACK = {
   kafkaControllerPort: 19093 + offset,
   connectPort: 18083 + offset,
   gatewayPort: 3000 + offset,
+  /** Zipkin: its API and UI, and where services send spans. */
+  zipkinPort: 19411 + offset,
   /** Each service started by the stack tool serves Prometheus metrics on this port + its index. */
   metricsBasePort: 13030 + offset,
 } as const;

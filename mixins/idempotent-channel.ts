@@ -17,6 +17,8 @@ import { consumerConcurrency } from "../contracts/topics";
 import type { Knex } from "knex";
 import { DEFAULT_BACKOFF, DEFAULT_REPORT_INTERVAL_MS, backoffDelay, reportThrottle, sleep } from "../lib/inbox/backoff";
 import type { ReceivedBatch } from "../lib/channels/kafka-batch-adapter";
+import { handleInMessageTrace } from "../lib/telemetry/message-trace";
+import { SHOP_METRICS, registerShopMetrics } from "../lib/metrics/shop-metrics";
 import { IdempotentConsumer, type IdempotentConsumerOptions, type InboundMessage, type MessageHandler, type Outcome } from "../lib/inbox/idempotent-consumer";
 
 export const deadLetterTopic = (topic: string) => `${topic}.dead-letter`;
@@ -64,11 +66,15 @@ export function idempotentChannel<TService extends ConsumingService = ConsumingS
     batch: { maxSize: options.batchSize ?? CHANNEL_BATCH_SIZE },
     async handler(this: TService, batch: ReceivedBatch): Promise<void> {
       const service = this;
+      if (!consumer) registerShopMetrics(this.broker.metrics, [SHOP_METRICS.deadLetters]);
       consumer ??= new IdempotentConsumer({
         ...options,
         db: () => service.db,
         handlers: Object.fromEntries(
-          Object.entries(options.handlers).map(([type, h]) => [type, { schema: h.schema, handle: (trx, message) => h.handle.call(service, trx, message) }]),
+          Object.entries(options.handlers).map(([type, h]) => [
+            type,
+            { schema: h.schema, handle: (trx, message) => handleInMessageTrace(message, () => h.handle.call(service, trx, message)) },
+          ]),
         ),
         onRetry: (m, attempt, error, { transient, delayMs, failingForMs }) =>
           this.logger.warn(
@@ -88,6 +94,7 @@ export function idempotentChannel<TService extends ConsumingService = ConsumingS
         const message = messages[index];
         this.logger.error(`dead-lettering ${message.type || "(no type)"} ${message.id || "(no id)"} from ${options.topic}: ${outcome.reason}`);
         await sendToDeadLetter(this, options, batch.messages[index].raw, outcome.reason.slice(0, MAX_REASON_LENGTH));
+        this.broker.metrics.increment(SHOP_METRICS.deadLetters.name, { topic: options.topic });
       }
     },
   };

@@ -15,10 +15,11 @@ import { kafkaConnect, registerConnectors } from "./parts/kafka-connect";
 import type { StackPart } from "./parts/part";
 import { postgres } from "./parts/postgres";
 import { redisCluster } from "./parts/redis-cluster";
+import { zipkin, zipkinUrl } from "./parts/zipkin";
 import { startServices } from "./services";
 import { ensureTopics } from "./topics";
 
-const parts: StackPart[] = [postgres, redisCluster, kafka, kafkaConnect];
+const parts: StackPart[] = [postgres, redisCluster, kafka, kafkaConnect, zipkin];
 
 /** Connection settings of the running stack, as exported to services and tests. */
 function stackEnv(): Record<string, string> {
@@ -30,6 +31,9 @@ function stackEnv(): Record<string, string> {
   env.KAFKA_BROKERS = kafkaBrokers().join(",");
   env.CONNECT_URL = connectUrl();
   env.PORT = String(gatewayPort());
+  env.ZIPKIN_URL = zipkinUrl();
+  // Traces go to the stack's Zipkin unless the environment says otherwise (TRACE_EXPORTER=none turns them off).
+  env.TRACE_EXPORTER = process.env.TRACE_EXPORTER || "zipkin";
   // A secret the environment gives wins; otherwise this installation's own.
   env.JWT_SECRET = process.env.JWT_SECRET?.trim() || installationJwtSecret();
   return env;

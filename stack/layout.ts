@@ -10,6 +10,7 @@ export const postgresDir = path.join(stackDir, "postgres");
 export const redisDir = path.join(stackDir, "redis");
 export const kafkaDir = path.join(stackDir, "kafka");
 export const connectDir = path.join(stackDir, "connect");
+export const zipkinDir = path.join(stackDir, "zipkin");
 export const servicesDir = path.join(stackDir, "services");
 
 /**

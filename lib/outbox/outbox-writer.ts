@@ -6,8 +6,8 @@
  * dedupe on, `type` and `traceparent` ride as headers.
  */
 import { randomUUID } from "node:crypto";
-import { context, propagation } from "@opentelemetry/api";
 import type { Knex } from "knex";
+import { traceparentOf } from "../telemetry/trace-context";
 
 /** A message bound for `topic`, partitioned by `key`. */
 export interface OutboxMessage<TType extends string = string, TPayload = unknown> {
@@ -28,12 +28,6 @@ export interface OutboxRow {
   traceparent: string | null;
 }
 
-function currentTraceparent(): string | null {
-  const carrier: Record<string, string> = {};
-  propagation.inject(context.active(), carrier);
-  return carrier.traceparent ?? null;
-}
-
 export class OutboxWriter {
   constructor(readonly table = "outbox") {}
 
@@ -50,7 +44,7 @@ export class OutboxWriter {
    * for a caller that writes them in a statement of its own (see `table`).
    */
   rows(messages: OutboxMessage[]): OutboxRow[] {
-    const traceparent = currentTraceparent();
+    const traceparent = traceparentOf() ?? null;
     return messages.map((m) => ({
       id: m.id ?? randomUUID(),
       aggregatetype: m.topic,

@@ -2,7 +2,7 @@ import type { Knex } from "knex";
 import type { SagaDefinition } from "./definition";
 import type { SagaReply } from "./messages";
 import type { PostponedSteps, SagaStore, StoredSaga } from "./saga-store";
-import type { OutgoingMessage, SagaState } from "./state";
+import type { LogEntry, OutgoingMessage, SagaState } from "./state";
 import { transition, type SagaEvent, type TransitionResult } from "./transitions";
 
 /** What the engine needs from storage; SagaStore is the real one. */
@@ -18,6 +18,8 @@ export interface CommittedTransition<Data> {
   after: SagaState<Data>;
   /** The saga's stored version after it: later transitions of one saga have higher ones. */
   version: number;
+  /** What the transition wrote to the saga log. */
+  log: LogEntry[];
 }
 
 /**
@@ -109,7 +111,7 @@ export class SagaEngine<Data> {
     const result = transition(this.latest, null, event);
     const created = await this.store.create(trx, result.state);
     await this.record(trx, result);
-    this.tellOnCommit(trx, { before: null, after: result.state, version: created.version });
+    this.tellOnCommit(trx, { before: null, after: result.state, version: created.version, log: result.log });
     return result;
   }
 
@@ -202,7 +204,7 @@ export class SagaEngine<Data> {
     const result = transition(definition, before, event);
     if (result.changed) {
       const saved = await this.store.save(trx, result.state, saga.version);
-      this.tellOnCommit(trx, { before, after: result.state, version: saved.version });
+      this.tellOnCommit(trx, { before, after: result.state, version: saved.version, log: result.log });
     }
     await this.record(trx, result);
     return result;

@@ -3,6 +3,7 @@ import { choiceSetting, integerSetting, textSetting, type Environment } from "./
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+const LOG_FORMATS = ["text", "json"] as const;
 
 export interface BrokerSettings {
   /** Brokers see only others of their namespace (NAMESPACE; none by default). */
@@ -10,6 +11,8 @@ export interface BrokerSettings {
   /** NODE_ID; Moleculer makes one from host and pid when unset. */
   nodeId: string | undefined;
   logLevel: LogLevel;
+  /** text for people; json (a line an object, with the trace id) for a log shipper. */
+  logFormat: (typeof LOG_FORMATS)[number];
   /** Per action and node: calls at once, and calls waiting, before 429 QUEUE_FULL. */
   bulkhead: { concurrency: number; maxQueueSize: number };
   /** Prometheus metrics on this port, or none. */
@@ -28,6 +31,7 @@ export function readBrokerSettings(env: Environment = process.env): BrokerSettin
     namespace: textSetting(env, "NAMESPACE", "", NAME, "letters, digits, '.', '_' or '-' (at most 64)"),
     nodeId: textSetting(env, "NODE_ID", "", NAME, "letters, digits, '.', '_' or '-' (at most 64)") || undefined,
     logLevel: choiceSetting(env, "LOG_LEVEL", "info", LOG_LEVELS),
+    logFormat: choiceSetting(env, "LOG_FORMAT", "text", LOG_FORMATS),
     bulkhead: {
       concurrency: integerSetting(env, "BULKHEAD_CONCURRENCY", 50, 1),
       maxQueueSize: integerSetting(env, "BULKHEAD_MAX_QUEUE", 1_000, 0),

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Cluster } from "ioredis";
-import type { Context, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import type { Context, MetricRegistry, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import { PURCHASE_STATUS_CHANGED_EVENT, type PurchaseView } from "../../contracts/purchase-saga";
 import { loadAuthConfig } from "../../lib/auth/auth-config";
@@ -15,6 +15,8 @@ import type { AuthenticatedMeta, AuthenticatedUser } from "../../lib/auth/authen
 import { InvalidTokenError, TokenService } from "../../lib/auth/token-service";
 import { redisNodes } from "../../lib/environment";
 import { redisRateLimitStore } from "../../lib/http/redis-rate-limit-store";
+import { routeTemplate } from "../../lib/http/route-template";
+import { SHOP_METRICS, registerShopMetrics } from "../../lib/metrics/shop-metrics";
 import { readApiSettings, type ApiSettings } from "./api-settings";
 import { UNAVAILABLE_RETRY_AFTER_SECONDS, errorResponse } from "./error-response";
 import { answerPlainOptions, corsSettings, noSniffing, noStore, rateLimitRetryAfter, refuseUnfitJson } from "./http-edge";
@@ -49,6 +51,17 @@ const jsonBody = (settings: ApiSettings) => ({ json: { limit: settings.bodyLimit
  */
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 15_000;
+
+/** Counts and times a request once its answer is over (or its connection gone), by the route it matched. */
+function countRequest(registry: MetricRegistry, req: IncomingMessage, res: ServerResponse): void {
+  const started = process.hrtime.bigint();
+  res.once("close", () => {
+    const method = req.method ?? "";
+    const route = routeTemplate(req) ?? "unmatched";
+    registry.increment(SHOP_METRICS.httpRequests.name, { method, route, status: String(res.statusCode) });
+    registry.observe(SHOP_METRICS.httpSeconds.name, Number(process.hrtime.bigint() - started) / 1e9, { method, route });
+  });
+}
 
 interface GatewayThis extends Service {
   purchaseStreams: PurchaseEventStreams;
@@ -216,6 +229,8 @@ export function createApiService(
     created() {
       this.purchaseStreams = new PurchaseEventStreams();
       this.server.headersTimeout = HEADERS_TIMEOUT_MS;
+      registerShopMetrics(this.broker.metrics, [SHOP_METRICS.httpRequests, SHOP_METRICS.httpSeconds]);
+      this.server.on("request", (req: IncomingMessage, res: ServerResponse) => countRequest(this.broker.metrics, req, res));
     },
     async stopped() {
       this.purchaseStreams.closeAll();

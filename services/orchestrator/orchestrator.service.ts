@@ -30,6 +30,9 @@ import { DeadlineSweeper } from "./deadline-sweeper";
 import { KafkaDeliveryProbe, kafkaGroupId } from "./kafka-delivery-probe";
 import { readOrchestratorSettings } from "./orchestrator-settings";
 import { progressNotes } from "./progress-notes";
+import { SAGA_METRICS, recordSagaObservations } from "./saga-metrics";
+import { registerShopMetrics } from "../../lib/metrics/shop-metrics";
+import { sagaObservations } from "../../lib/saga/saga-observations";
 import { PURCHASE_SAGA_TOPICS, buildPurchaseSaga, replyTypesOf, type PurchaseSagaTopics } from "./purchase-saga";
 import { sagaView, sagaWithLogView, storedSagaView } from "./saga-views";
 
@@ -155,6 +158,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
     },
 
     created(this: OrchestratorThis) {
+      registerShopMetrics(this.broker.metrics, SAGA_METRICS);
       const outbox = new OutboxWriter();
       this.store = new SagaStore(this.db);
       this.deliveryProbe = new KafkaDeliveryProbe({
@@ -169,8 +173,9 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
         send: async (trx, messages) => {
           await outbox.append(trx, messages);
         },
-        // Every path that moves a saga (replies, the sweeper, operators) tells the client, once committed.
+        // Every path that moves a saga (replies, the sweeper, operators) tells the client and the metrics, once committed.
         onCommitted: (transitions) => {
+          recordSagaObservations(this.broker.metrics, sagaObservations(definition, transitions));
           const notes = progressNotes(definition, transitions);
           if (notes.length === 0) return;
           const progressed: PurchaseProgressed = { notes };

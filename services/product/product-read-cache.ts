@@ -19,6 +19,11 @@ export interface ProductReadCacheOptions {
   filterFalsePositiveRate: number;
 }
 
+/** How a read by id was answered (see SHOP_METRICS.productReads). */
+export type ProductReadOutcome = "hit" | "waited" | "miss" | "fallback" | "absent";
+
+const SOURCE_OUTCOMES = { cache: "hit", waited: "waited", loader: "miss", fallback: "fallback" } as const;
+
 const detailKey = (id: number) => `product:{${id}}`;
 const LISTS_KEY = "{catalog}:lists";
 // A reader that loaded a row just before a write's commit may cache it just after the write's
@@ -33,6 +38,7 @@ export class ProductReadCache {
     private readonly redis: Cluster,
     private readonly logger: LoggerInstance,
     private readonly options: ProductReadCacheOptions,
+    private readonly countRead: (outcome: ProductReadOutcome) => void = () => undefined,
   ) {
     this.filter = new CuckooFilter(redis, { name: "products", capacity: options.filterCapacity, targetFalsePositiveRate: options.filterFalsePositiveRate });
     this.lock = new RedisLock(redis);
@@ -41,11 +47,16 @@ export class ProductReadCache {
   /** The product, or null when it does not exist; `load` reads Postgres. */
   async getDetail<T>(id: number, load: () => Promise<T | null>): Promise<T | null> {
     try {
-      if (!(await this.filter.mightContain(String(id)))) return null;
-      const { value } = await this.lock.singleFlight(detailKey(id), load, { cacheTtlMs: this.options.detailTtlMs, waitMs: 2_000 });
+      if (!(await this.filter.mightContain(String(id)))) {
+        this.countRead("absent");
+        return null;
+      }
+      const { value, source } = await this.lock.singleFlight(detailKey(id), load, { cacheTtlMs: this.options.detailTtlMs, waitMs: 2_000 });
+      this.countRead(SOURCE_OUTCOMES[source]);
       return value;
     } catch (error) {
       this.logger.warn(`product cache unavailable, reading Postgres: ${(error as Error).message}`);
+      this.countRead("fallback");
       return load();
     }
   }

@@ -21,6 +21,7 @@ import { PRODUCT_COMMANDS_TOPIC } from "../../contracts/purchase-saga";
 import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { CuckooRebuildConflictError } from "../../lib/cache/cuckoo-filter";
 import { SQLSTATE, sqlStateOf } from "../../lib/errors/sql-state";
+import { SHOP_METRICS, registerShopMetrics } from "../../lib/metrics/shop-metrics";
 import { redisNodes } from "../../lib/environment";
 import type { InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
@@ -238,7 +239,10 @@ export function createProductService(settings: ProductSettings = readProductSett
       this.outbox = new OutboxWriter();
       // Short command timeouts: a slow or failing Redis must fall back to Postgres, not stall reads.
       this.redis = new Cluster(redisNodes(), { redisOptions: { commandTimeout: 500 }, enableOfflineQueue: true, retryDelayOnFailover: 100 });
-      this.cache = new ProductReadCache(this.redis, this.logger, settings.cache);
+      registerShopMetrics(this.broker.metrics, [SHOP_METRICS.productReads]);
+      this.cache = new ProductReadCache(this.redis, this.logger, settings.cache, (outcome) =>
+        this.broker.metrics.increment(SHOP_METRICS.productReads.name, { outcome }),
+      );
     },
 
     async started(this: ProductThis) {

@@ -45,6 +45,7 @@ import {
   type PriceList,
 } from "./purchase-request";
 import { readPurchaseSettings } from "./purchase-settings";
+import { SHOP_METRICS, registerShopMetrics } from "../../lib/metrics/shop-metrics";
 import {
   findCustomerPurchase,
   findKeyedPurchase,
@@ -228,7 +229,10 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
             { topic: topics.purchaseEvents, key: created.purchaseId, type: PURCHASE_EVENT_TYPES.PurchaseCreated, payload: created },
           ]);
           const recorded = await this.recorder.request({ purchase: created, claim, announcement });
-          if (recorded) return accepted(ctx, { id: created.purchaseId, status: "PENDING" });
+          if (recorded) {
+            this.broker.metrics.increment(SHOP_METRICS.purchasesAccepted.name);
+            return accepted(ctx, { id: created.purchaseId, status: "PENDING" });
+          }
           // A concurrent request under the same key recorded its purchase first: that one is the answer.
           const winner = claim && (await findKeyedPurchase(this.db, customerId, claim.key));
           if (!winner) throw new Error(`purchase under Idempotency-Key ${claim?.key} vanished`);
@@ -266,6 +270,7 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
     },
 
     created(this: PurchaseThis) {
+      registerShopMetrics(this.broker.metrics, [SHOP_METRICS.purchasesAccepted]);
       this.outbox = new OutboxWriter();
       this.priceList = new RequestCoalescer((orders) => currentPrices(this.broker, orders), DOOR_BATCHING);
       this.recorder = new RequestCoalescer((records) => recordPurchases(this.db, this.outbox.table, records), DOOR_BATCHING);

@@ -1,4 +1,4 @@
-/** The JVM parts (Kafka, Connect, Debezium) come from Maven Central through stack/maven/pom.xml. */
+/** The JVM parts (Kafka, Connect, Debezium, Zipkin) come from Maven Central through stack/maven/pom.xml. */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -8,6 +8,7 @@ import { ownedPid, progress, requireCommand, run, spawnDaemon, stopPid } from ".
 const pom = path.join(repoRoot, "stack", "maven", "pom.xml");
 export const kafkaClasspath = path.join(jarsDir, "lib", "*");
 export const connectPluginPath = path.join(jarsDir, "plugins");
+export const zipkinJar = path.join(jarsDir, "zipkin", "zipkin-server.jar");
 
 export async function requireJava(): Promise<void> {
   await requireCommand("java", "install a JDK 17 (apt-get install openjdk-17-jdk-headless)");
@@ -20,24 +21,35 @@ export async function ensureJars(): Promise<void> {
   const digest = createHash("sha1").update(readFileSync(pom)).digest("hex");
   if (existsSync(stamp) && readFileSync(stamp, "utf8") === digest) return;
   await requireCommand("mvn", "install Maven (apt-get install maven)");
-  progress("jars", "fetching Kafka, Connect and Debezium from Maven Central (first run only)");
+  progress("jars", "fetching Kafka, Connect, Debezium and Zipkin from Maven Central (first run only)");
   mkdirSync(jarsDir, { recursive: true });
-  await run("mvn", ["-q", "-B", "-f", pom, "package", `-Dstack.lib=${path.join(jarsDir, "lib")}`, `-Dstack.plugins=${connectPluginPath}`]);
+  await run("mvn", [
+    "-q",
+    "-B",
+    "-f",
+    pom,
+    "package",
+    `-Dstack.lib=${path.join(jarsDir, "lib")}`,
+    `-Dstack.plugins=${connectPluginPath}`,
+    `-Dstack.zipkin=${path.dirname(zipkinJar)}`,
+  ]);
   writeFileSync(stamp, digest);
   progress("jars", "ready");
 }
 
-/** A log4j 1.x config that sends a JVM part's log to its stdout (our log file). */
+/**
+ * A log4j 1.x config that sends a JVM part's log to its stdout (our log
+ * file), at WARN: at INFO an idle Connect worker with six Debezium tasks
+ * writes hundreds of lines a minute.
+ */
 export function writeLog4jConfig(file: string): void {
   writeFileSync(
     file,
     [
-      "log4j.rootLogger=INFO, out",
+      "log4j.rootLogger=WARN, out",
       "log4j.appender.out=org.apache.log4j.ConsoleAppender",
       "log4j.appender.out.layout=org.apache.log4j.PatternLayout",
       "log4j.appender.out.layout.ConversionPattern=[%d] %p %m (%c)%n",
-      "log4j.logger.org.apache.kafka.clients=WARN",
-      "log4j.logger.kafka.request.logger=WARN",
       "log4j.logger.org.reflections=ERROR",
       "",
     ].join("\n"),

@@ -9,7 +9,7 @@ import { LOCAL_STACK } from "../../lib/environment";
 import { portOwner } from "../../stack/processes";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
-const stackPorts = [LOCAL_STACK.postgresPort, ...LOCAL_STACK.redisPorts, LOCAL_STACK.kafkaPort, LOCAL_STACK.connectPort];
+const stackPorts = [LOCAL_STACK.postgresPort, ...LOCAL_STACK.redisPorts, LOCAL_STACK.kafkaPort, LOCAL_STACK.connectPort, LOCAL_STACK.zipkinPort];
 // Servers of the machine's own (not the stack's), where present: down must leave them alone.
 const foreignPorts = [5432, 6379];
 
@@ -27,6 +27,7 @@ test("status reports every part healthy", async () => {
   expect(output).toMatch(/^redis\s+healthy\s+cluster ok, 6 nodes/m);
   expect(output).toMatch(/^kafka\s+healthy/m);
   expect(output).toMatch(/^connect\s+healthy .*6 outbox connectors RUNNING/m);
+  expect(output).toMatch(/^zipkin\s+healthy\s+UI and API on http:\/\/127\.0\.0\.1:\d+/m);
   expect(code).toBe(0);
 });
 

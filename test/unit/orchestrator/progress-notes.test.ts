@@ -24,7 +24,7 @@ function state(changes: Partial<SagaState<unknown>>): SagaState<unknown> {
 
 /** The note for one committed move from `before` to `after`, if any. */
 function noteFor(before: SagaState<unknown> | null, after: SagaState<unknown>, version = 2) {
-  const notes = progressNotes(saga, [{ before, after, version }]);
+  const notes = progressNotes(saga, [{ before, after, version, log: [] }]);
   expect(notes.length).toBeLessThanOrEqual(1);
   return notes[0] ?? null;
 }
@@ -53,10 +53,10 @@ describe("progressNotes", () => {
 
   it("keeps a transaction's moves in their order, each with its own version", () => {
     const notes = progressNotes(saga, [
-      { before: null, after: state({}), version: 1 },
-      { before: state({}), after: state({ currentStep: 1 }), version: 2 },
-      { before: state({ currentStep: 1 }), after: state({ currentStep: 1, attempt: 2 }), version: 3 },
-      { before: state({ currentStep: 1, attempt: 2 }), after: state({ currentStep: 2 }), version: 4 },
+      { before: null, after: state({}), version: 1, log: [] },
+      { before: state({}), after: state({ currentStep: 1 }), version: 2, log: [] },
+      { before: state({ currentStep: 1 }), after: state({ currentStep: 1, attempt: 2 }), version: 3, log: [] },
+      { before: state({ currentStep: 1, attempt: 2 }), after: state({ currentStep: 2 }), version: 4, log: [] },
     ]);
     expect(notes.map((n) => `${n.step} v${n.sagaVersion}`)).toEqual(["reserve-inventory v1", "create-order v2", "take-payment v4"]);
   });

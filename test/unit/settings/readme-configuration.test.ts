@@ -10,6 +10,7 @@ import { loadAuthConfig } from "../../../lib/auth/auth-config";
 import { SERVICE_DATABASES, connectUrl, databaseUrl, gatewayPort, kafkaBrokers, redisNodes } from "../../../lib/environment";
 import { retentionPolicyFromEnv } from "../../../lib/outbox/retention";
 import { readBrokerSettings } from "../../../lib/settings/broker-settings";
+import { readTracingSettings } from "../../../lib/telemetry/tracing-settings";
 import { readAccountSettings } from "../../../services/account/account-settings";
 import { readApiSettings } from "../../../services/api/api-settings";
 import { readOrchestratorSettings } from "../../../services/orchestrator/orchestrator-settings";
@@ -42,6 +43,7 @@ function namesReadByTheServices(): Set<string> {
     walletSettings,
     loadAuthConfig,
     retentionPolicyFromEnv,
+    readTracingSettings,
   ]) {
     reader(env);
   }

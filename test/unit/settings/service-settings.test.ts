@@ -40,6 +40,7 @@ describe("service settings", () => {
       namespace: "",
       nodeId: undefined,
       logLevel: "info",
+      logFormat: "text",
       bulkhead: { concurrency: 50, maxQueueSize: 1_000 },
       metricsPort: null,
       bindAddress: "127.0.0.1",
