@@ -21,6 +21,8 @@ export const LOCAL_STACK = {
   gatewayPort: 3000 + offset,
   /** Zipkin: its API and UI, and where services send spans. */
   zipkinPort: 19411 + offset,
+  /** Prometheus, when the stack runs it (`up --with prometheus`, and always for `npm test`). */
+  prometheusPort: 19090 + offset,
   /** Each service started by the stack tool serves Prometheus metrics on this port + its index. */
   metricsBasePort: 13030 + offset,
 } as const;

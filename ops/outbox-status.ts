@@ -5,6 +5,7 @@
  */
 import knex from "knex";
 import { SERVICE_DATABASES, type ServiceDatabase, databaseUrl } from "../lib/environment";
+import { slotLag } from "../lib/outbox/outbox-lag";
 
 export interface OutboxStatus {
   database: ServiceDatabase;
@@ -22,18 +23,15 @@ export async function outboxStatus(): Promise<OutboxStatus[]> {
       try {
         const [rows, slot] = await Promise.all([
           db("outbox").first(db.raw("count(*)::int as rows"), db.raw("min(created_at) as oldest"), db.raw("max(created_at) as newest")),
-          db.raw("select active, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint as lag from pg_replication_slots where slot_name = ?", [
-            `outbox_${database}`,
-          ]),
+          slotLag(db, database),
         ]);
-        const slotRow = slot.rows[0];
         return {
           database,
           rows: rows.rows,
           oldest: rows.oldest ? new Date(rows.oldest).toISOString() : null,
           newest: rows.newest ? new Date(rows.newest).toISOString() : null,
-          slotActive: slotRow ? slotRow.active : null,
-          slotLagBytes: slotRow ? Number(slotRow.lag) : null,
+          slotActive: slot.active,
+          slotLagBytes: slot.lagBytes,
         };
       } finally {
         await db.destroy();

@@ -1,6 +1,8 @@
 /**
  * The local stack: `npm run stack -- up|down|status|env|logs [part]`,
  * `npm start` (stack + every service, gateway on :3000) and `npm test`.
+ * `--with prometheus` adds the optional part to `up` and `start`; `npm test`
+ * always runs it.
  */
 import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -16,10 +18,23 @@ import type { StackPart } from "./parts/part";
 import { postgres } from "./parts/postgres";
 import { redisCluster } from "./parts/redis-cluster";
 import { zipkin, zipkinUrl } from "./parts/zipkin";
+import { prometheus, prometheusUrl } from "./parts/prometheus";
 import { startServices } from "./services";
 import { ensureTopics } from "./topics";
 
 const parts: StackPart[] = [postgres, redisCluster, kafka, kafkaConnect, zipkin];
+/** Started only when asked for (`--with <name>`); stopped by `down` whenever running. */
+const optionalParts: StackPart[] = [prometheus];
+
+/** The optional parts named by `--with <name>` among `args`. */
+function optionalPartsIn(args: string[]): StackPart[] {
+  const named = args.flatMap((arg, i) => (arg === "--with" && args[i + 1] ? args[i + 1].split(",") : []));
+  return named.map((name) => {
+    const part = optionalParts.find((p) => p.name === name);
+    if (!part) throw new StackError(`no optional part named ${name}; optional parts: ${optionalParts.map((p) => p.name).join(", ")}`);
+    return part;
+  });
+}
 
 /** Connection settings of the running stack, as exported to services and tests. */
 function stackEnv(): Record<string, string> {
@@ -32,6 +47,7 @@ function stackEnv(): Record<string, string> {
   env.CONNECT_URL = connectUrl();
   env.PORT = String(gatewayPort());
   env.ZIPKIN_URL = zipkinUrl();
+  env.PROMETHEUS_URL = prometheusUrl();
   // Traces go to the stack's Zipkin unless the environment says otherwise (TRACE_EXPORTER=none turns them off).
   env.TRACE_EXPORTER = process.env.TRACE_EXPORTER || "zipkin";
   // A secret the environment gives wins; otherwise this installation's own.
@@ -39,23 +55,26 @@ function stackEnv(): Record<string, string> {
   return env;
 }
 
-async function up(): Promise<void> {
+async function up(optional: StackPart[] = []): Promise<void> {
   const started = Date.now();
   for (const part of parts) await part.up();
   await ensureTopics();
   await migrateAll();
   await registerConnectors();
+  for (const part of optional) await part.up();
   progress("stack", `up in ${((Date.now() - started) / 1000).toFixed(1)} s (files in ${stackDir})`);
 }
 
 async function down(): Promise<void> {
-  for (const part of [...parts].reverse()) await part.down();
+  for (const part of [...parts, ...optionalParts].reverse()) await part.down();
   progress("stack", "down");
 }
 
 async function status(): Promise<boolean> {
   let healthy = true;
-  for (const part of parts) {
+  // An optional part is reported when it runs; not running it is no fault.
+  const running = await Promise.all(optionalParts.map(async (p) => ((await p.status().catch(() => ({ detail: "" }))).detail === "not running" ? [] : [p])));
+  for (const part of [...parts, ...running.flat()]) {
     const s = await part.status().catch((e: Error) => ({ healthy: false, detail: e.message }));
     healthy &&= s.healthy;
     process.stdout.write(`${part.name.padEnd(10)} ${s.healthy ? "healthy  " : "UNHEALTHY"} ${s.detail}\n`);
@@ -64,13 +83,13 @@ async function status(): Promise<boolean> {
 }
 
 function logs(partName?: string): void {
-  const chosen = partName ? parts.filter((p) => p.name === partName) : parts;
+  const chosen = partName ? [...parts, ...optionalParts].filter((p) => p.name === partName) : parts;
   if (chosen.length === 0) throw new StackError(`no part named ${partName}; parts: ${parts.map((p) => p.name).join(", ")}`);
   for (const part of chosen) process.stdout.write(`--- ${part.name} (${part.logFile}) ---\n${tail(part.logFile, 40)}\n`);
 }
 
-async function start(): Promise<void> {
-  await up();
+async function start(optional: StackPart[]): Promise<void> {
+  await up(optional);
   const services = await startServices({ ...process.env, ...stackEnv() }, "inherit");
   progress("start", `ready: http://127.0.0.1:${gatewayPort()}/api/v1 (a service that exits is restarted; Ctrl-C stops them all, the stack stays up)`);
   const shutdown = async () => {
@@ -119,7 +138,7 @@ const TEST_DEFAULTS = {
 /** Runs jest against the stack, then prints one closing line "tests: N passed, N failed". */
 async function test(jestArgs: string[]): Promise<number> {
   await typecheck();
-  await up();
+  await up(optionalParts);
   const env = { ...TEST_DEFAULTS, ...process.env, ...stackEnv() };
   const services = await startServices(env, "log-files");
   const resultsFile = path.join(stackDir, "jest-results.json");
@@ -146,7 +165,7 @@ async function main(): Promise<void> {
   const [command = "status", ...rest] = process.argv.slice(2);
   switch (command) {
     case "up":
-      return up();
+      return up(optionalPartsIn(rest));
     case "down":
       return down();
     case "status":
@@ -164,7 +183,7 @@ async function main(): Promise<void> {
       await ensureTopics();
       return registerConnectors();
     case "start":
-      return start();
+      return start(optionalPartsIn(rest));
     case "test":
       process.exitCode = await test(rest);
       return;

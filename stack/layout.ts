@@ -11,6 +11,7 @@ export const redisDir = path.join(stackDir, "redis");
 export const kafkaDir = path.join(stackDir, "kafka");
 export const connectDir = path.join(stackDir, "connect");
 export const zipkinDir = path.join(stackDir, "zipkin");
+export const prometheusDir = path.join(stackDir, "prometheus");
 export const servicesDir = path.join(stackDir, "services");
 
 /**

@@ -71,6 +71,13 @@ export const SHOP_METRICS = {
     buckets: SECONDS_BUCKETS,
     quantiles: QUANTILES,
   },
+  outboxSlotLag: {
+    name: "shop.outbox.slot.lag.bytes",
+    type: "gauge",
+    labelNames: ["database"],
+    description:
+      "WAL the database's Debezium slot has not confirmed yet: outbox rows not yet in Kafka (near 0 when caught up; grows while Connect is down or behind)",
+  },
   deadLetters: {
     name: "shop.dead.letters.total",
     type: "counter",

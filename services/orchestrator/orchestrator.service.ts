@@ -25,6 +25,7 @@ import { SAGA_REPLY_SCHEMA } from "../../lib/saga/participant";
 import { kafkaBrokers } from "../../lib/environment";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { PlumbingRetentionMixin } from "../../mixins/plumbing-retention.mixin";
+import { OutboxLagMixin } from "../../mixins/outbox-lag.mixin";
 import { idempotentChannel, type ServiceMessageHandler } from "../../mixins/idempotent-channel";
 import { DeadlineSweeper } from "./deadline-sweeper";
 import { KafkaDeliveryProbe, kafkaGroupId } from "./kafka-delivery-probe";
@@ -96,7 +97,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
 
   const schema: ServiceSchema<ServiceSettingSchema, OrchestratorThis> = {
     name: "orchestrator",
-    mixins: [DatabaseMixin("orchestrator"), PlumbingRetentionMixin()],
+    mixins: [DatabaseMixin("orchestrator"), PlumbingRetentionMixin(), OutboxLagMixin("orchestrator")],
 
     channels: {
       [topics.purchaseEvents]: idempotentChannel<OrchestratorThis>({

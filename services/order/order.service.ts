@@ -8,6 +8,7 @@ import { ORDER_COMMANDS_TOPIC } from "../../contracts/purchase-saga";
 import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { PlumbingRetentionMixin } from "../../mixins/plumbing-retention.mixin";
+import { OutboxLagMixin } from "../../mixins/outbox-lag.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
 import { orderCommandHandlers } from "./order-commands";
 import { findOrderByPurchase, findOwnedOrder, orderItems } from "./order-store";
@@ -20,7 +21,7 @@ const orderNotFound = () => new Errors.MoleculerClientError("Order not found", 4
 
 const OrderService: ServiceSchema = {
   name: "order",
-  mixins: [DatabaseMixin("order"), PlumbingRetentionMixin()],
+  mixins: [DatabaseMixin("order"), PlumbingRetentionMixin(), OutboxLagMixin("order")],
   channels: {
     [ORDER_COMMANDS_TOPIC]: idempotentChannel<OrderThis>({
       topic: ORDER_COMMANDS_TOPIC,

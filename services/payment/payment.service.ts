@@ -9,6 +9,7 @@ import { PAYMENT_COMMANDS_TOPIC } from "../../contracts/purchase-saga";
 import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { PlumbingRetentionMixin } from "../../mixins/plumbing-retention.mixin";
+import { OutboxLagMixin } from "../../mixins/outbox-lag.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
 import { lockPayersWallets, paymentCommandHandlers } from "./payment-commands";
 import { findOwnedPayment, findPaymentByPurchase, findWallet } from "./payment-store";
@@ -24,7 +25,7 @@ const paymentNotFound = () => new Errors.MoleculerClientError("Payment not found
 
 const PaymentService: ServiceSchema = {
   name: "payment",
-  mixins: [DatabaseMixin("payment"), PlumbingRetentionMixin()],
+  mixins: [DatabaseMixin("payment"), PlumbingRetentionMixin(), OutboxLagMixin("payment")],
   channels: {
     [ACCOUNT_EVENTS_TOPIC]: idempotentChannel<PaymentThis>({
       topic: ACCOUNT_EVENTS_TOPIC,

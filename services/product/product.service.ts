@@ -27,6 +27,7 @@ import type { InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { PlumbingRetentionMixin } from "../../mixins/plumbing-retention.mixin";
+import { OutboxLagMixin } from "../../mixins/outbox-lag.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
 import {
   type CreateCategoryBody,
@@ -75,7 +76,7 @@ function clientErrorFor(error: unknown): Error {
 export function createProductService(settings: ProductSettings = readProductSettings()): ServiceSchema<ServiceSettingSchema, ProductThis> {
   return {
     name: "product",
-    mixins: [DatabaseMixin("product"), PlumbingRetentionMixin()],
+    mixins: [DatabaseMixin("product"), PlumbingRetentionMixin(), OutboxLagMixin("product")],
 
     actions: {
       get: {

@@ -68,3 +68,8 @@ test("a completed and a declined purchase move the saga, step, HTTP and cache me
   expect(moved.productReads).toBeGreaterThanOrEqual(6);
   expect(moved.absentReads).toBeGreaterThanOrEqual(1);
 });
+
+test.each(["account", "product", "order", "payment", "purchase", "orchestrator"])("%s reports how far its outbox is behind Kafka", async (service) => {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPortOf(service)}/metrics`)).text();
+  expect(text).toMatch(new RegExp(`^shop_outbox_slot_lag_bytes\\{[^}]*database="${service}"[^}]*\\} \\d+$`, "m"));
+});
