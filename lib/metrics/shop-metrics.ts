@@ -78,6 +78,12 @@ export const SHOP_METRICS = {
     description:
       "WAL the database's Debezium slot has not confirmed yet: outbox rows not yet in Kafka (near 0 when caught up; grows while Connect is down or behind)",
   },
+  consumerLag: {
+    name: "shop.kafka.consumer.lag",
+    type: "gauge",
+    labelNames: ["topic", "group"],
+    description: "Messages on a saga topic its consumer group has not committed yet (sampled by the orchestrator's deadline sweeper, about once a second)",
+  },
   deadLetters: {
     name: "shop.dead.letters.total",
     type: "counter",

@@ -38,6 +38,8 @@ export interface KafkaDeliveryProbeOptions {
   connectUrl: string | null;
   /** Samples older than this are dropped; a topic unread for longer is treated as read through then. */
   horizonMs: number;
+  /** Told each sample's lag: messages on `topic` its reader `group` has not committed yet. */
+  onLag?: (topic: string, group: string, messages: number) => void;
 }
 
 export class KafkaDeliveryProbe implements DeliveryProbe {
@@ -107,6 +109,7 @@ export class KafkaDeliveryProbe implements DeliveryProbe {
       const lows = new Map(offsets.map((p) => [p.partition, BigInt(p.low)]));
       committed = new Map((groupOffsets?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
       for (const [partition, low] of lows) if ((committed.get(partition) ?? -1n) < 0n) committed.set(partition, low);
+      this.options.onLag?.(topic, group, Number(unread(ends, committed)));
     } catch {
       return known > floor ? known : floor;
     }
@@ -140,6 +143,16 @@ export class KafkaDeliveryProbe implements DeliveryProbe {
 interface ConnectorStatus {
   connector: { state: string };
   tasks: { state: string }[];
+}
+
+/** Messages past the group's committed offsets, over every partition. */
+function unread(ends: ReadonlyMap<number, bigint>, committed: ReadonlyMap<number, bigint>): bigint {
+  let total = 0n;
+  for (const [partition, end] of ends) {
+    const behind = end - (committed.get(partition) ?? 0n);
+    if (behind > 0n) total += behind;
+  }
+  return total;
 }
 
 /** Whether the group has consumed everything that was on the topic when the sample was taken. */

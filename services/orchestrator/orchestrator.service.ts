@@ -32,7 +32,7 @@ import { KafkaDeliveryProbe, kafkaGroupId } from "./kafka-delivery-probe";
 import { readOrchestratorSettings } from "./orchestrator-settings";
 import { progressNotes } from "./progress-notes";
 import { SAGA_METRICS, recordSagaObservations } from "./saga-metrics";
-import { registerShopMetrics } from "../../lib/metrics/shop-metrics";
+import { SHOP_METRICS, registerShopMetrics } from "../../lib/metrics/shop-metrics";
 import { sagaObservations } from "../../lib/saga/saga-observations";
 import { PURCHASE_SAGA_TOPICS, buildPurchaseSaga, replyTypesOf, type PurchaseSagaTopics } from "./purchase-saga";
 import { sagaView, sagaWithLogView, storedSagaView } from "./saga-views";
@@ -167,6 +167,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
         readers,
         connectUrl: settings.connectUrl,
         horizonMs: settings.maxPostponeMs,
+        onLag: (topic, group, messages) => this.broker.metrics.set(SHOP_METRICS.consumerLag.name, messages, { topic, group }),
       });
       this.engine = new SagaEngine<PurchaseSagaData>({
         store: this.store,

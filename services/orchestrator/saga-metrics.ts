@@ -13,6 +13,7 @@ export const SAGA_METRICS = [
   SHOP_METRICS.commandResends,
   SHOP_METRICS.deadlinesPassed,
   SHOP_METRICS.stepSeconds,
+  SHOP_METRICS.consumerLag,
 ];
 
 const COUNTED = {

@@ -73,3 +73,15 @@ test.each(["account", "product", "order", "payment", "purchase", "orchestrator"]
   const text = await (await fetch(`http://127.0.0.1:${metricsPortOf(service)}/metrics`)).text();
   expect(text).toMatch(new RegExp(`^shop_outbox_slot_lag_bytes\\{[^}]*database="${service}"[^}]*\\} \\d+$`, "m"));
 });
+
+test("the orchestrator reports each saga topic's consumer lag", async () => {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPortOf("orchestrator")}/metrics`)).text();
+  for (const [topic, group] of [
+    ["product.commands", "product:product.commands"],
+    ["order.commands", "order:order.commands"],
+    ["payment.commands", "payment:payment.commands"],
+    ["saga.replies", "orchestrator:saga.replies"],
+  ]) {
+    expect(text).toMatch(new RegExp(`^shop_kafka_consumer_lag\\{[^}]*topic="${topic.replace(".", "\\.")}",group="${group.replace(".", "\\.")}"\\} \\d+$`, "m"));
+  }
+});
