@@ -42,6 +42,16 @@ function stringHeaders(message: KafkaMessage): Record<string, string> {
   );
 }
 
+async function deleteGroup(client: Kafka, groupId: string): Promise<void> {
+  const admin = client.admin();
+  await admin.connect();
+  try {
+    await admin.deleteGroups([groupId]);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Every dead letter of `topic`, oldest first. */
 export async function listDeadLetters(topic: string): Promise<DeadLetter[]> {
   const client = kafka();
@@ -52,8 +62,9 @@ export async function listDeadLetters(topic: string): Promise<DeadLetter[]> {
   const letters: DeadLetter[] = [];
   if (remaining.size === 0) return letters;
 
-  // A throwaway group, never committed: listing changes nothing.
-  const consumer = client.consumer({ groupId: `operator-dead-letters-${process.pid}-${Date.now()}` });
+  // A throwaway group, never committed and deleted afterwards: listing changes nothing and leaves nothing behind.
+  const groupId = `operator-dead-letters-${process.pid}-${Date.now()}`;
+  const consumer = client.consumer({ groupId });
   await consumer.connect();
   try {
     await consumer.subscribe({ topic: deadLetterTopic(topic), fromBeginning: true });
@@ -81,6 +92,7 @@ export async function listDeadLetters(topic: string): Promise<DeadLetter[]> {
     });
   } finally {
     await consumer.disconnect();
+    await deleteGroup(client, groupId);
   }
   return letters.sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset));
 }

@@ -1,12 +1,17 @@
 /**
  * The operator's commands in the Moleculer REPL (`npm run repl`): sagas,
  * outbox, dead letters and the product cache. Each is a thin call into a
- * service action or an ops/lib function; the output is plain JSON or a table.
+ * service action or an ops function. Output is a table (`--json` gives the
+ * data as it came); a mistake or a refusal is one line on stderr that says
+ * what would have been valid, never a stack trace.
  */
 import knex from "knex";
 import type { ServiceBroker } from "moleculer";
+import { TOPICS } from "../contracts/topics";
 import { SERVICE_DATABASES, type ServiceDatabase, databaseUrl } from "../lib/environment";
 import { requestOutboxReplay } from "../lib/outbox/outbox-replay";
+import { SAGA_STATUSES, type SagaStatus } from "../lib/saga/state";
+import { OperatorInputError, oneLine } from "./console-errors";
 import { listDeadLetters, requeueDeadLetter } from "./dead-letters";
 import { outboxStatus } from "./outbox-status";
 
@@ -23,97 +28,212 @@ export interface ReplCommand {
   action(broker: ServiceBroker, args: ReplArgs): Promise<void>;
 }
 
+/** A saga as the orchestrator's actions answer it (services/orchestrator/saga-views.ts). */
+interface SagaRow {
+  id: string;
+  status: SagaStatus;
+  stepName: string | null;
+  attempt: number;
+  failureReason: string | null;
+  updatedAt: string;
+}
+
+interface SagaLogRow {
+  at: string;
+  kind: string;
+  stepName: string | null;
+  detail: Record<string, unknown>;
+}
+
+const SAGAS_PAGE = 20;
+const MAX_SAGAS_PAGE = 500;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const JSON_OPTION = { option: "--json", description: "print the data as JSON, for a script" };
+
 const print = (value: unknown) => console.log(JSON.stringify(value, null, 2));
 
-async function replay(database: string, from: string, to?: string): Promise<string> {
-  if (!SERVICE_DATABASES.includes(database as ServiceDatabase)) throw new Error(`unknown database ${database}; one of ${SERVICE_DATABASES.join(", ")}`);
-  const db = knex({ client: "pg", connection: databaseUrl(database as ServiceDatabase), pool: { min: 0, max: 1 } });
-  try {
-    return await requestOutboxReplay(db, { from: new Date(from), to: to ? new Date(to) : undefined });
-  } finally {
-    await db.destroy();
-  }
+/** Runs a command's work; a failure is one line on stderr. */
+const plainly =
+  (work: (broker: ServiceBroker, args: ReplArgs) => Promise<void>) =>
+  async (broker: ServiceBroker, args: ReplArgs): Promise<void> => {
+    try {
+      await work(broker, args);
+    } catch (error) {
+      console.error(`error: ${oneLine(error)}`);
+    }
+  };
+
+function positiveInteger(value: unknown, name: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new OperatorInputError(`--${name} takes a whole number from 1 to ${max}, not "${String(value)}"`);
+  return n;
+}
+
+function sagaStatus(value: unknown): SagaStatus | undefined {
+  if (value === undefined) return undefined;
+  const status = SAGA_STATUSES.find((s) => s === String(value).toUpperCase());
+  if (!status) throw new OperatorInputError(`no saga state "${String(value)}"; the states are ${SAGA_STATUSES.map((s) => s.toLowerCase()).join(", ")}`);
+  return status;
+}
+
+function sagaId(value: unknown): string {
+  if (!UUID.test(String(value))) throw new OperatorInputError(`"${String(value)}" is not a saga id: a saga's id is its purchase's (a UUID)`);
+  return String(value);
+}
+
+function database(value: unknown): ServiceDatabase {
+  const found = SERVICE_DATABASES.find((d) => d === value);
+  if (!found) throw new OperatorInputError(`no database "${String(value)}"; the databases are ${SERVICE_DATABASES.join(", ")}`);
+  return found;
+}
+
+function topic(value: unknown): string {
+  if (!(String(value) in TOPICS)) throw new OperatorInputError(`no topic "${String(value)}"; the topics are ${Object.keys(TOPICS).join(", ")}`);
+  return String(value);
+}
+
+function instant(value: unknown, name: string): Date {
+  const at = new Date(String(value));
+  if (Number.isNaN(at.getTime())) throw new OperatorInputError(`${name} "${String(value)}" is not a time; give an ISO time such as 2026-12-04T10:00:00Z`);
+  return at;
+}
+
+/** One line for a saga: where it is and why it stopped, if it did. */
+const sagaLine = (saga: SagaRow) =>
+  `saga ${saga.id}: ${saga.status} at ${saga.stepName ?? "no step"} (attempt ${saga.attempt})${saga.failureReason ? `: ${saga.failureReason}` : ""}`;
+
+/** What a log entry is about, briefly: the message type, direction, attempt or reason it records. */
+function logDetail(detail: Record<string, unknown>): string {
+  return ["type", "direction", "attempt", "reason"]
+    .filter((key) => detail[key] !== undefined && detail[key] !== null)
+    .map((key) => (key === "type" || key === "reason" ? String(detail[key]) : `${key} ${String(detail[key])}`))
+    .join(", ");
 }
 
 export const replCommands: ReplCommand[] = [
   {
     command: "sagas [state]",
-    description: "List sagas, newest change first (state: RUNNING, COMPENSATING, NEEDS_ATTENTION, COMPLETED, FAILED)",
-    async action(broker, args) {
-      print(await broker.call("orchestrator.listSagas", args.state ? { status: String(args.state).toUpperCase() } : {}));
-    },
+    description: `List sagas, newest change first, ${SAGAS_PAGE} a page (state: ${SAGA_STATUSES.map((s) => s.toLowerCase()).join(", ")})`,
+    options: [
+      { option: "--limit <n>", description: `sagas a page (default ${SAGAS_PAGE})` },
+      { option: "--page <n>", description: "which page, from 1" },
+      JSON_OPTION,
+    ],
+    action: plainly(async (broker, args) => {
+      const status = sagaStatus(args.state);
+      const limit = positiveInteger(args.options.limit, "limit", SAGAS_PAGE, MAX_SAGAS_PAGE);
+      const page = positiveInteger(args.options.page, "page", 1, Number.MAX_SAFE_INTEGER);
+      const sagas = await broker.call<SagaRow[], object>("orchestrator.listSagas", { ...(status ? { status } : {}), limit, offset: (page - 1) * limit });
+      if (args.options.json) return print(sagas);
+      if (sagas.length === 0) return console.log(page === 1 ? "no sagas" : `no sagas on page ${page}`);
+      console.table(sagas.map((s) => ({ id: s.id, status: s.status, step: s.stepName, attempt: s.attempt, updated: new Date(s.updatedAt).toISOString() })));
+      if (sagas.length === limit) console.log(`page ${page}; --page ${page + 1} for more`);
+    }),
   },
   {
     command: "saga <id>",
-    description: "Show one saga with its whole log",
-    async action(broker, args) {
-      print(await broker.call("orchestrator.showSaga", { id: args.id }));
-    },
+    description: "One saga and its log as a timeline: each command, reply, deadline and compensation, with its step",
+    options: [JSON_OPTION],
+    action: plainly(async (broker, args) => {
+      const saga = await broker.call<SagaRow & { log: SagaLogRow[] }, object>("orchestrator.showSaga", { id: sagaId(args.id) });
+      if (args.options.json) return print(saga);
+      console.log(sagaLine(saga));
+      const start = saga.log.length > 0 ? new Date(saga.log[0].at).getTime() : 0;
+      console.table(
+        saga.log.map((entry) => ({
+          at: new Date(entry.at).toISOString(),
+          "+ms": new Date(entry.at).getTime() - start,
+          what: entry.kind,
+          step: entry.stepName,
+          detail: logDetail(entry.detail),
+        })),
+      );
+    }),
   },
   {
     command: "saga-retry <id>",
-    description: "Retry the compensation of a saga parked as NEEDS_ATTENTION",
-    async action(broker, args) {
-      print(await broker.call("orchestrator.retrySaga", { id: args.id }));
-    },
+    description: "Re-send a parked (NEEDS_ATTENTION) saga's command: its compensation, or its retriable step",
+    action: plainly(async (broker, args) => {
+      console.log(sagaLine(await broker.call<SagaRow, object>("orchestrator.retrySaga", { id: sagaId(args.id) })));
+    }),
   },
   {
     command: "saga-abort <id> <reason>",
     description: "Give up on a parked saga: it ends FAILED with this reason",
-    async action(broker, args) {
-      print(await broker.call("orchestrator.abortSaga", { id: args.id, reason: args.reason }));
-    },
+    action: plainly(async (broker, args) => {
+      console.log(sagaLine(await broker.call<SagaRow, object>("orchestrator.abortSaga", { id: sagaId(args.id), reason: String(args.reason) })));
+    }),
   },
   {
     command: "grant-role <email> <role>",
     description: "Give an account a role (customer or admin); its tokens carry it from their next refresh",
-    async action(broker, args) {
-      print(await broker.call("account.grantRole", { email: String(args.email), role: String(args.role) }));
-    },
+    action: plainly(async (broker, args) => {
+      const granted = await broker.call<{ customer_id: string; email: string; role: string }, object>("account.grantRole", {
+        email: String(args.email),
+        role: String(args.role),
+      });
+      console.log(`${granted.email} (${granted.customer_id}) is now ${granted.role}`);
+    }),
   },
   {
     command: "outbox-lag",
     description: "Per database: outbox rows kept, oldest/newest, and the Debezium slot's unconfirmed WAL",
-    async action() {
-      console.table(await outboxStatus());
-    },
+    options: [JSON_OPTION],
+    action: plainly(async (_broker, args) => {
+      const status = await outboxStatus();
+      if (args.options.json) return print(status);
+      console.table(status);
+    }),
   },
   {
     command: "outbox-replay <database> <from> [to]",
-    description: "Re-publish a database's outbox rows created in [from, to) (ISO times) through Debezium; consumers dedupe",
-    async action(_broker, args) {
-      const signal = await replay(String(args.database), String(args.from), args.to ? String(args.to) : undefined);
-      console.log(`replay requested (Debezium signal ${signal})`);
-    },
+    description: "Re-publish a database's outbox rows created in [from, to) (ISO times; to defaults to now) through Debezium; consumers dedupe",
+    action: plainly(async (_broker, args) => {
+      const db = database(args.database);
+      const from = instant(args.from, "from");
+      const to = args.to === undefined ? new Date() : instant(args.to, "to");
+      if (from >= to) throw new OperatorInputError(`from (${from.toISOString()}) must come before to (${to.toISOString()})`);
+      const pool = knex({ client: "pg", connection: databaseUrl(db), pool: { min: 0, max: 1 } });
+      try {
+        const signal = await requestOutboxReplay(pool, { from, to });
+        console.log(`replay of ${db}'s outbox rows from ${from.toISOString()} to ${to.toISOString()} requested (Debezium signal ${signal})`);
+      } finally {
+        await pool.destroy();
+      }
+    }),
   },
   {
     command: "dead-letters <topic>",
-    description: "List the messages of <topic> that could not be applied, with the reason",
-    async action(_broker, args) {
-      const letters = await listDeadLetters(String(args.topic));
+    description: `The messages of <topic> that could not be applied, with the reason (topics: ${Object.keys(TOPICS).join(", ")})`,
+    options: [JSON_OPTION],
+    action: plainly(async (_broker, args) => {
+      const letters = await listDeadLetters(topic(args.topic));
+      if (args.options.json) return print(letters);
+      if (letters.length === 0) return console.log(`no dead letters on ${String(args.topic)}`);
       console.table(letters.map(({ partition, offset, key, type, id, reason }) => ({ partition, offset, key, type, id, reason })));
-    },
+    }),
   },
   {
     command: "dead-letter-requeue <topic> <partition> <offset>",
     description: "Publish one dead letter again to its original topic (after fixing its cause)",
-    async action(_broker, args) {
-      const letter = await requeueDeadLetter(String(args.topic), Number(args.partition), String(args.offset));
+    action: plainly(async (_broker, args) => {
+      const letter = await requeueDeadLetter(topic(args.topic), Number(args.partition), String(args.offset));
       console.log(`requeued ${letter.type ?? "message"} ${letter.id ?? ""} to ${letter.originalTopic}`);
-    },
+    }),
   },
   {
     command: "cache-filter",
     description: "The product cuckoo filter: fill, capacity, false-positive rate",
-    async action(broker) {
+    action: plainly(async (broker) => {
       print(await broker.call("product.filterStats"));
-    },
+    }),
   },
   {
     command: "cache-filter-rebuild",
     description: "Rebuild the product cuckoo filter from the database (readers keep the old one meanwhile)",
-    async action(broker) {
+    action: plainly(async (broker) => {
       print(await broker.call("product.rebuildFilter"));
-    },
+    }),
   },
 ];

@@ -32,6 +32,7 @@ export function storedSagaView<Data>(definition: SagaDefinition<Data>, saga: Sto
   return { ...sagaView(definition, saga.state), version: saga.version, createdAt: saga.createdAt, updatedAt: saga.updatedAt };
 }
 
+/** The saga with its log, each entry with the name of the step it is about. */
 export function sagaWithLogView<Data>(definition: SagaDefinition<Data>, found: { saga: StoredSaga; log: SagaLogRecord[] }) {
-  return { ...storedSagaView(definition, found.saga), log: found.log };
+  return { ...storedSagaView(definition, found.saga), log: found.log.map((entry) => ({ ...entry, stepName: definition.steps[entry.step]?.name ?? null })) };
 }
