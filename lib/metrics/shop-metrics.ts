@@ -76,7 +76,7 @@ export const SHOP_METRICS = {
     type: "gauge",
     labelNames: ["database"],
     description:
-      "WAL the database's Debezium slot has not confirmed yet: outbox rows not yet in Kafka (near 0 when caught up; grows while Connect is down or behind)",
+      "WAL the database's Debezium slot has not confirmed yet (grows while Connect is down or behind; on a cluster shared by several databases it also counts the others' WAL since this one last changed)",
   },
   consumerLag: {
     name: "shop.kafka.consumer.lag",
