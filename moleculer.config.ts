@@ -4,7 +4,7 @@
  * carries the business messages that Debezium streams from the outboxes.
  */
 // First: the tracing SDK must be in place before what it instruments loads.
-import { runningTracing } from "./lib/telemetry/start-tracing";
+import { stopTracing } from "./lib/telemetry/start-tracing";
 import type { BrokerOptions, Middleware } from "moleculer";
 import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
 import { Partitioners } from "kafkajs";
@@ -58,7 +58,7 @@ const config: BrokerOptions = {
   // Moleculer's own tracer stays off: TraceMiddleware joins calls and events to OpenTelemetry's traces instead.
   tracing: { enabled: false },
   middlewares: [
-    ...(runningTracing ? [TraceMiddleware, { stopped: runningTracing.stop } satisfies Middleware] : []),
+    ...(stopTracing ? [TraceMiddleware, { stopped: stopTracing } satisfies Middleware] : []),
     DatabaseRefusals,
     ChannelsMiddleware({
       adapter: {

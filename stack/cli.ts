@@ -14,6 +14,7 @@ import { migrateAll } from "./migrate";
 import { StackError, progress, run, tail } from "./processes";
 import { kafka } from "./parts/kafka";
 import { kafkaConnect, registerConnectors } from "./parts/kafka-connect";
+import type { DaemonPart } from "./parts/daemon-part";
 import type { StackPart } from "./parts/part";
 import { postgres } from "./parts/postgres";
 import { redisCluster } from "./parts/redis-cluster";
@@ -24,7 +25,8 @@ import { ensureTopics } from "./topics";
 
 const parts: StackPart[] = [postgres, redisCluster, kafka, kafkaConnect, zipkin];
 /** Started only when asked for (`--with <name>`); stopped by `down` whenever running. */
-const optionalParts: StackPart[] = [prometheus];
+const optionalParts: DaemonPart[] = [prometheus];
+const allParts: StackPart[] = [...parts, ...optionalParts];
 
 /** The optional parts named by `--with <name>` among `args`. */
 function optionalPartsIn(args: string[]): StackPart[] {
@@ -66,15 +68,14 @@ async function up(optional: StackPart[] = []): Promise<void> {
 }
 
 async function down(): Promise<void> {
-  for (const part of [...parts, ...optionalParts].reverse()) await part.down();
+  for (const part of [...allParts].reverse()) await part.down();
   progress("stack", "down");
 }
 
 async function status(): Promise<boolean> {
   let healthy = true;
   // An optional part is reported when it runs; not running it is no fault.
-  const running = await Promise.all(optionalParts.map(async (p) => ((await p.status().catch(() => ({ detail: "" }))).detail === "not running" ? [] : [p])));
-  for (const part of [...parts, ...running.flat()]) {
+  for (const part of [...parts, ...optionalParts.filter((p) => p.running())]) {
     const s = await part.status().catch((e: Error) => ({ healthy: false, detail: e.message }));
     healthy &&= s.healthy;
     process.stdout.write(`${part.name.padEnd(10)} ${s.healthy ? "healthy  " : "UNHEALTHY"} ${s.detail}\n`);
@@ -83,8 +84,8 @@ async function status(): Promise<boolean> {
 }
 
 function logs(partName?: string): void {
-  const chosen = partName ? [...parts, ...optionalParts].filter((p) => p.name === partName) : parts;
-  if (chosen.length === 0) throw new StackError(`no part named ${partName}; parts: ${parts.map((p) => p.name).join(", ")}`);
+  const chosen = partName ? allParts.filter((p) => p.name === partName) : parts;
+  if (chosen.length === 0) throw new StackError(`no part named ${partName}; parts: ${allParts.map((p) => p.name).join(", ")}`);
   for (const part of chosen) process.stdout.write(`--- ${part.name} (${part.logFile}) ---\n${tail(part.logFile, 40)}\n`);
 }
 

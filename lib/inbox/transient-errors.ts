@@ -10,6 +10,8 @@
  * are recognised by what they wrap.
  */
 
+import { sqlStateOf } from "../errors/sql-state";
+
 // Node's socket and DNS errors. ENOTFOUND too: a stopped container's host name stops resolving.
 const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ENOTFOUND"]);
 
@@ -18,7 +20,6 @@ const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "ET
 const SQLSTATES = new Set(["40001", "40P01", "55P03", "57P01", "57P02", "57P03"]);
 // Whole classes: 08 connection exception, 53 insufficient resources (disk full, out of memory, too many connections).
 const SQLSTATE_CLASSES = new Set(["08", "53"]);
-const SQLSTATE = /^[0-9A-Z]{5}$/;
 
 const TRANSIENT_NAMES = new Set([
   // ioredis: no node of the cluster answered; a command gave up while the connection was down.
@@ -58,16 +59,14 @@ interface ErrorShape {
   lastNodeError?: unknown;
   /** AggregateError, e.g. a connect that tried several addresses. */
   errors?: unknown;
-  /** objection's DBError around pg's error. */
-  nativeError?: unknown;
 }
 
 function isTransientItself(error: ErrorShape): boolean {
   if (error.retriable === true || error.retryable === true) return true;
-  if (typeof error.code === "string") {
-    if (NETWORK_CODES.has(error.code)) return true;
-    if (SQLSTATE.test(error.code) && (SQLSTATES.has(error.code) || SQLSTATE_CLASSES.has(error.code.slice(0, 2)))) return true;
-  }
+  if (typeof error.code === "string" && NETWORK_CODES.has(error.code)) return true;
+  // Also the SQLSTATE of pg's error that objection wrapped (see sqlStateOf).
+  const sqlState = sqlStateOf(error);
+  if (sqlState !== null && (SQLSTATES.has(sqlState) || SQLSTATE_CLASSES.has(sqlState.slice(0, 2)))) return true;
   if (typeof error.name === "string" && TRANSIENT_NAMES.has(error.name)) return true;
   return typeof error.message === "string" && TRANSIENT_MESSAGES.some((pattern) => pattern.test(error.message as string));
 }
@@ -81,7 +80,7 @@ export function isTransientError(error: unknown): boolean {
     if (typeof candidate !== "object" || candidate === null) continue;
     const shape: ErrorShape = candidate;
     if (isTransientItself(shape)) return true;
-    queue.push(shape.cause, shape.lastNodeError, shape.nativeError, ...(Array.isArray(shape.errors) ? shape.errors : []));
+    queue.push(shape.cause, shape.lastNodeError, ...(Array.isArray(shape.errors) ? shape.errors : []));
   }
   return false;
 }

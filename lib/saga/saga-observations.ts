@@ -33,7 +33,7 @@ export function sagaObservations<Data>(definition: SagaDefinition<Data>, transit
     if (after.definitionVersion !== definition.version) continue;
     for (const entry of log) {
       const step = definition.steps[entry.step]?.name ?? String(entry.step);
-      const direction = entry.detail.direction;
+      const direction = isDirection(entry.detail.direction) ? entry.detail.direction : null;
       switch (entry.kind) {
         case "saga_started":
           observations.push({ kind: "started", saga });
@@ -54,16 +54,14 @@ export function sagaObservations<Data>(definition: SagaDefinition<Data>, transit
           observations.push({ kind: "compensated", saga, step });
           break;
         case "command_sent":
-          if (isDirection(direction) && Number(entry.detail.attempt) > 1) observations.push({ kind: "resent", saga, step, direction });
+          if (direction && Number(entry.detail.attempt) > 1) observations.push({ kind: "resent", saga, step, direction });
           break;
         case "deadline_passed":
-          if (isDirection(direction)) observations.push({ kind: "deadline_passed", saga, step, direction });
+          if (direction) observations.push({ kind: "deadline_passed", saga, step, direction });
           break;
         case "reply_accepted": {
-          const sent = isDirection(direction) ? sentAt(definition, before, direction) : null;
-          if (sent !== null && isDirection(direction)) {
-            observations.push({ kind: "reply_latency", saga, step, direction, seconds: Math.max(0, entry.at.getTime() - sent) / 1000 });
-          }
+          const sent = direction && sentAt(definition, before, direction);
+          if (direction && sent) observations.push({ kind: "reply_latency", saga, step, direction, seconds: Math.max(0, entry.at.getTime() - sent) / 1000 });
           break;
         }
         default:

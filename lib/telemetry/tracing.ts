@@ -48,7 +48,7 @@ export function startTracing(settings: TracingSettings): (() => Promise<void>) |
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has((request.url ?? "").split("?")[0]),
-        // Outgoing HTTP here is the exporter's own and the metrics' scrapes: only inside a trace is it worth a span.
+        // Outgoing HTTP here is mostly the exporter's own: only inside a trace is it worth a span.
         requireParentforOutgoingSpans: true,
         applyCustomAttributesOnSpan: (span, request) => {
           const route = request instanceof IncomingMessage ? routeTemplate(request) : undefined;

@@ -13,8 +13,7 @@ import { SQLSTATE, sqlStateOf } from "../../lib/errors/sql-state";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
 import { ACCOUNT_EVENTS_TOPIC, ACCOUNT_EVENT_TYPES, type CustomerRegistered } from "../../contracts/account";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
-import { PlumbingRetentionMixin } from "../../mixins/plumbing-retention.mixin";
-import { OutboxLagMixin } from "../../mixins/outbox-lag.mixin";
+import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
 import {
   type DeliveryUpdateBody,
   type LoginBody,
@@ -61,7 +60,7 @@ async function passwordWork<T>(work: Promise<T>): Promise<T> {
 
 const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
   name: "account",
-  mixins: [DatabaseMixin("account"), PlumbingRetentionMixin(), OutboxLagMixin("account")],
+  mixins: [DatabaseMixin("account"), OutboxPlumbingMixin("account")],
   actions: {
     register: {
       params: registerSchema,

@@ -42,7 +42,10 @@ function rateLimit(settings: ApiSettings, redis: Cluster, route: string, limit: 
 }
 
 // No Content-Encoding: bodies are small, and an inflater is one more thing a client could feed garbage (415).
-const jsonBody = (settings: ApiSettings) => ({ json: { limit: settings.bodyLimit, strict: true, inflate: false, verify: refuseUnfitJson }, urlencoded: false });
+const jsonBodyParsers = (settings: ApiSettings) => ({
+  json: { limit: settings.bodyLimit, strict: true, inflate: false, verify: refuseUnfitJson },
+  urlencoded: false,
+});
 
 /**
  * Node's HTTP server bounds (ms): the headers, then the whole request, must
@@ -81,6 +84,7 @@ export function createApiService(
 ): ServiceSchema<ServiceSettingSchema, GatewayThis> {
   // Generous timeout: a crowd at the door lags the event loop, and a command timer due during the lag fires before the answer already read is handled.
   const redis = new Cluster(redisNodes(), { lazyConnect: true, enableOfflineQueue: true, redisOptions: { commandTimeout: 5_000 } });
+  const jsonBody = jsonBodyParsers(settings);
   return {
     name: "api",
     mixins: [ApiGateway],
@@ -121,7 +125,7 @@ export function createApiService(
             "POST refresh": "account.refresh",
           },
           mappingPolicy: "restrict",
-          bodyParsers: jsonBody(settings),
+          bodyParsers: jsonBody,
           use: [noStore],
           rateLimit: rateLimit(settings, redis, "auth", settings.rateLimit.auth),
         },
@@ -161,7 +165,7 @@ export function createApiService(
             },
           },
           mappingPolicy: "restrict",
-          bodyParsers: jsonBody(settings),
+          bodyParsers: jsonBody,
           use: [noStore],
           rateLimit: rateLimit(settings, redis, "private", settings.rateLimit.other),
           // A client's Idempotency-Key makes a POST safe to retry (purchase.create answers a repeat with the purchase it made).
@@ -229,6 +233,7 @@ export function createApiService(
     created() {
       this.purchaseStreams = new PurchaseEventStreams();
       this.server.headersTimeout = HEADERS_TIMEOUT_MS;
+      if (!this.broker.metrics.isEnabled()) return;
       registerShopMetrics(this.broker.metrics, [SHOP_METRICS.httpRequests, SHOP_METRICS.httpSeconds]);
       this.server.on("request", (req: IncomingMessage, res: ServerResponse) => countRequest(this.broker.metrics, req, res));
     },

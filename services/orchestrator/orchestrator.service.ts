@@ -24,8 +24,7 @@ import type { TransitionResult } from "../../lib/saga/transitions";
 import { SAGA_REPLY_SCHEMA } from "../../lib/saga/participant";
 import { kafkaBrokers } from "../../lib/environment";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
-import { PlumbingRetentionMixin } from "../../mixins/plumbing-retention.mixin";
-import { OutboxLagMixin } from "../../mixins/outbox-lag.mixin";
+import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
 import { idempotentChannel, type ServiceMessageHandler } from "../../mixins/idempotent-channel";
 import { DeadlineSweeper } from "./deadline-sweeper";
 import { KafkaDeliveryProbe, kafkaGroupId } from "./kafka-delivery-probe";
@@ -97,7 +96,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
 
   const schema: ServiceSchema<ServiceSettingSchema, OrchestratorThis> = {
     name: "orchestrator",
-    mixins: [DatabaseMixin("orchestrator"), PlumbingRetentionMixin(), OutboxLagMixin("orchestrator")],
+    mixins: [DatabaseMixin("orchestrator"), OutboxPlumbingMixin("orchestrator")],
 
     channels: {
       [topics.purchaseEvents]: idempotentChannel<OrchestratorThis>({

@@ -3,19 +3,7 @@ import type { MetricRegistry } from "moleculer";
 import { SHOP_METRICS } from "../../lib/metrics/shop-metrics";
 import type { SagaObservation } from "../../lib/saga/saga-observations";
 
-export const SAGA_METRICS = [
-  SHOP_METRICS.sagasStarted,
-  SHOP_METRICS.sagasCompleted,
-  SHOP_METRICS.sagasFailed,
-  SHOP_METRICS.stepsFailed,
-  SHOP_METRICS.sagasParked,
-  SHOP_METRICS.compensations,
-  SHOP_METRICS.commandResends,
-  SHOP_METRICS.deadlinesPassed,
-  SHOP_METRICS.stepSeconds,
-  SHOP_METRICS.consumerLag,
-];
-
+/** The counter each kind of observation adds one to. */
 const COUNTED = {
   started: SHOP_METRICS.sagasStarted,
   completed: SHOP_METRICS.sagasCompleted,
@@ -26,6 +14,9 @@ const COUNTED = {
   resent: SHOP_METRICS.commandResends,
   deadline_passed: SHOP_METRICS.deadlinesPassed,
 } as const;
+
+/** Every metric the orchestrator records: the counters, step latency, and the consumer lag its delivery probe samples. */
+export const SAGA_METRICS = [...Object.values(COUNTED), SHOP_METRICS.stepSeconds, SHOP_METRICS.consumerLag];
 
 export function recordSagaObservations(registry: MetricRegistry, observations: readonly SagaObservation[]): void {
   for (const observation of observations) {

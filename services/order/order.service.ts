@@ -7,8 +7,7 @@ import { Errors, type Context, type Service, type ServiceSchema } from "molecule
 import { ORDER_COMMANDS_TOPIC } from "../../contracts/purchase-saga";
 import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
-import { PlumbingRetentionMixin } from "../../mixins/plumbing-retention.mixin";
-import { OutboxLagMixin } from "../../mixins/outbox-lag.mixin";
+import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
 import { orderCommandHandlers } from "./order-commands";
 import { findOrderByPurchase, findOwnedOrder, orderItems } from "./order-store";
@@ -21,7 +20,7 @@ const orderNotFound = () => new Errors.MoleculerClientError("Order not found", 4
 
 const OrderService: ServiceSchema = {
   name: "order",
-  mixins: [DatabaseMixin("order"), PlumbingRetentionMixin(), OutboxLagMixin("order")],
+  mixins: [DatabaseMixin("order"), OutboxPlumbingMixin("order")],
   channels: {
     [ORDER_COMMANDS_TOPIC]: idempotentChannel<OrderThis>({
       topic: ORDER_COMMANDS_TOPIC,

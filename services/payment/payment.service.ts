@@ -8,8 +8,7 @@ import { ACCOUNT_EVENTS_TOPIC } from "../../contracts/account";
 import { PAYMENT_COMMANDS_TOPIC } from "../../contracts/purchase-saga";
 import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
-import { PlumbingRetentionMixin } from "../../mixins/plumbing-retention.mixin";
-import { OutboxLagMixin } from "../../mixins/outbox-lag.mixin";
+import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
 import { lockPayersWallets, paymentCommandHandlers } from "./payment-commands";
 import { findOwnedPayment, findPaymentByPurchase, findWallet } from "./payment-store";
@@ -25,7 +24,7 @@ const paymentNotFound = () => new Errors.MoleculerClientError("Payment not found
 
 const PaymentService: ServiceSchema = {
   name: "payment",
-  mixins: [DatabaseMixin("payment"), PlumbingRetentionMixin(), OutboxLagMixin("payment")],
+  mixins: [DatabaseMixin("payment"), OutboxPlumbingMixin("payment")],
   channels: {
     [ACCOUNT_EVENTS_TOPIC]: idempotentChannel<PaymentThis>({
       topic: ACCOUNT_EVENTS_TOPIC,

@@ -26,8 +26,7 @@ import { redisNodes } from "../../lib/environment";
 import type { InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
-import { PlumbingRetentionMixin } from "../../mixins/plumbing-retention.mixin";
-import { OutboxLagMixin } from "../../mixins/outbox-lag.mixin";
+import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
 import {
   type CreateCategoryBody,
@@ -76,7 +75,7 @@ function clientErrorFor(error: unknown): Error {
 export function createProductService(settings: ProductSettings = readProductSettings()): ServiceSchema<ServiceSettingSchema, ProductThis> {
   return {
     name: "product",
-    mixins: [DatabaseMixin("product"), PlumbingRetentionMixin(), OutboxLagMixin("product")],
+    mixins: [DatabaseMixin("product"), OutboxPlumbingMixin("product")],
 
     actions: {
       get: {

@@ -32,8 +32,7 @@ import { OutboxWriter } from "../../lib/outbox/outbox-writer";
 import type { SagaResult } from "../../lib/saga/messages";
 import { FINAL_STATUSES } from "../../lib/saga/state";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
-import { PlumbingRetentionMixin } from "../../mixins/plumbing-retention.mixin";
-import { OutboxLagMixin } from "../../mixins/outbox-lag.mixin";
+import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
 import { idempotentChannel, type ServiceMessageHandler } from "../../mixins/idempotent-channel";
 import { republishPendingPurchases } from "./pending-watchdog";
 import {
@@ -191,7 +190,7 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
 
   const schema: ServiceSchema<ServiceSettingSchema, PurchaseThis> = {
     name: "purchase",
-    mixins: [DatabaseMixin("purchase"), PlumbingRetentionMixin(), OutboxLagMixin("purchase")],
+    mixins: [DatabaseMixin("purchase"), OutboxPlumbingMixin("purchase")],
 
     channels: {
       [topics.purchaseResults]: idempotentChannel<PurchaseThis>({

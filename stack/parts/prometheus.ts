@@ -7,15 +7,13 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { LOCAL_STACK } from "../../lib/environment";
 import { prometheusDir } from "../layout";
-import { assertPortsFree, ownedPid, progress, requireCommand, spawnDaemon, stopPid, waitFor } from "../processes";
+import { requireCommand } from "../processes";
 import { metricsPortOf, serviceNames } from "../services";
-import type { PartStatus, StackPart } from "./part";
+import { daemonPart } from "./daemon-part";
 
-const PART = "prometheus";
 const port = LOCAL_STACK.prometheusPort;
 const configFile = path.join(prometheusDir, "prometheus.yml");
-const logFile = path.join(prometheusDir, "prometheus.log");
-const pidFile = path.join(prometheusDir, "prometheus.pid");
+const dataDir = path.join(prometheusDir, "data");
 
 export const prometheusUrl = () => `http://127.0.0.1:${port}`;
 
@@ -29,48 +27,19 @@ function scrapeConfig(): string {
   );
 }
 
-async function ready(): Promise<boolean> {
-  const res = await fetch(`${prometheusUrl()}/-/ready`);
-  return res.ok;
-}
-
-export const prometheus: StackPart = {
-  name: PART,
-  logFile,
-  async up() {
-    if (ownedPid(pidFile, configFile)) {
-      progress(PART, `already running on ${prometheusUrl()}`);
-    } else {
-      await requireCommand("prometheus", "install Prometheus (apt-get install --no-install-recommends prometheus)");
-      await assertPortsFree(PART, [port]);
-      mkdirSync(path.join(prometheusDir, "data"), { recursive: true });
-      writeFileSync(configFile, scrapeConfig());
-      progress(PART, "starting");
-      spawnDaemon({
-        command: "prometheus",
-        args: [
-          `--config.file=${configFile}`,
-          `--storage.tsdb.path=${path.join(prometheusDir, "data")}`,
-          "--storage.tsdb.retention.time=1d",
-          `--web.listen-address=127.0.0.1:${port}`,
-        ],
-        logFile,
-        pidFile,
-        cwd: prometheusDir,
-      });
-    }
-    await waitFor(PART, `ready on ${prometheusUrl()}`, () => ready().catch(() => false), 60_000, logFile);
+export const prometheus = daemonPart({
+  name: "prometheus",
+  dir: prometheusDir,
+  port,
+  healthPath: "/-/ready",
+  marker: configFile,
+  command: "prometheus",
+  args: [`--config.file=${configFile}`, `--storage.tsdb.path=${dataDir}`, "--storage.tsdb.retention.time=1d", `--web.listen-address=127.0.0.1:${port}`],
+  readyWithinMs: 60_000,
+  healthyDetail: `PromQL on ${prometheusUrl()}, scraping every service`,
+  async prepare() {
+    await requireCommand("prometheus", "install Prometheus (apt-get install --no-install-recommends prometheus)");
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(configFile, scrapeConfig());
   },
-  async down() {
-    const pid = ownedPid(pidFile, configFile);
-    if (!pid) return;
-    progress(PART, "stopping");
-    await stopPid(pid, 30_000);
-  },
-  async status(): Promise<PartStatus> {
-    if (!ownedPid(pidFile, configFile)) return { healthy: false, detail: "not running" };
-    return (await ready().catch(() => false))
-      ? { healthy: true, detail: `PromQL on ${prometheusUrl()}, scraping every service` }
-      : { healthy: false, detail: "running but not ready" };
-  },
-};
+});

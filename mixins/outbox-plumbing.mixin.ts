@@ -1,0 +1,48 @@
+/**
+ * The upkeep of a service database's outbox and inbox, on timers while the
+ * service runs: prunes both past their retention (OUTBOX_RETENTION_*,
+ * INBOX_RETENTION_*; PLUMBING_PRUNE_INTERVAL_MS, hourly by default; several
+ * instances pruning at once is harmless), and, with metrics on, publishes
+ * how far the outbox's Debezium slot is behind as the gauge
+ * shop_outbox_slot_lag_bytes{database}, every 15 s. Comes after
+ * DatabaseMixin, whose pool it uses.
+ */
+import type { Service, ServiceSchema } from "moleculer";
+import type { ServiceDatabase } from "../lib/environment";
+import { SHOP_METRICS, registerShopMetrics } from "../lib/metrics/shop-metrics";
+import { slotLag } from "../lib/outbox/outbox-lag";
+import { pruneExpired, retentionPolicyFromEnv } from "../lib/outbox/retention";
+import { readBrokerSettings } from "../lib/settings/broker-settings";
+import { hasDatabase } from "./database.mixin";
+
+const SLOT_LAG_EVERY_MS = 15_000;
+
+export function OutboxPlumbingMixin(database: ServiceDatabase): Partial<ServiceSchema> {
+  const policy = retentionPolicyFromEnv();
+  const pruneEveryMs = readBrokerSettings().pruneIntervalMs;
+  // One mixin per service schema, so the timers are that service's.
+  const timers: NodeJS.Timeout[] = [];
+  const every = (ms: number, work: () => Promise<unknown>) => timers.push(setInterval(() => void work(), ms).unref());
+  return {
+    started(this: Service) {
+      if (!hasDatabase(this)) throw new Error(`${this.name}: OutboxPlumbingMixin needs DatabaseMixin before it`);
+      const service = this;
+      every(pruneEveryMs, () =>
+        pruneExpired(service.db, policy)
+          .then((pruned) => pruned.outbox + pruned.inbox > 0 && service.logger.info(`pruned ${pruned.outbox} outbox and ${pruned.inbox} inbox rows`))
+          .catch((error: Error) => service.logger.warn(`pruning failed (retried next interval): ${error.message}`)),
+      );
+      if (!service.broker.metrics.isEnabled()) return;
+      registerShopMetrics(service.broker.metrics, [SHOP_METRICS.outboxSlotLag]);
+      const readSlotLag = () =>
+        slotLag(service.db, database)
+          .then(({ lagBytes }) => lagBytes !== null && service.broker.metrics.set(SHOP_METRICS.outboxSlotLag.name, lagBytes, { database }))
+          .catch((error: Error) => service.logger.debug(`outbox slot lag not read: ${error.message}`));
+      void readSlotLag();
+      every(SLOT_LAG_EVERY_MS, readSlotLag);
+    },
+    stopped() {
+      for (const timer of timers.splice(0)) clearInterval(timer);
+    },
+  };
+}
