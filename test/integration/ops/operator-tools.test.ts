@@ -51,7 +51,7 @@ async function refusal(command: string, args: Record<string, unknown> = {}, opti
 beforeAll(async () => {
   broker = new ServiceBroker({ ...config, nodeID: `operator-test-${process.pid}`, logger: false });
   await broker.start();
-  await broker.waitForServices(["orchestrator", "product"]);
+  await broker.waitForServices(["orchestrator", "product", "account"]);
 });
 
 afterAll(() => broker.stop());
