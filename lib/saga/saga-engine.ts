@@ -174,13 +174,13 @@ export class SagaEngine<Data> {
   }
 
   /** Operator: one more try at a parked saga's compensation or retriable step. Null if there is no such saga. */
-  retry(sagaId: string): Promise<TransitionResult<Data> | null> {
-    return this.operate(sagaId, { type: "OperatorRetry", now: this.clock() });
+  retry(sagaId: string, operator: string): Promise<TransitionResult<Data> | null> {
+    return this.operate(sagaId, { type: "OperatorRetry", operator, now: this.clock() });
   }
 
   /** Operator: gives up on a parked saga, which ends FAILED with this reason. Null if there is no such saga. */
-  abort(sagaId: string, reason: string): Promise<TransitionResult<Data> | null> {
-    return this.operate(sagaId, { type: "OperatorAbort", reason, now: this.clock() });
+  abort(sagaId: string, reason: string, operator: string): Promise<TransitionResult<Data> | null> {
+    return this.operate(sagaId, { type: "OperatorAbort", reason, operator, now: this.clock() });
   }
 
   private operate(sagaId: string, event: SagaEvent<Data>): Promise<TransitionResult<Data> | null> {

@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { ACTIVE_STATUSES, type LogEntry, type SagaState, type SagaStatus } from "./state";
+import { ACTIVE_STATUSES, SAGA_STATUSES, type LogEntry, type SagaState, type SagaStatus } from "./state";
 
 /** A saga instance as stored: its state plus the concurrency version and timestamps. */
 export interface StoredSaga {
@@ -50,6 +50,14 @@ export interface OverdueQuery {
 export interface SagaListQuery {
   status?: SagaStatus;
   sagaType?: string;
+  /** One saga, by id. */
+  id?: string;
+  /** Sagas whose data holds these fields with these values (jsonb containment), e.g. one customer's. */
+  dataContains?: Record<string, unknown>;
+  /** Last changed at or after this time. */
+  changedSince?: Date;
+  /** Last changed before this time. */
+  changedBefore?: Date;
   limit?: number;
   offset?: number;
 }
@@ -173,11 +181,23 @@ export class SagaStore {
       .modify((q) => {
         if (query.status) q.where("state", query.status);
         if (query.sagaType) q.where("saga_type", query.sagaType);
+        if (query.id) q.where("id", query.id);
+        if (query.dataContains) q.whereRaw("data @> ?::jsonb", [JSON.stringify(query.dataContains)]);
+        if (query.changedSince) q.where("updated_at", ">=", query.changedSince);
+        if (query.changedBefore) q.where("updated_at", "<", query.changedBefore);
       })
       .orderBy("updated_at", "desc")
       .limit(query.limit ?? 50)
       .offset(query.offset ?? 0);
     return rows.map(fromRow);
+  }
+
+  /** For operators: how many sagas of this type are in each status (every status, zeros included). */
+  async countByStatus(sagaType: string): Promise<Record<SagaStatus, number>> {
+    const rows = await this.db<InstanceRow>(INSTANCES).where("saga_type", sagaType).groupBy("state").select("state").count<{ state: SagaStatus; count: string }[]>("* as count");
+    const counts = Object.fromEntries(SAGA_STATUSES.map((status) => [status, 0])) as Record<SagaStatus, number>;
+    for (const row of rows) counts[row.state] = Number(row.count);
+    return counts;
   }
 
   /** For operators: the instance and its whole log, oldest entry first. */

@@ -8,8 +8,9 @@ export type SagaEvent<Data> =
   | { type: "Start"; sagaId: string; data: Data; now: Date }
   | { type: "Reply"; messageId: string; reply: SagaReply; now: Date }
   | { type: "StepDeadlinePassed"; now: Date }
-  | { type: "OperatorRetry"; now: Date }
-  | { type: "OperatorAbort"; reason: string; now: Date };
+  /** `operator` is who asked (an account id, or the console's user): the log keeps it. */
+  | { type: "OperatorRetry"; operator: string; now: Date }
+  | { type: "OperatorAbort"; reason: string; operator: string; now: Date };
 
 export interface TransitionResult<Data> {
   state: SagaState<Data>;
@@ -38,9 +39,9 @@ export function transition<Data>(definition: SagaDefinition<Data>, state: SagaSt
     case "StepDeadlinePassed":
       return onDeadline(definition, state, event.now);
     case "OperatorRetry":
-      return onOperatorRetry(definition, state, event.now);
+      return onOperatorRetry(definition, state, event.operator, event.now);
     case "OperatorAbort":
-      return onOperatorAbort(definition, state, event.reason, event.now);
+      return onOperatorAbort(definition, state, event.reason, event.operator, event.now);
   }
 }
 
@@ -119,19 +120,25 @@ function onDeadline<Data>(definition: SagaDefinition<Data>, state: SagaState<Dat
 }
 
 /** One more supervised attempt at the parked command (a compensation, or a retriable step); if it times out too, the saga parks again. */
-function onOperatorRetry<Data>(definition: SagaDefinition<Data>, state: SagaState<Data>, now: Date): TransitionResult<Data> {
+function onOperatorRetry<Data>(definition: SagaDefinition<Data>, state: SagaState<Data>, operator: string, now: Date): TransitionResult<Data> {
   if (state.status !== "NEEDS_ATTENTION") return notParked(state, now, "OperatorRetry");
   const draft = new TransitionDraft(definition, state, now);
-  draft.record("operator_retry", state.currentStep, {});
+  draft.record("operator_retry", state.currentStep, { operator });
   draft.send(awaitedDirection(definition, state), state.currentStep, state.attempt + 1);
   return draft.result();
 }
 
 /** Gives up on a parked saga: whatever is left to undo is now the operator's business. */
-function onOperatorAbort<Data>(definition: SagaDefinition<Data>, state: SagaState<Data>, reason: string, now: Date): TransitionResult<Data> {
+function onOperatorAbort<Data>(
+  definition: SagaDefinition<Data>,
+  state: SagaState<Data>,
+  reason: string,
+  operator: string,
+  now: Date,
+): TransitionResult<Data> {
   if (state.status !== "NEEDS_ATTENTION") return notParked(state, now, "OperatorAbort");
   const draft = new TransitionDraft(definition, state, now);
-  draft.record("operator_abort", state.currentStep, { reason, previousReason: state.failureReason });
+  draft.record("operator_abort", state.currentStep, { reason, operator, previousReason: state.failureReason });
   draft.state.failureReason = `aborted by operator: ${reason}`;
   draft.finish("FAILED");
   return draft.result();

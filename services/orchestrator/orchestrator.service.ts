@@ -4,7 +4,7 @@
  * saga's new state and log and the commands it causes; after the commit the
  * client's progress goes out as a Moleculer event (progress-notes.ts). A
  * timer applies overdue deadlines; operators list, show, retry and abort
- * sagas (from the REPL: the actions are public, not routed).
+ * sagas, from the console or the dashboard (routed under /ops/api, for operators only).
  */
 import { Errors, type Context, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import {
@@ -14,6 +14,7 @@ import {
   type PurchaseProgressed,
   type PurchaseSagaData,
 } from "../../contracts/purchase-saga";
+import { operatorOf, type AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import type { InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
 import type { SagaReply } from "../../lib/saga/messages";
@@ -65,6 +66,19 @@ interface OrchestratorThis extends Service, DatabaseThis {
 const purchaseCreatedSchema = { $$strict: "remove", ...PRICED_PURCHASE_SCHEMA };
 
 const sagaIdParams = { $$strict: "remove", id: "uuid" } as const;
+
+/** Most sagas one listing returns. */
+const MAX_SAGAS_LISTED = 500;
+
+interface SagaListParams {
+  status?: SagaStatus;
+  id?: string;
+  customerId?: string;
+  changedSince?: Date;
+  changedBefore?: Date;
+  limit?: number;
+  offset?: number;
+}
 
 /**
  * One orchestrator service per call. Topics and the consumer name are
@@ -120,20 +134,30 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
 
     actions: {
       listSagas: {
-        visibility: "public",
         params: {
           $$strict: "remove",
           status: { type: "enum", values: SAGA_STATUSES, optional: true },
-          limit: { type: "number", integer: true, min: 1, max: 500, optional: true, convert: true },
+          id: { type: "uuid", optional: true },
+          customerId: { type: "uuid", optional: true },
+          changedSince: { type: "date", convert: true, optional: true },
+          changedBefore: { type: "date", convert: true, optional: true },
+          limit: { type: "number", integer: true, min: 1, max: MAX_SAGAS_LISTED, optional: true, convert: true },
           offset: { type: "number", integer: true, min: 0, optional: true, convert: true },
         },
-        async handler(this: OrchestratorThis, ctx: Context<{ status?: SagaStatus; limit?: number; offset?: number }>) {
-          const sagas = await this.store.list({ ...ctx.params, sagaType: definition.name });
+        async handler(this: OrchestratorThis, ctx: Context<SagaListParams>) {
+          const { customerId, ...query } = ctx.params;
+          const sagas = await this.store.list({ ...query, ...(customerId ? { dataContains: { customerId } } : {}), sagaType: definition.name });
           return sagas.map((saga) => storedSagaView(definition, saga));
         },
       },
-      showSaga: {
+      /** How many sagas are in each status. */
+      countSagas: {
         visibility: "public",
+        handler(this: OrchestratorThis) {
+          return this.store.countByStatus(definition.name);
+        },
+      },
+      showSaga: {
         params: sagaIdParams,
         async handler(this: OrchestratorThis, ctx: Context<{ id: string }>) {
           const found = await this.store.show(ctx.params.id);
@@ -142,17 +166,21 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
         },
       },
       retrySaga: {
-        visibility: "public",
         params: sagaIdParams,
-        async handler(this: OrchestratorThis, ctx: Context<{ id: string }>) {
-          return operatorOutcome(ctx.params.id, await this.engine.retry(ctx.params.id));
+        async handler(this: OrchestratorThis, ctx: Context<{ id: string }, AuthenticatedMeta>) {
+          const operator = operatorOf(ctx);
+          const outcome = operatorOutcome(ctx.params.id, await this.engine.retry(ctx.params.id, operator));
+          this.logger.info(`saga ${ctx.params.id} retried by ${operator}`);
+          return outcome;
         },
       },
       abortSaga: {
-        visibility: "public",
         params: { ...sagaIdParams, reason: { type: "string", trim: true, min: 1, max: 500 } },
-        async handler(this: OrchestratorThis, ctx: Context<{ id: string; reason: string }>) {
-          return operatorOutcome(ctx.params.id, await this.engine.abort(ctx.params.id, ctx.params.reason));
+        async handler(this: OrchestratorThis, ctx: Context<{ id: string; reason: string }, AuthenticatedMeta>) {
+          const operator = operatorOf(ctx);
+          const outcome = operatorOutcome(ctx.params.id, await this.engine.abort(ctx.params.id, ctx.params.reason, operator));
+          this.logger.info(`saga ${ctx.params.id} aborted by ${operator}: ${ctx.params.reason}`);
+          return outcome;
         },
       },
     },

@@ -1,5 +1,6 @@
 /** Request schemas of the catalog API (fastest-validator, as Moleculer action params). */
 import { MAX_ORDER_ITEMS } from "../../contracts/purchase-saga";
+import { OPERATOR_ROLE } from "../../lib/auth/authenticated-user";
 import { multiLineText, oneLineText } from "../../lib/validation/text-rules";
 
 const DECIMAL = /^[1-9][0-9]*$/;
@@ -87,9 +88,6 @@ export interface CreateCategoryBody {
   name: string;
   description: string;
 }
-
-/** The operator role, which alone writes the catalog in production unless CATALOG_WRITER_ROLE says otherwise. */
-export const OPERATOR_ROLE = "admin";
 
 /**
  * The role that may write the catalog, or null when any signed-in account

@@ -226,7 +226,7 @@ describe("after the pivot", () => {
     for (let i = 0; i < 4; i++) result = deadline(result);
     expect(result.state.status).toBe("NEEDS_ATTENTION");
 
-    const retried = run(result.state, { type: "OperatorRetry", now: at(60_000) });
+    const retried = run(result.state, { type: "OperatorRetry", operator: "operator-1", now: at(60_000) });
     expect(only(retried).correlation).toMatchObject({ step: 2, direction: "forward", attempt: 5 });
     expect(retried.state.status).toBe("RUNNING");
 

@@ -170,7 +170,7 @@ describe("SagaEngine operator actions", () => {
     const { engine, store, lastCommand } = await parkedSaga();
     const transactionsBefore = store.transactions;
 
-    const result = await engine.retry(SAGA_ID);
+    const result = await engine.retry(SAGA_ID, "operator-1");
 
     expect(result?.state).toMatchObject({ status: "COMPENSATING", attempt: 3 });
     expect(store.transactions - transactionsBefore).toBe(1);
@@ -180,15 +180,15 @@ describe("SagaEngine operator actions", () => {
 
   it("abort fails the parked saga and sends its result", async () => {
     const { engine, store, sent } = await parkedSaga();
-    await engine.abort(SAGA_ID, "refunded by hand");
+    await engine.abort(SAGA_ID, "refunded by hand", "operator-1");
     expect(store.stateOf(SAGA_ID)).toMatchObject({ status: "FAILED", failureReason: "aborted by operator: refunded by hand" });
     expect(sent[sent.length - 1]?.message).toMatchObject({ topic: "abcd.results", type: "SagaFailed" });
   });
 
   it("returns null for an unknown saga", async () => {
     const { engine } = setup();
-    expect(await engine.retry(OTHER_ID)).toBeNull();
-    expect(await engine.abort(OTHER_ID, "no")).toBeNull();
+    expect(await engine.retry(OTHER_ID, "operator-1")).toBeNull();
+    expect(await engine.abort(OTHER_ID, "no", "operator-1")).toBeNull();
   });
 });
 
@@ -231,7 +231,7 @@ describe("SagaEngine onCommitted", () => {
     await engine.handleReply(trx, "m-1", replyFor(lastCommand(), "ADone", { result: "r0" }));
     commit();
     for (const when of [2_000, 3_000, 4_000]) await engine.sweepOverdue(at(when));
-    await engine.abort(SAGA_ID, "refunded by hand");
+    await engine.abort(SAGA_ID, "refunded by hand", "operator-1");
     await settled();
     expect(told.map((transitions) => transitions.map((t) => `${t.after.status} v${t.version}`))).toEqual([
       ["RUNNING v1", "RUNNING v2"],

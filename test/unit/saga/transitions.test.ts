@@ -278,12 +278,12 @@ describe("a compensation that keeps timing out", () => {
 describe("operator actions", () => {
   it("retry resumes a parked saga with the next attempt and carries on compensating", () => {
     const { parked } = parkedAtB();
-    const retried = run(parked.state, { type: "OperatorRetry", now: at(10_000) });
+    const retried = run(parked.state, { type: "OperatorRetry", operator: "operator-1", now: at(10_000) });
 
     expect(retried.state).toMatchObject({ status: "COMPENSATING", currentStep: 1, attempt: 3 });
     expect(retried.state.deadlineAt).toEqual(at(10_000 + 1_000));
     expect(onlyCommand(retried)).toMatchObject({ type: "UndoB", correlation: { attempt: 3 } });
-    expect(retried.log[0]).toMatchObject({ kind: "operator_retry", at: at(10_000) });
+    expect(retried.log[0]).toMatchObject({ kind: "operator_retry", at: at(10_000), detail: { operator: "operator-1" } });
 
     const { final, undone } = acknowledgeCompensations(retried);
     expect(undone).toEqual(["UndoB", "UndoA"]);
@@ -292,14 +292,14 @@ describe("operator actions", () => {
 
   it("a retried compensation that times out again parks the saga again", () => {
     const { parked } = parkedAtB();
-    const retried = run(parked.state, { type: "OperatorRetry", now: at(10_000) });
+    const retried = run(parked.state, { type: "OperatorRetry", operator: "operator-1", now: at(10_000) });
     const again = run(retried.state, deadline(at(11_000)));
     expect(again.state).toMatchObject({ status: "NEEDS_ATTENTION", attempt: 3 });
   });
 
   it("abort fails a parked saga with the operator's reason and publishes the result", () => {
     const { parked } = parkedAtB();
-    const aborted = run(parked.state, { type: "OperatorAbort", reason: "undone by hand", now: at(10_000) });
+    const aborted = run(parked.state, { type: "OperatorAbort", reason: "undone by hand", operator: "operator-1", now: at(10_000) });
 
     expect(aborted.state).toMatchObject({ status: "FAILED", failureReason: "aborted by operator: undone by hand", deadlineAt: null });
     expect(aborted.messages).toEqual([
@@ -310,12 +310,12 @@ describe("operator actions", () => {
       }),
     ]);
     expect(aborted.log.map((e) => e.kind)).toEqual(["operator_abort", "saga_failed"]);
-    expect(aborted.log[0]?.detail).toEqual({ reason: "undone by hand", previousReason: 'step "B" got no reply after 1 attempt' });
+    expect(aborted.log[0]?.detail).toEqual({ reason: "undone by hand", operator: "operator-1", previousReason: 'step "B" got no reply after 1 attempt' });
   });
 
   it.each([
-    ["OperatorRetry", { type: "OperatorRetry" as const, now: T0 }],
-    ["OperatorAbort", { type: "OperatorAbort" as const, reason: "why not", now: T0 }],
+    ["OperatorRetry", { type: "OperatorRetry" as const, operator: "operator-1", now: T0 }],
+    ["OperatorAbort", { type: "OperatorAbort" as const, reason: "why not", operator: "operator-1", now: T0 }],
   ])("%s is ignored unless the saga is parked", (_name, event) => {
     const running = start();
     const result = run(running.state, event);
