@@ -4,13 +4,16 @@
  * INBOX_RETENTION_*; PLUMBING_PRUNE_INTERVAL_MS, hourly by default; several
  * instances pruning at once is harmless), and, with metrics on, publishes
  * how far the outbox's Debezium slot is behind as the gauge
- * shop_outbox_slot_lag_bytes{database}, every 15 s. Comes after
+ * shop_outbox_slot_lag_bytes{database}, every 15 s. Its actions are the
+ * operators' (console and dashboard, through the ops service): the outbox's
+ * state, a replay of a time range, and how far a replay has got. Comes after
  * DatabaseMixin, whose pool it uses.
  */
-import type { Service, ServiceSchema } from "moleculer";
+import type { Context, Service, ServiceSchema } from "moleculer";
 import type { ServiceDatabase } from "../lib/environment";
 import { SHOP_METRICS, registerShopMetrics } from "../lib/metrics/shop-metrics";
-import { slotLag } from "../lib/outbox/outbox-lag";
+import { replayProgress, requestOutboxReplay } from "../lib/outbox/outbox-replay";
+import { outboxStatus, slotLag } from "../lib/outbox/outbox-status";
 import { pruneExpired, retentionPolicyFromEnv } from "../lib/outbox/retention";
 import { readBrokerSettings } from "../lib/settings/broker-settings";
 import { hasDatabase } from "./database.mixin";
@@ -24,18 +27,41 @@ export function OutboxPlumbingMixin(database: ServiceDatabase): Partial<ServiceS
   const timers: NodeJS.Timeout[] = [];
   const every = (ms: number, work: () => Promise<unknown>) => timers.push(setInterval(() => void work(), ms).unref());
   return {
+    actions: {
+      outboxStatus: {
+        visibility: "public",
+        handler(this: Service) {
+          return outboxStatus(databaseOf(this), database);
+        },
+      },
+      /** Re-publishes the outbox rows created in [from, to). */
+      replayOutbox: {
+        visibility: "public",
+        params: { $$strict: "remove", from: { type: "date", convert: true }, to: { type: "date", convert: true } },
+        handler(this: Service, ctx: Context<{ from: Date; to: Date }>) {
+          return requestOutboxReplay(databaseOf(this), ctx.params);
+        },
+      },
+      replayProgress: {
+        visibility: "public",
+        params: { $$strict: "remove", requestedAt: { type: "date", convert: true }, rows: { type: "number", integer: true, min: 0, convert: true } },
+        handler(this: Service, ctx: Context<{ requestedAt: Date; rows: number }>) {
+          return replayProgress(databaseOf(this), ctx.params);
+        },
+      },
+    },
     started(this: Service) {
-      if (!hasDatabase(this)) throw new Error(`${this.name}: OutboxPlumbingMixin needs DatabaseMixin before it`);
       const service = this;
+      const db = databaseOf(service);
       every(pruneEveryMs, () =>
-        pruneExpired(service.db, policy)
+        pruneExpired(db, policy)
           .then((pruned) => pruned.outbox + pruned.inbox > 0 && service.logger.info(`pruned ${pruned.outbox} outbox and ${pruned.inbox} inbox rows`))
           .catch((error: Error) => service.logger.warn(`pruning failed (retried next interval): ${error.message}`)),
       );
       if (!service.broker.metrics.isEnabled()) return;
       registerShopMetrics(service.broker.metrics, [SHOP_METRICS.outboxSlotLag]);
       const readSlotLag = () =>
-        slotLag(service.db, database)
+        slotLag(db, database)
           .then(({ lagBytes }) => lagBytes !== null && service.broker.metrics.set(SHOP_METRICS.outboxSlotLag.name, lagBytes, { database }))
           .catch((error: Error) => service.logger.debug(`outbox slot lag not read: ${error.message}`));
       void readSlotLag();
@@ -45,4 +71,9 @@ export function OutboxPlumbingMixin(database: ServiceDatabase): Partial<ServiceS
       for (const timer of timers.splice(0)) clearInterval(timer);
     },
   };
+}
+
+function databaseOf(service: Service) {
+  if (!hasDatabase(service)) throw new Error(`${service.name}: OutboxPlumbingMixin needs DatabaseMixin before it`);
+  return service.db;
 }

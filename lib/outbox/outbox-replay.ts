@@ -5,9 +5,17 @@
  * each row is published again with its original id, key and headers;
  * consumers' inboxes make the repeat harmless. Only rows still inside the
  * retention window can be replayed.
+ *
+ * Progress: Debezium reads the rows in chunks of the connector's
+ * incremental.snapshot.chunk.size, and marks each chunk in the signal table
+ * with a window-close row that carries the time its window opened. The
+ * chunks whose window opened after the request, against the chunks the
+ * range needs, are the replay's progress. (Two replays running at once on
+ * one database count each other's chunks.)
  */
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
+import outboxConnector from "../../connect/outbox-connector.json";
 
 export interface ReplayRange {
   from: Date;
@@ -56,10 +64,48 @@ async function insertSignal(db: Knex, signal: Signal): Promise<string> {
   return id;
 }
 
-/** @returns the signal's id (Debezium logs it as it starts and finishes the snapshot). */
-export async function requestOutboxReplay(db: Knex, range: ReplayRange): Promise<string> {
+/** Rows Debezium reads per chunk of a replay. */
+export const REPLAY_CHUNK_ROWS = Number(outboxConnector["incremental.snapshot.chunk.size"]);
+
+export interface ReplayRequest {
+  /** The signal's id (Debezium logs it as it starts and finishes the snapshot). */
+  signalId: string;
+  /** The database's clock when the signal was written. */
+  requestedAt: Date;
+  /** Outbox rows in the range when it was requested. */
+  rows: number;
+}
+
+export interface ReplayProgress {
+  chunksRead: number;
+  chunksNeeded: number;
+  done: boolean;
+}
+
+export async function requestOutboxReplay(db: Knex, range: ReplayRange): Promise<ReplayRequest> {
   if (Number.isNaN(range.from.getTime()) || (range.to && Number.isNaN(range.to.getTime()))) throw new RangeError("replay range needs valid dates");
-  return insertSignal(db, replaySignal(range));
+  if (range.to && range.from >= range.to) throw new RangeError("a replay range runs forward: from must come before to");
+  return db.transaction(async (trx) => {
+    const [{ rows, now }] = await trx("outbox")
+      .where("created_at", ">=", range.from)
+      .modify((q) => range.to && q.where("created_at", "<", range.to))
+      .select(trx.raw("count(*)::int as rows"), trx.raw("clock_timestamp() as now"));
+    const signalId = await insertSignal(trx, replaySignal(range));
+    return { signalId, requestedAt: new Date(now), rows };
+  });
+}
+
+/** Debezium reads a range in full chunks and then one short (or empty) one. */
+export const chunksNeeded = (rows: number) => Math.floor(rows / REPLAY_CHUNK_ROWS) + 1;
+
+/** How far the replay requested at `requestedAt` (of `rows` rows) has been read. */
+export async function replayProgress(db: Knex, request: Pick<ReplayRequest, "requestedAt" | "rows">): Promise<ReplayProgress> {
+  const [{ closed }] = await db("debezium_signal")
+    .where("type", "snapshot-window-close")
+    .whereRaw("(data::jsonb ->> 'openWindowTimestamp')::timestamptz >= ?", [request.requestedAt])
+    .select(db.raw("count(*)::int as closed"));
+  const needed = chunksNeeded(request.rows);
+  return { chunksRead: Math.min(closed, needed), chunksNeeded: needed, done: closed >= needed };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { replaySignal } from "../../../lib/outbox/outbox-replay";
+import { REPLAY_CHUNK_ROWS, chunksNeeded, replaySignal } from "../../../lib/outbox/outbox-replay";
 import { retentionPolicyFromEnv } from "../../../lib/outbox/retention";
 
 describe("retention policy", () => {
@@ -32,5 +32,18 @@ describe("replay signal", () => {
   test("an open-ended range has no upper bound", () => {
     const { data } = replaySignal({ from: new Date("2026-01-02T00:00:00.000Z") });
     expect(JSON.parse(data)["additional-conditions"][0].filter).toBe("created_at >= '2026-01-02T00:00:00.000Z'");
+  });
+});
+
+describe("replay progress", () => {
+  it("takes its chunk size from the connector", () => {
+    expect(REPLAY_CHUNK_ROWS).toBe(1024);
+  });
+
+  it("needs the full chunks and then one short or empty one", () => {
+    expect(chunksNeeded(0)).toBe(1);
+    expect(chunksNeeded(REPLAY_CHUNK_ROWS - 1)).toBe(1);
+    expect(chunksNeeded(REPLAY_CHUNK_ROWS)).toBe(2);
+    expect(chunksNeeded(3 * REPLAY_CHUNK_ROWS + 5)).toBe(4);
   });
 });

@@ -1,0 +1,63 @@
+/**
+ * How far a service database's outbox is from Kafka. A row is waiting until
+ * the Debezium slot has confirmed the WAL past it (Connect confirms about a
+ * second after Kafka has it); the slot's unconfirmed WAL is reported too, but
+ * on a cluster shared by several databases it counts their writes as well,
+ * so "rows waiting" is the figure to watch.
+ */
+import type { Knex } from "knex";
+import type { ServiceDatabase } from "../environment";
+
+export interface SlotLag {
+  /** Null when the slot does not exist (its connector never ran). */
+  active: boolean | null;
+  lagBytes: number | null;
+}
+
+export interface OutboxStatus {
+  database: ServiceDatabase;
+  /** Rows kept for replay, published or not. */
+  rowsKept: number;
+  /** Rows Debezium has not yet confirmed. */
+  rowsWaiting: number;
+  /** When the oldest waiting row was written; null when none waits. */
+  oldestWaitingAt: string | null;
+  slotActive: boolean | null;
+  slotLagBytes: number | null;
+}
+
+/** The slot Debezium streams `database`'s outbox through (connect/outbox-connector.json names it). */
+export const outboxSlotName = (database: ServiceDatabase) => `outbox_${database}`;
+
+export async function slotLag(db: Knex, database: ServiceDatabase): Promise<SlotLag> {
+  const { rows } = await db.raw<{ rows: { active: boolean; lag: string | null }[] }>(
+    "select active, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint as lag from pg_replication_slots where slot_name = ?",
+    [outboxSlotName(database)],
+  );
+  const [slot] = rows;
+  return slot ? { active: slot.active, lagBytes: slot.lag === null ? null : Number(slot.lag) } : { active: null, lagBytes: null };
+}
+
+export async function outboxStatus(db: Knex, database: ServiceDatabase): Promise<OutboxStatus> {
+  // Without a slot nothing has been confirmed: every row with a position waits.
+  const { rows } = await db.raw<{ rows: { kept: number; waiting: number; oldest_waiting: Date | null }[] }>(
+    `with confirmed as (
+       select coalesce((select pg_wal_lsn_diff(confirmed_flush_lsn, '0/0')::bigint from pg_replication_slots where slot_name = ?), -1) as position
+     )
+     select count(*)::int as kept,
+            (count(*) filter (where wal_position > confirmed.position))::int as waiting,
+            min(created_at) filter (where wal_position > confirmed.position) as oldest_waiting
+       from outbox, confirmed`,
+    [outboxSlotName(database)],
+  );
+  const [{ kept, waiting, oldest_waiting }] = rows;
+  const slot = await slotLag(db, database);
+  return {
+    database,
+    rowsKept: kept,
+    rowsWaiting: waiting,
+    oldestWaitingAt: oldest_waiting ? new Date(oldest_waiting).toISOString() : null,
+    slotActive: slot.active,
+    slotLagBytes: slot.lagBytes,
+  };
+}
