@@ -1,19 +1,17 @@
 /**
  * The operator's commands in the Moleculer REPL (`npm run repl`): sagas,
- * outbox, dead letters and the product cache. Each is a thin call into a
- * service action or an ops function. Output is a table (`--json` gives the
+ * outbox, dead letters and the product cache. Each is a thin call into the
+ * service action the dashboard (/ops/) calls too. Output is a table (`--json` gives the
  * data as it came); a mistake or a refusal is one line on stderr that says
  * what would have been valid, never a stack trace.
  */
-import knex from "knex";
 import type { ServiceBroker } from "moleculer";
 import { TOPICS } from "../contracts/topics";
-import { SERVICE_DATABASES, type ServiceDatabase, databaseUrl } from "../lib/environment";
-import { requestOutboxReplay } from "../lib/outbox/outbox-replay";
+import { SERVICE_DATABASES, type ServiceDatabase } from "../lib/environment";
 import { SAGA_STATUSES, type SagaStatus } from "../lib/saga/state";
+import type { ConsumerLag } from "../services/ops/consumer-lag";
+import type { ListedDeadLetter, OutboxRow, ReplayView } from "../services/ops/ops-views";
 import { OperatorInputError, oneLine } from "./console-errors";
-import { listDeadLetters, requeueDeadLetter } from "./dead-letters";
-import { outboxStatus } from "./outbox-status";
 
 interface ReplArgs {
   options: Record<string, unknown>;
@@ -178,47 +176,101 @@ export const replCommands: ReplCommand[] = [
   },
   {
     command: "outbox-lag",
-    description: "Per database: outbox rows kept, oldest/newest, and the Debezium slot's unconfirmed WAL",
+    description: "Per database: outbox rows kept, rows Debezium has not yet confirmed and the oldest one's time, the slot",
     options: [JSON_OPTION],
-    action: plainly(async (_broker, args) => {
-      const status = await outboxStatus();
-      if (args.options.json) return print(status);
-      console.table(status);
+    action: plainly(async (broker, args) => {
+      const rows = await broker.call<OutboxRow[]>("ops.outbox");
+      if (args.options.json) return print(rows);
+      console.table(
+        rows.map((row) =>
+          "error" in row
+            ? { database: row.database, error: row.error }
+            : {
+                database: row.database,
+                kept: row.rowsKept,
+                waiting: row.rowsWaiting,
+                "oldest waiting": row.oldestWaitingAt,
+                "slot active": row.slotActive,
+                "slot lag bytes": row.slotLagBytes,
+              },
+        ),
+      );
+    }),
+  },
+  {
+    command: "consumer-lag",
+    description: "Per consumer group and topic: messages not yet consumed",
+    options: [JSON_OPTION],
+    action: plainly(async (broker, args) => {
+      const lags = await broker.call<ConsumerLag[]>("ops.consumerLag");
+      if (args.options.json) return print(lags);
+      console.table(lags);
     }),
   },
   {
     command: "outbox-replay <database> <from> [to]",
     description: "Re-publish a database's outbox rows created in [from, to) (ISO times; to defaults to now) through Debezium; consumers dedupe",
-    action: plainly(async (_broker, args) => {
+    action: plainly(async (broker, args) => {
       const db = database(args.database);
       const from = instant(args.from, "from");
       const to = args.to === undefined ? new Date() : instant(args.to, "to");
       if (from >= to) throw new OperatorInputError(`from (${from.toISOString()}) must come before to (${to.toISOString()})`);
-      const pool = knex({ client: "pg", connection: databaseUrl(db), pool: { min: 0, max: 1 } });
-      try {
-        const signal = await requestOutboxReplay(pool, { from, to });
-        console.log(`replay of ${db}'s outbox rows from ${from.toISOString()} to ${to.toISOString()} requested (Debezium signal ${signal})`);
-      } finally {
-        await pool.destroy();
-      }
+      const replay = await broker.call<ReplayView, object>("ops.replayOutbox", { database: db, from, to });
+      console.log(
+        `replay of ${db}'s ${replay.rows} outbox rows from ${replay.from} to ${replay.to} requested (Debezium signal ${replay.signalId}); outbox-replays shows how far it has got`,
+      );
+    }),
+  },
+  {
+    command: "outbox-replays",
+    description: "The replays asked for since the ops service started, latest first, with how far each has got",
+    options: [JSON_OPTION],
+    action: plainly(async (broker, args) => {
+      const replays = await broker.call<ReplayView[]>("ops.replays");
+      if (args.options.json) return print(replays);
+      if (replays.length === 0) return console.log("no replays");
+      console.table(
+        replays.map((r) => ({
+          database: r.database,
+          from: r.from,
+          to: r.to,
+          rows: r.rows,
+          by: r.requestedBy,
+          progress: r.progress ? `${r.progress.chunksRead}/${r.progress.chunksNeeded} chunks${r.progress.done ? ", done" : ""}` : "unknown",
+        })),
+      );
     }),
   },
   {
     command: "dead-letters <topic>",
     description: `The messages of <topic> that could not be applied, with the reason (topics: ${Object.keys(TOPICS).join(", ")})`,
     options: [JSON_OPTION],
-    action: plainly(async (_broker, args) => {
-      const letters = await listDeadLetters(topic(args.topic));
+    action: plainly(async (broker, args) => {
+      const letters = await broker.call<ListedDeadLetter[], object>("ops.deadLetters", { topic: topic(args.topic) });
       if (args.options.json) return print(letters);
       if (letters.length === 0) return console.log(`no dead letters on ${String(args.topic)}`);
-      console.table(letters.map(({ partition, offset, key, type, id, reason }) => ({ partition, offset, key, type, id, reason })));
+      console.table(
+        letters.map(({ partition, offset, key, type, id, reason, requeued }) => ({
+          partition,
+          offset,
+          key,
+          type,
+          id,
+          reason,
+          requeued: requeued ? `${requeued.at} by ${requeued.by}` : "",
+        })),
+      );
     }),
   },
   {
     command: "dead-letter-requeue <topic> <partition> <offset>",
     description: "Publish one dead letter again to its original topic (after fixing its cause)",
-    action: plainly(async (_broker, args) => {
-      const letter = await requeueDeadLetter(topic(args.topic), Number(args.partition), String(args.offset));
+    action: plainly(async (broker, args) => {
+      const letter = await broker.call<ListedDeadLetter, object>("ops.requeueDeadLetter", {
+        topic: topic(args.topic),
+        partition: Number(args.partition),
+        offset: String(args.offset),
+      });
       console.log(`requeued ${letter.type ?? "message"} ${letter.id ?? ""} to ${letter.originalTopic}`);
     }),
   },

@@ -39,9 +39,8 @@ const OrderService: ServiceSchema = {
         return orderView(order, await orderItems(this.db, order));
       },
     },
-    /** For operators and tests (not routable by the gateway): the order of a purchase, or null. */
+    /** For operators (the dashboard's link, under /ops/api) and tests: the order of a purchase, or null. */
     byPurchase: {
-      visibility: "public",
       params: { purchaseId: "uuid" },
       async handler(this: OrderThis, ctx: Context<{ purchaseId: string }>) {
         const order = await findOrderByPurchase(this.db, ctx.params.purchaseId);

@@ -49,9 +49,8 @@ const PaymentService: ServiceSchema = {
         return paymentView(payment);
       },
     },
-    /** For operators and tests (not routable by the gateway): the payment of a purchase, or null. */
+    /** For operators (the dashboard's link, under /ops/api) and tests: the payment of a purchase, or null. */
     byPurchase: {
-      visibility: "public",
       params: { purchaseId: "uuid" },
       async handler(this: PaymentThis, ctx: Context<{ purchaseId: string }>) {
         const payment = await findPaymentByPurchase(this.db, ctx.params.purchaseId);

@@ -1,17 +1,15 @@
 /**
- * The operator's tools against the running system: saga listing and
- * inspection through the REPL commands, outbox lag, dead-letter listing and
- * requeueing, and the product filter's stats.
+ * The operator's console against the running system: saga listing and
+ * inspection, outbox lag and replay, consumer lag, dead-letter listing and
+ * requeueing, and the product filter's stats, each through its REPL command
+ * (which calls the same service action as the dashboard).
  */
-import { randomUUID } from "node:crypto";
 import { ServiceBroker } from "moleculer";
 import config from "../../../moleculer.config";
-import { deadLetterTopic, DEAD_LETTER_REASON_HEADER } from "../../../mixins/idempotent-channel";
-import { listDeadLetters, requeueDeadLetter } from "../../../ops/dead-letters";
-import { outboxStatus } from "../../../ops/outbox-status";
 import { replCommands } from "../../../ops/repl-commands";
+import { stageDeadLetter } from "../../support/dead-letters";
 import { api, registerCustomer } from "../../support/http";
-import { collectTopic, createTopics, headerValue, kafka, publishRaw } from "../../support/kafka";
+import { kafka } from "../../support/kafka";
 import { catalogProduct, purchaseWhenTerminal, startPurchase } from "../../support/purchases";
 import { waitUntil } from "../../support/wait";
 
@@ -51,7 +49,7 @@ async function refusal(command: string, args: Record<string, unknown> = {}, opti
 beforeAll(async () => {
   broker = new ServiceBroker({ ...config, nodeID: `operator-test-${process.pid}`, logger: false });
   await broker.start();
-  await broker.waitForServices(["orchestrator", "product", "account"]);
+  await broker.waitForServices(["orchestrator", "product", "account", "ops"]);
 });
 
 afterAll(() => broker.stop());
@@ -116,46 +114,57 @@ test.each([
   expect(await refusal(command, args, options)).toMatch(expected);
 });
 
-test("outbox lag lists every database with an active Debezium slot", async () => {
-  const status = await outboxStatus();
-  expect(status.map((s) => s.database).sort()).toEqual(["account", "orchestrator", "order", "payment", "product", "purchase"]);
-  expect(status.every((s) => s.slotActive === true && s.rows >= 0 && (s.slotLagBytes ?? -1) >= 0)).toBe(true);
+test("outbox-lag lists every database with an active Debezium slot and what waits for it", async () => {
+  const rows = JSON.parse(await repl("outbox-lag", {}, { json: true }));
+  expect(rows.map((r: { database: string }) => r.database).sort()).toEqual(["account", "orchestrator", "order", "payment", "product", "purchase"]);
+  for (const row of rows) {
+    expect(row).toMatchObject({ slotActive: true, rowsKept: expect.any(Number), rowsWaiting: expect.any(Number) });
+    expect(row.rowsWaiting).toBeLessThanOrEqual(row.rowsKept);
+  }
+  expect(await repl("outbox-lag")).toMatch(/│ database\s+│ kept\s+│ waiting\s+│ oldest waiting\s+│/);
 });
 
-test("dead letters are listed with their reason, leaving no consumer group behind, and can be requeued without it", async () => {
-  const topic = `itest.${randomUUID().slice(0, 8)}.ops`;
-  await createTopics([topic, deadLetterTopic(topic)], 1);
-  const id = randomUUID();
-  await publishRaw(deadLetterTopic(topic), [
-    {
-      key: "k1",
-      value: JSON.stringify({ n: 1 }),
-      headers: { id, type: "Thing", traceparent: "00-abc-def-01", [DEAD_LETTER_REASON_HEADER]: "handler failed 5 times: boom", "x-original-channel": topic },
-    },
-  ]);
+test("consumer-lag lists the services' consumer groups, and no operator's", async () => {
+  const lags = JSON.parse(await repl("consumer-lag", {}, { json: true }));
+  const groups = lags.map((l: { group: string }) => l.group);
+  expect(groups.some((g: string) => g.includes("orchestrator"))).toBe(true);
+  expect(groups.some((g: string) => g.startsWith("operator-"))).toBe(false);
+  expect(lags.every((l: { messages: number }) => l.messages >= 0)).toBe(true);
+});
 
+test("outbox-replay republishes a range, and outbox-replays shows it done", async () => {
+  const from = new Date(Date.now() - 60_000).toISOString();
+  expect(await repl("outbox-replay", { database: "account", from })).toMatch(/^replay of account's \d+ outbox rows from .* requested \(Debezium signal .*\); outbox-replays shows/);
+  await waitUntil("the replay to be read to its end", async () => {
+    const [latest] = JSON.parse(await repl("outbox-replays", {}, { json: true }));
+    return latest?.database === "account" && latest.from === from && latest.progress?.done;
+  });
+  expect(await repl("outbox-replays")).toMatch(/chunks, done/);
+});
+
+test("dead letters are listed with their reason, leaving no consumer group behind, and requeued without it, by whom", async () => {
+  const letter = await stageDeadLetter();
   const admin = kafka.admin();
   await admin.connect();
   const listingGroups = async () => (await admin.listGroups()).groups.map((g) => g.groupId).filter((group) => group.startsWith("operator-dead-letters-"));
   const groupsBefore = await listingGroups();
-  const letters = await listDeadLetters(topic);
+  const listed = JSON.parse(await repl("dead-letters", { topic: letter.topic }, { json: true }));
   // Listing read through a consumer group of its own, and deleted it.
   expect(await listingGroups().finally(() => admin.disconnect())).toEqual(groupsBefore);
-  expect(letters).toEqual([
-    expect.objectContaining({ partition: 0, offset: "0", key: "k1", id, type: "Thing", reason: "handler failed 5 times: boom", originalTopic: topic }),
-  ]);
+  const found = listed.find((l: { id: string }) => l.id === letter.id);
+  expect(found).toMatchObject({ type: "CustomerRegistered", reason: letter.reason, originalTopic: letter.topic, requeued: null });
+  expect(await repl("dead-letters", { topic: letter.topic })).toContain(letter.reason);
 
-  const reader = await collectTopic(topic);
-  try {
-    await requeueDeadLetter(topic, 0, "0");
-    const requeued = await waitUntil("the requeued message", () => reader.records.find((r) => headerValue(r, "id") === id));
-    expect(requeued.value?.toString()).toBe(JSON.stringify({ n: 1 }));
-    expect(headerValue(requeued, "traceparent")).toBe("00-abc-def-01");
-    expect(headerValue(requeued, DEAD_LETTER_REASON_HEADER)).toBeUndefined();
-  } finally {
-    await reader.stop();
-  }
-  await expect(requeueDeadLetter(topic, 0, "99")).rejects.toThrow(/no dead letter/);
+  expect(await repl("dead-letter-requeue", { topic: letter.topic, partition: found.partition, offset: found.offset })).toBe(
+    `requeued CustomerRegistered ${letter.id} to ${letter.topic}`,
+  );
+  // Applied: the payment service opened the customer's wallet.
+  await waitUntil("the requeued message to be applied", () => broker.call("payment.wallet", { customerId: letter.customerId }));
+  const after = JSON.parse(await repl("dead-letters", { topic: letter.topic }, { json: true })).find((l: { id: string }) => l.id === letter.id);
+  expect(after.requeued).toMatchObject({ by: `node ${broker.nodeID}`, at: expect.any(String) });
+  expect(await refusal("dead-letter-requeue", { topic: letter.topic, partition: found.partition, offset: "999999999" })).toMatch(
+    /^error: No dead letter of account\.events at partition \d+, offset 999999999$/,
+  );
 });
 
 test("cache-filter reports the product filter, built and holding the catalog", async () => {

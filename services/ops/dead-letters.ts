@@ -2,13 +2,11 @@
  * Dead letters: the messages a consumer could never apply, kept per topic in
  * `<topic>.dead-letter` with the reason. An operator lists them and, once the
  * cause is fixed, requeues one to its original topic; the consumer's inbox
- * makes a requeue of something already applied harmless.
+ * makes a requeue of something already applied harmless. Kafka keeps the
+ * dead letter where it was; who requeued it, and when, is noted beside it.
  */
-import { Kafka, type KafkaMessage, logLevel } from "kafkajs";
-import { kafkaBrokers } from "../lib/environment";
-import { DEAD_LETTER_REASON_HEADER, deadLetterTopic } from "../mixins/idempotent-channel";
-
-const kafka = () => new Kafka({ clientId: "operator", brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
+import type { Admin, Kafka, KafkaMessage } from "kafkajs";
+import { DEAD_LETTER_REASON_HEADER, deadLetterTopic } from "../../mixins/idempotent-channel";
 
 export interface DeadLetter {
   offset: string;
@@ -21,6 +19,15 @@ export interface DeadLetter {
   value: string | null;
   headers: Record<string, string>;
 }
+
+/** Who requeued a dead letter, and when. */
+export interface Requeue {
+  by: string;
+  at: string;
+}
+
+/** Where a dead letter sits: its partition and offset in the dead-letter topic. */
+export const letterPosition = (letter: Pick<DeadLetter, "partition" | "offset">) => `${letter.partition}:${letter.offset}`;
 
 // Bookkeeping that dead-lettering added (ours and @moleculer/channels'); a requeued message goes back without it.
 const DEAD_LETTER_HEADERS = new Set([
@@ -42,19 +49,21 @@ function stringHeaders(message: KafkaMessage): Record<string, string> {
   );
 }
 
-async function deleteGroup(client: Kafka, groupId: string): Promise<void> {
-  const admin = client.admin();
-  await admin.connect();
-  try {
-    await admin.deleteGroups([groupId]);
-  } finally {
-    await admin.disconnect();
+/** How many dead letters each topic has kept (Kafka's retention decides how long). */
+export async function countDeadLetters(admin: Admin, topics: readonly string[]): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const topic of topics) {
+    const ends = await admin.fetchTopicOffsets(deadLetterTopic(topic));
+    counts.set(
+      topic,
+      ends.reduce((sum, end) => sum + Number(end.high) - Number(end.low), 0),
+    );
   }
+  return counts;
 }
 
 /** Every dead letter of `topic`, oldest first. */
-export async function listDeadLetters(topic: string): Promise<DeadLetter[]> {
-  const client = kafka();
+export async function listDeadLetters(client: Kafka, topic: string): Promise<DeadLetter[]> {
   const admin = client.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(deadLetterTopic(topic)).finally(() => admin.disconnect());
@@ -97,17 +106,24 @@ export async function listDeadLetters(topic: string): Promise<DeadLetter[]> {
   return letters.sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset));
 }
 
-/** Publishes the dead letter at partition/offset again to its original topic, as it was (without the reason). */
-export async function requeueDeadLetter(topic: string, partition: number, offset: string): Promise<DeadLetter> {
-  const letter = (await listDeadLetters(topic)).find((l) => l.partition === partition && l.offset === offset);
-  if (!letter) throw new Error(`no dead letter at ${deadLetterTopic(topic)} partition ${partition} offset ${offset}`);
+async function deleteGroup(client: Kafka, groupId: string): Promise<void> {
+  const admin = client.admin();
+  await admin.connect();
+  try {
+    await admin.deleteGroups([groupId]);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Publishes the dead letter again to its original topic, as it was (without the reason). */
+export async function requeueDeadLetter(client: Kafka, letter: DeadLetter): Promise<void> {
   const headers = Object.fromEntries(Object.entries(letter.headers).filter(([name]) => !DEAD_LETTER_HEADERS.has(name)));
-  const producer = kafka().producer();
+  const producer = client.producer();
   await producer.connect();
   try {
     await producer.send({ topic: letter.originalTopic, messages: [{ key: letter.key, value: letter.value, headers }] });
   } finally {
     await producer.disconnect();
   }
-  return letter;
 }
