@@ -19,7 +19,8 @@ import { routeTemplate } from "../../lib/http/route-template";
 import { SHOP_METRICS, registerShopMetrics } from "../../lib/metrics/shop-metrics";
 import { readApiSettings, type ApiSettings } from "./api-settings";
 import { UNAVAILABLE_RETRY_AFTER_SECONDS, errorResponse } from "./error-response";
-import { answerPlainOptions, corsSettings, noSniffing, noStore, rateLimitRetryAfter, refuseUnfitJson } from "./http-edge";
+import { answerPlainOptions, corsSettings, noSniffing, noStore, rateLimitRetryAfter, refuseUnfitJson, sameOriginIsNotCors } from "./http-edge";
+import { DashboardFiles, OverviewStreams, refuseNonOperator } from "./ops-dashboard";
 import { PurchaseEventStreams } from "./purchase-event-streams";
 
 const IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
@@ -68,8 +69,10 @@ function countRequest(registry: MetricRegistry, req: IncomingMessage, res: Serve
 
 interface GatewayThis extends Service {
   purchaseStreams: PurchaseEventStreams;
+  overviewStreams: OverviewStreams;
   /** moleculer-web's: answers an error through onError. */
   sendError(req: IncomingMessage, res: ServerResponse, error: Error): void;
+  serveDashboard(req: GatewayRequest, res: ServerResponse, file: string): void;
 }
 
 type GatewayRequest = IncomingMessage & { $ctx: Context<unknown, AuthenticatedMeta>; $params: Record<string, string> };
@@ -85,6 +88,7 @@ export function createApiService(
   // Generous timeout: a crowd at the door lags the event loop, and a command timer due during the lag fires before the answer already read is handled.
   const redis = new Cluster(redisNodes(), { lazyConnect: true, enableOfflineQueue: true, redisOptions: { commandTimeout: 5_000 } });
   const jsonBody = jsonBodyParsers(settings);
+  const dashboard = new DashboardFiles();
   return {
     name: "api",
     mixins: [ApiGateway],
@@ -96,7 +100,7 @@ export function createApiService(
       ip: settings.bindAddress,
       cors: corsSettings(settings.corsOrigins, ["Content-Type", "Authorization", IDEMPOTENCY_KEY_HEADER]),
       requestTimeout: REQUEST_TIMEOUT_MS,
-      use: [noSniffing, answerPlainOptions],
+      use: [noSniffing, answerPlainOptions, sameOriginIsNotCors(settings.trustProxy)],
       onError(this: GatewayThis, _req: IncomingMessage, res: ServerResponse, err: Error) {
         const body = errorResponse(err as never);
         if (body.error.status >= 500) this.logger.error("request failed:", err);
@@ -174,6 +178,55 @@ export function createApiService(
             if (typeof key === "string") ctx.meta.idempotencyKey = key;
           },
         },
+        {
+          // The operator's dashboard's data and actions (see authorize: operators only). Before "ops-page", whose path is a prefix of this one.
+          name: "ops-api",
+          path: "/ops/api",
+          authentication: true,
+          authorization: true,
+          operatorsOnly: true,
+          aliases: {
+            "GET overview": "ops.overview",
+            "GET events"(this: GatewayThis, req: GatewayRequest, res: ServerResponse) {
+              try {
+                this.overviewStreams.stream(req.$ctx, req, res);
+              } catch (error) {
+                this.sendError(req, res, error as Error);
+              }
+            },
+            "GET sagas": "orchestrator.listSagas",
+            "GET sagas/:id": "orchestrator.showSaga",
+            "POST sagas/:id/retry": "orchestrator.retrySaga",
+            "POST sagas/:id/abort": "orchestrator.abortSaga",
+            "GET purchases/:purchaseId/order": "order.byPurchase",
+            "GET purchases/:purchaseId/payment": "payment.byPurchase",
+            "GET dead-letters/:topic": "ops.deadLetters",
+            "POST dead-letters/:topic/requeue": "ops.requeueDeadLetter",
+            "GET outbox/replays": "ops.replays",
+            "POST outbox/replays": "ops.replayOutbox",
+          },
+          mappingPolicy: "restrict",
+          bodyParsers: jsonBody,
+          use: [noStore],
+          rateLimit: rateLimit(settings, redis, "ops", settings.rateLimit.other),
+        },
+        {
+          // The dashboard's page: public like a login form, but a token that is sent must be an operator's.
+          name: "ops-page",
+          path: "/ops",
+          authentication: true,
+          aliases: {
+            "GET /"(this: GatewayThis, req: GatewayRequest, res: ServerResponse) {
+              this.serveDashboard(req, res, "index.html");
+            },
+            "GET :file"(this: GatewayThis, req: GatewayRequest, res: ServerResponse) {
+              this.serveDashboard(req, res, req.$params.file);
+            },
+          },
+          mappingPolicy: "restrict",
+          bodyParsers: false,
+          rateLimit: rateLimit(settings, redis, "public", settings.rateLimit.other),
+        },
       ],
     },
     events: {
@@ -197,8 +250,17 @@ export function createApiService(
           throw error;
         }
       },
-      authorize(ctx: Context<unknown, AuthenticatedMeta>) {
+      authorize(ctx: Context<unknown, AuthenticatedMeta>, route: { opts: { operatorsOnly?: boolean } }) {
         if (!ctx.meta.user) throw new ApiGateway.Errors.UnAuthorizedError(ApiGateway.Errors.ERR_NO_TOKEN, null);
+        if (route.opts.operatorsOnly) refuseNonOperator(ctx);
+      },
+      serveDashboard(this: GatewayThis, req: GatewayRequest, res: ServerResponse, file: string) {
+        try {
+          refuseNonOperator(req.$ctx);
+          dashboard.serve(res, file);
+        } catch (error) {
+          this.sendError(req, res, error as Error);
+        }
       },
     },
     actions: {
@@ -232,6 +294,7 @@ export function createApiService(
     },
     created() {
       this.purchaseStreams = new PurchaseEventStreams();
+      this.overviewStreams = new OverviewStreams();
       this.server.headersTimeout = HEADERS_TIMEOUT_MS;
       if (!this.broker.metrics.isEnabled()) return;
       registerShopMetrics(this.broker.metrics, [SHOP_METRICS.httpRequests, SHOP_METRICS.httpSeconds]);
@@ -239,6 +302,7 @@ export function createApiService(
     },
     async stopped() {
       this.purchaseStreams.closeAll();
+      this.overviewStreams.closeAll();
       await redis.quit().catch(() => undefined);
     },
   };

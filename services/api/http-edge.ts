@@ -78,6 +78,32 @@ export function corsSettings(configured: string | undefined, allowedHeaders: str
 }
 
 /**
+ * The origin a request was sent to: its Host, over http (the gateway serves
+ * plain HTTP), or what a trusted proxy in front says it was (X-Forwarded-Proto
+ * and -Host, first hop).
+ */
+export function ownOrigin(headers: IncomingMessage["headers"], trustProxy: boolean): string | null {
+  const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value)?.split(",")[0].trim();
+  const host = (trustProxy && first(headers["x-forwarded-host"])) || headers.host;
+  if (!host) return null;
+  const scheme = (trustProxy && first(headers["x-forwarded-proto"])) || "http";
+  return `${scheme}://${host}`;
+}
+
+/**
+ * A page served by the gateway itself (the operator's dashboard) calls it from
+ * its own origin, and browsers still send an Origin header on its module
+ * script and its POSTs. Same-origin is not cross-origin: the header is dropped,
+ * so CORS_ORIGINS governs other sites only.
+ */
+export function sameOriginIsNotCors(trustProxy: boolean) {
+  return (req: IncomingMessage, _res: ServerResponse, next: (error?: Error) => void): void => {
+    if (req.headers.origin && req.headers.origin === ownOrigin(req.headers, trustProxy)) delete req.headers.origin;
+    next();
+  };
+}
+
+/**
  * An OPTIONS request that is not a CORS preflight asks what the resource
  * allows: it is answered with Allow and nothing else. moleculer-web would
  * otherwise route it as the GET of the same path and answer with the resource.

@@ -9,12 +9,12 @@
  * customer holds a bounded number of streams, each for a bounded time.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Errors, type Context } from "moleculer";
+import type { Context } from "moleculer";
 import type { PurchaseView } from "../../contracts/purchase-saga";
 import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
+import { OpenStreams, StreamQuota, type EventStream } from "../../lib/http/event-stream";
 import { isFinal } from "../../lib/saga/state";
 
-const HEARTBEAT_MS = 15_000;
 const RESYNC_MS = 3_000;
 
 /** Open streams one customer may hold on one gateway; one more is a 429 (each holds a socket and a re-read every RESYNC_MS). */
@@ -31,76 +31,50 @@ export class PurchaseEventStreams {
   constructor(private readonly maxStreamMs = MAX_STREAM_MS) {}
 
   private readonly listeners = new Map<string, Set<(view: PurchaseView) => void>>();
-  private readonly open = new Set<ServerResponse>();
-  private readonly openPerCustomer = new Map<string, number>();
+  private readonly streams = new OpenStreams();
+  private readonly quota = new StreamQuota(MAX_STREAMS_PER_CUSTOMER);
 
   publish(view: PurchaseView): void {
     for (const listener of this.listeners.get(view.id) ?? []) listener(view);
   }
 
   async stream(ctx: Context<unknown, AuthenticatedMeta>, purchaseId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const customerId = ctx.meta.user?.id ?? "";
-    const held = this.openPerCustomer.get(customerId) ?? 0;
-    if (held >= MAX_STREAMS_PER_CUSTOMER) {
-      throw new Errors.MoleculerClientError(`At most ${MAX_STREAMS_PER_CUSTOMER} event streams may be open at once`, 429, "TOO_MANY_STREAMS");
-    }
-    this.openPerCustomer.set(customerId, held + 1);
-    let lastVersion = -1;
-    let ready = false;
+    const release = this.quota.take(ctx.meta.user?.id ?? "");
+    // Subscribed before the current state is read: changes that arrive meanwhile wait, then go out in order after it.
+    let stream: EventStream | undefined;
     const early: PurchaseView[] = [];
+    let lastVersion = -1;
     const send = (view: PurchaseView) => {
-      if (view.version <= lastVersion || res.writableEnded) return;
+      if (!stream) return void early.push(view);
+      if (view.version <= lastVersion) return;
       lastVersion = view.version;
-      res.write(`id: ${view.version}\nevent: purchase\ndata: ${JSON.stringify(view)}\n\n`);
-      if (isFinal(view.status)) res.end();
+      stream.send("purchase", view, view.version);
+      if (isFinal(view.status)) stream.end();
     };
-    const listener = (view: PurchaseView) => (ready ? send(view) : early.push(view));
-    this.subscribe(purchaseId, listener);
-    let cleaned = false;
-    const cleanup = () => {
-      if (cleaned) return;
-      cleaned = true;
-      const left = (this.openPerCustomer.get(customerId) ?? 1) - 1;
-      if (left > 0) this.openPerCustomer.set(customerId, left);
-      else this.openPerCustomer.delete(customerId);
-      clearInterval(heartbeat);
+    this.subscribe(purchaseId, send);
+    let resync: NodeJS.Timeout | undefined;
+    const stop = () => {
       clearInterval(resync);
-      clearTimeout(lifetime);
-      this.unsubscribe(purchaseId, listener);
-      this.open.delete(res);
+      this.unsubscribe(purchaseId, send);
+      release();
     };
-    const heartbeat = setInterval(() => res.writableEnded || res.write(": keep-alive\n\n"), HEARTBEAT_MS);
-    const resync = setInterval(() => {
-      if (!ready) return;
-      ctx.call<PurchaseView, { id: string }>("purchase.get", { id: purchaseId }).then(send, () => undefined);
-    }, RESYNC_MS);
-    const lifetime = setTimeout(() => res.writableEnded || res.end(), this.maxStreamMs);
-    res.once("close", cleanup);
-    req.once("close", cleanup);
 
     // Ownership is the purchase service's: someone else's purchase is a 404 before any byte is sent.
     let current: PurchaseView;
     try {
       current = await ctx.call<PurchaseView, { id: string }>("purchase.get", { id: purchaseId });
     } catch (error) {
-      cleanup();
+      stop();
       throw error;
     }
-    this.open.add(res);
-    res.writeHead(200, {
-      "Content-Type": "text/event-stream; charset=utf-8",
-      "Cache-Control": "no-cache, no-transform",
-      Connection: "keep-alive",
-      "X-Accel-Buffering": "no",
-    });
+    stream = this.streams.start(req, res, { lifetimeMs: this.maxStreamMs, onClose: stop });
     send(current);
-    ready = true;
     for (const view of early.sort((a, b) => a.version - b.version)) send(view);
+    if (!stream.ended) resync = setInterval(() => void ctx.call<PurchaseView, { id: string }>("purchase.get", { id: purchaseId }).then(send, () => undefined), RESYNC_MS);
   }
 
   closeAll(): void {
-    for (const res of this.open) res.end();
-    this.open.clear();
+    this.streams.endAll();
   }
 
   private subscribe(id: string, listener: (view: PurchaseView) => void): void {

@@ -1,4 +1,5 @@
-import { MAX_JSON_DEPTH, corsSettings, jsonDeeperThan, jsonIsObject, rateLimitRetryAfter } from "../../../services/api/http-edge";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { MAX_JSON_DEPTH, corsSettings, jsonDeeperThan, jsonIsObject, ownOrigin, rateLimitRetryAfter, sameOriginIsNotCors } from "../../../services/api/http-edge";
 
 const nested = (depth: number) => Buffer.from("[".repeat(depth) + "]".repeat(depth));
 
@@ -55,5 +56,28 @@ describe("rateLimitRetryAfter", () => {
     expect(rateLimitRetryAfter(500, 1_000)).toBe(1);
     expect(rateLimitRetryAfter(undefined, 1_000)).toBe(1);
     expect(rateLimitRetryAfter("soon", 1_000)).toBe(1);
+  });
+});
+
+describe("same origin", () => {
+  it("is the Host over http, or what a trusted proxy says", () => {
+    expect(ownOrigin({ host: "127.0.0.1:3000" }, false)).toBe("http://127.0.0.1:3000");
+    const proxied = { host: "api:3000", "x-forwarded-host": "shop.example, inner", "x-forwarded-proto": "https" };
+    expect(ownOrigin(proxied, true)).toBe("https://shop.example");
+    expect(ownOrigin(proxied, false)).toBe("http://api:3000");
+    expect(ownOrigin({}, false)).toBeNull();
+  });
+
+  it("drops the Origin of a request from the gateway's own origin, and keeps any other", () => {
+    const pass = (headers: Record<string, string>) => {
+      const req = { headers: { ...headers } } as IncomingMessage;
+      let passed = false;
+      sameOriginIsNotCors(false)(req, {} as ServerResponse, () => (passed = true));
+      expect(passed).toBe(true);
+      return req.headers.origin;
+    };
+    expect(pass({ host: "127.0.0.1:3000", origin: "http://127.0.0.1:3000" })).toBeUndefined();
+    expect(pass({ host: "127.0.0.1:3000", origin: "http://evil.example" })).toBe("http://evil.example");
+    expect(pass({ host: "127.0.0.1:3000", origin: "https://127.0.0.1:3000" })).toBe("https://127.0.0.1:3000");
   });
 });

@@ -3,24 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Context } from "moleculer";
 import type { AuthenticatedMeta } from "../../../lib/auth/authenticated-user";
 import { MAX_STREAMS_PER_CUSTOMER, PurchaseEventStreams } from "../../../services/api/purchase-event-streams";
-
-/** A response that records what was written and ends like Node's: `close` after `end`. */
-class FakeResponse extends EventEmitter {
-  writableEnded = false;
-  written: string[] = [];
-  writeHead() {
-    return this;
-  }
-  write(chunk: string) {
-    this.written.push(chunk);
-    return true;
-  }
-  end() {
-    this.writableEnded = true;
-    this.emit("close");
-    return this;
-  }
-}
+import { FakeResponse } from "../../support/fake-response";
 
 /** A purchase that stays RUNNING, whoever asks. */
 function contextOf(customerId: string) {
