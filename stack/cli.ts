@@ -128,6 +128,11 @@ const TEST_DEFAULTS = {
   // (restart, then its group forgets the dead member), so the kill tests see purchases complete, not compensate.
   SAGA_STEP_MAX_ATTEMPTS: "3",
   SAGA_STEP_BACKOFF_MS: "1000",
+  // Past the pivot, the same budget: a step held up that long parks, which the dashboard's retry test relies on
+  // (a killed participant's late reply still completes a parked saga).
+  SAGA_RETRIABLE_TIMEOUT_MS: "5000",
+  SAGA_RETRIABLE_MAX_ATTEMPTS: "3",
+  SAGA_RETRIABLE_BACKOFF_MS: "1000",
   SAGA_COMPENSATION_TIMEOUT_MS: "5000",
   SAGA_COMPENSATION_MAX_ATTEMPTS: "40",
   SAGA_COMPENSATION_BACKOFF_MS: "500",

@@ -107,25 +107,29 @@ function killService(service: ServiceDatabase): Fault {
   };
 }
 
+/** SIGSTOP: the service is alive but answers nothing until the returned function sends SIGCONT. */
+export function freezeProcess(service: ServiceDatabase): () => void {
+  const pid = livePid(path.join(servicesDir, `${service}.pid`), `${service}.service.ts`);
+  process.kill(pid, "SIGSTOP");
+  return () => process.kill(pid, "SIGCONT");
+}
+
 /** SIGSTOP for a while, then SIGCONT: a process that is alive but answers nothing (a long GC pause, a stalled VM). */
 function freezeService(service: ServiceDatabase, ms: number): Fault {
-  const pidFile = path.join(servicesDir, `${service}.pid`);
-  let frozen: { pid: number; at: number } | undefined;
+  let frozen: { thaw: () => void; at: number } | undefined;
   return {
     name: `freeze-${service}`,
     description: `the ${service} service frozen (SIGSTOP) for ${ms / 1000} s, then SIGCONT`,
     async inject() {
-      const pid = livePid(pidFile, `${service}.service.ts`);
-      process.kill(pid, "SIGSTOP");
-      frozen = { pid, at: Date.now() };
+      frozen = { thaw: freezeProcess(service), at: Date.now() };
     },
     async heal() {
       if (!frozen) throw new Error(`${service} was not frozen`);
-      const { pid, at } = frozen;
+      const { thaw, at } = frozen;
       frozen = undefined;
       // The freeze's length is the fault itself, so this one is a timed pause.
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, at + ms - Date.now())));
-      process.kill(pid, "SIGCONT");
+      thaw();
     },
   };
 }
