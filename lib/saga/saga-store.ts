@@ -194,7 +194,11 @@ export class SagaStore {
 
   /** For operators: how many sagas of this type are in each status (every status, zeros included). */
   async countByStatus(sagaType: string): Promise<Record<SagaStatus, number>> {
-    const rows = await this.db<InstanceRow>(INSTANCES).where("saga_type", sagaType).groupBy("state").select("state").count<{ state: SagaStatus; count: string }[]>("* as count");
+    const rows = await this.db<InstanceRow>(INSTANCES)
+      .where("saga_type", sagaType)
+      .groupBy("state")
+      .select("state")
+      .count<{ state: SagaStatus; count: string }[]>("* as count");
     const counts = Object.fromEntries(SAGA_STATUSES.map((status) => [status, 0])) as Record<SagaStatus, number>;
     for (const row of rows) counts[row.state] = Number(row.count);
     return counts;

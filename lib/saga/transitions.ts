@@ -129,13 +129,7 @@ function onOperatorRetry<Data>(definition: SagaDefinition<Data>, state: SagaStat
 }
 
 /** Gives up on a parked saga: whatever is left to undo is now the operator's business. */
-function onOperatorAbort<Data>(
-  definition: SagaDefinition<Data>,
-  state: SagaState<Data>,
-  reason: string,
-  operator: string,
-  now: Date,
-): TransitionResult<Data> {
+function onOperatorAbort<Data>(definition: SagaDefinition<Data>, state: SagaState<Data>, reason: string, operator: string, now: Date): TransitionResult<Data> {
   if (state.status !== "NEEDS_ATTENTION") return notParked(state, now, "OperatorAbort");
   const draft = new TransitionDraft(definition, state, now);
   draft.record("operator_abort", state.currentStep, { reason, operator, previousReason: state.failureReason });

@@ -161,7 +161,10 @@ function renderOverview(overview) {
   renderDeadLetterCounts(overview.deadLetters);
   renderReplays(overview.replays);
   $("problems").hidden = overview.problems.length === 0;
-  fill($("problem-list"), overview.problems.map((problem) => element("li", problem)));
+  fill(
+    $("problem-list"),
+    overview.problems.map((problem) => element("li", problem)),
+  );
 }
 
 function renderCounts(counts) {
@@ -169,7 +172,10 @@ function renderCounts(counts) {
     $("counts"),
     SAGA_STATES.map((state) => {
       const tile = element("button", null, { type: "button", class: `tile state-${state}`, "data-state": state, title: `List ${state} sagas` });
-      tile.append(element("span", counts ? String(counts[state]) : "?", { class: "count" }), element("span", state.replace("_", " ").toLowerCase(), { class: "label" }));
+      tile.append(
+        element("span", counts ? String(counts[state]) : "?", { class: "count" }),
+        element("span", state.replace("_", " ").toLowerCase(), { class: "label" }),
+      );
       tile.addEventListener("click", () => {
         $("saga-filter").elements.status.value = state;
         searchSagas();
@@ -183,7 +189,8 @@ function renderThroughput(series) {
   sparkline($("spark-completed"), series.completed);
   sparkline($("spark-failed"), series.failed);
   const latest = (values) => (values.length ? values[values.length - 1].toFixed(1) : "–");
-  $("rate-completed").textContent = `${latest(series.completed)}/s now (every ${series.intervalSeconds} s, last ${Math.round((series.completed.length * series.intervalSeconds) / 60)} min)`;
+  $("rate-completed").textContent =
+    `${latest(series.completed)}/s now (every ${series.intervalSeconds} s, last ${Math.round((series.completed.length * series.intervalSeconds) / 60)} min)`;
   $("rate-failed").textContent = `${latest(series.failed)}/s now`;
 }
 
@@ -218,7 +225,12 @@ function renderOutbox(rows) {
 }
 
 function renderConsumers(lags) {
-  fill($("consumer-rows"), lags === null ? [tableRow([{ text: "not readable now", colspan: 3 }])] : lags.map((l) => tableRow([l.group, l.topic, { text: String(l.messages), class: l.messages > 0 ? "warn" : "" }])));
+  fill(
+    $("consumer-rows"),
+    lags === null
+      ? [tableRow([{ text: "not readable now", colspan: 3 }])]
+      : lags.map((l) => tableRow([l.group, l.topic, { text: String(l.messages), class: l.messages > 0 ? "warn" : "" }])),
+  );
 }
 
 function renderDeadLetterCounts(counts) {
@@ -242,7 +254,10 @@ function renderReplays(replays) {
         cell.append(element("progress", null, { value: String(r.progress.chunksRead), max: String(r.progress.chunksNeeded) }));
         cell.append(` ${r.progress.chunksRead}/${r.progress.chunksNeeded} chunks${r.progress.done ? ", done" : ""}`);
       } else cell.append("not read yet");
-      return tableRow([r.database, `${time(r.from)} – ${time(r.to)}`, r.rows, r.requestedBy, { node: cell }], { "data-signal": r.signalId, "data-done": String(Boolean(r.progress?.done)) });
+      return tableRow([r.database, `${time(r.from)} – ${time(r.to)}`, r.rows, r.requestedBy, { node: cell }], {
+        "data-signal": r.signalId,
+        "data-done": String(Boolean(r.progress?.done)),
+      });
     }),
   );
 }
@@ -270,11 +285,21 @@ async function refreshSagas() {
     fill(
       $("saga-rows"),
       sagas.slice(0, SAGAS_PER_PAGE).map((saga) => {
-        const row = tableRow([{ node: element("code", saga.id) }, { text: saga.status, class: `state-${saga.status}` }, saga.stepName ?? "–", saga.attempt, saga.data?.customerId ?? "", time(saga.updatedAt)], {
-          "data-saga-id": saga.id,
-          "data-status": saga.status,
-          class: saga.id === view.sagaId ? "selected" : "",
-        });
+        const row = tableRow(
+          [
+            { node: shortId(saga.id) },
+            { text: saga.status, class: `state-${saga.status}` },
+            saga.stepName ?? "–",
+            saga.attempt,
+            { node: shortId(saga.data?.customerId ?? "") },
+            time(saga.updatedAt),
+          ],
+          {
+            "data-saga-id": saga.id,
+            "data-status": saga.status,
+            class: saga.id === view.sagaId ? "selected" : "",
+          },
+        );
         row.addEventListener("click", () => openSaga(saga.id));
         return row;
       }),
@@ -340,14 +365,17 @@ async function refreshTimeline() {
     saga.log.map((entry) => {
       const at = Date.parse(entry.at);
       const resend = entry.kind === "command_sent" && Number(entry.detail.attempt) > 1;
-      const item = element("li", null, { "data-kind": entry.kind, class: `kind-${entry.kind}${entry.detail.direction === "compensate" ? " compensating" : ""}` });
+      const item = element("li", null, {
+        "data-kind": entry.kind,
+        class: `kind-${entry.kind}${entry.detail.direction === "compensate" ? " compensating" : ""}`,
+      });
       item.append(
-        element("time", time(entry.at), { datetime: entry.at }),
-        element("span", `+${at - start} ms`, { class: "offset", title: "since the saga started" }),
+        element("time", clock(entry.at), { datetime: entry.at, title: time(entry.at) }),
+        element("span", `+${span(at - start)}`, { class: "offset", title: "since the saga started" }),
         element("span", resend ? "re-send" : (KIND_LABELS[entry.kind] ?? entry.kind), { class: "kind" }),
         element("span", entry.stepName ?? "", { class: "step" }),
         element("span", summary(entry.detail), { class: "detail" }),
-        element("span", `took ${at - previous} ms`, { class: "duration", title: "since the entry before" }),
+        element("span", `took ${span(at - previous)}`, { class: "duration", title: "since the entry before" }),
       );
       previous = at;
       return item;
@@ -495,6 +523,12 @@ function tableRow(cells, attributes = {}) {
 
 const fill = (parent, children) => parent.replaceChildren(...children);
 const time = (iso) => new Date(iso).toLocaleString(undefined, { hour12: false });
+/** The time of day to the millisecond, for a timeline whose entries are milliseconds apart. */
+const clock = (iso) => `${new Date(iso).toLocaleTimeString(undefined, { hour12: false })}.${String(new Date(iso).getMilliseconds()).padStart(3, "0")}`;
+/** A duration: milliseconds up to a second, then seconds. */
+const span = (ms) => (ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
+/** A UUID's first group, the whole one on hover: enough to tell rows apart. */
+const shortId = (id) => element("code", id.split("-")[0], { title: id });
 
 function age(iso) {
   const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));

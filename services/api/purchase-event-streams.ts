@@ -70,7 +70,8 @@ export class PurchaseEventStreams {
     stream = this.streams.start(req, res, { lifetimeMs: this.maxStreamMs, onClose: stop });
     send(current);
     for (const view of early.sort((a, b) => a.version - b.version)) send(view);
-    if (!stream.ended) resync = setInterval(() => void ctx.call<PurchaseView, { id: string }>("purchase.get", { id: purchaseId }).then(send, () => undefined), RESYNC_MS);
+    if (!stream.ended)
+      resync = setInterval(() => void ctx.call<PurchaseView, { id: string }>("purchase.get", { id: purchaseId }).then(send, () => undefined), RESYNC_MS);
   }
 
   closeAll(): void {

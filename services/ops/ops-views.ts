@@ -38,4 +38,3 @@ export interface Overview {
   /** What could not be read this time, one line each. */
   problems: string[];
 }
-

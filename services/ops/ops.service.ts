@@ -114,8 +114,10 @@ const OpsService: ServiceSchema<ServiceSettingSchema, OpsThis> = {
       },
       async handler(this: OpsThis, ctx: Context<{ database: ServiceDatabase; from: Date; to: Date }, AuthenticatedMeta>): Promise<ReplayView> {
         const { database, from, to } = ctx.params;
-        if (from >= to) throw new MoleculerClientError(`A replay runs forward: from (${from.toISOString()}) must come before to (${to.toISOString()})`, 422, "INVALID_RANGE");
-        if (from > new Date()) throw new MoleculerClientError(`Nothing was written after now: from (${from.toISOString()}) is in the future`, 422, "INVALID_RANGE");
+        if (from >= to)
+          throw new MoleculerClientError(`A replay runs forward: from (${from.toISOString()}) must come before to (${to.toISOString()})`, 422, "INVALID_RANGE");
+        if (from > new Date())
+          throw new MoleculerClientError(`Nothing was written after now: from (${from.toISOString()}) is in the future`, 422, "INVALID_RANGE");
         const request = await ctx.call<ReplayRequest, { from: Date; to: Date }>(`${database}.replayOutbox`, { from, to });
         const replay: ReplayView = { ...request, database, from: from.toISOString(), to: to.toISOString(), requestedBy: operatorOf(ctx), progress: null };
         this.replays.unshift(replay);
@@ -147,8 +149,8 @@ const OpsService: ServiceSchema<ServiceSettingSchema, OpsThis> = {
         settle("consumer lag", consumerLag(this.admin)),
         settle(
           "dead letters",
-          Promise.all([countDeadLetters(this.admin, TOPIC_NAMES), Promise.all(TOPIC_NAMES.map((topic) => this.redis.hlen(requeuedKey(topic))))]).then(([kept, requeued]) =>
-            TOPIC_NAMES.map((topic, i) => ({ topic, kept: kept.get(topic) ?? 0, requeued: requeued[i] })),
+          Promise.all([countDeadLetters(this.admin, TOPIC_NAMES), Promise.all(TOPIC_NAMES.map((topic) => this.redis.hlen(requeuedKey(topic))))]).then(
+            ([kept, requeued]) => TOPIC_NAMES.map((topic, i) => ({ topic, kept: kept.get(topic) ?? 0, requeued: requeued[i] })),
           ),
         ),
         Promise.all(this.replays.map((replay) => this.withProgress(replay))),

@@ -17,4 +17,3 @@ export class FakeResponse extends EventEmitter {
     return this;
   }
 }
-

@@ -87,7 +87,6 @@ test("a purchase made over the API appears in the list, and its timeline ends CO
   await page.locator("#related", { hasText: `"purchase_id": "${id}"` }).waitFor({ timeout: PAGE_BUDGET_MS });
   await page.locator('#counts [data-state="COMPLETED"] .count').waitFor();
   expect(Number(await page.locator('#counts [data-state="COMPLETED"] .count').textContent())).toBeGreaterThan(0);
-  if (process.env.OPS_SCREENSHOT) await page.screenshot({ path: process.env.OPS_SCREENSHOT, fullPage: false });
 });
 
 test("a saga parked on purpose (its participant frozen) is retried from the page, by the signed-in operator, and completes", async () => {
@@ -99,10 +98,15 @@ test("a saga parked on purpose (its participant frozen) is retried from the page
   let id: string;
   try {
     id = await startPurchase(customer.accessToken, [{ product_id: productId, quantity: 1 }]);
-    await waitUntil("the saga to wait at the payment", async () => {
-      const saga = (await api("GET", `/ops/api/sagas/${id}`, { token: operator.accessToken })).body;
-      return saga?.stepName === "take-payment";
-    }, PAGE_BUDGET_MS, 200);
+    await waitUntil(
+      "the saga to wait at the payment",
+      async () => {
+        const saga = (await api("GET", `/ops/api/sagas/${id}`, { token: operator.accessToken })).body;
+        return saga?.stepName === "take-payment";
+      },
+      PAGE_BUDGET_MS,
+      200,
+    );
     thawOrder = freezeProcess("order");
     thawPayment();
     thawPayment = undefined;
@@ -123,6 +127,10 @@ test("a saga parked on purpose (its participant frozen) is retried from the page
   await page.waitForSelector('#timeline[data-status="COMPLETED"]', { timeout: PARK_BUDGET_MS });
   const retry = page.locator('#timeline-entries li[data-kind="operator_retry"] .detail');
   expect(await retry.textContent()).toBe(`by ${operator.customerId}`);
+  const kinds = await page.locator("#timeline-entries li").evaluateAll((items) => items.map((li) => li.getAttribute("data-kind")));
+  expect(kinds).toEqual(expect.arrayContaining(["deadline_passed", "saga_parked", "operator_retry", "saga_completed"]));
+  // The README's picture of a timeline is this one (OPS_SCREENSHOT=docs/ops-timeline.png).
+  if (process.env.OPS_SCREENSHOT) await page.locator("#timeline").screenshot({ path: process.env.OPS_SCREENSHOT });
 });
 
 test("a dead letter is listed with its reason and requeued from the page, which marks who did it", async () => {
@@ -162,7 +170,14 @@ test("a customer's token gets 403 on /ops/, in the one error shape, and the page
     expect(res.status).toBe(403);
     expect(res.body).toEqual({ error: { status: 403, type: "FORBIDDEN", message: "Only operators may use the operations dashboard" } });
   }
-  expect((await api("POST", "/ops/api/outbox/replays", { token: customer.accessToken, body: { database: "account", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z" } })).status).toBe(403);
+  expect(
+    (
+      await api("POST", "/ops/api/outbox/replays", {
+        token: customer.accessToken,
+        body: { database: "account", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z" },
+      })
+    ).status,
+  ).toBe(403);
   expect((await api("GET", "/ops/api/overview")).status).toBe(401);
 
   const other = await openBrowser();

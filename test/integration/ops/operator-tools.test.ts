@@ -134,7 +134,9 @@ test("consumer-lag lists the services' consumer groups, and no operator's", asyn
 
 test("outbox-replay republishes a range, and outbox-replays shows it done", async () => {
   const from = new Date(Date.now() - 60_000).toISOString();
-  expect(await repl("outbox-replay", { database: "account", from })).toMatch(/^replay of account's \d+ outbox rows from .* requested \(Debezium signal .*\); outbox-replays shows/);
+  expect(await repl("outbox-replay", { database: "account", from })).toMatch(
+    /^replay of account's \d+ outbox rows from .* requested \(Debezium signal .*\); outbox-replays shows/,
+  );
   await waitUntil("the replay to be read to its end", async () => {
     const [latest] = JSON.parse(await repl("outbox-replays", {}, { json: true }));
     return latest?.database === "account" && latest.from === from && latest.progress?.done;

@@ -1,5 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { MAX_JSON_DEPTH, corsSettings, jsonDeeperThan, jsonIsObject, ownOrigin, rateLimitRetryAfter, sameOriginIsNotCors } from "../../../services/api/http-edge";
+import {
+  MAX_JSON_DEPTH,
+  corsSettings,
+  jsonDeeperThan,
+  jsonIsObject,
+  ownOrigin,
+  rateLimitRetryAfter,
+  sameOriginIsNotCors,
+} from "../../../services/api/http-edge";
 
 const nested = (depth: number) => Buffer.from("[".repeat(depth) + "]".repeat(depth));
 

@@ -5,15 +5,30 @@ const totals = (entries: [string, number, number][]) => new Map(entries.map(([no
 describe("ThroughputSampler", () => {
   it("turns each node's counters into sagas per second over the interval, summed across nodes", () => {
     const sampler = new ThroughputSampler(5, 10);
-    sampler.record(totals([["a", 100, 3], ["b", 50, 0]]));
-    sampler.record(totals([["a", 150, 3], ["b", 75, 5]]));
+    sampler.record(
+      totals([
+        ["a", 100, 3],
+        ["b", 50, 0],
+      ]),
+    );
+    sampler.record(
+      totals([
+        ["a", 150, 3],
+        ["b", 75, 5],
+      ]),
+    );
     expect(sampler.series()).toEqual({ intervalSeconds: 5, completed: [0, 15], failed: [0, 1] });
   });
 
   it("counts a node first seen as a baseline, not as a burst", () => {
     const sampler = new ThroughputSampler(1, 10);
     sampler.record(totals([["a", 10, 0]]));
-    sampler.record(totals([["a", 12, 0], ["b", 9_000, 40]]));
+    sampler.record(
+      totals([
+        ["a", 12, 0],
+        ["b", 9_000, 40],
+      ]),
+    );
     expect(sampler.series().completed).toEqual([0, 2]);
     expect(sampler.series().failed).toEqual([0, 0]);
   });
