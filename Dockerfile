@@ -1,5 +1,5 @@
 # One image for every service; docker-compose.yml picks the service per container.
-FROM node:20-bookworm-slim
+FROM node:20.20.2-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund

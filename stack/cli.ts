@@ -13,19 +13,21 @@ import { repoRoot, stackDir } from "./layout";
 import { migrateAll } from "./migrate";
 import { StackError, progress, run, tail } from "./processes";
 import { kafka } from "./parts/kafka";
-import { kafkaConnect, registerConnectors } from "./parts/kafka-connect";
+import { kafkaConnect, registerConnectors, waitForConnectRest } from "./parts/kafka-connect";
 import type { DaemonPart } from "./parts/daemon-part";
 import type { StackPart } from "./parts/part";
 import { postgres } from "./parts/postgres";
 import { redisCluster } from "./parts/redis-cluster";
 import { zipkin, zipkinUrl } from "./parts/zipkin";
 import { prometheus, prometheusUrl } from "./parts/prometheus";
-import { startServices } from "./services";
-import { ensureTopics } from "./topics";
+import { serviceProcesses, startServices } from "./services";
+import { ensureTopics, waitForKafka } from "./topics";
 
 const parts: StackPart[] = [postgres, redisCluster, kafka, kafkaConnect, zipkin];
 /** Started only when asked for (`--with <name>`); stopped by `down` whenever running. */
 const optionalParts: DaemonPart[] = [prometheus];
+/** How long `connectors` waits for a Kafka or Connect it did not start (compose: Connect's REST API takes tens of seconds). */
+const EXTERNAL_PART_BUDGET_MS = 300_000;
 const allParts: StackPart[] = [...parts, ...optionalParts];
 
 /** The optional parts named by `--with <name>` among `args`. */
@@ -80,6 +82,16 @@ async function status(): Promise<boolean> {
     healthy &&= s.healthy;
     process.stdout.write(`${part.name.padEnd(10)} ${s.healthy ? "healthy  " : "UNHEALTHY"} ${s.detail}\n`);
   }
+  // The services are npm start's (or npm test's), not the stack's: their state is reported, not judged.
+  process.stdout.write("services (run by npm start or npm test):\n");
+  for (const service of serviceProcesses()) {
+    process.stdout.write(`  ${service.name.padEnd(13)} ${service.pid ? `running, pid ${service.pid}` : "not running"}; log ${service.logFile}\n`);
+  }
+  const ready = await fetch(`http://127.0.0.1:${gatewayPort()}/ready`).then(
+    async (res) => `${res.status} ${await res.text()}`,
+    () => "not answering",
+  );
+  process.stdout.write(`  gateway /ready: ${ready}\n`);
   return healthy;
 }
 
@@ -185,8 +197,10 @@ async function main(): Promise<void> {
     case "migrate":
       return migrateAll();
     case "connectors":
-      // For a stack this tool did not start (compose): topics, then connectors.
+      // For a stack this tool did not start (compose): once Kafka and Connect answer, topics, then connectors.
+      await waitForKafka(EXTERNAL_PART_BUDGET_MS);
       await ensureTopics();
+      await waitForConnectRest(EXTERNAL_PART_BUDGET_MS);
       return registerConnectors();
     case "start":
       return start(optionalPartsIn(rest));

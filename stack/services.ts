@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { LOCAL_STACK, gatewayPort } from "../lib/environment";
 import { repoRoot, servicesDir } from "./layout";
-import { StackError, assertPortsFree, progress, waitFor } from "./processes";
+import { StackError, assertPortsFree, ownedPid, progress, waitFor } from "./processes";
 import { Supervisor, lastLines } from "./supervisor";
 
 /** Service folders under services/, each with `<name>.service.ts` (the gateway is `api`); STACK_SERVICES=a,b picks some (moleculer-runner itself reads SERVICES). */
@@ -35,6 +35,11 @@ const START_CRASH_LIMIT = 5;
 
 export function serviceLogFile(name: string): string {
   return path.join(servicesDir, `${name}.log`);
+}
+
+/** Each service's process as its pid file says (npm start or npm test runs them; `up` does not). */
+export function serviceProcesses(): { name: string; pid: number | undefined; logFile: string }[] {
+  return serviceNames().map((name) => ({ name, pid: ownedPid(path.join(servicesDir, `${name}.pid`), `${name}.service.ts`), logFile: serviceLogFile(name) }));
 }
 
 export async function startServices(env: NodeJS.ProcessEnv, output: OutputMode): Promise<RunningServices> {

@@ -9,7 +9,26 @@ import { Kafka, logLevel } from "kafkajs";
 import { TOPICS } from "../contracts/topics";
 import { kafkaBrokers } from "../lib/environment";
 import { deadLetterTopic } from "../mixins/idempotent-channel";
-import { progress } from "./processes";
+import { progress, waitFor } from "./processes";
+
+/** For a Kafka this tool did not start (compose): waits until it answers a metadata request. */
+export function waitForKafka(timeoutMs: number): Promise<void> {
+  return waitFor(
+    "kafka",
+    `answering on ${kafkaBrokers().join(",")}`,
+    async () => {
+      const admin = new Kafka({ clientId: "stack", brokers: kafkaBrokers(), logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+      await admin.connect();
+      try {
+        await admin.listTopics();
+        return true;
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    timeoutMs,
+  );
+}
 
 export async function ensureTopics(): Promise<void> {
   const admin = new Kafka({ clientId: "stack", brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).admin();

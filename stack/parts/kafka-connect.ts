@@ -52,6 +52,11 @@ async function restReady(): Promise<boolean> {
   return res.ok;
 }
 
+/** For a Connect this tool did not start (compose): waits until its REST API answers. */
+export function waitForConnectRest(timeoutMs: number): Promise<void> {
+  return waitFor(PART, `answering on ${connectUrl()}`, restReady, timeoutMs);
+}
+
 /**
  * The connector config for one database, from the template in connect/ and
  * the database's URL (so the same code registers the local stack's connectors

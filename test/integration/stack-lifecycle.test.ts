@@ -28,6 +28,11 @@ test("status reports every part healthy", async () => {
   expect(output).toMatch(/^kafka\s+healthy/m);
   expect(output).toMatch(/^connect\s+healthy .*6 outbox connectors RUNNING/m);
   expect(output).toMatch(/^zipkin\s+healthy\s+UI and API on http:\/\/127\.0\.0\.1:\d+/m);
+  // The services npm test started, each with its pid and log, and the gateway ready.
+  for (const service of ["account", "api", "ops", "orchestrator", "order", "payment", "product", "purchase"]) {
+    expect(output).toMatch(new RegExp(`^  ${service}\\s+running, pid \\d+; log .*services/${service}\\.log$`, "m"));
+  }
+  expect(output).toMatch(/^  gateway \/ready: 200 /m);
   expect(code).toBe(0);
 });
 

@@ -85,6 +85,7 @@ test("a purchase made over the API appears in the list, and its timeline ends CO
 
   await page.click("#show-order");
   await page.locator("#related", { hasText: `"purchase_id": "${id}"` }).waitFor({ timeout: PAGE_BUDGET_MS });
+  expect(await page.locator("#spark-completed polyline").getAttribute("points")).toMatch(/^[\d.]+,[\d.]+( [\d.]+,[\d.]+)*$/);
   await page.locator('#counts [data-state="COMPLETED"] .count').waitFor();
   expect(Number(await page.locator('#counts [data-state="COMPLETED"] .count').textContent())).toBeGreaterThan(0);
 });

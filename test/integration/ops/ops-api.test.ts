@@ -6,6 +6,7 @@ import { ServiceBroker } from "moleculer";
 import config from "../../../moleculer.config";
 import { api, registerCustomer, type TestCustomer } from "../../support/http";
 import { catalogProduct, purchaseWhenTerminal, startPurchase } from "../../support/purchases";
+import { waitUntil } from "../../support/wait";
 
 let broker: ServiceBroker;
 let operator: TestCustomer;
@@ -59,6 +60,22 @@ test("the overview counts sagas, and reads every outbox, consumer group and dead
   expect(body.consumers.length).toBeGreaterThan(0);
   expect(body.deadLetters.map((d: { topic: string }) => d.topic)).toContain("saga.replies");
   expect(body.throughput).toMatchObject({ intervalSeconds: 5, completed: expect.any(Array), failed: expect.any(Array) });
+});
+
+test("the throughput series counts completed sagas, sampled from the orchestrators' own counters", async () => {
+  const productId = await catalogProduct(customer.accessToken, 100, 5);
+  const id = await startPurchase(customer.accessToken, [{ product_id: productId, quantity: 1 }]);
+  await purchaseWhenTerminal(customer.accessToken, id);
+  // The next sample (every 5 s) adds what was counted since the last one.
+  await waitUntil(
+    "a sample with a completed saga in it",
+    async () => {
+      const { completed } = (await asOperator("GET", "/ops/api/overview")).body.throughput;
+      return completed.slice(-3).some((perSecond: number) => perSecond > 0);
+    },
+    60_000,
+    1_000,
+  );
 });
 
 test.each([

@@ -1,0 +1,34 @@
+/**
+ * docker-compose.yml as Compose itself reads it (Debian's docker-compose, which
+ * .ci/run installs): it must validate, with the secrets it asks for given.
+ * No engine runs here, so nothing is started; test/unit/ops/compose.test.ts
+ * checks the file against the code.
+ */
+import { execFile } from "node:child_process";
+import path from "node:path";
+
+const repoRoot = path.resolve(__dirname, "..", "..", "..");
+
+function composeConfig(env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile("docker-compose", ["--file", "docker-compose.yml", "config", "--quiet"], { cwd: repoRoot, env, timeout: 120_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : 127) : 0, output: stdout + stderr }),
+    );
+  });
+}
+
+const SECRETS = { JWT_SECRET: "x".repeat(48), POSTGRES_PASSWORD: "compose-check", GRAFANA_ADMIN_PASSWORD: "compose-check" };
+
+test("docker-compose validates the file, the console's profile included", async () => {
+  const { code, output } = await composeConfig({ PATH: process.env.PATH, ...SECRETS, COMPOSE_PROFILES: "tools" });
+  if (code === 127) throw new Error("docker-compose is not installed: apt-get install --no-install-recommends docker-compose");
+  expect(output).toBe("");
+  expect(code).toBe(0);
+});
+
+test("without JWT_SECRET, compose refuses to start and says what to set", async () => {
+  const { JWT_SECRET: _, ...others } = SECRETS;
+  const { code, output } = await composeConfig({ PATH: process.env.PATH, ...others });
+  expect(code).not.toBe(0);
+  expect(output).toContain("set JWT_SECRET to 32 or more random bytes");
+});

@@ -1,0 +1,123 @@
+/**
+ * docker-compose.yml read against the code, since no container engine runs
+ * here: every setting it gives a service is one the code reads, start order
+ * rests on healthchecks, images are pinned to what the local stack runs, and
+ * every service folder has its container.
+ */
+import { readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import yaml from "js-yaml";
+import { SERVICE_DATABASES, databaseUrlVariable } from "../../../lib/environment";
+
+const repoRoot = path.resolve(__dirname, "..", "..", "..");
+const read = (file: string) => readFileSync(path.join(repoRoot, file), "utf8");
+
+interface ComposeService {
+  image?: string;
+  build?: unknown;
+  command?: string[];
+  entrypoint?: string[];
+  restart?: string;
+  profiles?: string[];
+  environment?: Record<string, string | number>;
+  healthcheck?: { test?: unknown; disable?: boolean };
+  depends_on?: Record<string, { condition: string }> | string[];
+  labels?: Record<string, string>;
+}
+
+const compose = yaml.load(read("docker-compose.yml")) as { services: Record<string, ComposeService> };
+const services = Object.entries(compose.services);
+const APP_IMAGE = "saga-orchestration:latest";
+const appServices = services.filter(([, s]) => s.image === APP_IMAGE);
+const serviceFolders = readdirSync(path.join(repoRoot, "services"), { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort();
+
+/** Every setting name the code reads: from the settings readers, `env.X`, `process.env.X`, and the databases' URLs. */
+function settingsTheCodeReads(): Set<string> {
+  const names = new Set<string>(SERVICE_DATABASES.map(databaseUrlVariable));
+  const sources = (dir: string): string[] =>
+    readdirSync(path.join(repoRoot, dir), { withFileTypes: true }).flatMap((d) =>
+      d.isDirectory() ? sources(path.join(dir, d.name)) : d.name.endsWith(".ts") ? [path.join(dir, d.name)] : [],
+    );
+  for (const file of ["moleculer.config.ts", ...sources("lib"), ...sources("mixins"), ...sources("services"), ...sources("stack"), ...sources("ops")]) {
+    const text = read(file);
+    for (const pattern of [
+      /Setting\(\s*env,\s*"([A-Z][A-Z0-9_]*)"/g,
+      /\benv\.([A-Z][A-Z0-9_]*)/g,
+      /\benv\(\s*"([A-Z][A-Z0-9_]*)"/g,
+      /\benv\[\s*"([A-Z][A-Z0-9_]*)"\s*\]/g,
+    ]) {
+      for (const match of text.matchAll(pattern)) names.add(match[1]);
+    }
+  }
+  return names;
+}
+
+test("every setting compose gives a service is one the code reads", () => {
+  const read = settingsTheCodeReads();
+  const unknown = appServices.flatMap(([name, s]) =>
+    Object.keys(s.environment ?? {})
+      .filter((key) => !read.has(key))
+      .map((key) => `${name}: ${key}`),
+  );
+  expect(unknown).toEqual([]);
+});
+
+test("every service gets what it cannot start without, and the gateway waits for every other service", () => {
+  for (const [name, s] of appServices) {
+    expect([name, Object.keys(s.environment ?? {})]).toEqual([
+      name,
+      expect.arrayContaining(["JWT_SECRET", "REDIS_NODES", "KAFKA_BROKERS", "CONNECT_URL", "METRICS_PORT", ...SERVICE_DATABASES.map(databaseUrlVariable)]),
+    ]);
+  }
+  const expected = String(compose.services.api.environment?.EXPECTED_SERVICES).split(",").sort();
+  expect(expected).toEqual(serviceFolders.filter((name) => name !== "api"));
+});
+
+test("every service folder runs in a container of its name", () => {
+  for (const folder of serviceFolders) expect(compose.services[folder]?.command).toEqual([`services/${folder}/${folder}.service.ts`]);
+});
+
+test("every long-running container has a healthcheck, and whatever waits for one waits for it to be healthy", () => {
+  const longRunning = services.filter(([, s]) => s.restart === "unless-stopped");
+  expect(longRunning.filter(([, s]) => !s.healthcheck?.test || s.healthcheck.disable).map(([name]) => name)).toEqual([]);
+  for (const [name, s] of services) {
+    const dependencies = s.depends_on ?? {};
+    expect([name, Array.isArray(dependencies)]).toEqual([name, false]);
+    for (const [target, { condition }] of Object.entries(dependencies)) {
+      const other = compose.services[target];
+      if (other.restart === "unless-stopped") expect([name, target, condition]).toEqual([name, target, "service_healthy"]);
+      else expect([name, target, condition]).toEqual([name, target, "service_completed_successfully"]);
+    }
+  }
+});
+
+test("one-shot jobs retry until what they talk to answers", () => {
+  for (const job of ["redis-cluster-init", "migrate", "connectors"]) expect([job, compose.services[job].restart]).toEqual([job, "on-failure"]);
+});
+
+test("images are pinned, to the versions the local stack runs", () => {
+  const pom = read("stack/maven/pom.xml");
+  const version = (name: string) => new RegExp(`<${name}.version>([^<]+)</`).exec(pom)?.[1];
+  const images = services.map(([, s]) => s.image).filter((image): image is string => image !== undefined && image !== APP_IMAGE);
+  // A release, not a line: x.y.z, or for PostgreSQL (whose releases are numbered major.minor) 15.19.
+  const release = (image: string) => (image.startsWith("postgres:") ? /:\d+\.\d+$/ : /:v?\d+\.\d+\.\d+(\.Final)?$/).test(image);
+  expect(images.filter((image) => !release(image))).toEqual([]);
+  expect(images).toEqual(
+    expect.arrayContaining([`apache/kafka:${version("kafka")}`, `quay.io/debezium/connect:${version("debezium")}`, `openzipkin/zipkin:${version("zipkin")}`]),
+  );
+  expect(read("Dockerfile")).toMatch(/^FROM node:\d+\.\d+\.\d+-bookworm-slim/m);
+});
+
+test("Traefik routes the API and the operator's dashboard, and does not cut event streams", () => {
+  const traefik = compose.services.traefik;
+  expect(compose.services.api.labels?.["traefik.http.routers.api.rule"]).toContain("PathPrefix(`/ops`)");
+  expect(traefik.command).toContain("--entrypoints.web.transport.respondingTimeouts.readTimeout=0s");
+  expect(traefik.image).toMatch(/^traefik:v3\.(6\.([1-9]|\d\d)|([7-9]|\d\d)\.\d+)$/);
+});
+
+test("Kafka keeps its data on its volume", () => {
+  expect(compose.services.kafka.environment?.KAFKA_LOG_DIRS).toBe("/var/lib/kafka/data");
+});
