@@ -3,7 +3,8 @@
  * own traffic (transporter) and its cache; Kafka, through @moleculer/channels,
  * carries the business messages that Debezium streams from the outboxes.
  */
-// First: the tracing SDK must be in place before what it instruments loads.
+// First the settings file (.env), then the tracing SDK, which must be in place before what it instruments loads.
+import "./lib/settings/env-file";
 import { stopTracing } from "./lib/telemetry/start-tracing";
 import type { BrokerOptions, Middleware } from "moleculer";
 import { Middleware as ChannelsMiddleware } from "@moleculer/channels";

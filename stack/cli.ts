@@ -1,17 +1,19 @@
 /**
- * The local stack: `npm run stack -- up|down|status|env|logs [part]`,
- * `npm start` (stack + every service, gateway on :3000) and `npm test`.
+ * The local stack: `npm run stack -- up|down|reset|status|env|logs [part]`,
+ * `npm start` (stack + every service, gateway on :3000), `npm run dev` (one
+ * process, hot reload) and `npm test`.
  * `--with prometheus` adds the optional part to `up` and `start`; `npm test`
  * always runs it.
  */
+import "../lib/settings/env-file";
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { SERVICE_DATABASES, connectUrl, databaseUrl, databaseUrlVariable, gatewayPort, kafkaBrokers, redisNodes } from "../lib/environment";
 import { installationJwtSecret } from "./jwt-secret";
-import { repoRoot, stackDir } from "./layout";
+import { compiled, connectDir, kafkaDir, postgresDataDirFor, postgresDir, prometheusDir, redisDir, repoRoot, servicesDir, stackDir, zipkinDir } from "./layout";
 import { migrateAll } from "./migrate";
-import { StackError, progress, run, tail } from "./processes";
+import { StackError, assertPortsFree, progress, run, tail } from "./processes";
 import { kafka } from "./parts/kafka";
 import { kafkaConnect, registerConnectors, waitForConnectRest } from "./parts/kafka-connect";
 import type { DaemonPart } from "./parts/daemon-part";
@@ -20,7 +22,7 @@ import { postgres } from "./parts/postgres";
 import { redisCluster } from "./parts/redis-cluster";
 import { zipkin, zipkinUrl } from "./parts/zipkin";
 import { prometheus, prometheusUrl } from "./parts/prometheus";
-import { serviceProcesses, startServices } from "./services";
+import { runForDevelopment, serviceProcesses, startServices } from "./services";
 import { ensureTopics, waitForKafka } from "./topics";
 
 const parts: StackPart[] = [postgres, redisCluster, kafka, kafkaConnect, zipkin];
@@ -74,6 +76,18 @@ async function down(): Promise<void> {
   progress("stack", "down");
 }
 
+/**
+ * Down, then every part's data gone (databases, topics, Redis, Connect's
+ * state, logs): the next `up` starts empty. The downloaded jars and the
+ * installation's JWT secret stay.
+ */
+async function reset(): Promise<void> {
+  await down();
+  const dataDirs = [postgresDir, postgresDataDirFor(false), redisDir, kafkaDir, connectDir, zipkinDir, prometheusDir, servicesDir];
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+  progress("stack", `reset: data removed (${dataDirs.join(", ")}); the next up starts empty`);
+}
+
 async function status(): Promise<boolean> {
   let healthy = true;
   // An optional part is reported when it runs; not running it is no fault.
@@ -111,6 +125,15 @@ async function start(optional: StackPart[]): Promise<void> {
   };
   process.once("SIGINT", shutdown);
   process.once("SIGTERM", shutdown);
+}
+
+async function dev(): Promise<void> {
+  if (compiled) throw new StackError("dev runs the TypeScript sources: use `npm run dev` in a checkout, not dist/");
+  await up([]);
+  await assertPortsFree("gateway", [gatewayPort()]);
+  progress("dev", "every service in one process with hot reload and the REPL; Ctrl-C (or `quit`) stops it, the stack stays up");
+  const child = runForDevelopment({ ...process.env, ...stackEnv() });
+  await new Promise<void>((resolve) => child.once("exit", () => resolve()));
 }
 
 /** ts-jest only transpiles; the type checker runs once, up front. */
@@ -186,6 +209,8 @@ async function main(): Promise<void> {
       return up(optionalPartsIn(rest));
     case "down":
       return down();
+    case "reset":
+      return reset();
     case "status":
       process.exitCode = (await status()) ? 0 : 1;
       return;
@@ -204,11 +229,13 @@ async function main(): Promise<void> {
       return registerConnectors();
     case "start":
       return start(optionalPartsIn(rest));
+    case "dev":
+      return dev();
     case "test":
       process.exitCode = await test(rest);
       return;
     default:
-      throw new StackError(`unknown command ${command}: use up, down, status, env, logs [part], migrate, connectors, start or test`);
+      throw new StackError(`unknown command ${command}: use up, down, reset, status, env, logs [part], migrate, connectors, start, dev or test`);
   }
 }
 

@@ -1,8 +1,18 @@
-/** Where the local stack keeps its files. One folder per part under `.stack/` (or $STACK_DIR). */
+/**
+ * Where things are. The code runs either as TypeScript from the checkout
+ * (tsx) or compiled into dist/ (`npm run build`); `codeRoot` is the tree it
+ * runs from, `repoRoot` the checkout (package.json, node_modules). The local
+ * stack keeps its files in one folder per part under `.stack/` (or $STACK_DIR).
+ */
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import path from "node:path";
 
-export const repoRoot = path.resolve(__dirname, "..");
+export const codeRoot = path.resolve(__dirname, "..");
+export const repoRoot = existsSync(path.join(codeRoot, "package.json")) ? codeRoot : path.resolve(codeRoot, "..");
+/** Compiled code runs .js files (services, migrations); the checkout's are .ts, run through tsx. */
+export const compiled = path.extname(__filename) === ".js";
+export const codeExtension = compiled ? ".js" : ".ts";
 export const stackDir = path.resolve(process.env.STACK_DIR ?? path.join(repoRoot, ".stack"));
 
 export const jarsDir = path.join(stackDir, "jars");

@@ -1,19 +1,42 @@
 /** Runs every service (one moleculer-runner process each, supervised: restarted when it exits) and waits for the gateway to be ready. */
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { LOCAL_STACK, gatewayPort } from "../lib/environment";
-import { repoRoot, servicesDir } from "./layout";
+import { codeExtension, codeRoot, compiled, repoRoot, servicesDir } from "./layout";
 import { StackError, assertPortsFree, ownedPid, progress, waitFor } from "./processes";
 import { Supervisor, lastLines } from "./supervisor";
 
 /** Service folders under services/, each with `<name>.service.ts` (the gateway is `api`); STACK_SERVICES=a,b picks some (moleculer-runner itself reads SERVICES). */
 export function serviceNames(): string[] {
   const chosen = process.env.STACK_SERVICES?.split(",").map((s) => s.trim());
-  return readdirSync(path.join(repoRoot, "services"), { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(path.join(repoRoot, "services", d.name, `${d.name}.service.ts`)))
+  return readdirSync(path.join(codeRoot, "services"), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(serviceFile(d.name)))
     .map((d) => d.name)
     .filter((name) => !chosen || chosen.includes(name))
     .sort();
+}
+
+/** A service's entry file, in the tree the code runs from. */
+const serviceFile = (name: string) => path.join(codeRoot, "services", name, `${name}.service${codeExtension}`);
+
+/** How a service is run: compiled JavaScript as it is, TypeScript through tsx. */
+function serviceArgs(name: string): string[] {
+  const runner = path.join(repoRoot, "node_modules", "moleculer", "bin", "moleculer-runner.js");
+  const config = path.join(codeRoot, `moleculer.config${codeExtension}`);
+  return [...(compiled ? [] : ["--import", "tsx"]), runner, "--config", config, serviceFile(name)];
+}
+
+/**
+ * `npm run dev`: every service in one process under Moleculer's hot reload
+ * (a changed service file is reloaded in place) with its REPL, against the
+ * running stack. Not supervised: it is for editing, not for faults.
+ */
+export function runForDevelopment(env: NodeJS.ProcessEnv): ChildProcess {
+  const runner = path.join(repoRoot, "node_modules", "moleculer", "bin", "moleculer-runner.js");
+  const expected = serviceNames().filter((name) => name !== "api");
+  const args = ["--import", "tsx", runner, "--hot", "--repl", "--config", path.join(codeRoot, "moleculer.config.ts"), ...serviceNames().map(serviceFile)];
+  return spawn(process.execPath, args, { cwd: repoRoot, env: { ...env, EXPECTED_SERVICES: expected.join(",") }, stdio: "inherit" });
 }
 
 /** Where a service started by the stack tool serves its Prometheus metrics. */
@@ -39,14 +62,13 @@ export function serviceLogFile(name: string): string {
 
 /** Each service's process as its pid file says (npm start or npm test runs them; `up` does not). */
 export function serviceProcesses(): { name: string; pid: number | undefined; logFile: string }[] {
-  return serviceNames().map((name) => ({ name, pid: ownedPid(path.join(servicesDir, `${name}.pid`), `${name}.service.ts`), logFile: serviceLogFile(name) }));
+  return serviceNames().map((name) => ({ name, pid: ownedPid(path.join(servicesDir, `${name}.pid`), `${name}.service`), logFile: serviceLogFile(name) }));
 }
 
 export async function startServices(env: NodeJS.ProcessEnv, output: OutputMode): Promise<RunningServices> {
   await assertPortsFree("gateway", [gatewayPort()]);
   await assertPortsFree("metrics", serviceNames().map(metricsPortOf));
   mkdirSync(servicesDir, { recursive: true });
-  const runner = path.join(repoRoot, "node_modules", "moleculer", "bin", "moleculer-runner.js");
   // The gateway is ready once every other service has registered.
   const expected = serviceNames()
     .filter((name) => name !== "api")
@@ -55,7 +77,7 @@ export async function startServices(env: NodeJS.ProcessEnv, output: OutputMode):
     serviceNames().map((name) => ({
       name,
       command: process.execPath,
-      args: ["--import", "tsx", runner, "--config", "moleculer.config.ts", path.join("services", name, `${name}.service.ts`)],
+      args: serviceArgs(name),
       cwd: repoRoot,
       // The node id stays the same across restarts, so the other nodes replace the dead instance's registration at once.
       env: { ...env, NODE_ID: `${name}-${process.pid}`, EXPECTED_SERVICES: expected, METRICS_PORT: String(metricsPortOf(name)) },

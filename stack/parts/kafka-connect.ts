@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { LOCAL_STACK, SERVICE_DATABASES, type ServiceDatabase, connectUrl, connectorName, databaseUrl } from "../../lib/environment";
-import { connectDir, repoRoot } from "../layout";
+import { codeRoot, connectDir } from "../layout";
 import { StackError, assertPortsFree, progress, waitFor } from "../processes";
 import { JvmProcess, connectPluginPath, ensureJars } from "./jars";
 import type { PartStatus, StackPart } from "./part";
@@ -63,7 +63,7 @@ export function waitForConnectRest(timeoutMs: number): Promise<void> {
  * and, in compose, those of one Postgres per service).
  */
 export function renderConnectorConfig(database: ServiceDatabase): Record<string, string> {
-  const template = readFileSync(path.join(repoRoot, "connect", "outbox-connector.json"), "utf8");
+  const template = readFileSync(path.join(codeRoot, "connect", "outbox-connector.json"), "utf8");
   const url = new URL(databaseUrl(database));
   const values: Record<string, string> = {
     database,

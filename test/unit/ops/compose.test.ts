@@ -76,8 +76,12 @@ test("every service gets what it cannot start without, and the gateway waits for
   expect(expected).toEqual(serviceFolders.filter((name) => name !== "api"));
 });
 
-test("every service folder runs in a container of its name", () => {
-  for (const folder of serviceFolders) expect(compose.services[folder]?.command).toEqual([`services/${folder}/${folder}.service.ts`]);
+test("every service folder runs, compiled, in a container of its name, and so do the jobs and the console", () => {
+  for (const folder of serviceFolders) expect(compose.services[folder]?.command).toEqual([`dist/services/${folder}/${folder}.service.js`]);
+  expect(compose.services.migrate.entrypoint).toEqual(["node", "dist/stack/cli.js", "migrate"]);
+  expect(compose.services.connectors.entrypoint).toEqual(["node", "dist/stack/cli.js", "connectors"]);
+  expect(compose.services.console.entrypoint).toEqual(["node", "dist/ops/operator-console.js"]);
+  expect(JSON.stringify(compose)).not.toContain("tsx");
 });
 
 test("every long-running container has a healthcheck, and whatever waits for one waits for it to be healthy", () => {
