@@ -20,12 +20,19 @@ export function serviceNames(): string[] {
 /** A service's entry file, in the tree the code runs from. */
 const serviceFile = (name: string) => path.join(codeRoot, "services", name, `${name}.service${codeExtension}`);
 
-/** How a service is run: compiled JavaScript as it is, TypeScript through tsx. */
-function serviceArgs(name: string): string[] {
-  const runner = path.join(repoRoot, "node_modules", "moleculer", "bin", "moleculer-runner.js");
+const moleculerRunner = path.join(repoRoot, "node_modules", "moleculer", "bin", "moleculer-runner.js");
+
+/** moleculer-runner on these service files with the broker config: compiled JavaScript as it is, TypeScript through tsx. */
+function runnerArgs(files: string[], options: string[] = []): string[] {
   const config = path.join(codeRoot, `moleculer.config${codeExtension}`);
-  return [...(compiled ? [] : ["--import", "tsx"]), runner, "--config", config, serviceFile(name)];
+  return [...(compiled ? [] : ["--import", "tsx"]), moleculerRunner, ...options, "--config", config, ...files];
 }
+
+/** What the gateway waits for before it is ready: every other service. */
+const expectedServices = () =>
+  serviceNames()
+    .filter((name) => name !== "api")
+    .join(",");
 
 /**
  * `npm run dev`: every service in one process under Moleculer's hot reload
@@ -33,10 +40,8 @@ function serviceArgs(name: string): string[] {
  * running stack. Not supervised: it is for editing, not for faults.
  */
 export function runForDevelopment(env: NodeJS.ProcessEnv): ChildProcess {
-  const runner = path.join(repoRoot, "node_modules", "moleculer", "bin", "moleculer-runner.js");
-  const expected = serviceNames().filter((name) => name !== "api");
-  const args = ["--import", "tsx", runner, "--hot", "--repl", "--config", path.join(codeRoot, "moleculer.config.ts"), ...serviceNames().map(serviceFile)];
-  return spawn(process.execPath, args, { cwd: repoRoot, env: { ...env, EXPECTED_SERVICES: expected.join(",") }, stdio: "inherit" });
+  const args = runnerArgs(serviceNames().map(serviceFile), ["--hot", "--repl"]);
+  return spawn(process.execPath, args, { cwd: repoRoot, env: { ...env, EXPECTED_SERVICES: expectedServices() }, stdio: "inherit" });
 }
 
 /** Where a service started by the stack tool serves its Prometheus metrics. */
@@ -69,15 +74,12 @@ export async function startServices(env: NodeJS.ProcessEnv, output: OutputMode):
   await assertPortsFree("gateway", [gatewayPort()]);
   await assertPortsFree("metrics", serviceNames().map(metricsPortOf));
   mkdirSync(servicesDir, { recursive: true });
-  // The gateway is ready once every other service has registered.
-  const expected = serviceNames()
-    .filter((name) => name !== "api")
-    .join(",");
+  const expected = expectedServices();
   const supervisor = new Supervisor(
     serviceNames().map((name) => ({
       name,
       command: process.execPath,
-      args: serviceArgs(name),
+      args: runnerArgs([serviceFile(name)]),
       cwd: repoRoot,
       // The node id stays the same across restarts, so the other nodes replace the dead instance's registration at once.
       env: { ...env, NODE_ID: `${name}-${process.pid}`, EXPECTED_SERVICES: expected, METRICS_PORT: String(metricsPortOf(name)) },

@@ -38,26 +38,30 @@ export async function slotLag(db: Knex, database: ServiceDatabase): Promise<Slot
   return slot ? { active: slot.active, lagBytes: slot.lag === null ? null : Number(slot.lag) } : { active: null, lagBytes: null };
 }
 
+/** The outbox's rows and its slot, read in one statement. */
 export async function outboxStatus(db: Knex, database: ServiceDatabase): Promise<OutboxStatus> {
-  // Without a slot nothing has been confirmed: every row with a position waits.
-  const { rows } = await db.raw<{ rows: { kept: number; waiting: number; oldest_waiting: Date | null }[] }>(
-    `with confirmed as (
-       select coalesce((select pg_wal_lsn_diff(confirmed_flush_lsn, '0/0')::bigint from pg_replication_slots where slot_name = ?), -1) as position
+  const { rows } = await db.raw<{ rows: { kept: number; waiting: number; oldest_waiting: Date | null; active: boolean | null; lag: string | null }[] }>(
+    `with slot as (
+       select active, confirmed_flush_lsn from pg_replication_slots where slot_name = ?
+     ), confirmed as (
+       -- Without a slot nothing has been confirmed: every row with a position waits.
+       select coalesce((select pg_wal_lsn_diff(confirmed_flush_lsn, '0/0')::bigint from slot), -1) as position
      )
      select count(*)::int as kept,
             (count(*) filter (where wal_position > confirmed.position))::int as waiting,
-            min(created_at) filter (where wal_position > confirmed.position) as oldest_waiting
+            min(created_at) filter (where wal_position > confirmed.position) as oldest_waiting,
+            (select active from slot) as active,
+            (select pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint from slot) as lag
        from outbox, confirmed`,
     [outboxSlotName(database)],
   );
-  const [{ kept, waiting, oldest_waiting }] = rows;
-  const slot = await slotLag(db, database);
+  const [{ kept, waiting, oldest_waiting, active, lag }] = rows;
   return {
     database,
     rowsKept: kept,
     rowsWaiting: waiting,
     oldestWaitingAt: oldest_waiting ? new Date(oldest_waiting).toISOString() : null,
-    slotActive: slot.active,
-    slotLagBytes: slot.lagBytes,
+    slotActive: active,
+    slotLagBytes: lag === null ? null : Number(lag),
   };
 }

@@ -32,14 +32,17 @@ async function call(method, path, body) {
   if (session.token) headers.Authorization = `Bearer ${session.token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (!response.ok) throw await refusal(response);
   const text = await response.text();
-  const data = text ? JSON.parse(text) : null;
-  if (!response.ok) {
-    const error = data?.error ?? { status: response.status, type: "ERROR", message: response.statusText };
-    if (response.status === 401) signOut("Your session has ended; sign in again.");
-    throw new ApiError(error.status, error.type, error.message);
-  }
-  return data;
+  return text ? JSON.parse(text) : null;
+}
+
+/** The gateway's one error shape as an ApiError; a 401 also signs out. */
+async function refusal(response) {
+  const body = await response.json().catch(() => null);
+  const error = body?.error ?? { status: response.status, type: "ERROR", message: response.statusText };
+  if (response.status === 401) signOut("Your session has ended; sign in again.");
+  return new ApiError(error.status, error.type, error.message);
 }
 
 const describe = (error) => (error instanceof ApiError ? `${error.status} ${error.type}: ${error.message}` : String(error.message ?? error));
@@ -104,11 +107,7 @@ async function follow() {
   session.stream = controller;
   try {
     const response = await fetch("/ops/api/events", { headers: { Authorization: `Bearer ${session.token}` }, signal: controller.signal });
-    if (response.status === 401) return signOut("Your session has ended; sign in again.");
-    if (!response.ok) {
-      const body = await response.json().catch(() => null);
-      throw new Error(body?.error ? `${body.error.status} ${body.error.type}: ${body.error.message}` : response.statusText);
-    }
+    if (!response.ok) throw await refusal(response);
     $("live").hidden = false;
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = "";

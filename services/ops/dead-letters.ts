@@ -51,15 +51,13 @@ function stringHeaders(message: KafkaMessage): Record<string, string> {
 
 /** How many dead letters each topic has kept (Kafka's retention decides how long). */
 export async function countDeadLetters(admin: Admin, topics: readonly string[]): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  for (const topic of topics) {
-    const ends = await admin.fetchTopicOffsets(deadLetterTopic(topic));
-    counts.set(
-      topic,
-      ends.reduce((sum, end) => sum + Number(end.high) - Number(end.low), 0),
-    );
-  }
-  return counts;
+  const counts = await Promise.all(
+    topics.map(async (topic) => {
+      const partitions = await admin.fetchTopicOffsets(deadLetterTopic(topic));
+      return [topic, partitions.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0)] as const;
+    }),
+  );
+  return new Map(counts);
 }
 
 /** Every dead letter of `topic`, oldest first. */

@@ -44,7 +44,7 @@ interface OpsThis extends Service {
   readOverview(): Promise<Overview>;
   outboxRows(): Promise<OutboxRow[]>;
   sampleThroughput(): Promise<void>;
-  withProgress(replay: ReplayView): Promise<ReplayView>;
+  replaysWithProgress(): Promise<ReplayView[]>;
 }
 
 const TOPIC_NAMES = Object.keys(TOPICS);
@@ -130,7 +130,7 @@ const OpsService: ServiceSchema<ServiceSettingSchema, OpsThis> = {
     /** The replays asked for through this service, latest first, with how far each has got. */
     replays: {
       handler(this: OpsThis) {
-        return Promise.all(this.replays.map((replay) => this.withProgress(replay)));
+        return this.replaysWithProgress();
       },
     },
   },
@@ -144,7 +144,7 @@ const OpsService: ServiceSchema<ServiceSettingSchema, OpsThis> = {
           return null;
         });
       const [sagas, outbox, consumers, deadLetters, replays] = await Promise.all([
-        settle("saga counts", this.broker.call<Record<SagaStatus, number>, object>("orchestrator.countSagas", {}, { timeout: PART_TIMEOUT_MS })),
+        settle("saga counts", this.broker.call<Record<SagaStatus, number>>("orchestrator.countSagas")),
         this.outboxRows(),
         settle("consumer lag", consumerLag(this.admin)),
         settle(
@@ -153,7 +153,7 @@ const OpsService: ServiceSchema<ServiceSettingSchema, OpsThis> = {
             ([kept, requeued]) => TOPIC_NAMES.map((topic, i) => ({ topic, kept: kept.get(topic) ?? 0, requeued: requeued[i] })),
           ),
         ),
-        Promise.all(this.replays.map((replay) => this.withProgress(replay))),
+        this.replaysWithProgress(),
       ]);
       for (const row of outbox) if ("error" in row) problems.push(`outbox of ${row.database}: ${row.error}`);
       return { at: new Date().toISOString(), sagas, throughput: this.sampler.series(), outbox, consumers, deadLetters, replays, problems };
@@ -169,19 +169,23 @@ const OpsService: ServiceSchema<ServiceSettingSchema, OpsThis> = {
       );
     },
 
-    /** Once a replay is done its progress stays as it was. */
-    async withProgress(this: OpsThis, replay: ReplayView): Promise<ReplayView> {
-      if (replay.progress?.done) return replay;
-      try {
-        replay.progress = await this.broker.call<ReplayProgress, object>(
-          `${replay.database}.replayProgress`,
-          { requestedAt: replay.requestedAt, rows: replay.rows },
-          { timeout: PART_TIMEOUT_MS },
-        );
-      } catch (error) {
-        this.logger.debug(`progress of the ${replay.database} replay not read: ${message(error)}`);
-      }
-      return replay;
+    /** The replays asked for here, each with its progress read again unless it is done (a done one stays as it was). */
+    replaysWithProgress(this: OpsThis): Promise<ReplayView[]> {
+      return Promise.all(
+        this.replays.map(async (replay) => {
+          if (replay.progress?.done) return replay;
+          try {
+            replay.progress = await this.broker.call<ReplayProgress, object>(
+              `${replay.database}.replayProgress`,
+              { requestedAt: replay.requestedAt, rows: replay.rows },
+              { timeout: PART_TIMEOUT_MS },
+            );
+          } catch (error) {
+            this.logger.debug(`progress of the ${replay.database} replay not read: ${message(error)}`);
+          }
+          return replay;
+        }),
+      );
     },
 
     async sampleThroughput(this: OpsThis): Promise<void> {

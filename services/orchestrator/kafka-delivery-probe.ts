@@ -15,6 +15,7 @@
  * publish what piled up (PIPELINE_CATCH_UP_MS).
  */
 import { type Admin, Kafka, logLevel } from "kafkajs";
+import { partitionEnds, readPositions, unread } from "../../lib/channels/unread-messages";
 import { SERVICE_DATABASES, connectorName } from "../../lib/environment";
 import type { DeliveryProbe } from "../../lib/saga/saga-engine";
 
@@ -104,11 +105,8 @@ export class KafkaDeliveryProbe implements DeliveryProbe {
         this.connected = true;
       }
       const [offsets, [groupOffsets]] = await Promise.all([this.admin.fetchTopicOffsets(topic), this.admin.fetchOffsets({ groupId: group, topics: [topic] })]);
-      ends = new Map(offsets.map((p) => [p.partition, BigInt(p.high)]));
-      // A partition the group has never committed on is read from its start (the low watermark).
-      const lows = new Map(offsets.map((p) => [p.partition, BigInt(p.low)]));
-      committed = new Map((groupOffsets?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
-      for (const [partition, low] of lows) if ((committed.get(partition) ?? -1n) < 0n) committed.set(partition, low);
+      ends = partitionEnds(offsets);
+      committed = readPositions(offsets, groupOffsets?.partitions ?? []);
       this.options.onLag?.(topic, group, Number(unread(ends, committed)));
     } catch {
       return known > floor ? known : floor;
@@ -143,16 +141,6 @@ export class KafkaDeliveryProbe implements DeliveryProbe {
 interface ConnectorStatus {
   connector: { state: string };
   tasks: { state: string }[];
-}
-
-/** Messages past the group's committed offsets, over every partition. */
-function unread(ends: ReadonlyMap<number, bigint>, committed: ReadonlyMap<number, bigint>): bigint {
-  let total = 0n;
-  for (const [partition, end] of ends) {
-    const behind = end - (committed.get(partition) ?? 0n);
-    if (behind > 0n) total += behind;
-  }
-  return total;
 }
 
 /** Whether the group has consumed everything that was on the topic when the sample was taken. */
