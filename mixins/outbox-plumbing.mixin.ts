@@ -4,16 +4,22 @@
  * INBOX_RETENTION_*; PLUMBING_PRUNE_INTERVAL_MS, hourly by default; several
  * instances pruning at once is harmless), and, with metrics on, publishes
  * how far the outbox's Debezium slot is behind as the gauge
- * shop_outbox_slot_lag_bytes{database}, every 15 s. Its actions are the
+ * shop_outbox_slot_lag_bytes{database}, every 15 s. It watches whether the
+ * outbox streams (lib/outbox/outbox-watch.ts: every OUTBOX_WATCH_INTERVAL_MS,
+ * mending a stall it can mend), tells the other services by the
+ * OUTBOX_FLOW_EVENT and, with metrics on, publishes shop_outbox_stalled and
+ * shop_outbox_oldest_waiting_seconds. Its actions are the
  * operators' (console and dashboard, through the ops service): the outbox's
  * state, a replay of a time range, and how far a replay has got. Comes after
  * DatabaseMixin, whose pool it uses.
  */
 import type { Context, Service, ServiceSchema } from "moleculer";
-import type { ServiceDatabase } from "../lib/environment";
+import { OUTBOX_FLOW_EVENT } from "../contracts/outbox-flow";
+import { type ServiceDatabase, kafkaBrokers } from "../lib/environment";
 import { SHOP_METRICS, registerShopMetrics } from "../lib/metrics/shop-metrics";
 import { replayProgress, requestOutboxReplay } from "../lib/outbox/outbox-replay";
 import { outboxStatus, slotLag } from "../lib/outbox/outbox-status";
+import { OutboxWatch, outboxPlumbing } from "../lib/outbox/outbox-watch";
 import { pruneExpired, retentionPolicyFromEnv } from "../lib/outbox/retention";
 import { readBrokerSettings } from "../lib/settings/broker-settings";
 import { hasDatabase } from "./database.mixin";
@@ -22,7 +28,8 @@ const SLOT_LAG_EVERY_MS = 15_000;
 
 export function OutboxPlumbingMixin(database: ServiceDatabase): Partial<ServiceSchema> {
   const policy = retentionPolicyFromEnv();
-  const pruneEveryMs = readBrokerSettings().pruneIntervalMs;
+  const { pruneIntervalMs: pruneEveryMs, outboxWatchIntervalMs, outboxStallAfterMs, connectUrl } = readBrokerSettings();
+  let watch: OutboxWatch | undefined;
   // One mixin per service schema, so the timers are that service's.
   const timers: NodeJS.Timeout[] = [];
   const every = (ms: number, work: () => Promise<unknown>) => timers.push(setInterval(() => void work(), ms).unref());
@@ -30,8 +37,8 @@ export function OutboxPlumbingMixin(database: ServiceDatabase): Partial<ServiceS
     actions: {
       outboxStatus: {
         visibility: "public",
-        handler(this: Service) {
-          return outboxStatus(databaseOf(this), database);
+        async handler(this: Service) {
+          return { ...(await outboxStatus(databaseOf(this), database)), flow: watch?.latest ?? null };
         },
       },
       /** Re-publishes the outbox rows created in [from, to). */
@@ -58,8 +65,27 @@ export function OutboxPlumbingMixin(database: ServiceDatabase): Partial<ServiceS
           .then((pruned) => pruned.outbox + pruned.inbox > 0 && service.logger.info(`pruned ${pruned.outbox} outbox and ${pruned.inbox} inbox rows`))
           .catch((error: Error) => service.logger.warn(`pruning failed (retried next interval): ${error.message}`)),
       );
-      if (!service.broker.metrics.isEnabled()) return;
-      registerShopMetrics(service.broker.metrics, [SHOP_METRICS.outboxSlotLag]);
+      const metrics = service.broker.metrics.isEnabled() ? service.broker.metrics : null;
+      if (metrics) registerShopMetrics(metrics, [SHOP_METRICS.outboxSlotLag, SHOP_METRICS.outboxStalled, SHOP_METRICS.outboxOldestWaiting]);
+      const outboxWatch = new OutboxWatch({
+        database,
+        plumbing: outboxPlumbing(db, database, kafkaBrokers(), connectUrl),
+        stallAfterMs: outboxStallAfterMs,
+        logger: service.logger,
+        // Best effort: a report lost while the transporter is away is followed by the next one.
+        report: (report) => void service.broker.broadcast(OUTBOX_FLOW_EVENT, report).catch(() => undefined),
+      });
+      watch = outboxWatch;
+      every(outboxWatchIntervalMs, () =>
+        outboxWatch
+          .check()
+          .then((report) => {
+            metrics?.set(SHOP_METRICS.outboxStalled.name, report.state === "stalled" ? 1 : 0, { database });
+            metrics?.set(SHOP_METRICS.outboxOldestWaiting.name, report.oldestWaitMs / 1000, { database });
+          })
+          .catch((error: Error) => service.logger.debug(`outbox not read: ${error.message}`)),
+      );
+      if (!metrics) return;
       const readSlotLag = () =>
         slotLag(db, database)
           .then(({ lagBytes }) => lagBytes !== null && service.broker.metrics.set(SHOP_METRICS.outboxSlotLag.name, lagBytes, { database }))

@@ -22,6 +22,7 @@ import { postgres } from "./parts/postgres";
 import { redisCluster } from "./parts/redis-cluster";
 import { zipkin, zipkinUrl } from "./parts/zipkin";
 import { prometheus, prometheusUrl } from "./parts/prometheus";
+import { PartWatch } from "./part-watch";
 import { runForDevelopment, serviceProcesses, startServices } from "./services";
 import { ensureTopics, waitForKafka } from "./topics";
 
@@ -115,11 +116,21 @@ function logs(partName?: string): void {
   for (const part of chosen) process.stdout.write(`--- ${part.name} (${part.logFile}) ---\n${tail(part.logFile, 40)}\n`);
 }
 
+/** How often `npm start` looks at the stack's parts. */
+const PART_WATCH_INTERVAL_MS = 10_000;
+
 async function start(optional: StackPart[]): Promise<void> {
   await up(optional);
   const services = await startServices({ ...process.env, ...stackEnv() }, "inherit");
-  progress("start", `ready: http://127.0.0.1:${gatewayPort()}/api/v1 (a service that exits is restarted; Ctrl-C stops them all, the stack stays up)`);
+  const restart = process.env.STACK_PART_RESTART !== "off";
+  const watch = new PartWatch([...parts, ...optional], { intervalMs: PART_WATCH_INTERVAL_MS, restart, report: (m) => progress("watch", m) });
+  watch.start();
+  progress(
+    "start",
+    `ready: http://127.0.0.1:${gatewayPort()}/api/v1 (a service that exits is restarted; a stack part that fails is said${restart ? " and restarted" : ""}; Ctrl-C stops the services, the stack stays up)`,
+  );
   const shutdown = async () => {
+    watch.stop();
     await services.stop();
     process.exit(0);
   };

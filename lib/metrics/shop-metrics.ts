@@ -78,6 +78,19 @@ export const SHOP_METRICS = {
     description:
       "WAL the database's Debezium slot has not confirmed yet (grows while Connect is down or behind; on a cluster shared by several databases it also counts the others' WAL since this one last changed)",
   },
+  outboxStalled: {
+    name: "shop.outbox.stalled",
+    type: "gauge",
+    labelNames: ["database"],
+    description:
+      "1 while the database's outbox is stalled (a row has waited past OUTBOX_STALL_AFTER_MS and the Debezium slot has not moved for as long), else 0",
+  },
+  outboxOldestWaiting: {
+    name: "shop.outbox.oldest.waiting.seconds",
+    type: "gauge",
+    labelNames: ["database"],
+    description: "How long the oldest outbox row Debezium has not confirmed has waited (0 when none waits)",
+  },
   consumerLag: {
     name: "shop.kafka.consumer.lag",
     type: "gauge",

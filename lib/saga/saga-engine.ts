@@ -40,6 +40,12 @@ export type CommittedTransitions<Data> = (transitions: CommittedTransition<Data>
  */
 export interface DeliveryProbe {
   readThrough(topics: readonly string[], now: Date): Promise<ReadonlyMap<string, Date>>;
+  /**
+   * How long lately the plumbing (broker, outboxes) could not carry messages,
+   * Infinity while it cannot: the cap on postponement waits that much longer,
+   * so an outage uses up no step's budget. Asked after readThrough.
+   */
+  plumbingPausedMs?(): number;
 }
 
 export interface DeadlinePostponement {
@@ -170,7 +176,10 @@ export class SagaEngine<Data> {
     const steps = definitions.flatMap((d) =>
       d.steps.map((step, index) => ({ definitionVersion: d.version, step: index, dueBy: new Date(Math.min(through(step.topic), through(d.replyTopic))) })),
     );
-    return { postponedFor, postponed: { steps, unlessDueBefore: new Date(now.getTime() - this.postponement.maxPostponeMs) } };
+    const paused = this.postponement.probe.plumbingPausedMs?.() ?? 0;
+    // While the plumbing is down nothing is forced: the epoch stands for "no deadline is that old".
+    const unlessDueBefore = Number.isFinite(paused) ? new Date(now.getTime() - this.postponement.maxPostponeMs - paused) : new Date(0);
+    return { postponedFor, postponed: { steps, unlessDueBefore } };
   }
 
   /** Operator: one more try at a parked saga's compensation or retriable step. Null if there is no such saga. */

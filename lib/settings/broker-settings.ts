@@ -21,6 +21,12 @@ export interface BrokerSettings {
   bindAddress: string;
   /** How often each service prunes its outbox and inbox past their retention. */
   pruneIntervalMs: number;
+  /** How often each service reads whether its outbox streams (lib/outbox/outbox-flow.ts). */
+  outboxWatchIntervalMs: number;
+  /** A row waiting longer than this is late; with the slot standing still as long, the outbox is stalled. */
+  outboxStallAfterMs: number;
+  /** Kafka Connect's REST API, where known (the stack and compose set it): a stalled outbox's connector is restarted there. */
+  connectUrl: string | null;
 }
 
 const NAME = /^[A-Za-z0-9._-]{1,64}$/;
@@ -39,5 +45,9 @@ export function readBrokerSettings(env: Environment = process.env): BrokerSettin
     metricsPort: metricsPort === 0 ? null : metricsPort,
     bindAddress: textSetting(env, "BIND_ADDRESS", "127.0.0.1", /^[0-9a-fA-F.:]+$/, "an IP address"),
     pruneIntervalMs: integerSetting(env, "PLUMBING_PRUNE_INTERVAL_MS", 3_600_000, 1_000),
+    outboxWatchIntervalMs: integerSetting(env, "OUTBOX_WATCH_INTERVAL_MS", 5_000, 500),
+    // Debezium confirms a row about a second after Kafka has it; half a minute is far past any healthy wait.
+    outboxStallAfterMs: integerSetting(env, "OUTBOX_STALL_AFTER_MS", 30_000, 1_000),
+    connectUrl: textSetting(env, "CONNECT_URL", "", /^https?:\/\/\S+$/, "an http(s) URL") || null,
   };
 }

@@ -5,6 +5,8 @@
  * the limit holds across gateway instances) and answers every error in one
  * JSON shape. Services own their validation and ownership checks.
  */
+import { OUTBOX_FLOW_EVENT, type OutboxFlowReport } from "../../contracts/outbox-flow";
+import { PipelineHealth } from "../../lib/outbox/pipeline-health";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Cluster } from "ioredis";
 import type { Context, MetricRegistry, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
@@ -68,6 +70,7 @@ function countRequest(registry: MetricRegistry, req: IncomingMessage, res: Serve
 }
 
 interface GatewayThis extends Service {
+  pipelineHealth: PipelineHealth;
   purchaseStreams: PurchaseEventStreams;
   overviewStreams: OverviewStreams;
   /** moleculer-web's: answers an error through onError. */
@@ -115,7 +118,7 @@ export function createApiService(
         {
           name: "probes",
           path: "/",
-          aliases: { "GET health": "api.health", "GET ready": "api.ready" },
+          aliases: { "GET health": "api.health", "GET ready": "api.ready", "GET health/pipeline": "api.pipeline" },
           mappingPolicy: "restrict",
           bodyParsers: false,
         },
@@ -234,6 +237,9 @@ export function createApiService(
       [PURCHASE_STATUS_CHANGED_EVENT](this: GatewayThis, ctx: Context<PurchaseView>) {
         this.purchaseStreams.publish(ctx.params);
       },
+      [OUTBOX_FLOW_EVENT](this: GatewayThis, ctx: Context<OutboxFlowReport>) {
+        this.pipelineHealth.note(ctx.params);
+      },
     },
     methods: {
       /** Bearer access token → the customer on ctx.meta.user; any token problem is a 401. */
@@ -276,6 +282,17 @@ export function createApiService(
       health() {
         return { status: "ok" };
       },
+      /**
+       * The outbox pipeline: 200 while every outbox that reported lately
+       * streams, 503 with each one's state and what its watch did otherwise.
+       * Not part of /ready: a stalled pipeline delays purchases, it does not
+       * stop the gateway from taking them.
+       */
+      pipeline(ctx: Context<unknown, { $statusCode?: number }>) {
+        const verdict = this.pipelineHealth.verdict(Date.now());
+        if (!verdict.carrying) ctx.meta.$statusCode = 503;
+        return { status: verdict.carrying ? "streaming" : "stalled", ...verdict };
+      },
       /** Ready: every service the gateway routes to is registered, and Redis (limits, transport) answers. */
       async ready(ctx: Context<unknown, { $statusCode?: number }>) {
         const expected = settings.expectedServices;
@@ -293,6 +310,7 @@ export function createApiService(
       },
     },
     created() {
+      this.pipelineHealth = new PipelineHealth();
       this.purchaseStreams = new PurchaseEventStreams();
       this.overviewStreams = new OverviewStreams();
       this.server.headersTimeout = HEADERS_TIMEOUT_MS;

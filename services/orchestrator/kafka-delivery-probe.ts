@@ -8,13 +8,18 @@
  * is read through the newest such S. This holds under steady load, when a
  * queue is never empty at the moment it is looked at.
  *
- * The outbox pipeline sits before Kafka: while a Debezium connector is not
- * running, commands may wait in a database's WAL, where no offset shows them,
- * so no topic is read past the last time every connector was seen running;
- * and once they run again, not past the outage until Debezium has had time to
- * publish what piled up (PIPELINE_CATCH_UP_MS).
+ * The plumbing sits before and under Kafka: while a Debezium connector is not
+ * running, an outbox reports rows waiting (OUTBOX_FLOW_EVENT), or Kafka does
+ * not answer, messages wait where no offset shows them, so no topic is read
+ * past the last time the plumbing was seen carrying; and once it carries
+ * again, not past the outage until Debezium has had time to publish what
+ * piled up (PIPELINE_CATCH_UP_MS). Time the plumbing could not carry is no
+ * participant's failure: plumbingPausedMs() tells the engine how much to
+ * add to its cap on postponement.
  */
 import { type Admin, Kafka, logLevel } from "kafkajs";
+import type { OutboxFlowReport } from "../../contracts/outbox-flow";
+import { PipelineHealth } from "../../lib/outbox/pipeline-health";
 import { partitionEnds, readPositions, unread } from "../../lib/channels/unread-messages";
 import { SERVICE_DATABASES, connectorName } from "../../lib/environment";
 import type { DeliveryProbe } from "../../lib/saga/saga-engine";
@@ -52,6 +57,11 @@ export class KafkaDeliveryProbe implements DeliveryProbe {
   private pipelineSeenDown: Date | null = null;
   /** Since when every connector has run again after the last outage seen. */
   private pipelineBackSince: Date | null = null;
+  private readonly outboxes = new PipelineHealth();
+  /** Plumbing outages of the recent past, added up; reset once it has carried for a full horizon. */
+  private pausedMs = 0;
+  /** When the current outage began; null while the plumbing carries. */
+  private downSince: Date | null = null;
 
   constructor(private readonly options: KafkaDeliveryProbeOptions) {
     // Few retries: a broker that does not answer is itself the answer (nothing can be known past the last sample).
@@ -59,21 +69,49 @@ export class KafkaDeliveryProbe implements DeliveryProbe {
     this.admin = kafka.admin();
   }
 
+  /** An outbox's report (OUTBOX_FLOW_EVENT): one that is not flowing holds every deadline back. */
+  noteOutboxFlow(report: OutboxFlowReport): void {
+    this.outboxes.note(report);
+  }
+
   async readThrough(topics: readonly string[], now: Date): Promise<ReadonlyMap<string, Date>> {
-    if (await this.pipelineRunning()) {
-      this.pipelineSeenRunning = now;
-      this.pipelineBackSince ??= now;
-    } else {
-      this.pipelineSeenDown = now;
-      this.pipelineBackSince = null;
-    }
-    const result = new Map<string, Date>();
+    const sampled = new Map<string, Date>();
+    let kafkaAnswered = true;
     for (const topic of topics) {
       const group = this.options.readers.get(topic);
       if (!group) continue;
-      result.set(topic, this.capped(await this.sampleTopic(topic, group, now), now));
+      const sample = await this.sampleTopic(topic, group, now);
+      kafkaAnswered &&= sample.answered;
+      sampled.set(topic, sample.readThrough);
     }
-    return result;
+    this.notePlumbing(kafkaAnswered && (await this.pipelineRunning()) && this.outboxes.verdict(now.getTime()).carrying, now);
+    return new Map([...sampled].map(([topic, readThrough]) => [topic, this.capped(readThrough, now)]));
+  }
+
+  /**
+   * How long the plumbing could not carry messages lately (Infinity while it
+   * cannot): a deadline's cap on postponement waits that much longer, so an
+   * outage does not use up a step's budget.
+   */
+  plumbingPausedMs(): number {
+    return this.downSince === null ? this.pausedMs : Infinity;
+  }
+
+  private notePlumbing(carrying: boolean, now: Date): void {
+    if (!carrying) {
+      this.downSince ??= now;
+      this.pipelineSeenDown = now;
+      this.pipelineBackSince = null;
+      return;
+    }
+    if (this.downSince !== null) {
+      this.pausedMs += now.getTime() - this.downSince.getTime();
+      this.downSince = null;
+    }
+    this.pipelineSeenRunning = now;
+    this.pipelineBackSince ??= now;
+    // Deadlines that fell due during an outage have all been judged once the plumbing has carried for a full horizon.
+    if (now.getTime() - this.pipelineBackSince.getTime() > this.options.horizonMs + PIPELINE_CATCH_UP_MS) this.pausedMs = 0;
   }
 
   async stop(): Promise<void> {
@@ -82,19 +120,20 @@ export class KafkaDeliveryProbe implements DeliveryProbe {
   }
 
   /**
-   * No topic counts as read past the last time every connector ran, nor, for
-   * a while after an outage, past the outage (or the horizon, once that is long past).
+   * No topic counts as read past the last time the plumbing carried, however
+   * long ago, nor, for a while after an outage, past the outage (or the
+   * horizon, once that is long past).
    */
   private capped(readThrough: Date, now: Date): Date {
-    if (this.options.connectUrl === null) return readThrough;
     const floor = now.getTime() - this.options.horizonMs;
+    if (this.downSince !== null) return new Date(Math.min(readThrough.getTime(), (this.pipelineSeenRunning ?? this.downSince).getTime()));
     const catchingUp = this.pipelineBackSince !== null && now.getTime() - this.pipelineBackSince.getTime() < PIPELINE_CATCH_UP_MS;
     const pipeline = (catchingUp ? this.pipelineSeenDown : this.pipelineSeenRunning)?.getTime() ?? floor;
     return new Date(Math.min(readThrough.getTime(), Math.max(pipeline, floor)));
   }
 
   /** Takes a sample and answers the newest sample time the group has read through; the last known one if Kafka does not answer. */
-  private async sampleTopic(topic: string, group: string, now: Date): Promise<Date> {
+  private async sampleTopic(topic: string, group: string, now: Date): Promise<{ readThrough: Date; answered: boolean }> {
     const floor = new Date(now.getTime() - this.options.horizonMs);
     const known = this.readThroughOf.get(topic) ?? floor;
     let ends: Map<number, bigint>;
@@ -109,7 +148,7 @@ export class KafkaDeliveryProbe implements DeliveryProbe {
       committed = readPositions(offsets, groupOffsets?.partitions ?? []);
       this.options.onLag?.(topic, group, Number(unread(ends, committed)));
     } catch {
-      return known > floor ? known : floor;
+      return { readThrough: known > floor ? known : floor, answered: false };
     }
 
     const samples = (this.samples.get(topic) ?? []).filter((s) => s.at > floor);
@@ -119,7 +158,7 @@ export class KafkaDeliveryProbe implements DeliveryProbe {
     this.samples.set(topic, samples);
     if (readThrough < floor) readThrough = floor;
     this.readThroughOf.set(topic, readThrough);
-    return readThrough;
+    return { readThrough, answered: true };
   }
 
   private async pipelineRunning(): Promise<boolean> {

@@ -1,6 +1,6 @@
 /** The orchestrator's tunables, from the environment; a bad value stops it at startup rather than running on a default. */
 import type { RetryBudget } from "../../lib/saga/definition";
-import { integerSetting, textSetting } from "../../lib/settings/settings";
+import { integerSetting } from "../../lib/settings/settings";
 import type { PurchaseSagaPolicy } from "./purchase-saga";
 
 export interface OrchestratorSettings {
@@ -9,8 +9,6 @@ export interface OrchestratorSettings {
   sweepIntervalMs: number;
   /** How long past its deadline a step may wait on a participant that has not read its queue (busy, or down). */
   maxPostponeMs: number;
-  /** Kafka Connect's REST API, where known: its connectors' health holds deadlines back too. */
-  connectUrl: string | null;
 }
 
 /** Re-sends of sagas started together spread over up to a fifth more of their wait. */
@@ -20,8 +18,7 @@ const RETRY_JITTER = 0.2;
  * SAGA_{STEP,RETRIABLE,COMPENSATION}_{TIMEOUT_MS,MAX_ATTEMPTS,BACKOFF_MS,MAX_WAIT_MS}
  * for forward steps up to the pivot, retriable steps after it and compensations;
  * SAGA_SWEEP_INTERVAL_MS for the deadline sweeper; SAGA_DEADLINE_MAX_POSTPONE_MS
- * for how long a queue's backlog may hold a deadline back; CONNECT_URL for
- * the pipeline's health (only where the stack or compose sets it).
+ * for how long a queue's backlog may hold a deadline back.
  */
 export function readOrchestratorSettings(env: NodeJS.ProcessEnv = process.env): OrchestratorSettings {
   const setting = (name: string, fallback: number, min = 1) => integerSetting(env, name, fallback, min);
@@ -43,6 +40,5 @@ export function readOrchestratorSettings(env: NodeJS.ProcessEnv = process.env): 
     },
     sweepIntervalMs: setting("SAGA_SWEEP_INTERVAL_MS", 1_000),
     maxPostponeMs: setting("SAGA_DEADLINE_MAX_POSTPONE_MS", 600_000, 0),
-    connectUrl: textSetting(env, "CONNECT_URL", "", /^https?:\/\/\S+$/, "an http(s) URL") || null,
   };
 }

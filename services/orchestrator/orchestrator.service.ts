@@ -24,6 +24,8 @@ import { SAGA_STATUSES, type SagaStatus } from "../../lib/saga/state";
 import type { TransitionResult } from "../../lib/saga/transitions";
 import { SAGA_REPLY_SCHEMA } from "../../lib/saga/participant";
 import { kafkaBrokers } from "../../lib/environment";
+import { readBrokerSettings } from "../../lib/settings/broker-settings";
+import { OUTBOX_FLOW_EVENT, type OutboxFlowReport } from "../../contracts/outbox-flow";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
 import { idempotentChannel, type ServiceMessageHandler } from "../../mixins/idempotent-channel";
@@ -132,6 +134,13 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
       }),
     },
 
+    events: {
+      // Every service's outbox judgement: an outbox that does not stream holds deadlines back.
+      [OUTBOX_FLOW_EVENT](this: OrchestratorThis, ctx: Context<OutboxFlowReport>) {
+        this.deliveryProbe.noteOutboxFlow(ctx.params);
+      },
+    },
+
     actions: {
       listSagas: {
         params: {
@@ -192,7 +201,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
       this.deliveryProbe = new KafkaDeliveryProbe({
         brokers: kafkaBrokers(),
         readers,
-        connectUrl: settings.connectUrl,
+        connectUrl: readBrokerSettings().connectUrl,
         horizonMs: settings.maxPostponeMs,
         onLag: (topic, group, messages) => this.broker.metrics.set(SHOP_METRICS.consumerLag.name, messages, { topic, group }),
       });

@@ -2,6 +2,9 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { LOCAL_STACK, SERVICE_DATABASES, type ServiceDatabase, connectUrl, connectorName, databaseUrl } from "../../lib/environment";
+import knex from "knex";
+import { deliveredPosition, readOutbox } from "../../lib/outbox/outbox-flow";
+import { readBrokerSettings } from "../../lib/settings/broker-settings";
 import { codeRoot, connectDir } from "../layout";
 import { StackError, assertPortsFree, progress, waitFor } from "../processes";
 import { JvmProcess, connectPluginPath, ensureJars } from "./jars";
@@ -38,10 +41,11 @@ function workerProperties(): Record<string, string | number> {
     "plugin.discovery": "service_load",
     "producer.linger.ms": 0,
     // A worker revokes its tasks once the group coordinator has been unreachable for one heartbeat interval,
-    // and a Debezium task stopped while Kafka is away can keep its replication slot (its thread blocked),
-    // so the task started after it never streams again. A 60 s heartbeat rides out a broker restart.
-    "heartbeat.interval.ms": 60_000,
-    "session.timeout.ms": 180_000,
+    // and a Debezium 3.2 task stopped while Kafka is away keeps its replication slot (lib/outbox/outbox-watch.ts
+    // mends that, in a minute or two). A 5 min heartbeat rides out broker outages shorter than that untouched:
+    // the tasks keep their slots and resume. With one worker, no other member waits on its heartbeats.
+    "heartbeat.interval.ms": 300_000,
+    "session.timeout.ms": 900_000,
     // One worker: a killed one's stale membership must not hold its successor's first rebalance for long.
     "rebalance.timeout.ms": 20_000,
   };
@@ -78,6 +82,20 @@ export function renderConnectorConfig(database: ServiceDatabase): Record<string,
 interface ConnectorStatus {
   connector: { state: string };
   tasks: { state: string; trace?: string }[];
+}
+
+/** A line on `database`'s outbox when a row has waited past the stall bound; null when it streams. */
+async function lateOutbox(database: ServiceDatabase): Promise<string | null> {
+  const db = knex({ client: "pg", connection: databaseUrl(database), pool: { min: 0, max: 1 } });
+  try {
+    const reading = await readOutbox(db, database, await deliveredPosition(connectUrl(), database));
+    const waitedMs = reading.oldestWaitingAt === null ? 0 : reading.at - reading.oldestWaitingAt;
+    if (waitedMs <= readBrokerSettings().outboxStallAfterMs) return null;
+    const holder = reading.slotActive ? `slot held by walsender ${reading.slotHolderPid}` : "slot not held by any task";
+    return `${database} has ${reading.rowsWaiting} row(s) waiting, the oldest for ${Math.round(waitedMs / 1000)} s (${holder})`;
+  } finally {
+    await db.destroy();
+  }
 }
 
 async function connectorStatus(name: string): Promise<ConnectorStatus | undefined> {
@@ -136,8 +154,11 @@ export const kafkaConnect: StackPart = {
     if (!(await restReady().catch(() => false))) return { healthy: false, detail: "running, REST not answering" };
     const states = await Promise.all(SERVICE_DATABASES.map(async (db) => [db, await connectorStatus(connectorName(db)).catch(() => undefined)] as const));
     const notRunning = states.filter(([, s]) => !isRunning(s)).map(([db]) => connectorName(db));
-    return notRunning.length === 0
-      ? { healthy: true, detail: `worker on 127.0.0.1:${port}, ${states.length} outbox connectors RUNNING` }
-      : { healthy: false, detail: `connectors not running: ${notRunning.join(", ")}` };
+    if (notRunning.length > 0) return { healthy: false, detail: `connectors not running: ${notRunning.join(", ")}` };
+    // RUNNING is what Connect believes; whether rows leave each outbox is what Postgres shows.
+    const late = (await Promise.all(SERVICE_DATABASES.map(lateOutbox))).filter((line) => line !== null);
+    return late.length === 0
+      ? { healthy: true, detail: `worker on 127.0.0.1:${port}, ${states.length} outbox connectors RUNNING and streaming` }
+      : { healthy: false, detail: `connectors RUNNING but not streaming: ${late.join("; ")}` };
   },
 };

@@ -10,7 +10,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { ServiceBroker } from "moleculer";
 import { LOCAL_STACK, SERVICE_DATABASES, type ServiceDatabase } from "../../lib/environment";
-import { connectDir, kafkaDir, redisDir, servicesDir } from "../../stack/layout";
+import { connectDir, kafkaDir, redisDir, repoRoot, servicesDir } from "../../stack/layout";
 import { kafka } from "../../stack/parts/kafka";
 import { kafkaConnect } from "../../stack/parts/kafka-connect";
 import type { StackPart } from "../../stack/parts/part";
@@ -115,10 +115,10 @@ export function freezeProcess(service: ServiceDatabase): () => void {
 }
 
 /** SIGSTOP for a while, then SIGCONT: a process that is alive but answers nothing (a long GC pause, a stalled VM). */
-function freezeService(service: ServiceDatabase, ms: number): Fault {
+function freezeService(service: ServiceDatabase, ms: number, name = `freeze-${service}`): Fault {
   let frozen: { thaw: () => void; at: number } | undefined;
   return {
-    name: `freeze-${service}`,
+    name,
     description: `the ${service} service frozen (SIGSTOP) for ${ms / 1000} s, then SIGCONT`,
     async inject() {
       frozen = { thaw: freezeProcess(service), at: Date.now() };
@@ -194,19 +194,22 @@ async function redisCli(port: number, ...args: string[]): Promise<string> {
 }
 
 interface ClusterNode {
+  id: string;
   port: number;
   flags: string[];
+  /** The primary's id, for a replica. */
+  primaryId: string;
   slots: string[];
 }
 
-/** `CLUSTER NODES` as seen by one node: port, flags, slot ranges. */
+/** `CLUSTER NODES` as seen by one node: id, port, flags, its primary, slot ranges. */
 async function clusterNodes(port: number): Promise<ClusterNode[]> {
   return (await redisCli(port, "cluster", "nodes"))
     .trim()
     .split("\n")
     .map((line) => {
-      const [, address, flags, , , , , , ...slots] = line.trim().split(" ");
-      return { port: Number(address.split("@")[0].split(":")[1]), flags: flags.split(","), slots };
+      const [id, address, flags, primaryId, , , , , ...slots] = line.trim().split(" ");
+      return { id, port: Number(address.split("@")[0].split(":")[1]), flags: flags.split(","), primaryId, slots };
     });
 }
 
@@ -261,6 +264,56 @@ function restartPostgres(): Fault {
   };
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What an operator runs once they notice: the README's `npm run stack -- up`, as its own process. */
+async function operatorStackUp(): Promise<void> {
+  await run(process.execPath, [path.join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs"), path.join(repoRoot, "stack", "cli.ts"), "up"], {
+    cwd: repoRoot,
+    timeoutMs: HEAL_BUDGET_MS,
+  });
+}
+
+/**
+ * An outage that lasts until someone notices: the part is taken down, kept
+ * down for `outageMs`, then the operator runs `stack up`, once. Nothing
+ * else is done by hand: whatever must recover after that (connectors,
+ * slots, sagas in flight) recovers by itself, or the fault shows it.
+ */
+function longOutage(name: string, what: string, takeDown: () => Promise<void>, outageMs: number): Fault {
+  let downAt = 0;
+  return {
+    name,
+    description: `${what} down ${outageMs / 60_000} min, then one \`stack up\``,
+    async inject() {
+      await takeDown();
+      downAt = Date.now();
+    },
+    async heal() {
+      // The outage's length is the fault itself, so this one is a timed pause.
+      await sleep(Math.max(0, downAt + outageMs - Date.now()));
+      await operatorStackUp();
+    },
+  };
+}
+
+/** `kill -9` of a JVM part named by its pid file. */
+function killPart(pidFile: string, marker: string): () => Promise<void> {
+  return async () => {
+    process.kill(livePid(pidFile, marker), "SIGKILL");
+  };
+}
+
+/** `kill -9` of a Redis primary that serves slots and of its replica: those slots have no node left until they return. */
+async function killRedisPair(): Promise<void> {
+  const [seed] = redisLivePorts();
+  const nodes = await clusterNodes(seed);
+  const primary = nodes.find((n) => n.flags.includes("master") && !n.flags.includes("fail") && n.slots.length > 0);
+  const replica = nodes.find((n) => primary && n.primaryId === primary.id);
+  if (!primary || !replica) throw new Error("no Redis primary with a replica found");
+  for (const node of [replica, primary]) process.kill(livePid(path.join(redisDir, String(node.port), "redis.pid"), String(node.port)), "SIGKILL");
+}
+
 /** The control: the same sale with nothing broken, to tell the fault's effect from the machine's load. */
 const noFault: Fault = {
   name: "none",
@@ -286,6 +339,12 @@ export const FAULTS: Fault[] = [
   // Past Kafka's 30 s session timeout: the group forgets the frozen consumers, which must re-join when they thaw.
   freezeService("payment", FREEZE_PAST_SESSION_MS),
   paymentRebalance(),
+  // Outages that last until someone notices (run `npm start` with STACK_PART_RESTART=off, or its watch ends them sooner).
+  longOutage("kafka-down-3m", "Kafka", killPart(path.join(kafkaDir, "kafka.pid"), "server.properties"), 180_000),
+  longOutage("connect-down-3m", "Kafka Connect", killPart(path.join(connectDir, "connect.pid"), "connect-distributed.properties"), 180_000),
+  longOutage("postgres-down-2m", "PostgreSQL (fast stop)", () => postgres.down(), 120_000),
+  longOutage("redis-pair-down-2m", "a Redis primary and its replica", killRedisPair, 120_000),
+  freezeService("payment", 180_000, "freeze-payment-3m"),
 ];
 
 export function faultNamed(name: string): Fault {

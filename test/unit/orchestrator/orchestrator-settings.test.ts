@@ -10,7 +10,6 @@ describe("readOrchestratorSettings", () => {
       },
       sweepIntervalMs: 1_000,
       maxPostponeMs: 600_000,
-      connectUrl: null,
     });
   });
 
@@ -29,7 +28,6 @@ describe("readOrchestratorSettings", () => {
       SAGA_RETRIABLE_MAX_WAIT_MS: "900",
       SAGA_SWEEP_INTERVAL_MS: "100",
       SAGA_DEADLINE_MAX_POSTPONE_MS: "0",
-      CONNECT_URL: "http://127.0.0.1:18083",
     });
     expect(settings).toEqual({
       policy: {
@@ -39,7 +37,6 @@ describe("readOrchestratorSettings", () => {
       },
       sweepIntervalMs: 100,
       maxPostponeMs: 0,
-      connectUrl: "http://127.0.0.1:18083",
     });
   });
 
@@ -50,7 +47,6 @@ describe("readOrchestratorSettings", () => {
     ["SAGA_SWEEP_INTERVAL_MS", "soon"],
     ["SAGA_RETRIABLE_MAX_WAIT_MS", "10"],
     ["SAGA_DEADLINE_MAX_POSTPONE_MS", "-5"],
-    ["CONNECT_URL", "connect:8083"],
   ])("refuses %s=%s rather than run on a guess", (name, value) => {
     expect(() => readOrchestratorSettings({ [name]: value })).toThrow(name);
   });

@@ -257,7 +257,7 @@ describe("deadlines held back while queues are unread", () => {
   const trx = {} as Knex.Transaction;
 
   /** `readThrough`: topic → ms after T0 through which its consumers have read; topics left out are read through now. */
-  function engineWith(readThrough: Record<string, number>, maxPostponeMs = 60_000) {
+  function engineWith(readThrough: Record<string, number>, maxPostponeMs = 60_000, plumbingPausedMs?: number) {
     const store = new MemorySagaStore();
     const asked: string[][] = [];
     const probe: DeliveryProbe = {
@@ -265,6 +265,7 @@ describe("deadlines held back while queues are unread", () => {
         asked.push([...topics]);
         return new Map(Object.entries(readThrough).map(([topic, ms]) => [topic, at(ms)]));
       },
+      ...(plumbingPausedMs === undefined ? {} : { plumbingPausedMs: () => plumbingPausedMs }),
     };
     const engine = new SagaEngine<Data>({ store, definitions: [saga], send: async () => undefined, clock: () => T0, postponement: { probe, maxPostponeMs } });
     return { engine, store, asked };
@@ -300,6 +301,21 @@ describe("deadlines held back while queues are unread", () => {
     await engine.start(trx, SAGA_ID, { n: 1 });
     expect((await engine.sweepOverdue(at(10_999))).swept).toEqual([]);
     expect((await engine.sweepOverdue(at(11_000))).swept).toEqual([SAGA_ID]);
+    expect(store.stateOf(SAGA_ID).attempt).toBe(2);
+  });
+
+  it("forces no deadline while the plumbing cannot carry messages, however old", async () => {
+    const { engine, store } = engineWith({ "stock.commands": 0 }, 10_000, Infinity);
+    await engine.start(trx, SAGA_ID, { n: 1 });
+    expect((await engine.sweepOverdue(at(3_600_000))).swept).toEqual([]);
+    expect(store.stateOf(SAGA_ID).attempt).toBe(1);
+  });
+
+  it("adds the time the plumbing was down to the bound, so an outage uses up no budget", async () => {
+    const { engine, store } = engineWith({ "stock.commands": 0 }, 10_000, 180_000);
+    await engine.start(trx, SAGA_ID, { n: 1 });
+    expect((await engine.sweepOverdue(at(190_999))).swept).toEqual([]);
+    expect((await engine.sweepOverdue(at(191_000))).swept).toEqual([SAGA_ID]);
     expect(store.stateOf(SAGA_ID).attempt).toBe(2);
   });
 });

@@ -45,6 +45,9 @@ describe("service settings", () => {
       metricsPort: null,
       bindAddress: "127.0.0.1",
       pruneIntervalMs: 3_600_000,
+      outboxWatchIntervalMs: 5_000,
+      outboxStallAfterMs: 30_000,
+      connectUrl: null,
     });
     expect(readApiSettings({})).toMatchObject({
       bindAddress: "127.0.0.1",
@@ -59,7 +62,11 @@ describe("service settings", () => {
   });
 
   it("take values from the environment", () => {
-    expect(readBrokerSettings({ METRICS_PORT: "13030", LOG_LEVEL: "debug", NODE_ID: "api-1" })).toMatchObject({
+    expect(
+      readBrokerSettings({ METRICS_PORT: "13030", LOG_LEVEL: "debug", NODE_ID: "api-1", CONNECT_URL: "http://127.0.0.1:18083", OUTBOX_STALL_AFTER_MS: "60000" }),
+    ).toMatchObject({
+      connectUrl: "http://127.0.0.1:18083",
+      outboxStallAfterMs: 60_000,
       metricsPort: 13_030,
       logLevel: "debug",
       nodeId: "api-1",
@@ -77,6 +84,8 @@ describe("service settings", () => {
     ["METRICS_PORT", () => readBrokerSettings({ METRICS_PORT: "70000" })],
     ["BIND_ADDRESS", () => readBrokerSettings({ BIND_ADDRESS: "localhost; rm" })],
     ["BULKHEAD_CONCURRENCY", () => readBrokerSettings({ BULKHEAD_CONCURRENCY: "0" })],
+    ["CONNECT_URL", () => readBrokerSettings({ CONNECT_URL: "connect:8083" })],
+    ["OUTBOX_WATCH_INTERVAL_MS", () => readBrokerSettings({ OUTBOX_WATCH_INTERVAL_MS: "10" })],
     ["RATE_LIMIT", () => readApiSettings({ RATE_LIMIT: "many" })],
     ["TRUST_PROXY", () => readApiSettings({ TRUST_PROXY: "1" })],
     ["BODY_LIMIT", () => readApiSettings({ BODY_LIMIT: "lots" })],
