@@ -37,8 +37,8 @@ export function OutboxPlumbingMixin(database: ServiceDatabase): Partial<ServiceS
     actions: {
       outboxStatus: {
         visibility: "public",
-        async handler(this: Service) {
-          return { ...(await outboxStatus(databaseOf(this), database)), flow: watch?.latest ?? null };
+        handler(this: Service) {
+          return outboxStatus(databaseOf(this), database, watch?.latest ?? null);
         },
       },
       /** Re-publishes the outbox rows created in [from, to). */

@@ -59,13 +59,19 @@ export class PartWatch {
         w.crashStreak = 0;
         w.nextTryAt = now;
         const what = this.options.restart ? "restarting it" : "STACK_PART_RESTART=off: not restarting it";
-        this.options.report(`!! ${w.part.name} UNHEALTHY: ${status.detail}; ${what} (by hand: npm run stack -- up; its log: npm run stack -- logs ${w.part.name})`);
+        this.options.report(
+          `!! ${w.part.name} UNHEALTHY: ${status.detail}; ${what} (by hand: npm run stack -- up; its log: npm run stack -- logs ${w.part.name})`,
+        );
       }
       if (!this.options.restart || now < w.nextTryAt) return;
       const plan = planRestart(w.crashStreak, 0, DEFAULT_RESTART_POLICY);
       w.crashStreak = plan.crashStreak;
       w.nextTryAt = now + plan.delayMs;
-      await w.part.up().catch((error: Error) => this.options.report(`!! ${w.part.name} did not come back (next try in ${plan.delayMs / 1000} s): ${error.message.split("\n")[0]}`));
+      await w.part
+        .up()
+        .catch((error: Error) =>
+          this.options.report(`!! ${w.part.name} did not come back (next try in ${plan.delayMs / 1000} s): ${error.message.split("\n")[0]}`),
+        );
     } finally {
       w.busy = false;
     }

@@ -6,6 +6,7 @@
  * so "rows waiting" is the figure to watch.
  */
 import type { Knex } from "knex";
+import type { OutboxFlowReport } from "../../contracts/outbox-flow";
 import type { ServiceDatabase } from "../environment";
 
 export interface SlotLag {
@@ -24,6 +25,8 @@ export interface OutboxStatus {
   oldestWaitingAt: string | null;
   slotActive: boolean | null;
   slotLagBytes: number | null;
+  /** The service's outbox watch's latest judgement (lib/outbox/outbox-watch.ts); null before its first look. */
+  flow: OutboxFlowReport | null;
 }
 
 /** The slot Debezium streams `database`'s outbox through (connect/outbox-connector.json names it). */
@@ -38,8 +41,8 @@ export async function slotLag(db: Knex, database: ServiceDatabase): Promise<Slot
   return slot ? { active: slot.active, lagBytes: slot.lag === null ? null : Number(slot.lag) } : { active: null, lagBytes: null };
 }
 
-/** The outbox's rows and its slot, read in one statement. */
-export async function outboxStatus(db: Knex, database: ServiceDatabase): Promise<OutboxStatus> {
+/** The outbox's rows and its slot, read in one statement; `flow` is the watch's, passed through. */
+export async function outboxStatus(db: Knex, database: ServiceDatabase, flow: OutboxFlowReport | null): Promise<OutboxStatus> {
   const { rows } = await db.raw<{ rows: { kept: number; waiting: number; oldest_waiting: Date | null; active: boolean | null; lag: string | null }[] }>(
     `with slot as (
        select active, confirmed_flush_lsn from pg_replication_slots where slot_name = ?
@@ -63,5 +66,6 @@ export async function outboxStatus(db: Knex, database: ServiceDatabase): Promise
     oldestWaitingAt: oldest_waiting ? new Date(oldest_waiting).toISOString() : null,
     slotActive: active,
     slotLagBytes: lag === null ? null : Number(lag),
+    flow,
   };
 }

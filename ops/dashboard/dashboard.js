@@ -209,13 +209,16 @@ function renderOutbox(rows) {
     $("outbox-rows"),
     rows.map((row) =>
       "error" in row
-        ? tableRow([row.database, { text: row.error, colspan: 4, class: "error" }])
+        ? tableRow([row.database, { text: row.error, colspan: 5, class: "error" }])
         : tableRow([
             row.database,
             row.rowsKept,
             { text: String(row.rowsWaiting), class: row.rowsWaiting > 0 ? "warn" : "" },
             row.oldestWaitingAt ? `${age(row.oldestWaitingAt)} ago` : "–",
             row.slotActive === null ? "no slot" : row.slotActive ? `active, ${bytes(row.slotLagBytes)} unconfirmed WAL` : "inactive",
+            row.flow
+              ? { text: row.flow.remedy ? `${row.flow.state}: ${row.flow.remedy}` : row.flow.state, class: row.flow.state === "flowing" ? "" : "warn" }
+              : "–",
           ]),
     ),
   );

@@ -63,7 +63,13 @@ describe("service settings", () => {
 
   it("take values from the environment", () => {
     expect(
-      readBrokerSettings({ METRICS_PORT: "13030", LOG_LEVEL: "debug", NODE_ID: "api-1", CONNECT_URL: "http://127.0.0.1:18083", OUTBOX_STALL_AFTER_MS: "60000" }),
+      readBrokerSettings({
+        METRICS_PORT: "13030",
+        LOG_LEVEL: "debug",
+        NODE_ID: "api-1",
+        CONNECT_URL: "http://127.0.0.1:18083",
+        OUTBOX_STALL_AFTER_MS: "60000",
+      }),
     ).toMatchObject({
       connectUrl: "http://127.0.0.1:18083",
       outboxStallAfterMs: 60_000,
