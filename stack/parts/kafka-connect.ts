@@ -51,8 +51,11 @@ function workerProperties(): Record<string, string | number> {
   };
 }
 
+/** A Connect that hangs (frozen, overloaded) must not hang `status`. */
+const REST_TIMEOUT_MS = 5_000;
+
 async function restReady(): Promise<boolean> {
-  const res = await fetch(`${connectUrl()}/connectors`);
+  const res = await fetch(`${connectUrl()}/connectors`, { signal: AbortSignal.timeout(REST_TIMEOUT_MS) });
   return res.ok;
 }
 
@@ -99,7 +102,7 @@ async function lateOutbox(database: ServiceDatabase): Promise<string | null> {
 }
 
 async function connectorStatus(name: string): Promise<ConnectorStatus | undefined> {
-  const res = await fetch(`${connectUrl()}/connectors/${name}/status`);
+  const res = await fetch(`${connectUrl()}/connectors/${name}/status`, { signal: AbortSignal.timeout(REST_TIMEOUT_MS) });
   return res.ok ? ((await res.json()) as ConnectorStatus) : undefined;
 }
 

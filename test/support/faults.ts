@@ -114,6 +114,13 @@ export function freezeProcess(service: ServiceDatabase): () => void {
   return () => process.kill(pid, "SIGCONT");
 }
 
+/** SIGSTOP of Kafka Connect: alive, holding its replication connections, answering nothing until the returned function sends SIGCONT. */
+export function freezeConnect(): () => void {
+  const pid = livePid(path.join(connectDir, "connect.pid"), "connect-distributed.properties");
+  process.kill(pid, "SIGSTOP");
+  return () => process.kill(pid, "SIGCONT");
+}
+
 /** SIGSTOP for a while, then SIGCONT: a process that is alive but answers nothing (a long GC pause, a stalled VM). */
 function freezeService(service: ServiceDatabase, ms: number, name = `freeze-${service}`): Fault {
   let frozen: { thaw: () => void; at: number } | undefined;
