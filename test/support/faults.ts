@@ -348,6 +348,8 @@ export const FAULTS: Fault[] = [
   paymentRebalance(),
   // Outages that last until someone notices (run `npm start` with STACK_PART_RESTART=off, or its watch ends them sooner).
   longOutage("kafka-down-3m", "Kafka", killPart(path.join(kafkaDir, "kafka.pid"), "server.properties"), 180_000),
+  // Past Connect's 5 min heartbeat: the worker revokes its tasks while Kafka is away, and the outbox watch must mend their slots.
+  longOutage("kafka-down-6m", "Kafka", killPart(path.join(kafkaDir, "kafka.pid"), "server.properties"), 360_000),
   longOutage("connect-down-3m", "Kafka Connect", killPart(path.join(connectDir, "connect.pid"), "connect-distributed.properties"), 180_000),
   longOutage("postgres-down-2m", "PostgreSQL (fast stop)", () => postgres.down(), 120_000),
   longOutage("redis-pair-down-2m", "a Redis primary and its replica", killRedisPair, 120_000),

@@ -56,7 +56,11 @@ test("the overview counts sagas, and reads every outbox, consumer group and dead
   expect(body.problems).toEqual([]);
   expect(body.sagas.COMPLETED).toBeGreaterThan(0);
   expect(body.outbox).toHaveLength(6);
-  for (const row of body.outbox) expect(row).toMatchObject({ rowsKept: expect.any(Number), rowsWaiting: expect.any(Number), slotActive: true });
+  for (const row of body.outbox) {
+    expect(row).toMatchObject({ rowsKept: expect.any(Number), rowsWaiting: expect.any(Number), slotActive: true });
+    // Each service's outbox watch has looked by now (every 5 s from its start) and says how its outbox streams.
+    expect(row.flow).toMatchObject({ database: row.database, state: expect.stringMatching(/^(flowing|backlogged|stalled)$/), at: expect.any(String) });
+  }
   expect(body.consumers.length).toBeGreaterThan(0);
   expect(body.deadLetters.map((d: { topic: string }) => d.topic)).toContain("saga.replies");
   expect(body.throughput).toMatchObject({ intervalSeconds: 5, completed: expect.any(Array), failed: expect.any(Array) });
