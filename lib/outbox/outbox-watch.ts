@@ -76,6 +76,8 @@ export class OutboxWatch {
   private lastReportAt = 0;
   private lastRemedyAt = 0;
   private remedyWaitMs: number;
+  /** Since when no walsender has held the slot; null while one does. */
+  private slotFreeSince: number | null = null;
   private remedy: string | null = null;
   /** The latest report, for the service's outbox status. */
   latest: OutboxFlowReport | null = null;
@@ -102,7 +104,11 @@ export class OutboxWatch {
     }
     const flow = judgeOutboxFlow(this.progress, reading, stallAfterMs);
     this.progress = flow.progress;
+    this.slotFreeSince = reading.slotActive ? null : (this.slotFreeSince ?? reading.at);
     if (flow.state === "stalled") {
+      await this.mend(reading);
+    } else if (this.slotFreeSince !== null && reading.at - this.slotFreeSince >= 2 * stallAfterMs) {
+      // No task has held the slot for a while (a task FAILED while Postgres was away): nothing waits yet, but the next row would.
       await this.mend(reading);
     } else {
       this.remedy = null;
@@ -156,7 +162,7 @@ export class OutboxWatch {
             ? `no task held slot ${slot}: asked Kafka Connect to restart ${connector}`
             : `no task holds slot ${slot} and Kafka Connect does not answer: start it (\`npm run stack -- up\`; compose: the connect container)`;
     }
-    logger.warn(`outbox of ${database} stalled with Kafka answering: ${this.remedy}`);
+    logger.warn(`outbox of ${database}: ${this.remedy}`);
   }
 
   private logChange(report: OutboxFlowReport): void {

@@ -108,7 +108,10 @@ async function connectorStatus(name: string): Promise<ConnectorStatus | undefine
 
 const isRunning = (s?: ConnectorStatus) => s?.connector.state === "RUNNING" && s.tasks.length > 0 && s.tasks.every((t) => t.state === "RUNNING");
 
-/** PUT is create-or-update, so registering twice is harmless. Needs the outbox migrations applied. */
+/** How often `up` restarts a connector's FAILED task before it gives up and shows the task's error. */
+const MAX_TASK_RESTARTS = 3;
+
+/** PUT is create-or-update, so registering twice is harmless; a FAILED task is restarted. Needs the outbox migrations applied. */
 export async function registerConnectors(): Promise<void> {
   for (const database of SERVICE_DATABASES) {
     const name = connectorName(database);
@@ -121,14 +124,20 @@ export async function registerConnectors(): Promise<void> {
   }
   for (const database of SERVICE_DATABASES) {
     const name = connectorName(database);
+    let restarts = 0;
     await waitFor(
       PART,
       `connector ${name} RUNNING`,
       async () => {
         const status = await connectorStatus(name);
         const failed = status?.tasks.find((t) => t.state === "FAILED");
-        if (failed) throw new StackError(`connector ${name} failed: ${failed.trace?.split("\n").slice(0, 3).join("\n")}`);
-        return isRunning(status);
+        if (!failed) return isRunning(status);
+        // A task that failed while its database or Kafka was away (Debezium gives up on a start it cannot make) runs once restarted.
+        if (restarts >= MAX_TASK_RESTARTS) throw new StackError(`connector ${name} failed: ${failed.trace?.split("\n").slice(0, 3).join("\n")}`);
+        restarts += 1;
+        progress(PART, `connector ${name} has a FAILED task (${failed.trace?.split("\n")[0]}): restarting it`);
+        await fetch(`${connectUrl()}/connectors/${name}/restart?includeTasks=true&onlyFailed=true`, { method: "POST", signal: AbortSignal.timeout(REST_TIMEOUT_MS) });
+        return false;
       },
       60_000,
       worker.logFile,

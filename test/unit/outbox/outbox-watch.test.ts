@@ -93,6 +93,17 @@ describe("OutboxWatch", () => {
     expect(reports.map((r) => r.state)).toEqual(["flowing", "flowing"]);
   });
 
+  it("asks Connect to restart a connector whose slot no task has held for twice the bound, though no row waits yet", async () => {
+    const free = { slotActive: false, slotHolderPid: null };
+    const { watch, asked } = scripted([reading(0, free), reading(59_999, free), reading(60_000, free)], { kafka: true, connect: true });
+    await watch.check();
+    await watch.check();
+    expect(asked).toEqual([]);
+    const report = await watch.check();
+    expect(asked).toEqual(["restart connector"]);
+    expect(report).toMatchObject({ state: "flowing", remedy: expect.stringMatching(/asked Kafka Connect to restart outbox-purchase/) });
+  });
+
   it("does nothing to the slot while Kafka does not answer: the stall is the broker's", async () => {
     const { watch, asked } = scripted(stalledRun(), { kafka: false, connect: true });
     await watch.check();
