@@ -22,6 +22,8 @@ export interface OutboxFlowReport {
   /** How long the slot's confirmed position has stood still, ms. */
   slotStillMs: number;
   slotActive: boolean | null;
+  /** WAL the slot has not confirmed; null without a slot. */
+  slotLagBytes: number | null;
   /** What the watch did or found about a stall, in words; null while flowing. */
   remedy: string | null;
   /** ISO time of the reading. */

@@ -2,13 +2,12 @@
  * The upkeep of a service database's outbox and inbox, on timers while the
  * service runs: prunes both past their retention (OUTBOX_RETENTION_*,
  * INBOX_RETENTION_*; PLUMBING_PRUNE_INTERVAL_MS, hourly by default; several
- * instances pruning at once is harmless), and, with metrics on, publishes
- * how far the outbox's Debezium slot is behind as the gauge
- * shop_outbox_slot_lag_bytes{database}, every 15 s. It watches whether the
- * outbox streams (lib/outbox/outbox-watch.ts: every OUTBOX_WATCH_INTERVAL_MS,
- * mending a stall it can mend), tells the other services by the
- * OUTBOX_FLOW_EVENT and, with metrics on, publishes shop_outbox_stalled and
- * shop_outbox_oldest_waiting_seconds. Its actions are the
+ * instances pruning at once is harmless), and watches whether the outbox
+ * streams (lib/outbox/outbox-watch.ts: every OUTBOX_WATCH_INTERVAL_MS,
+ * mending a stall it can mend), telling the other services by the
+ * OUTBOX_FLOW_EVENT and, with metrics on, publishing what each look found as
+ * shop_outbox_slot_lag_bytes, shop_outbox_stalled and
+ * shop_outbox_oldest_waiting_seconds{database}. Its actions are the
  * operators' (console and dashboard, through the ops service): the outbox's
  * state, a replay of a time range, and how far a replay has got. Comes after
  * DatabaseMixin, whose pool it uses.
@@ -18,13 +17,11 @@ import { OUTBOX_FLOW_EVENT } from "../contracts/outbox-flow";
 import { type ServiceDatabase, kafkaBrokers } from "../lib/environment";
 import { SHOP_METRICS, registerShopMetrics } from "../lib/metrics/shop-metrics";
 import { replayProgress, requestOutboxReplay } from "../lib/outbox/outbox-replay";
-import { outboxStatus, slotLag } from "../lib/outbox/outbox-status";
+import { outboxStatus } from "../lib/outbox/outbox-status";
 import { OutboxWatch, outboxPlumbing } from "../lib/outbox/outbox-watch";
 import { pruneExpired, retentionPolicyFromEnv } from "../lib/outbox/retention";
 import { readBrokerSettings } from "../lib/settings/broker-settings";
 import { hasDatabase } from "./database.mixin";
-
-const SLOT_LAG_EVERY_MS = 15_000;
 
 export function OutboxPlumbingMixin(database: ServiceDatabase): Partial<ServiceSchema> {
   const policy = retentionPolicyFromEnv();
@@ -80,18 +77,13 @@ export function OutboxPlumbingMixin(database: ServiceDatabase): Partial<ServiceS
         outboxWatch
           .check()
           .then((report) => {
-            metrics?.set(SHOP_METRICS.outboxStalled.name, report.state === "stalled" ? 1 : 0, { database });
-            metrics?.set(SHOP_METRICS.outboxOldestWaiting.name, report.oldestWaitMs / 1000, { database });
+            if (!metrics) return;
+            if (report.slotLagBytes !== null) metrics.set(SHOP_METRICS.outboxSlotLag.name, report.slotLagBytes, { database });
+            metrics.set(SHOP_METRICS.outboxStalled.name, report.state === "stalled" ? 1 : 0, { database });
+            metrics.set(SHOP_METRICS.outboxOldestWaiting.name, report.oldestWaitMs / 1000, { database });
           })
           .catch((error: Error) => service.logger.debug(`outbox not read: ${error.message}`)),
       );
-      if (!metrics) return;
-      const readSlotLag = () =>
-        slotLag(db, database)
-          .then(({ lagBytes }) => lagBytes !== null && service.broker.metrics.set(SHOP_METRICS.outboxSlotLag.name, lagBytes, { database }))
-          .catch((error: Error) => service.logger.debug(`outbox slot lag not read: ${error.message}`));
-      void readSlotLag();
-      every(SLOT_LAG_EVERY_MS, readSlotLag);
     },
     stopped() {
       for (const timer of timers.splice(0)) clearInterval(timer);

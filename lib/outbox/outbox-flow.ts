@@ -29,6 +29,8 @@ export interface OutboxReading {
   slotActive: boolean | null;
   /** The walsender holding the slot, when one does. */
   slotHolderPid: number | null;
+  /** WAL the slot has not confirmed (on a shared cluster, other databases' WAL too); null without a slot. */
+  slotLagBytes: number | null;
 }
 
 /** What is remembered between readings: where the slot was and since when. */
@@ -66,10 +68,11 @@ export function judgeOutboxFlow(previous: SlotProgress | undefined, reading: Out
  */
 export async function readOutbox(db: Knex, database: ServiceDatabase, deliveredPosition: number | null = null): Promise<OutboxReading> {
   const { rows } = await db.raw<{
-    rows: { active: boolean | null; pid: number | null; confirmed: string | null; waiting: number; oldest: Date | null; now: Date }[];
+    rows: { active: boolean | null; pid: number | null; confirmed: string | null; lag: string | null; waiting: number; oldest: Date | null; now: Date }[];
   }>(
     `with slot as (
-       select active, active_pid, pg_wal_lsn_diff(confirmed_flush_lsn, '0/0')::bigint as confirmed
+       select active, active_pid, pg_wal_lsn_diff(confirmed_flush_lsn, '0/0')::bigint as confirmed,
+              pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint as lag
          from pg_replication_slots where slot_name = ?
      ), published as (
        select greatest((select confirmed from slot), ?::bigint) as position
@@ -78,7 +81,7 @@ export async function readOutbox(db: Knex, database: ServiceDatabase, deliveredP
          from outbox where wal_position > coalesce((select position from published), -1)
      )
      select (select active from slot) as active, (select active_pid from slot) as pid, (select position from published) as confirmed,
-            waiting.waiting, waiting.oldest, now() as now
+            (select lag from slot) as lag, waiting.waiting, waiting.oldest, now() as now
        from waiting`,
     [outboxSlotName(database), deliveredPosition],
   );
@@ -91,6 +94,7 @@ export async function readOutbox(db: Knex, database: ServiceDatabase, deliveredP
     confirmedPosition: row.confirmed === null ? null : Number(row.confirmed),
     slotActive: row.active,
     slotHolderPid: row.pid,
+    slotLagBytes: row.lag === null ? null : Number(row.lag),
   };
 }
 

@@ -9,12 +9,6 @@ import type { Knex } from "knex";
 import type { OutboxFlowReport } from "../../contracts/outbox-flow";
 import type { ServiceDatabase } from "../environment";
 
-export interface SlotLag {
-  /** Null when the slot does not exist (its connector never ran). */
-  active: boolean | null;
-  lagBytes: number | null;
-}
-
 export interface OutboxStatus {
   database: ServiceDatabase;
   /** Rows kept for replay, published or not. */
@@ -31,15 +25,6 @@ export interface OutboxStatus {
 
 /** The slot Debezium streams `database`'s outbox through (connect/outbox-connector.json names it). */
 export const outboxSlotName = (database: ServiceDatabase) => `outbox_${database}`;
-
-export async function slotLag(db: Knex, database: ServiceDatabase): Promise<SlotLag> {
-  const { rows } = await db.raw<{ rows: { active: boolean; lag: string | null }[] }>(
-    "select active, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint as lag from pg_replication_slots where slot_name = ?",
-    [outboxSlotName(database)],
-  );
-  const [slot] = rows;
-  return slot ? { active: slot.active, lagBytes: slot.lag === null ? null : Number(slot.lag) } : { active: null, lagBytes: null };
-}
 
 /** The outbox's rows and its slot, read in one statement; `flow` is the watch's, passed through. */
 export async function outboxStatus(db: Knex, database: ServiceDatabase, flow: OutboxFlowReport | null): Promise<OutboxStatus> {

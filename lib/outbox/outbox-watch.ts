@@ -122,6 +122,7 @@ export class OutboxWatch {
       oldestWaitMs: flow.oldestWaitMs,
       slotStillMs: flow.slotStillMs,
       slotActive: reading.slotActive,
+      slotLagBytes: reading.slotLagBytes,
       remedy: this.remedy,
       at: new Date(reading.at).toISOString(),
     };

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { LOCAL_STACK, SERVICE_DATABASES, type ServiceDatabase, connectUrl, connectorName, databaseUrl } from "../../lib/environment";
 import knex from "knex";
-import { deliveredPosition, readOutbox } from "../../lib/outbox/outbox-flow";
+import { deliveredPosition, judgeOutboxFlow, readOutbox } from "../../lib/outbox/outbox-flow";
 import { readBrokerSettings } from "../../lib/settings/broker-settings";
 import { codeRoot, connectDir } from "../layout";
 import { StackError, assertPortsFree, progress, waitFor } from "../processes";
@@ -92,10 +92,11 @@ async function lateOutbox(database: ServiceDatabase): Promise<string | null> {
   const db = knex({ client: "pg", connection: databaseUrl(database), pool: { min: 0, max: 1 } });
   try {
     const reading = await readOutbox(db, database, await deliveredPosition(connectUrl(), database));
-    const waitedMs = reading.oldestWaitingAt === null ? 0 : reading.at - reading.oldestWaitingAt;
-    if (waitedMs <= readBrokerSettings().outboxStallAfterMs) return null;
+    // One look has no slot history: "not flowing" is as much as it can say.
+    const flow = judgeOutboxFlow(undefined, reading, readBrokerSettings().outboxStallAfterMs);
+    if (flow.state === "flowing") return null;
     const holder = reading.slotActive ? `slot held by walsender ${reading.slotHolderPid}` : "slot not held by any task";
-    return `${database} has ${reading.rowsWaiting} row(s) waiting, the oldest for ${Math.round(waitedMs / 1000)} s (${holder})`;
+    return `${database} has ${reading.rowsWaiting} row(s) waiting, the oldest for ${Math.round(flow.oldestWaitMs / 1000)} s (${holder})`;
   } finally {
     await db.destroy();
   }
@@ -136,7 +137,10 @@ export async function registerConnectors(): Promise<void> {
         if (restarts >= MAX_TASK_RESTARTS) throw new StackError(`connector ${name} failed: ${failed.trace?.split("\n").slice(0, 3).join("\n")}`);
         restarts += 1;
         progress(PART, `connector ${name} has a FAILED task (${failed.trace?.split("\n")[0]}): restarting it`);
-        await fetch(`${connectUrl()}/connectors/${name}/restart?includeTasks=true&onlyFailed=true`, { method: "POST", signal: AbortSignal.timeout(REST_TIMEOUT_MS) });
+        await fetch(`${connectUrl()}/connectors/${name}/restart?includeTasks=true&onlyFailed=true`, {
+          method: "POST",
+          signal: AbortSignal.timeout(REST_TIMEOUT_MS),
+        });
         return false;
       },
       60_000,

@@ -5,7 +5,7 @@ import { type OutboxPlumbing, OutboxWatch } from "../../../lib/outbox/outbox-wat
 const STALL = 30_000;
 
 function reading(at: number, overrides: Partial<OutboxReading> = {}): OutboxReading {
-  return { at, rowsWaiting: 0, oldestWaitingAt: null, confirmedPosition: 100, slotActive: true, slotHolderPid: 4242, ...overrides };
+  return { at, rowsWaiting: 0, oldestWaitingAt: null, confirmedPosition: 100, slotActive: true, slotHolderPid: 4242, slotLagBytes: 2048, ...overrides };
 }
 
 describe("judgeOutboxFlow", () => {
@@ -74,7 +74,7 @@ describe("OutboxWatch", () => {
     await watch.check();
     const report = await watch.check();
     expect(asked).toEqual(["release 4242"]);
-    expect(report.state).toBe("stalled");
+    expect(report).toMatchObject({ state: "stalled", slotLagBytes: 2048 });
     expect(report.remedy).toMatch(/ended walsender 4242, which held slot outbox_purchase/);
     expect(reports.map((r) => r.state)).toEqual(["backlogged", "stalled"]);
   });

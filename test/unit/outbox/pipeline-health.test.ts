@@ -4,7 +4,17 @@ import { PipelineHealth } from "../../../lib/outbox/pipeline-health";
 const T0 = Date.parse("2026-12-05T12:00:00Z");
 
 function report(database: OutboxFlowReport["database"], state: OutboxFlowReport["state"], atMs: number): OutboxFlowReport {
-  return { database, state, rowsWaiting: 0, oldestWaitMs: 0, slotStillMs: 0, slotActive: true, remedy: null, at: new Date(T0 + atMs).toISOString() };
+  return {
+    database,
+    state,
+    rowsWaiting: 0,
+    oldestWaitMs: 0,
+    slotStillMs: 0,
+    slotActive: true,
+    slotLagBytes: 0,
+    remedy: null,
+    at: new Date(T0 + atMs).toISOString(),
+  };
 }
 
 describe("PipelineHealth", () => {
