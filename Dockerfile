@@ -4,6 +4,8 @@
 FROM node:20.20.2-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# npm ci applies patches/ (patch-package, the postinstall script) to the dependencies they name.
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json moleculer.config.ts ./
 COPY contracts ./contracts
@@ -21,7 +23,9 @@ FROM node:20.20.2-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# The build's patched dependencies, pruned to the production ones (a fresh install here would not be patched).
+COPY --from=build /app/node_modules ./node_modules
+RUN npm prune --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 USER node
 # Every service serves its metrics on METRICS_PORT once its broker has started (compose asks the gateway for /ready instead).
