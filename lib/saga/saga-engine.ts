@@ -6,7 +6,7 @@ import type { LogEntry, OutgoingMessage, SagaState } from "./state";
 import { transition, type SagaEvent, type TransitionResult } from "./transitions";
 
 /** What the engine needs from storage; SagaStore is the real one. */
-export type SagaRepository = Pick<SagaStore, "transaction" | "load" | "create" | "save" | "appendLog" | "findOverdue">;
+export type SagaRepository = Pick<SagaStore, "transaction" | "load" | "create" | "save" | "appendLog" | "findOverdue" | "anyOverdue">;
 
 /** Writes a transition's messages to the transactional outbox inside `trx` (one batch per transition). */
 export type SendMessages = (trx: Knex.Transaction, messages: OutgoingMessage[]) => Promise<void>;
@@ -52,6 +52,12 @@ export interface DeadlinePostponement {
   probe: DeliveryProbe;
   /** A deadline this far in the past is applied whatever the queues say, so a participant gone for good is not waited on forever. */
   maxPostponeMs: number;
+  /**
+   * The probe is asked every sweep while a deadline is due, and otherwise
+   * only this often: an idle engine makes no calls to the broker, while the
+   * probe's samples (and the lag it reports) stay this fresh.
+   */
+  probeIdleEveryMs: number;
 }
 
 export interface SagaEngineOptions<Data> {
@@ -71,8 +77,8 @@ export interface SweepReport {
   swept: string[];
   /** Sagas whose sweep threw; rolled back and passed over until the next sweep. */
   failed: { sagaId: string; error: unknown }[];
-  /** Topics not yet read through the sweep's time: deadlines of their steps may have been held back. */
-  postponedFor: string[];
+  /** Topics not yet read through the sweep's time: deadlines of their steps may have been held back. Null when no deadline was due and the queues were not looked at. */
+  postponedFor: string[] | null;
 }
 
 /**
@@ -91,6 +97,8 @@ export class SagaEngine<Data> {
   private readonly uncommitted = new WeakMap<Knex.Transaction, CommittedTransition<Data>[]>();
   private readonly clock: () => Date;
   private readonly postponement?: DeadlinePostponement;
+  /** When the sweep last asked the probe. */
+  private probedAt = -Infinity;
 
   constructor(options: SagaEngineOptions<Data>) {
     const [first, ...rest] = [...options.definitions].sort((a, b) => b.version - a.version);
@@ -137,8 +145,11 @@ export class SagaEngine<Data> {
    * holding that saga's row lock, until none is left or `maxSagas` were tried.
    */
   async sweepOverdue(now: Date, maxSagas = 100): Promise<SweepReport> {
+    const due = await this.store.anyOverdue(now, this.sagaType);
+    if (!due && now.getTime() - this.probedAt < (this.postponement?.probeIdleEveryMs ?? Infinity)) return { swept: [], failed: [], postponedFor: null };
     const { postponedFor, postponed } = await this.dueSteps(now);
     const report: SweepReport = { swept: [], failed: [], postponedFor };
+    if (!due) return report;
     while (report.swept.length + report.failed.length < maxSagas) {
       const excluding = report.failed.map((f) => f.sagaId);
       const claim: { sagaId?: string } = {};
@@ -167,6 +178,7 @@ export class SagaEngine<Data> {
    */
   private async dueSteps(now: Date): Promise<{ postponedFor: string[]; postponed?: PostponedSteps }> {
     if (!this.postponement) return { postponedFor: [] };
+    this.probedAt = now.getTime();
     const definitions = [...this.byVersion.values()];
     const topics = [...new Set(definitions.flatMap((d) => [d.replyTopic, ...d.steps.map((s) => s.topic)]))];
     const readThrough = await this.postponement.probe.readThrough(topics, now);

@@ -146,6 +146,16 @@ export class SagaStore {
     );
   }
 
+  /** Whether a saga of this type awaits a reply past its deadline: one indexed look, so an idle sweep costs one round trip. */
+  async anyOverdue(now: Date, sagaType: string): Promise<boolean> {
+    const row = await this.db<InstanceRow>(INSTANCES)
+      .whereIn("state", ACTIVE_STATUSES) // the same predicate as saga_instance_overdue_idx
+      .where("deadline_at", "<=", now)
+      .where("saga_type", sagaType)
+      .first(this.db.raw("1 as due"));
+    return row !== undefined;
+  }
+
   /**
    * Locks up to `limit` sagas whose deadline has passed, earliest first. Rows
    * locked by another transaction are skipped, so several sweepers never take

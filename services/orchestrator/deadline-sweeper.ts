@@ -41,12 +41,13 @@ export class DeadlineSweeper {
   private async sweep(): Promise<void> {
     try {
       const report = await this.engine.sweepOverdue(new Date());
-      const holding = report.postponedFor.length > 0;
-      if (holding !== this.holding) {
+      const { postponedFor } = report;
+      // Null: nothing was due, so the queues were not looked at and the last word stands.
+      if (postponedFor !== null && postponedFor.length > 0 !== this.holding) {
+        this.holding = postponedFor.length > 0;
         this.logger.info(
-          holding ? `deadlines wait for unread queues (now: ${report.postponedFor.join(", ")})` : "every queue is read: deadlines apply as they fall due",
+          this.holding ? `deadlines wait for unread queues (now: ${postponedFor.join(", ")})` : "every queue is read: deadlines apply as they fall due",
         );
-        this.holding = holding;
       }
       for (const { sagaId, error } of report.failed) {
         this.logger.warn(`deadline of saga ${sagaId} not applied; will try again:`, (error as Error).message);

@@ -9,6 +9,8 @@ export interface OrchestratorSettings {
   sweepIntervalMs: number;
   /** How long past its deadline a step may wait on a participant that has not read its queue (busy, or down). */
   maxPostponeMs: number;
+  /** How often the sweeper samples the queues (Kafka, Connect) while no deadline is due; every sweep while one is. */
+  probeIdleEveryMs: number;
 }
 
 /** Re-sends of sagas started together spread over up to a fifth more of their wait. */
@@ -18,7 +20,8 @@ const RETRY_JITTER = 0.2;
  * SAGA_{STEP,RETRIABLE,COMPENSATION}_{TIMEOUT_MS,MAX_ATTEMPTS,BACKOFF_MS,MAX_WAIT_MS}
  * for forward steps up to the pivot, retriable steps after it and compensations;
  * SAGA_SWEEP_INTERVAL_MS for the deadline sweeper; SAGA_DEADLINE_MAX_POSTPONE_MS
- * for how long a queue's backlog may hold a deadline back.
+ * for how long a queue's backlog may hold a deadline back; SAGA_QUEUE_SAMPLE_IDLE_MS
+ * for how often the queues are sampled while no deadline is due.
  */
 export function readOrchestratorSettings(env: NodeJS.ProcessEnv = process.env): OrchestratorSettings {
   const setting = (name: string, fallback: number, min = 1) => integerSetting(env, name, fallback, min);
@@ -40,5 +43,6 @@ export function readOrchestratorSettings(env: NodeJS.ProcessEnv = process.env): 
     },
     sweepIntervalMs: setting("SAGA_SWEEP_INTERVAL_MS", 1_000),
     maxPostponeMs: setting("SAGA_DEADLINE_MAX_POSTPONE_MS", 600_000, 0),
+    probeIdleEveryMs: setting("SAGA_QUEUE_SAMPLE_IDLE_MS", 15_000),
   };
 }

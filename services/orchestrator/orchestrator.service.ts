@@ -222,7 +222,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
           });
         },
         // Queueing is not failure: a deadline waits until the participant has read its queue that far.
-        postponement: { probe: this.deliveryProbe, maxPostponeMs: settings.maxPostponeMs },
+        postponement: { probe: this.deliveryProbe, maxPostponeMs: settings.maxPostponeMs, probeIdleEveryMs: settings.probeIdleEveryMs },
       });
       this.sweeper = new DeadlineSweeper(this.engine, settings.sweepIntervalMs, this.logger);
     },

@@ -10,6 +10,7 @@ describe("readOrchestratorSettings", () => {
       },
       sweepIntervalMs: 1_000,
       maxPostponeMs: 600_000,
+      probeIdleEveryMs: 15_000,
     });
   });
 
@@ -28,6 +29,7 @@ describe("readOrchestratorSettings", () => {
       SAGA_RETRIABLE_MAX_WAIT_MS: "900",
       SAGA_SWEEP_INTERVAL_MS: "100",
       SAGA_DEADLINE_MAX_POSTPONE_MS: "0",
+      SAGA_QUEUE_SAMPLE_IDLE_MS: "2000",
     });
     expect(settings).toEqual({
       policy: {
@@ -37,6 +39,7 @@ describe("readOrchestratorSettings", () => {
       },
       sweepIntervalMs: 100,
       maxPostponeMs: 0,
+      probeIdleEveryMs: 2_000,
     });
   });
 
@@ -47,6 +50,7 @@ describe("readOrchestratorSettings", () => {
     ["SAGA_SWEEP_INTERVAL_MS", "soon"],
     ["SAGA_RETRIABLE_MAX_WAIT_MS", "10"],
     ["SAGA_DEADLINE_MAX_POSTPONE_MS", "-5"],
+    ["SAGA_QUEUE_SAMPLE_IDLE_MS", "0"],
   ])("refuses %s=%s rather than run on a guess", (name, value) => {
     expect(() => readOrchestratorSettings({ [name]: value })).toThrow(name);
   });

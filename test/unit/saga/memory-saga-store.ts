@@ -81,6 +81,12 @@ export class MemorySagaStore implements SagaRepository {
       .map((saga) => structuredClone(saga));
   }
 
+  async anyOverdue(now: Date, sagaType: string): Promise<boolean> {
+    return [...this.sagas.values()].some(
+      ({ state }) => ACTIVE_STATUSES.includes(state.status) && state.deadlineAt !== null && state.deadlineAt <= now && state.sagaType === sagaType,
+    );
+  }
+
   stateOf(sagaId: string): SagaState<unknown> & { version: number } {
     const saga = this.sagas.get(sagaId);
     if (!saga) throw new Error(`no saga ${sagaId}`);

@@ -257,7 +257,7 @@ describe("deadlines held back while queues are unread", () => {
   const trx = {} as Knex.Transaction;
 
   /** `readThrough`: topic → ms after T0 through which its consumers have read; topics left out are read through now. */
-  function engineWith(readThrough: Record<string, number>, maxPostponeMs = 60_000, plumbingPausedMs?: number) {
+  function engineWith(readThrough: Record<string, number>, maxPostponeMs = 60_000, plumbingPausedMs?: number, probeIdleEveryMs = 15_000) {
     const store = new MemorySagaStore();
     const asked: string[][] = [];
     const probe: DeliveryProbe = {
@@ -267,9 +267,33 @@ describe("deadlines held back while queues are unread", () => {
       },
       ...(plumbingPausedMs === undefined ? {} : { plumbingPausedMs: () => plumbingPausedMs }),
     };
-    const engine = new SagaEngine<Data>({ store, definitions: [saga], send: async () => undefined, clock: () => T0, postponement: { probe, maxPostponeMs } });
+    const engine = new SagaEngine<Data>({
+      store,
+      definitions: [saga],
+      send: async () => undefined,
+      clock: () => T0,
+      postponement: { probe, maxPostponeMs, probeIdleEveryMs },
+    });
     return { engine, store, asked };
   }
+
+  it("asks the probe nothing while no deadline is due, except on its idle cadence", async () => {
+    const idle = engineWith({}, 60_000, undefined, 10_000);
+    await idle.engine.start(trx, SAGA_ID, { n: 1 }); // the first Hold is due at 1 s
+    // The first sweep samples the queues; the ones after it, with nothing due, look only at the store.
+    expect(await idle.engine.sweepOverdue(at(100))).toEqual({ swept: [], failed: [], postponedFor: [] });
+    expect(await idle.engine.sweepOverdue(at(200))).toEqual({ swept: [], failed: [], postponedFor: null });
+    expect(await idle.engine.sweepOverdue(at(900))).toEqual({ swept: [], failed: [], postponedFor: null });
+    expect(idle.asked).toHaveLength(1);
+    // Due: every sweep asks.
+    expect((await idle.engine.sweepOverdue(at(1_000))).swept).toEqual([SAGA_ID]);
+    expect(idle.asked).toHaveLength(2);
+    // Nothing due again (the re-send waits): quiet until the idle cadence comes round.
+    expect((await idle.engine.sweepOverdue(at(1_100))).postponedFor).toBeNull();
+    expect(idle.asked).toHaveLength(2);
+    expect((await idle.engine.sweepOverdue(at(11_000))).postponedFor).toEqual([]);
+    expect(idle.asked).toHaveLength(3);
+  });
 
   it("waits until the participant has read its queue through the deadline, then applies it", async () => {
     // The first Hold is due at 1 s.
