@@ -1,6 +1,7 @@
 /**
  * CPU time of the stack's processes, read from /proc, grouped by part: each
- * Node service, Kafka Connect, Kafka, Postgres, Redis. A snapshot before and
+ * Node service, Kafka Connect, Kafka, Postgres (backends; walsenders apart),
+ * Redis, Zipkin, Prometheus. A snapshot before and
  * one after a run give CPU seconds per saga of each part, which say where a
  * saga's cost goes on a machine whose cores are all busy.
  *
@@ -42,11 +43,13 @@ function partOf(command: string): string | undefined {
   if (command.includes("ConnectDistributed")) return "connect";
   if (command.includes("kafka.Kafka ")) return "kafka";
   if (/redis-server 127\.0\.0\.1:170\d\d/.test(command)) return "redis";
+  if (command.includes("zipkin-server")) return "zipkin";
+  if (/(^|\/)prometheus /.test(command)) return "prometheus";
   return undefined;
 }
 
 /** CPU seconds used so far by each part of the stack. */
-export function cpuSnapshot(): Map<string, number> {
+export function cpuSnapshot(): CpuSnapshot {
   // The stack's cluster lives in one of two places (stack/layout); the machine's own Postgres, if any, is not ours.
   const dataDirs = [postgresDataDirFor(true), postgresDataDirFor(false)];
   const procs = readdirSync("/proc")
@@ -58,7 +61,8 @@ export function cpuSnapshot(): Map<string, number> {
   const postmaster = procs.find((p) => /postgres -D /.test(p.command) && dataDirs.some((dir) => p.command.includes(dir)));
   for (const p of procs) {
     if (postmaster && (p.pid === postmaster.pid || p.ppid === postmaster.pid)) {
-      add("postgres", p.own + (p.pid === postmaster.pid ? p.children : 0));
+      // Walsenders (one per Debezium connector) apart: they read the shared WAL, the backends run the statements.
+      add(p.command.startsWith("postgres: walsender") ? "walsenders" : "postgres", p.own + (p.pid === postmaster.pid ? p.children : 0));
       continue;
     }
     const part = partOf(p.command);
@@ -67,10 +71,31 @@ export function cpuSnapshot(): Map<string, number> {
   return totals;
 }
 
-/** "node orchestrator 9.1 ms, connect 13.0 ms, …": CPU per saga of each part between two snapshots, largest first. */
-export function cpuPerSaga(before: Map<string, number>, after: Map<string, number>, sagas: number): string {
+export type CpuSnapshot = Map<string, number>;
+
+/** Each part's share of a core between two snapshots `seconds` apart. */
+export function cpuShares(before: CpuSnapshot, after: CpuSnapshot, seconds: number): Map<string, number> {
+  return new Map([...after].map(([part, used]) => [part, (used - (before.get(part) ?? 0)) / seconds]));
+}
+
+/** "idle: 31.8% of a core in all (connect 24.50%, …)", largest first. */
+export function describeShares(label: string, shares: Map<string, number>): string {
+  const rows = [...shares].sort((a, b) => b[1] - a[1]);
+  const total = rows.reduce((sum, [, share]) => sum + share, 0);
+  return `${label}: ${(100 * total).toFixed(1)}% of a core in all (${rows.map(([part, share]) => `${part} ${(100 * share).toFixed(2)}%`).join(", ")})`;
+}
+
+/**
+ * "CPU ms per saga: 57.8 in all, 3.1 of it the idle baseline (node orchestrator 8.8 (idle 0.2), …)":
+ * CPU per saga of each part between two snapshots, largest first, with what
+ * the idle shares would have used over the same wall time shown apart.
+ */
+export function cpuPerSaga(before: CpuSnapshot, after: CpuSnapshot, sagas: number, idle = { shares: new Map<string, number>(), seconds: 0 }): string {
+  const ms = (seconds: number) => ((1000 * seconds) / sagas).toFixed(1);
   const used = [...after].map(([part, seconds]) => [part, seconds - (before.get(part) ?? 0)] as const).sort((a, b) => b[1] - a[1]);
+  const idleOf = (part: string) => (idle.shares.get(part) ?? 0) * idle.seconds;
   const total = used.reduce((sum, [, seconds]) => sum + seconds, 0);
-  const parts = used.map(([part, seconds]) => `${part} ${((1000 * seconds) / sagas).toFixed(1)}`);
-  return `CPU ms per saga: ${((1000 * total) / sagas).toFixed(1)} in all (${parts.join(", ")})`;
+  const idleTotal = used.reduce((sum, [part]) => sum + idleOf(part), 0);
+  const parts = used.map(([part, seconds]) => `${part} ${ms(seconds)} (idle ${ms(idleOf(part))})`);
+  return `CPU ms per saga: ${ms(total)} in all, ${ms(idleTotal)} of it the idle baseline over the same ${idle.seconds.toFixed(0)} s (${parts.join(", ")})`;
 }

@@ -6,14 +6,18 @@
  * One product (the default) is a flash sale: every reservation queues on that
  * product's row lock. More products spread the purchases over them.
  * First it measures `pgbench -N` on the same Postgres, and prints the saga
- * rate as a ratio to it, and the CPU each part of the stack spent per saga.
+ * rate as a ratio to it; then the stack's idle CPU (IDLE_SAMPLE_S). After the
+ * sale it prints, per saga: the CPU each part of the stack spent (with the
+ * idle baseline over the same wall time apart), the SQL statements each
+ * database ran and the messages each topic took.
  * Needs the system running with limits above the load:
  *   RATE_LIMIT=100000000 AUTH_RATE_LIMIT=100000 npm start
  */
 import knex from "knex";
 import { databaseUrl } from "../lib/environment";
 import { pgbenchCommand, pgbenchTps } from "./pgbench-baseline";
-import { cpuPerSaga, cpuSnapshot } from "./process-cpu";
+import { cpuPerSaga, cpuShares, cpuSnapshot, describeShares } from "./process-cpu";
+import { messageCounts, perSaga, statementCounts } from "./work-counts";
 import { api } from "../test/support/http";
 import { registerCustomers } from "../test/support/sale";
 import { checkPurchaseInvariants } from "../test/support/invariants";
@@ -23,6 +27,8 @@ import { percentile, postPurchase, waitForEnd } from "./sale-support";
 const total = Number(process.argv[2] ?? 1000);
 const customerCount = Number(process.argv[3] ?? 20);
 const productCount = Number(process.argv[4] ?? 1);
+/** How long the idle stack is watched before the sale. */
+const IDLE_SAMPLE_S = 10;
 
 /** From the saga log: commands sent, how many were re-sends (attempt > 1), and sagas that gave up on a silent step. */
 async function resendsOf(ids: string[]): Promise<{ commands: number; resent: number; timedOut: number }> {
@@ -46,7 +52,13 @@ async function main(): Promise<void> {
   const stock = total * 2;
   const productIds = await Promise.all(Array.from({ length: productCount }, () => catalogProduct(customers[0].accessToken, 100, stock)));
 
+  const idleFrom = cpuSnapshot();
+  await new Promise((resolve) => setTimeout(resolve, IDLE_SAMPLE_S * 1000));
+  const idleShares = cpuShares(idleFrom, cpuSnapshot(), IDLE_SAMPLE_S);
+  console.log(describeShares(`idle, over ${IDLE_SAMPLE_S} s`, idleShares));
+
   const sentAt = new Map<string, number>();
+  const [statementsBefore, messagesBefore] = await Promise.all([statementCounts(), messageCounts()]);
   const cpuBefore = cpuSnapshot();
   const started = Date.now();
   const responses = await Promise.all(
@@ -68,6 +80,8 @@ async function main(): Promise<void> {
   const ids = [...sentAt.keys()];
   const ended = await waitForEnd(ids);
   const cpuAfter = cpuSnapshot();
+  const cpuSeconds = (Date.now() - started) / 1000;
+  const [statementsAfter, messagesAfter] = await Promise.all([statementCounts(), messageCounts()]);
   const lastEnd = Math.max(...ended.map((r) => r.endedAt));
   const allSeconds = (lastEnd - started) / 1000;
   const latencies = ended.map((r) => r.endedAt - sentAt.get(r.id)!).sort((a, b) => a - b);
@@ -96,7 +110,9 @@ async function main(): Promise<void> {
     `commands sent: ${resends.commands}, re-sends: ${resends.resent} (${((100 * resends.resent) / Math.max(1, resends.commands)).toFixed(2)}%); ` +
       `sagas failed for want of a reply: ${resends.timedOut}`,
   );
-  console.log(cpuPerSaga(cpuBefore, cpuAfter, ids.length));
+  console.log(cpuPerSaga(cpuBefore, cpuAfter, ids.length, { shares: idleShares, seconds: cpuSeconds }));
+  console.log(`SQL statements (round trips) per saga: ${perSaga(statementsBefore, statementsAfter, ids.length)}`);
+  console.log(`Kafka messages per saga: ${perSaga(messagesBefore, messagesAfter, ids.length)}`);
   if (report.violations.length > 0) process.exitCode = 1;
 }
 
