@@ -17,9 +17,16 @@ import { consumerConcurrency } from "../contracts/topics";
 import type { Knex } from "knex";
 import { DEFAULT_BACKOFF, DEFAULT_REPORT_INTERVAL_MS, backoffDelay, reportThrottle, sleep } from "../lib/inbox/backoff";
 import type { ReceivedBatch } from "../lib/channels/kafka-batch-adapter";
-import { handleInMessageTrace } from "../lib/telemetry/message-trace";
+import { handleInMessageTrace, handleInMessageTraces, type InMessageContext } from "../lib/telemetry/message-trace";
 import { SHOP_METRICS, registerShopMetrics } from "../lib/metrics/shop-metrics";
-import { IdempotentConsumer, type IdempotentConsumerOptions, type InboundMessage, type MessageHandler, type Outcome } from "../lib/inbox/idempotent-consumer";
+import {
+  IdempotentConsumer,
+  type AfterCommit,
+  type IdempotentConsumerOptions,
+  type InboundMessage,
+  type MessageHandler,
+  type Outcome,
+} from "../lib/inbox/idempotent-consumer";
 
 export const deadLetterTopic = (topic: string) => `${topic}.dead-letter`;
 export const DEAD_LETTER_REASON_HEADER = "x-dead-letter-reason";
@@ -36,10 +43,13 @@ export const CHANNEL_BATCH_SIZE = 100;
 /** A service with the database mixin: its channel's messages are applied in its own database. */
 export type ConsumingService = Service & DatabaseThis;
 
-export interface ServiceMessageHandler<TService extends ConsumingService = ConsumingService> {
+/** As MessageHandler, with the service as `this`; `handleAll`'s `within[i]` runs work in message i's span, so what it sends carries that message's trace. */
+export type ServiceMessageHandler<TService extends ConsumingService = ConsumingService> = {
   schema?: MessageHandler["schema"];
-  handle(this: TService, trx: Knex.Transaction, message: InboundMessage<any>): ReturnType<MessageHandler["handle"]>;
-}
+} & (
+  | { handle(this: TService, trx: Knex.Transaction, message: InboundMessage<any>): Promise<void | AfterCommit>; handleAll?: undefined }
+  | { handleAll(this: TService, trx: Knex.Transaction, messages: InboundMessage<any>[], within: InMessageContext[]): Promise<void>; handle?: undefined }
+);
 
 export interface IdempotentChannelOptions<TService extends ConsumingService = ConsumingService> extends Omit<IdempotentConsumerOptions, "db" | "handlers"> {
   topic: string;
@@ -70,12 +80,7 @@ export function idempotentChannel<TService extends ConsumingService = ConsumingS
       consumer ??= new IdempotentConsumer({
         ...options,
         db: () => service.db,
-        handlers: Object.fromEntries(
-          Object.entries(options.handlers).map(([type, h]) => [
-            type,
-            { schema: h.schema, handle: (trx, message) => handleInMessageTrace(message, () => h.handle.call(service, trx, message)) },
-          ]),
-        ),
+        handlers: boundHandlers(service, options.handlers),
         onRetry: (m, attempt, error, { transient, delayMs, failingForMs }) =>
           this.logger.warn(
             `retrying ${m.type} ${m.id} from ${options.topic} in ${delayMs} ms (attempt ${attempt}, ${transient ? "transient, without limit" : "not transient"}, failing for ${Math.round(failingForMs / 1000)} s):`,
@@ -98,6 +103,32 @@ export function idempotentChannel<TService extends ConsumingService = ConsumingS
       }
     },
   };
+}
+
+/**
+ * The handlers with the service as `this`, each message in its trace. Types
+ * that share a handler share its bound copy, so a run of them can go to its
+ * handleAll together.
+ */
+function boundHandlers<TService extends ConsumingService>(
+  service: TService,
+  handlers: Record<string, ServiceMessageHandler<TService>>,
+): Record<string, MessageHandler> {
+  const bound = new Map<ServiceMessageHandler<TService>, MessageHandler>();
+  const bind = (h: ServiceMessageHandler<TService>): MessageHandler => {
+    if (h.handleAll) {
+      const { handleAll } = h;
+      return { schema: h.schema, handleAll: (trx, messages) => handleInMessageTraces(messages, (within) => handleAll.call(service, trx, messages, within)) };
+    }
+    const { handle } = h;
+    return { schema: h.schema, handle: (trx, message) => handleInMessageTrace(message, () => handle.call(service, trx, message)) };
+  };
+  return Object.fromEntries(
+    Object.entries(handlers).map(([type, h]) => {
+      if (!bound.has(h)) bound.set(h, bind(h));
+      return [type, bound.get(h)!];
+    }),
+  );
 }
 
 function inboundMessage(topic: string, raw: KafkaMessage, payload: unknown): InboundMessage {

@@ -31,11 +31,18 @@ export interface InboundMessage<TPayload = unknown> {
 /** Runs after the transaction commits (cache invalidation, live notifications). */
 export type AfterCommit = () => void | Promise<void>;
 
-export interface MessageHandler<TPayload = unknown> {
+/**
+ * Applies messages of a type: `handle` one at a time, or `handleAll` a run
+ * of consecutive fresh messages of this handler at once (the same effect as
+ * applying each in order, in fewer statements; a run may be one message).
+ */
+export type MessageHandler<TPayload = unknown> = {
   /** fastest-validator schema for the payload; a message that fails it is dead-lettered. */
   schema?: Record<string, ValidationRuleObject | string | unknown>;
-  handle(trx: Knex.Transaction, message: InboundMessage<TPayload>): Promise<void | AfterCommit>;
-}
+} & (
+  | { handle(trx: Knex.Transaction, message: InboundMessage<TPayload>): Promise<void | AfterCommit>; handleAll?: undefined }
+  | { handleAll(trx: Knex.Transaction, messages: InboundMessage<TPayload>[]): Promise<void>; handle?: undefined }
+);
 
 export type Outcome = { kind: "applied" } | { kind: "duplicate" } | { kind: "ignored" } | { kind: "dead-letter"; reason: string };
 
@@ -217,10 +224,24 @@ export class IdempotentConsumer {
       const unclaimed = new Set(claimed.map((row) => row.message_id));
       const toApply = batch.filter((item) => unclaimed.has(item.message.id)).map((item) => item.message);
       if (toApply.length > 0) await this.options.lockShared?.(trx, toApply);
-      const applied: Applied[] = [];
-      for (const { message, handler } of batch) {
-        const fresh = unclaimed.delete(message.id);
-        applied.push({ fresh, afterCommit: fresh ? await handler.handle(trx, message) : undefined });
+      const applied: Applied[] = batch.map(({ message }) => ({ fresh: unclaimed.delete(message.id), afterCommit: undefined }));
+      for (let i = 0; i < batch.length;) {
+        const { message, handler } = batch[i];
+        if (!applied[i].fresh) {
+          i += 1;
+        } else if (handler.handleAll) {
+          // The run of fresh messages for this same handler, applied at once.
+          let end = i + 1;
+          while (end < batch.length && batch[end].handler === handler && applied[end].fresh) end += 1;
+          await handler.handleAll(
+            trx,
+            batch.slice(i, end).map((item) => item.message),
+          );
+          i = end;
+        } else {
+          applied[i].afterCommit = await handler.handle(trx, message);
+          i += 1;
+        }
       }
       return applied;
     });

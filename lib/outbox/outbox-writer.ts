@@ -34,9 +34,13 @@ export class OutboxWriter {
   /** Appends the messages in one insert; returns their ids in order. */
   async append(trx: Knex.Transaction, messages: OutboxMessage | OutboxMessage[]): Promise<string[]> {
     const rows = this.rows(Array.isArray(messages) ? messages : [messages]);
-    if (rows.length === 0) return [];
-    await trx(this.table).insert(rows);
+    await this.insert(trx, rows);
     return rows.map((r) => r.id);
+  }
+
+  /** Writes rows made earlier by `rows` (several callers' messages, say), in one insert. */
+  async insert(trx: Knex.Transaction, rows: OutboxRow[]): Promise<void> {
+    if (rows.length > 0) await trx(this.table).insert(rows);
   }
 
   /**

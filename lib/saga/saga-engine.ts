@@ -4,12 +4,32 @@ import type { SagaReply } from "./messages";
 import type { PostponedSteps, SagaStore, StoredSaga } from "./saga-store";
 import type { LogEntry, OutgoingMessage, SagaState } from "./state";
 import { transition, type SagaEvent, type TransitionResult } from "./transitions";
+import type { InMessageContext } from "../telemetry/message-trace";
 
 /** What the engine needs from storage; SagaStore is the real one. */
-export type SagaRepository = Pick<SagaStore, "transaction" | "load" | "create" | "save" | "appendLog" | "findOverdue" | "anyOverdue">;
+export type SagaRepository = Pick<SagaStore, "transaction" | "loadMany" | "createMany" | "saveMany" | "appendLog" | "findOverdue" | "anyOverdue">;
 
-/** Writes a transition's messages to the transactional outbox inside `trx` (one batch per transition). */
-export type SendMessages = (trx: Knex.Transaction, messages: OutgoingMessage[]) => Promise<void>;
+/**
+ * The transactional outbox, in two steps: `rows` as each transition is made,
+ * in its caller's context (so what a row takes from it, a trace id, is that
+ * transition's), and `insert` once for every transition of a batch.
+ */
+export interface SagaOutbox<Row = unknown> {
+  rows(messages: OutgoingMessage[]): Row[];
+  insert(trx: Knex.Transaction, rows: Row[]): Promise<void>;
+}
+
+export interface ReplyToApply {
+  messageId: string;
+  reply: SagaReply;
+  within?: InMessageContext;
+}
+
+export interface SagaToStart<Data> {
+  sagaId: string;
+  data: Data;
+  within?: InMessageContext;
+}
 
 /** A transition that changed a saga, as it was committed. */
 export interface CommittedTransition<Data> {
@@ -64,7 +84,7 @@ export interface SagaEngineOptions<Data> {
   store: SagaRepository;
   /** Every version of ONE saga type that may still have live instances; new sagas use the highest. */
   definitions: readonly SagaDefinition<Data>[];
-  send: SendMessages;
+  outbox: SagaOutbox;
   /** For what the host tells others, best effort, after each commit that moved sagas (progress for clients). */
   onCommitted?: CommittedTransitions<Data>;
   clock?: () => Date;
@@ -84,14 +104,17 @@ export interface SweepReport {
 /**
  * Runs sagas of one type: each event is load → transition → versioned save →
  * log → outbox, all in one transaction, so a crash anywhere leaves either all
- * of it or none. Knows nothing of Kafka or Moleculer: `send` is the outbox.
+ * of it or none. Events that arrive together (a consumer's batch) share the
+ * statements: one read of their sagas, one write each of the new sagas, the
+ * changed ones (version-checked), the log and the outbox rows. Knows nothing
+ * of Kafka or Moleculer.
  */
 export class SagaEngine<Data> {
   readonly sagaType: string;
   private readonly latest: SagaDefinition<Data>;
   private readonly byVersion = new Map<number, SagaDefinition<Data>>();
   private readonly store: SagaRepository;
-  private readonly send: SendMessages;
+  private readonly outbox: SagaOutbox;
   private readonly onCommitted?: CommittedTransitions<Data>;
   /** Transitions made in each open transaction, for onCommitted. */
   private readonly uncommitted = new WeakMap<Knex.Transaction, CommittedTransition<Data>[]>();
@@ -111,7 +134,7 @@ export class SagaEngine<Data> {
     this.sagaType = first.name;
     this.latest = first;
     this.store = options.store;
-    this.send = options.send;
+    this.outbox = options.outbox;
     this.onCommitted = options.onCommitted;
     this.clock = options.clock ?? (() => new Date());
     this.postponement = options.postponement;
@@ -119,14 +142,24 @@ export class SagaEngine<Data> {
 
   /** Starts a saga with the newest definition. Starting an id that exists changes nothing but the log. */
   async start(trx: Knex.Transaction, sagaId: string, data: Data): Promise<TransitionResult<Data>> {
-    const event: SagaEvent<Data> = { type: "Start", sagaId, data, now: this.clock() };
-    const existing = await this.loadOwn(trx, sagaId);
-    if (existing) return this.apply(trx, existing, event);
-    const result = transition(this.latest, null, event);
-    const created = await this.store.create(trx, result.state);
-    await this.record(trx, result);
-    this.tellOnCommit(trx, { before: null, after: result.state, version: created.version, log: result.log });
-    return result;
+    const [result] = await this.startAll(trx, [{ sagaId, data }]);
+    return result!;
+  }
+
+  /** Starts several sagas in the caller's transaction, in order, in one statement per table. */
+  async startAll(trx: Knex.Transaction, starts: readonly SagaToStart<Data>[]): Promise<TransitionResult<Data>[]> {
+    const batch = await this.batchOf(
+      trx,
+      starts.map((s) => s.sagaId),
+    );
+    const results = starts.map(({ sagaId, data, within }) => {
+      const event: SagaEvent<Data> = { type: "Start", sagaId, data, now: this.clock() };
+      const existing = batch.sagaOf(sagaId);
+      if (existing) return batch.apply(existing, event, within);
+      return batch.create(transition(this.latest, null, event), within);
+    });
+    await batch.write(trx);
+    return results;
   }
 
   /**
@@ -135,9 +168,23 @@ export class SagaEngine<Data> {
    * a saga this engine does not run.
    */
   async handleReply(trx: Knex.Transaction, messageId: string, reply: SagaReply): Promise<TransitionResult<Data> | null> {
-    if (reply.correlation.sagaType !== this.sagaType) return null;
-    const saga = await this.loadOwn(trx, reply.correlation.sagaId);
-    return saga && this.apply(trx, saga, { type: "Reply", messageId, reply, now: this.clock() });
+    const [result] = await this.handleReplies(trx, [{ messageId, reply }]);
+    return result ?? null;
+  }
+
+  /** Applies several replies in order inside the caller's transaction, in one statement per table. */
+  async handleReplies(trx: Knex.Transaction, replies: readonly ReplyToApply[]): Promise<(TransitionResult<Data> | null)[]> {
+    const own = (reply: SagaReply) => reply.correlation.sagaType === this.sagaType;
+    const batch = await this.batchOf(
+      trx,
+      replies.filter((r) => own(r.reply)).map((r) => r.reply.correlation.sagaId),
+    );
+    const results = replies.map(({ messageId, reply, within }) => {
+      const saga = own(reply) ? batch.sagaOf(reply.correlation.sagaId) : null;
+      return saga && batch.apply(saga, { type: "Reply", messageId, reply, now: this.clock() }, within);
+    });
+    await batch.write(trx);
+    return results;
   }
 
   /**
@@ -158,7 +205,9 @@ export class SagaEngine<Data> {
           const [saga] = await this.store.findOverdue(trx, { now, limit: 1, sagaType: this.sagaType, excluding, postponed });
           if (!saga) return;
           claim.sagaId = saga.state.id;
-          await this.apply(trx, saga, { type: "StepDeadlinePassed", now });
+          const batch = this.batchOfLoaded(new Map([[saga.state.id, saga]]));
+          batch.apply(saga, { type: "StepDeadlinePassed", now });
+          await batch.write(trx);
         });
       } catch (error) {
         if (claim.sagaId === undefined) throw error; // the claim itself failed: nothing to pass over
@@ -206,34 +255,23 @@ export class SagaEngine<Data> {
 
   private operate(sagaId: string, event: SagaEvent<Data>): Promise<TransitionResult<Data> | null> {
     return this.store.transaction(async (trx) => {
-      const saga = await this.loadOwn(trx, sagaId);
-      return saga && this.apply(trx, saga, event);
+      const batch = await this.batchOf(trx, [sagaId]);
+      const saga = batch.sagaOf(sagaId);
+      const result = saga && batch.apply(saga, event);
+      await batch.write(trx);
+      return result;
     });
   }
 
-  private async loadOwn(trx: Knex.Transaction, sagaId: string): Promise<StoredSaga | null> {
-    const saga = await this.store.load(trx, sagaId);
-    return saga?.state.sagaType === this.sagaType ? saga : null;
+  /** A batch over these sagas as stored (one read); sagas of other types are left out. */
+  private async batchOf(trx: Knex.Transaction, sagaIds: readonly string[]): Promise<TransitionBatch<Data>> {
+    const ids = [...new Set(sagaIds)];
+    return this.batchOfLoaded(ids.length > 0 ? await this.store.loadMany(trx, ids) : new Map());
   }
 
-  private async apply(trx: Knex.Transaction, saga: StoredSaga, event: SagaEvent<Data>): Promise<TransitionResult<Data>> {
-    const { definitionVersion, id } = saga.state;
-    const definition = this.byVersion.get(definitionVersion);
-    if (!definition) throw new Error(`Saga ${id} needs ${this.sagaType} v${definitionVersion}, which is not loaded`);
-    // The stored data was written by this saga type's own transitions, so it has this type's shape.
-    const before = saga.state as SagaState<Data>;
-    const result = transition(definition, before, event);
-    if (result.changed) {
-      const saved = await this.store.save(trx, result.state, saga.version);
-      this.tellOnCommit(trx, { before, after: result.state, version: saved.version, log: result.log });
-    }
-    await this.record(trx, result);
-    return result;
-  }
-
-  private async record(trx: Knex.Transaction, result: TransitionResult<Data>): Promise<void> {
-    await this.store.appendLog(trx, result.log);
-    if (result.messages.length > 0) await this.send(trx, result.messages);
+  private batchOfLoaded(loaded: ReadonlyMap<string, StoredSaga>): TransitionBatch<Data> {
+    const own = new Map([...loaded].filter(([, saga]) => saga.state.sagaType === this.sagaType));
+    return new TransitionBatch<Data>(own, this.byVersion, this.store, this.outbox, (trx, committed) => this.tellOnCommit(trx, committed));
   }
 
   /** Gathers the transaction's transitions; the first one arranges the one call after its commit (none after a rollback). */
@@ -252,5 +290,77 @@ export class SagaEngine<Data> {
       () => onCommitted(transitions),
       () => undefined,
     );
+  }
+}
+
+/**
+ * Transitions made together in one transaction: each event applies to the
+ * saga as the batch's earlier events left it (one saga may get several), and
+ * `write` stores them all in one statement per table, new sagas first (the
+ * log refers to them). A changed saga is saved only if its row is still at
+ * the version read, so a concurrent writer makes the whole batch fail.
+ */
+class TransitionBatch<Data> {
+  /** Each saga as the batch has it now, with the version its row had when read (null: created here). */
+  private readonly sagas = new Map<string, { saga: StoredSaga; versionRead: number | null; changed: boolean }>();
+  private readonly log: LogEntry[] = [];
+  private readonly rows: unknown[] = [];
+  private readonly committed: CommittedTransition<Data>[] = [];
+
+  constructor(
+    loaded: ReadonlyMap<string, StoredSaga>,
+    private readonly byVersion: ReadonlyMap<number, SagaDefinition<Data>>,
+    private readonly store: SagaRepository,
+    private readonly outbox: SagaOutbox,
+    private readonly tellOnCommit: (trx: Knex.Transaction, committed: CommittedTransition<Data>) => void,
+  ) {
+    for (const [id, saga] of loaded) this.sagas.set(id, { saga, versionRead: saga.version, changed: false });
+  }
+
+  sagaOf(sagaId: string): StoredSaga | null {
+    return this.sagas.get(sagaId)?.saga ?? null;
+  }
+
+  create(result: TransitionResult<Data>, within?: InMessageContext): TransitionResult<Data> {
+    const now = new Date();
+    const saga: StoredSaga = { state: result.state, version: 1, createdAt: now, updatedAt: now };
+    this.sagas.set(result.state.id, { saga, versionRead: null, changed: true });
+    this.committed.push({ before: null, after: result.state, version: 1, log: result.log });
+    this.record(result, within);
+    return result;
+  }
+
+  apply(saga: StoredSaga, event: SagaEvent<Data>, within?: InMessageContext): TransitionResult<Data> {
+    const { definitionVersion, id, sagaType } = saga.state;
+    const definition = this.byVersion.get(definitionVersion);
+    if (!definition) throw new Error(`Saga ${id} needs ${sagaType} v${definitionVersion}, which is not loaded`);
+    // The stored data was written by this saga type's own transitions, so it has this type's shape.
+    const before = saga.state as SagaState<Data>;
+    const result = transition(definition, before, event);
+    const entry = this.sagas.get(id);
+    if (result.changed && entry) {
+      entry.saga = { ...saga, state: result.state, version: saga.version + 1 };
+      entry.changed = true;
+      this.committed.push({ before, after: result.state, version: entry.saga.version, log: result.log });
+    }
+    this.record(result, within);
+    return result;
+  }
+
+  async write(trx: Knex.Transaction): Promise<void> {
+    const changed = [...this.sagas.values()].filter((s) => s.changed);
+    const created = changed.filter((s) => s.versionRead === null).map((s) => s.saga);
+    const saved = changed.flatMap((s) => (s.versionRead === null ? [] : [{ saga: s.saga, versionRead: s.versionRead }]));
+    if (created.length > 0) await this.store.createMany(trx, created);
+    if (saved.length > 0) await this.store.saveMany(trx, saved);
+    if (this.log.length > 0) await this.store.appendLog(trx, this.log);
+    if (this.rows.length > 0) await this.outbox.insert(trx, this.rows);
+    for (const committed of this.committed) this.tellOnCommit(trx, committed);
+  }
+
+  private record(result: TransitionResult<Data>, within?: InMessageContext): void {
+    this.log.push(...result.log);
+    if (result.messages.length === 0) return;
+    this.rows.push(...(within ? within(() => this.outbox.rows(result.messages)) : this.outbox.rows(result.messages)));
   }
 }

@@ -64,6 +64,8 @@ export interface SagaListQuery {
 
 const INSTANCES = "saga_instance";
 const LOG = "saga_log";
+/** One row of saveMany's values list, typed (a values list takes its column types from its first row). */
+const SAVE_ROW = "(?::uuid, ?::int, ?::int, ?::text, ?::int, ?::jsonb, ?::timestamptz, ?::int, ?::text)";
 
 /** Columns of saga_instance; `state` holds SagaState.status. */
 interface InstanceRow {
@@ -99,36 +101,65 @@ export class SagaStore {
     return this.db.transaction(work);
   }
 
-  async load(trx: Knex.Transaction, id: string): Promise<StoredSaga | null> {
-    const row = await trx<InstanceRow>(INSTANCES).where({ id }).first();
-    return row ? fromRow(row) : null;
+  /** The sagas with these ids that exist, in one read. */
+  async loadMany(trx: Knex.Transaction, ids: readonly string[]): Promise<Map<string, StoredSaga>> {
+    const rows = await trx<InstanceRow>(INSTANCES).whereIn("id", ids);
+    return new Map(rows.map((row) => [row.id, fromRow(row)]));
   }
 
-  /** Inserts at version 1. An existing saga with that id is a conflict, never overwritten. */
-  async create(trx: Knex.Transaction, state: SagaState<unknown>): Promise<StoredSaga> {
-    const rows: InstanceRow[] = await trx(INSTANCES)
-      .insert({
-        id: state.id,
-        saga_type: state.sagaType,
-        definition_version: state.definitionVersion,
-        ...changingColumns(state),
-        version: 1,
-      })
+  /** Inserts new sagas at their versions, in one statement. An existing saga with one of the ids is a conflict, never overwritten. */
+  async createMany(trx: Knex.Transaction, sagas: readonly StoredSaga[]): Promise<void> {
+    const rows: { id: string }[] = await trx(INSTANCES)
+      .insert(
+        sagas.map(({ state, version }) => ({
+          id: state.id,
+          saga_type: state.sagaType,
+          definition_version: state.definitionVersion,
+          ...changingColumns(state),
+          version,
+        })),
+      )
       .onConflict("id")
       .ignore()
-      .returning("*");
-    if (!rows[0]) throw new ConcurrentModificationError(state.id, "already exists");
-    return fromRow(rows[0]);
+      .returning("id");
+    const inserted = new Set(rows.map((row) => row.id));
+    const taken = sagas.find(({ state }) => !inserted.has(state.id));
+    if (taken) throw new ConcurrentModificationError(taken.state.id, "already exists");
   }
 
-  /** Writes the state only if the row is still at `expectedVersion`, and bumps the version. */
-  async save(trx: Knex.Transaction, state: SagaState<unknown>, expectedVersion: number): Promise<StoredSaga> {
-    const rows: InstanceRow[] = await trx(INSTANCES)
-      .where({ id: state.id, version: expectedVersion })
-      .update({ ...changingColumns(state), version: expectedVersion + 1, updated_at: trx.fn.now() })
-      .returning("*");
-    if (!rows[0]) throw new ConcurrentModificationError(state.id, `is no longer at version ${expectedVersion}`);
-    return fromRow(rows[0]);
+  /**
+   * Writes each saga's state and version, in one statement, only where its
+   * row is still at the version read; if any is not, nothing counts (the
+   * caller's transaction rolls back).
+   */
+  async saveMany(trx: Knex.Transaction, saves: readonly { saga: StoredSaga; versionRead: number }[]): Promise<void> {
+    const values = saves.map(({ saga, versionRead }) => {
+      const columns = changingColumns(saga.state);
+      return [
+        saga.state.id,
+        versionRead,
+        saga.version,
+        columns.state,
+        columns.current_step,
+        columns.data,
+        columns.deadline_at,
+        columns.attempt,
+        columns.failure_reason,
+      ];
+    });
+    const { rows } = await trx.raw<{ rows: { id: string }[] }>(
+      `update ${INSTANCES} as s
+          set state = v.state, current_step = v.current_step, data = v.data, deadline_at = v.deadline_at,
+              attempt = v.attempt, failure_reason = v.failure_reason, version = v.version, updated_at = now()
+         from (values ${values.map(() => SAVE_ROW).join(", ")})
+           as v(id, version_read, version, state, current_step, data, deadline_at, attempt, failure_reason)
+        where s.id = v.id and s.version = v.version_read
+    returning s.id`,
+      values.flat(),
+    );
+    const written = new Set(rows.map((row) => row.id));
+    const stale = saves.find(({ saga }) => !written.has(saga.state.id));
+    if (stale) throw new ConcurrentModificationError(stale.saga.state.id, `is no longer at version ${stale.versionRead}`);
   }
 
   /** One multi-row insert; the log is append-only. */

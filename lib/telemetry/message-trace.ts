@@ -6,10 +6,38 @@
  * and so does its after-commit step (a broadcast to the gateways, say).
  */
 import type { AfterCommit, InboundMessage } from "../inbox/idempotent-consumer";
-import { SpanKind, contextFromTraceparent, inContext, inSpan } from "./trace-context";
+import { SpanKind, contextFromTraceparent, inContext, inSpan, openSpan, type SpanSpec } from "./trace-context";
 
 export function handleInMessageTrace(message: InboundMessage, handle: () => Promise<void | AfterCommit>): Promise<void | AfterCommit> {
-  const spec = {
+  return inSpan(processSpan(message), contextFromTraceparent(message.traceparent), async (spanContext) => {
+    const afterCommit = await handle();
+    return afterCommit && (() => inContext(spanContext, afterCommit));
+  });
+}
+
+/** Runs `work` in a message's own span (its trace). */
+export type InMessageContext = <T>(work: () => T) => T;
+
+/**
+ * For messages handled together: each gets its own span, open while `handle`
+ * runs, and `handle` is given, per message, a way to run work in that span
+ * (what it sends for that message then carries that message's trace). The
+ * statements the run shares belong to no one message's trace: none is made.
+ */
+export async function handleInMessageTraces<T>(messages: readonly InboundMessage[], handle: (within: InMessageContext[]) => Promise<T>): Promise<T> {
+  const spans = messages.map((message) => openSpan(processSpan(message), contextFromTraceparent(message.traceparent)));
+  try {
+    return await handle(spans.map((span) => (work) => inContext(span.context, work)));
+  } catch (error) {
+    for (const span of spans) span.fail(error);
+    throw error;
+  } finally {
+    for (const span of spans) span.end();
+  }
+}
+
+function processSpan(message: InboundMessage): SpanSpec {
+  return {
     name: `${message.topic} process ${message.type}`,
     kind: SpanKind.CONSUMER,
     attributes: {
@@ -20,8 +48,4 @@ export function handleInMessageTrace(message: InboundMessage, handle: () => Prom
       "messaging.kafka.message.key": message.key,
     },
   };
-  return inSpan(spec, contextFromTraceparent(message.traceparent), async (spanContext) => {
-    const afterCommit = await handle();
-    return afterCommit && (() => inContext(spanContext, afterCommit));
-  });
 }

@@ -32,17 +32,36 @@ export interface SpanSpec {
  * the span and thrown on.
  */
 export async function inSpan<T>(spec: SpanSpec, parent: Context, work: (spanContext: Context) => Promise<T>): Promise<T> {
-  const span = tracer.startSpan(spec.name, { kind: spec.kind, attributes: spec.attributes }, parent);
-  const spanContext = trace.setSpan(parent, span);
+  const span = openSpan(spec, parent);
   try {
-    return await context.with(spanContext, () => work(spanContext));
+    return await context.with(span.context, () => work(span.context));
   } catch (error) {
-    span.recordException(error instanceof Error ? error : String(error));
-    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    span.fail(error);
     throw error;
   } finally {
     span.end();
   }
+}
+
+export interface OpenSpan {
+  /** The span's context, to run work in. */
+  context: Context;
+  /** Records the error on the span and marks it failed. */
+  fail(error: unknown): void;
+  end(): void;
+}
+
+/** A span, child of `parent`, left open until `end` (for spans that overlap, such as a batch's messages). */
+export function openSpan(spec: SpanSpec, parent: Context): OpenSpan {
+  const span = tracer.startSpan(spec.name, { kind: spec.kind, attributes: spec.attributes }, parent);
+  return {
+    context: trace.setSpan(parent, span),
+    fail(error) {
+      span.recordException(error instanceof Error ? error : String(error));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    },
+    end: () => span.end(),
+  };
 }
 
 /** Runs `work` in `ctx` (a span's context kept for later, such as an after-commit step). */

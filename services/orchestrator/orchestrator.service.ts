@@ -98,8 +98,12 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
   // Channel handlers run with the service as `this`, so each instance applies messages with its own engine.
   const replyHandler: ServiceMessageHandler<OrchestratorThis> = {
     schema: SAGA_REPLY_SCHEMA,
-    async handle(trx, message: InboundMessage<SagaReply>) {
-      await this.engine.handleReply(trx, message.id, message.payload);
+    // A batch's replies share the saga read, the saves, the log and the outbox insert.
+    async handleAll(trx, messages: InboundMessage<SagaReply>[], within) {
+      await this.engine.handleReplies(
+        trx,
+        messages.map((message, i) => ({ messageId: message.id, reply: message.payload, within: within[i] })),
+      );
     },
   };
 
@@ -121,8 +125,12 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
         handlers: {
           PurchaseCreated: {
             schema: purchaseCreatedSchema,
-            async handle(trx, message: InboundMessage<PurchaseCreated>) {
-              await this.engine.start(trx, message.payload.purchaseId, message.payload);
+            // A batch's purchases share the saga read and one insert per table.
+            async handleAll(trx, messages: InboundMessage<PurchaseCreated>[], within) {
+              await this.engine.startAll(
+                trx,
+                messages.map((message, i) => ({ sagaId: message.payload.purchaseId, data: message.payload, within: within[i] })),
+              );
             },
           },
         },
@@ -208,9 +216,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
       this.engine = new SagaEngine<PurchaseSagaData>({
         store: this.store,
         definitions: [definition],
-        send: async (trx, messages) => {
-          await outbox.append(trx, messages);
-        },
+        outbox,
         // Every path that moves a saga (replies, the sweeper, operators) tells the client and the metrics, once committed.
         onCommitted: (transitions) => {
           recordSagaObservations(this.broker.metrics, sagaObservations(definition, transitions));

@@ -215,6 +215,37 @@ describe("a batch", () => {
     expect(pg.effects).toEqual(["a", "b"]);
   });
 
+  test("a handler that takes runs gets each run of its fresh messages at once, in order, the others one by one between", async () => {
+    const runs: string[][] = [];
+    const { handler: single } = thing();
+    const consumer = consumerOf({
+      Many: {
+        async handleAll(trx, ms: InboundMessage<{ label: string }>[]) {
+          runs.push(ms.map((m) => m.payload.label));
+          for (const m of ms) await trx("effects").insert({ label: m.payload.label });
+        },
+      },
+      Thing: single,
+    });
+    const applied = labelled("applied before", { type: "Many" });
+    await consumer.process(applied);
+    runs.length = 0;
+    const batch = [
+      labelled("a", { type: "Many" }),
+      labelled("b", { type: "Many" }),
+      applied,
+      labelled("c", { type: "Many" }),
+      labelled("d"),
+      labelled("e", { type: "Many" }),
+    ];
+    const outcomes = await consumer.processBatch(batch);
+    expect(outcomes.map((o) => o.kind)).toEqual(["applied", "applied", "duplicate", "applied", "applied", "applied"]);
+    // The duplicate and the other handler's message end a run.
+    expect(runs).toEqual([["a", "b"], ["c"], ["e"]]);
+    expect(pg.effects).toEqual(["applied before", "a", "b", "c", "d", "e"]);
+    expect(pg.commits).toBe(2);
+  });
+
   test("messages already applied, or delivered twice in the batch, are duplicates", async () => {
     const { handler, calls } = thing();
     const consumer = consumerOf({ Thing: handler });

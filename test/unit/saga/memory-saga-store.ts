@@ -45,28 +45,37 @@ export class MemorySagaStore implements SagaRepository {
     }
   }
 
-  async load(_trx: Knex.Transaction, id: string): Promise<StoredSaga | null> {
-    const saga = this.sagas.get(id);
-    this.afterLoad(id);
-    return saga ? structuredClone(saga) : null;
+  /** Statements the store would have run, by kind: one per call, however many sagas it takes. */
+  statements = { loadMany: 0, createMany: 0, saveMany: 0, appendLog: 0 };
+
+  async loadMany(_trx: Knex.Transaction, ids: readonly string[]): Promise<Map<string, StoredSaga>> {
+    this.statements.loadMany += 1;
+    const found = new Map<string, StoredSaga>();
+    for (const id of ids) {
+      const saga = this.sagas.get(id);
+      if (saga) found.set(id, structuredClone(saga));
+      this.afterLoad(id);
+    }
+    return found;
   }
 
-  async create(_trx: Knex.Transaction, state: SagaState<unknown>): Promise<StoredSaga> {
-    if (this.sagas.has(state.id)) throw new ConcurrentModificationError(state.id, "already exists");
-    const saga: StoredSaga = { state: structuredClone(state), version: 1, createdAt: new Date(0), updatedAt: new Date(0) };
-    this.sagas.set(state.id, saga);
-    return structuredClone(saga);
+  async createMany(_trx: Knex.Transaction, sagas: readonly StoredSaga[]): Promise<void> {
+    this.statements.createMany += 1;
+    const taken = sagas.find(({ state }) => this.sagas.has(state.id));
+    if (taken) throw new ConcurrentModificationError(taken.state.id, "already exists");
+    for (const saga of sagas) this.sagas.set(saga.state.id, { ...structuredClone(saga), createdAt: new Date(0), updatedAt: new Date(0) });
   }
 
-  async save(_trx: Knex.Transaction, state: SagaState<unknown>, expectedVersion: number): Promise<StoredSaga> {
-    const current = this.sagas.get(state.id);
-    if (current?.version !== expectedVersion) throw new ConcurrentModificationError(state.id, `is no longer at version ${expectedVersion}`);
-    const saga: StoredSaga = { ...current, state: structuredClone(state), version: expectedVersion + 1 };
-    this.sagas.set(state.id, saga);
-    return structuredClone(saga);
+  async saveMany(_trx: Knex.Transaction, saves: readonly { saga: StoredSaga; versionRead: number }[]): Promise<void> {
+    this.statements.saveMany += 1;
+    const stale = saves.find(({ saga, versionRead }) => this.sagas.get(saga.state.id)?.version !== versionRead);
+    if (stale) throw new ConcurrentModificationError(stale.saga.state.id, `is no longer at version ${stale.versionRead}`);
+    for (const { saga } of saves)
+      this.sagas.set(saga.state.id, { ...this.sagas.get(saga.state.id)!, state: structuredClone(saga.state), version: saga.version });
   }
 
   async appendLog(_trx: Knex.Transaction, entries: readonly LogEntry[]): Promise<void> {
+    this.statements.appendLog += 1;
     this.log.push(...entries);
   }
 

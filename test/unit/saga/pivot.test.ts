@@ -270,7 +270,7 @@ describe("deadlines held back while queues are unread", () => {
     const engine = new SagaEngine<Data>({
       store,
       definitions: [saga],
-      send: async () => undefined,
+      outbox: { rows: (messages) => messages, insert: async () => undefined },
       clock: () => T0,
       postponement: { probe, maxPostponeMs, probeIdleEveryMs },
     });

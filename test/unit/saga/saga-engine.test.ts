@@ -22,8 +22,11 @@ function setup(definitions: SagaDefinition<AbcdData>[] = [abcdSaga], store = new
   const engine = new SagaEngine<AbcdData>({
     store,
     definitions,
-    send: async (trx, messages) => {
-      for (const message of messages) sent.push({ trx, message });
+    outbox: {
+      rows: (messages) => messages,
+      insert: async (trx, messages) => {
+        for (const message of messages as OutgoingMessage[]) sent.push({ trx, message });
+      },
     },
     onCommitted: (transitions) => told.push(transitions),
     clock: () => clock.now,
@@ -270,5 +273,97 @@ describe("SagaEngine definitions", () => {
 describe("ConcurrentModificationError", () => {
   it("is transient for the inbox: the remedy is to run the transaction again, never to dead-letter", () => {
     expect(isTransientError(new ConcurrentModificationError(SAGA_ID, "is no longer at version 3"))).toBe(true);
+  });
+});
+
+describe("SagaEngine, events that arrive together", () => {
+  it("starts a batch of sagas with one read and one insert per table, a repeated id changing nothing but the log", async () => {
+    const { engine, store, sent } = setup();
+    store.statements = { loadMany: 0, createMany: 0, saveMany: 0, appendLog: 0 };
+    const results = await engine.startAll(callerTrx, [
+      { sagaId: SAGA_ID, data },
+      { sagaId: OTHER_ID, data },
+      { sagaId: SAGA_ID, data: { input: 99, results: [] } },
+    ]);
+
+    expect(results.map((r) => r.changed)).toEqual([true, true, false]);
+    expect(store.statements).toEqual({ loadMany: 1, createMany: 1, saveMany: 0, appendLog: 1 });
+    expect(store.stateOf(SAGA_ID)).toMatchObject({ version: 1, data: { input: 7 } });
+    expect(sent.map((s) => s.message.key)).toEqual([SAGA_ID, OTHER_ID]);
+  });
+
+  it("applies replies in order, several to one saga, with one read, one save, one log insert and one outbox insert", async () => {
+    const { engine, store, sent, lastCommand } = setup();
+    await engine.start(callerTrx, SAGA_ID, data);
+    const doA = lastCommand();
+    await engine.start(callerTrx, OTHER_ID, data);
+    const otherDoA = lastCommand();
+    // B's command is not sent yet, but its reply is what B's command will be answered with: built from A's, one step on.
+    const bReply = replyFor({ ...doA, correlation: { ...doA.correlation, step: 1 } }, "BDone", { result: "r1" });
+    store.statements = { loadMany: 0, createMany: 0, saveMany: 0, appendLog: 0 };
+    const insertsBefore = sent.length;
+
+    const results = await engine.handleReplies(callerTrx, [
+      { messageId: "m-1", reply: replyFor(doA, "ADone", { result: "r0" }) },
+      { messageId: "m-2", reply: replyFor(otherDoA, "ADone", { result: "x0" }) },
+      { messageId: "m-3", reply: bReply },
+      { messageId: "m-1", reply: replyFor(doA, "ADone", { result: "r0" }) },
+    ]);
+
+    expect(results.map((r) => r?.changed)).toEqual([true, true, true, false]);
+    expect(store.statements).toEqual({ loadMany: 1, createMany: 0, saveMany: 1, appendLog: 1 });
+    // Two transitions of one saga: the row is written once, two versions on.
+    expect(store.stateOf(SAGA_ID)).toMatchObject({ currentStep: 2, version: 3, data: { results: ["r0", "r1"] } });
+    expect(store.stateOf(OTHER_ID)).toMatchObject({ currentStep: 1, version: 2 });
+    expect(sent.slice(insertsBefore).map((s) => s.message.type)).toEqual(["DoB", "DoB", "DoC"]);
+  });
+
+  it("writes nothing of the batch when one of its sagas was changed by another writer meanwhile", async () => {
+    const { engine, store, sent, lastCommand } = setup();
+    await engine.start(callerTrx, SAGA_ID, data);
+    const doA = lastCommand();
+    await engine.start(callerTrx, OTHER_ID, data);
+    const otherDoA = lastCommand();
+    const logged = store.log.length;
+    const inserted = sent.length;
+    store.afterLoad = (id) => {
+      const saga = store.sagas.get(id);
+      if (id === OTHER_ID && saga) store.sagas.set(id, { ...saga, version: saga.version + 1 });
+    };
+
+    const batch = engine.handleReplies(callerTrx, [
+      { messageId: "m-1", reply: replyFor(doA, "ADone", { result: "r0" }) },
+      { messageId: "m-2", reply: replyFor(otherDoA, "ADone", { result: "x0" }) },
+    ]);
+    await expect(batch).rejects.toBeInstanceOf(ConcurrentModificationError);
+    expect(store.stateOf(SAGA_ID)).toMatchObject({ currentStep: 0, version: 1 });
+    expect(store.log).toHaveLength(logged);
+    expect(sent).toHaveLength(inserted);
+  });
+
+  it("makes each transition's outbox rows in the context its caller gives for that message", async () => {
+    let current = "none";
+    const rowsMadeIn: string[] = [];
+    const tracing = new SagaEngine<AbcdData>({
+      store: new MemorySagaStore(),
+      definitions: [abcdSaga],
+      outbox: { rows: (messages) => messages.map(() => rowsMadeIn.push(current)), insert: async () => undefined },
+      clock: () => T0,
+    });
+    const within =
+      (name: string) =>
+      <T>(work: () => T): T => {
+        current = name;
+        try {
+          return work();
+        } finally {
+          current = "none";
+        }
+      };
+    await tracing.startAll(callerTrx, [
+      { sagaId: SAGA_ID, data, within: within("first") },
+      { sagaId: OTHER_ID, data, within: within("second") },
+    ]);
+    expect(rowsMadeIn).toEqual(["first", "second"]);
   });
 });
