@@ -90,11 +90,12 @@ export function describeShares(label: string, shares: Map<string, number>): stri
  * CPU per saga of each part between two snapshots, largest first, with what
  * the idle shares would have used over the same wall time shown apart.
  */
-export function cpuPerSaga(before: CpuSnapshot, after: CpuSnapshot, sagas: number, idle = { shares: new Map<string, number>(), seconds: 0 }): string {
+export function cpuPerSaga(before: CpuSnapshot, after: CpuSnapshot, sagas: number, idle?: { shares: Map<string, number>; seconds: number }): string {
   const ms = (seconds: number) => ((1000 * seconds) / sagas).toFixed(1);
   const used = [...after].map(([part, seconds]) => [part, seconds - (before.get(part) ?? 0)] as const).sort((a, b) => b[1] - a[1]);
-  const idleOf = (part: string) => (idle.shares.get(part) ?? 0) * idle.seconds;
   const total = used.reduce((sum, [, seconds]) => sum + seconds, 0);
+  if (!idle) return `CPU ms per saga: ${ms(total)} in all (${used.map(([part, seconds]) => `${part} ${ms(seconds)}`).join(", ")})`;
+  const idleOf = (part: string) => (idle.shares.get(part) ?? 0) * idle.seconds;
   const idleTotal = used.reduce((sum, [part]) => sum + idleOf(part), 0);
   const parts = used.map(([part, seconds]) => `${part} ${ms(seconds)} (idle ${ms(idleOf(part))})`);
   return `CPU ms per saga: ${ms(total)} in all, ${ms(idleTotal)} of it the idle baseline over the same ${idle.seconds.toFixed(0)} s (${parts.join(", ")})`;
