@@ -11,6 +11,7 @@
  *       .withCompensation({ command: (d) => ({ type: "Release", payload: d }), replyType: "Released",
  *                           timeout: { ms: 5_000, maxAttempts: 5, backoffMs: 1_000 } })
  *       .timeout({ ms: 5_000, policy: "retry", maxAttempts: 3, backoffMs: 1_000 })
+ *     .step("notify-risk").parallelWithPrevious() ...        // sent with "hold"; both must succeed
  *     .step("transfer").pivot() ...                         // past here the saga only moves forward
  *     .step("notify").retriable() ...                       // re-sent until it succeeds
  *     .build();
@@ -70,6 +71,12 @@ export interface CompensationDefinition<Data> {
 export interface StepDefinition<Data> {
   name: string;
   kind: StepKind;
+  /**
+   * The index of the first step of this step's parallel group: the steps of
+   * a group are sent at once and the saga moves on once all have succeeded.
+   * A step on its own is a group of one (its own index).
+   */
+  group: number;
   /** The participant's command topic; compensations go there too. */
   topic: string;
   command: CommandBuilder<Data>;
@@ -101,6 +108,7 @@ export function defineSaga<Data>(name: string, version: number, topics: SagaTopi
 interface StepDraft<Data> {
   name: string;
   kind: StepKind;
+  parallelWithPrevious: boolean;
   topic?: string;
   command?: CommandBuilder<Data>;
   successReplies: Map<string, ReplyHandler<Data>>;
@@ -119,7 +127,7 @@ export class SagaBuilder<Data> {
   ) {}
 
   step(name: string): StepBuilder<Data> {
-    const draft: StepDraft<Data> = { name, kind: "compensatable", successReplies: new Map(), failureReplies: new Set() };
+    const draft: StepDraft<Data> = { name, kind: "compensatable", parallelWithPrevious: false, successReplies: new Map(), failureReplies: new Set() };
     this.drafts.push(draft);
     return new StepBuilder(draft, this);
   }
@@ -134,7 +142,8 @@ export class SagaBuilder<Data> {
     const names = this.drafts.map((d) => d.name);
     for (const name of new Set(names.filter((n, i) => names.indexOf(n) !== i))) problems.push(`step "${name}" is defined twice`);
     checkOrder(this.drafts, problems);
-    const steps = this.drafts.flatMap((draft) => toStep(draft, problems) ?? []);
+    const groups = groupStarts(this.drafts, problems);
+    const steps = this.drafts.flatMap((draft, index) => toStep(draft, groups[index]!, problems) ?? []);
     if (problems.length > 0) {
       throw new Error(`Invalid saga definition "${this.name}" v${this.version}: ${problems.join("; ")}`);
     }
@@ -163,6 +172,18 @@ export class StepBuilder<Data> {
   /** The go/no-go step: steps before it are compensatable, steps after it retriable. At most one per saga. */
   pivot(): this {
     this.draft.kind = "pivot";
+    return this;
+  }
+
+  /**
+   * Sent together with the step before it (and that one's group), not after
+   * it: the saga moves on once every step of the group has succeeded, and a
+   * failure of one compensates the others and the steps before, in reverse.
+   * Only compensatable steps may run in parallel. `parallel` false keeps
+   * the step sequential (an older version of a saga, say).
+   */
+  parallelWithPrevious(parallel = true): this {
+    this.draft.parallelWithPrevious = parallel;
     return this;
   }
 
@@ -198,7 +219,7 @@ export class StepBuilder<Data> {
 }
 
 /** The finished step, or null with the reasons added to `problems`. */
-function toStep<Data>(draft: StepDraft<Data>, problems: string[]): StepDefinition<Data> | null {
+function toStep<Data>(draft: StepDraft<Data>, group: number, problems: string[]): StepDefinition<Data> | null {
   const at = `step "${draft.name}"`;
   const before = problems.length;
   const { topic, command, timeout } = draft;
@@ -219,6 +240,7 @@ function toStep<Data>(draft: StepDraft<Data>, problems: string[]): StepDefinitio
   return Object.freeze({
     name: draft.name,
     kind: draft.kind,
+    group,
     topic,
     command,
     // Copies, so reusing the builder after build() cannot change a built definition.
@@ -243,6 +265,41 @@ function checkOrder<Data>(drafts: readonly StepDraft<Data>[], problems: string[]
     if (draft.compensation) problems.push(`${at} is retriable, so it is never compensated`);
     if (draft.timeout && draft.timeout.policy !== "retry") problems.push(`${at} is retriable, so its timeout policy must be "retry"`);
   });
+}
+
+/** Each step's group: the index of its group's first step. Only compensatable steps run in parallel. */
+function groupStarts<Data>(drafts: readonly StepDraft<Data>[], problems: string[]): number[] {
+  const starts: number[] = [];
+  drafts.forEach((draft, index) => {
+    const joins = draft.parallelWithPrevious && index > 0;
+    if (draft.parallelWithPrevious && index === 0) problems.push(`step "${draft.name}" is the first, so it has no step to run in parallel with`);
+    starts.push(joins ? starts[index - 1]! : index);
+  });
+  drafts.forEach((draft, index) => {
+    const inGroup = starts[index] !== index || starts[index + 1] === index;
+    if (inGroup && draft.kind !== "compensatable") problems.push(`step "${draft.name}" is ${draft.kind}, so it cannot run in parallel with other steps`);
+  });
+  return starts;
+}
+
+/** The indexes of the steps in the parallel group that begins at (or holds) step `index`, in order. */
+export function groupMembers<Data>(definition: SagaDefinition<Data>, index: number): number[] {
+  const start = definition.steps[index]?.group ?? index;
+  return definition.steps.flatMap((step, i) => (step.group === start ? [i] : []));
+}
+
+/**
+ * The step a saga is at, as a client or operator sees it: while it runs a
+ * parallel group forward, the group's names joined by "+"; otherwise (a
+ * compensation, one by one) the step's own name. Null past the last step.
+ */
+export function currentStepName<Data>(definition: SagaDefinition<Data>, saga: { status: string; currentStep: number }): string | null {
+  const step = definition.steps[saga.currentStep];
+  if (!step) return null;
+  if (saga.status !== "RUNNING") return step.name;
+  return groupMembers(definition, saga.currentStep)
+    .map((i) => definition.steps[i]!.name)
+    .join("+");
 }
 
 function checkTimeout(timeout: StepTimeout, at: string, problems: string[]): void {

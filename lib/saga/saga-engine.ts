@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import type { SagaDefinition } from "./definition";
+import { groupMembers, type SagaDefinition } from "./definition";
 import type { SagaReply } from "./messages";
 import type { PostponedSteps, SagaStore, StoredSaga } from "./saga-store";
 import type { LogEntry, OutgoingMessage, SagaState } from "./state";
@@ -234,8 +234,15 @@ export class SagaEngine<Data> {
     const through = (topic: string) => Math.min(now.getTime(), readThrough.get(topic)?.getTime() ?? Infinity);
     const postponedFor = topics.filter((topic) => through(topic) < now.getTime());
     if (postponedFor.length === 0) return { postponedFor };
+    // A saga at the first step of a parallel group may await any step of it: each of their queues counts.
+    const topicsAt = (d: SagaDefinition<Data>, index: number) =>
+      (d.steps[index]!.group === index ? groupMembers(d, index) : [index]).map((i) => d.steps[i]!.topic);
     const steps = definitions.flatMap((d) =>
-      d.steps.map((step, index) => ({ definitionVersion: d.version, step: index, dueBy: new Date(Math.min(through(step.topic), through(d.replyTopic))) })),
+      d.steps.map((_, index) => ({
+        definitionVersion: d.version,
+        step: index,
+        dueBy: new Date(Math.min(...topicsAt(d, index).map(through), through(d.replyTopic))),
+      })),
     );
     const paused = this.postponement.probe.plumbingPausedMs?.() ?? 0;
     // While the plumbing is down nothing is forced: the epoch stands for "no deadline is that old".

@@ -18,10 +18,19 @@ export type SagaObservation =
 
 const isDirection = (value: unknown): value is SagaDirection => value === "forward" || value === "compensate";
 
-/** When the command a reply answers was sent: its deadline less the wait that attempt was given (deterministic per saga). */
-function sentAt<Data>(definition: SagaDefinition<Data>, before: CommittedTransition<unknown>["before"], direction: SagaDirection): number | null {
+/**
+ * When the command a reply answers was sent: its deadline less the wait that
+ * attempt was given (deterministic per saga). A parallel group's deadline is
+ * its latest step's, so for its other steps this is an estimate.
+ */
+function sentAt<Data>(
+  definition: SagaDefinition<Data>,
+  before: CommittedTransition<unknown>["before"],
+  stepIndex: number,
+  direction: SagaDirection,
+): number | null {
   if (!before?.deadlineAt) return null;
-  const step = definition.steps[before.currentStep];
+  const step = definition.steps[stepIndex];
   const timeout = direction === "forward" ? step?.timeout : step?.compensation?.timeout;
   return timeout ? before.deadlineAt.getTime() - replyWaitMs(timeout, before.attempt, before.id) : null;
 }
@@ -60,7 +69,7 @@ export function sagaObservations<Data>(definition: SagaDefinition<Data>, transit
           if (direction) observations.push({ kind: "deadline_passed", saga, step, direction });
           break;
         case "reply_accepted": {
-          const sent = direction && sentAt(definition, before, direction);
+          const sent = direction && sentAt(definition, before, entry.step, direction);
           if (direction && sent) observations.push({ kind: "reply_latency", saga, step, direction, seconds: Math.max(0, entry.at.getTime() - sent) / 1000 });
           break;
         }

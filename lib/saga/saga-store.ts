@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { ACTIVE_STATUSES, SAGA_STATUSES, type LogEntry, type SagaState, type SagaStatus } from "./state";
+import { ACTIVE_STATUSES, SAGA_STATUSES, type GroupAnswer, type LogEntry, type SagaState, type SagaStatus } from "./state";
 
 /** A saga instance as stored: its state plus the concurrency version and timestamps. */
 export interface StoredSaga {
@@ -65,7 +65,7 @@ export interface SagaListQuery {
 const INSTANCES = "saga_instance";
 const LOG = "saga_log";
 /** One row of saveMany's values list, typed (a values list takes its column types from its first row). */
-const SAVE_ROW = "(?::uuid, ?::int, ?::int, ?::text, ?::int, ?::jsonb, ?::timestamptz, ?::int, ?::text)";
+const SAVE_ROW = "(?::uuid, ?::int, ?::int, ?::text, ?::int, ?::jsonb, ?::timestamptz, ?::int, ?::jsonb, ?::text)";
 
 /** Columns of saga_instance; `state` holds SagaState.status. */
 interface InstanceRow {
@@ -78,6 +78,7 @@ interface InstanceRow {
   version: number;
   deadline_at: Date | null;
   attempt: number;
+  group_answers: GroupAnswer[];
   failure_reason: string | null;
   created_at: Date;
   updated_at: Date;
@@ -144,15 +145,16 @@ export class SagaStore {
         columns.data,
         columns.deadline_at,
         columns.attempt,
+        columns.group_answers,
         columns.failure_reason,
       ];
     });
     const { rows } = await trx.raw<{ rows: { id: string }[] }>(
       `update ${INSTANCES} as s
-          set state = v.state, current_step = v.current_step, data = v.data, deadline_at = v.deadline_at,
-              attempt = v.attempt, failure_reason = v.failure_reason, version = v.version, updated_at = now()
+          set state = v.state, current_step = v.current_step, data = v.data, deadline_at = v.deadline_at, attempt = v.attempt,
+              group_answers = v.group_answers, failure_reason = v.failure_reason, version = v.version, updated_at = now()
          from (values ${values.map(() => SAVE_ROW).join(", ")})
-           as v(id, version_read, version, state, current_step, data, deadline_at, attempt, failure_reason)
+           as v(id, version_read, version, state, current_step, data, deadline_at, attempt, group_answers, failure_reason)
         where s.id = v.id and s.version = v.version_read
     returning s.id`,
       values.flat(),
@@ -262,6 +264,7 @@ function changingColumns(state: SagaState<unknown>) {
     data: JSON.stringify(state.data),
     deadline_at: state.deadlineAt,
     attempt: state.attempt,
+    group_answers: JSON.stringify(state.groupAnswers),
     failure_reason: state.failureReason,
   };
 }
@@ -275,6 +278,7 @@ function fromRow(row: InstanceRow): StoredSaga {
       status: row.state,
       currentStep: row.current_step,
       attempt: row.attempt,
+      groupAnswers: row.group_answers,
       data: row.data,
       deadlineAt: row.deadline_at,
       failureReason: row.failure_reason,

@@ -20,6 +20,12 @@ export function isFinal(status: string): status is FinalStatus {
 
 export const UNFINISHED_STATUSES: readonly UnfinishedStatus[] = SAGA_STATUSES.filter((status): status is UnfinishedStatus => !isFinal(status));
 
+/** What a step of the parallel group in flight has answered (a step not listed has not yet). */
+export interface GroupAnswer {
+  step: number;
+  outcome: "succeeded" | "refused";
+}
+
 /** Everything the state machine knows about one saga instance. */
 export interface SagaState<Data> {
   id: string;
@@ -28,8 +34,17 @@ export interface SagaState<Data> {
   status: SagaStatus;
   /** The step whose command (forward or compensation, as the status says) was sent last. */
   currentStep: number;
-  /** Attempt number of that command; a reply must carry this very attempt to count. */
+  /**
+   * Attempt number of that command (of every command of a parallel group in
+   * flight): a reply counts if it carries this attempt or an earlier one.
+   */
   attempt: number;
+  /**
+   * While a parallel group runs: its steps that have succeeded. Once one
+   * refused: that one too, so the compensations pass over it (it did
+   * nothing). Empty for a step on its own.
+   */
+  groupAnswers: GroupAnswer[];
   data: Data;
   /** When the awaited reply is overdue; null when nothing is awaited. */
   deadlineAt: Date | null;

@@ -1,7 +1,7 @@
-import type { CompensationDefinition, RetryBudget, SagaDefinition, StepDefinition, StepTimeout } from "./definition";
+import { groupMembers, type CompensationDefinition, type RetryBudget, type SagaDefinition, type StepDefinition, type StepTimeout } from "./definition";
 import { commandMessageId, resultMessageId } from "./message-id";
 import { SAGA_RESULT_TYPES, type SagaCommand, type SagaCorrelation, type SagaDirection, type SagaReply, type SagaResult } from "./messages";
-import { isFinal, type LogEntry, type LogKind, type OutgoingMessage, type SagaState } from "./state";
+import { isFinal, type GroupAnswer, type LogEntry, type LogKind, type OutgoingMessage, type SagaState } from "./state";
 
 /** Everything that can happen to a saga. `now` is passed in so the machine stays deterministic. */
 export type SagaEvent<Data> =
@@ -48,7 +48,7 @@ export function transition<Data>(definition: SagaDefinition<Data>, state: SagaSt
 function start<Data>(definition: SagaDefinition<Data>, event: { sagaId: string; data: Data; now: Date }): TransitionResult<Data> {
   const draft = new TransitionDraft(definition, initialState(definition, event.sagaId, event.data), event.now);
   draft.record("saga_started", 0, { definitionVersion: definition.version, data: event.data });
-  draft.send("forward", 0, 1);
+  draft.sendGroup(groupMembers(definition, 0), 1);
   return draft.result();
 }
 
@@ -57,18 +57,28 @@ function onReply<Data>(definition: SagaDefinition<Data>, state: SagaState<Data>,
   const mismatch = whyNotAwaited(definition, state, reply.correlation);
   if (mismatch) return ignore(mismatch);
 
-  const step = stepAt(definition, state.currentStep);
+  // The step replying: the current one, or one of the parallel group in flight.
+  const replying = reply.correlation.step;
+  const step = stepAt(definition, replying);
   const draft = new TransitionDraft(definition, state, now);
   if (reply.correlation.direction === "forward") {
     const applyReply = step.successReplies.get(reply.type);
+    const group = groupMembers(definition, state.currentStep);
     if (applyReply) {
       draft.accept(messageId, reply);
       draft.state.data = applyReply(draft.state.data, reply.payload);
-      draft.advance();
+      draft.answer(replying, "succeeded");
+      if (group.every((i) => draft.state.groupAnswers.some((a) => a.step === i))) draft.advance();
     } else if (step.failureReplies.has(reply.type)) {
       draft.accept(messageId, reply);
-      // The participant refused, so it did nothing: only the steps before it need undoing.
-      draft.failStep(`step "${step.name}" failed: ${reply.type}${refusalReason(reply.payload)}`, state.currentStep - 1);
+      const reason = `step "${step.name}" failed: ${reply.type}${refusalReason(reply.payload)}`;
+      // The participant refused, so it did nothing: only the steps before it need undoing, and the rest of its group, which may have acted.
+      if (group.length === 1) {
+        draft.failStep(replying, reason, replying - 1);
+      } else {
+        draft.answer(replying, "refused");
+        draft.failStep(replying, reason, group[group.length - 1]!);
+      }
     } else {
       return ignore(`"${reply.type}" is not a reply step "${step.name}" expects`);
     }
@@ -102,14 +112,22 @@ function onDeadline<Data>(definition: SagaDefinition<Data>, state: SagaState<Dat
   draft.record("deadline_passed", state.currentStep, { direction, attempt: state.attempt, deadlineAt: state.deadlineAt.toISOString() });
   const tries = `${state.attempt} attempt${state.attempt === 1 ? "" : "s"}`;
   if (direction === "forward") {
-    if (step.timeout.policy === "retry" && state.attempt < step.timeout.maxAttempts) {
-      draft.send("forward", state.currentStep, state.attempt + 1);
+    // The steps of the group (of one, mostly) still to answer: re-sent together while every one of them may be.
+    const group = groupMembers(definition, state.currentStep);
+    const silent = group.filter((i) => !state.groupAnswers.some((a) => a.step === i));
+    const resendable = (i: number) => {
+      const timeout = stepAt(definition, i).timeout;
+      return timeout.policy === "retry" && state.attempt < timeout.maxAttempts;
+    };
+    const names = silent.map((i) => `"${stepAt(definition, i).name}"`).join(" and ");
+    if (silent.every(resendable)) {
+      draft.sendGroup(silent, state.attempt + 1);
     } else if (step.kind === "retriable") {
       // Past the pivot there is no way back: wait for the participant (a late reply still counts) or an operator.
       draft.park(`step "${step.name}" got no reply after ${tries}; it cannot be undone, so the saga waits (retry re-sends it)`);
     } else {
-      // Without a reply the step may or may not have happened: undo it too (compensations tolerate "nothing to undo").
-      draft.failStep(`step "${step.name}" got no reply after ${tries}`, state.currentStep);
+      // Without a reply a step may or may not have happened: undo it too (compensations tolerate "nothing to undo"), with the rest of its group.
+      draft.failStep(state.currentStep, `step ${names} got no reply after ${tries}`, group[group.length - 1]!);
     }
   } else if (state.attempt < compensationOf(step).timeout.maxAttempts) {
     draft.send("compensate", state.currentStep, state.attempt + 1);
@@ -148,7 +166,15 @@ function whyNotAwaited<Data>(definition: SagaDefinition<Data>, state: SagaState<
   if (isFinal(state.status)) return `the saga has already ended (${state.status})`;
   if (got.sagaId !== state.id || got.sagaType !== state.sagaType) return `the reply belongs to ${got.sagaType} saga ${got.sagaId}`;
   const direction = awaitedDirection(definition, state);
-  if (got.step === state.currentStep && got.direction === direction && got.attempt <= state.attempt) return null;
+  if (got.direction === direction && got.attempt <= state.attempt) {
+    if (got.step === state.currentStep && direction === "compensate") return null;
+    // Forward, any step of the group in flight (a group of one: the current step) that has not answered yet.
+    if (direction === "forward" && groupMembers(definition, state.currentStep).includes(got.step)) {
+      const answered = state.groupAnswers.find((a) => a.step === got.step);
+      if (!answered) return null;
+      return `step ${got.step} has already answered (${answered.outcome})`;
+    }
+  }
   return (
     `the reply answers step ${got.step} (${got.direction}, attempt ${got.attempt}) ` +
     `but the saga awaits step ${state.currentStep} (${direction}, attempt ${state.attempt} or earlier)`
@@ -189,6 +215,7 @@ function initialState<Data>(definition: SagaDefinition<Data>, sagaId: string, da
     status: "RUNNING",
     currentStep: 0,
     attempt: 1,
+    groupAnswers: [],
     data,
     deadlineAt: null,
     failureReason: null,
@@ -238,7 +265,7 @@ class TransitionDraft<Data> {
     private readonly now: Date,
   ) {
     // A deep copy keeps the caller's state intact even if a reply handler mutates the data it is given.
-    this.state = { ...state, data: structuredClone(state.data) };
+    this.state = { ...state, groupAnswers: [...state.groupAnswers], data: structuredClone(state.data) };
   }
 
   record(kind: LogKind, step: number, detail: Record<string, unknown>, messageId: string | null = null): void {
@@ -246,46 +273,72 @@ class TransitionDraft<Data> {
   }
 
   accept(messageId: string, reply: SagaReply): void {
-    const { direction, attempt } = reply.correlation;
-    this.record("reply_accepted", this.state.currentStep, { type: reply.type, direction, attempt }, messageId);
+    const { direction, attempt, step } = reply.correlation;
+    this.record("reply_accepted", step, { type: reply.type, direction, attempt }, messageId);
   }
 
+  /** Sends one command: a compensation, or a step on its own. */
   send(direction: SagaDirection, stepIndex: number, attempt: number): void {
+    const deadlineAt = this.command(direction, stepIndex, attempt);
+    this.state.status = direction === "forward" ? "RUNNING" : "COMPENSATING";
+    this.state.currentStep = stepIndex;
+    this.state.attempt = attempt;
+    this.state.deadlineAt = deadlineAt;
+  }
+
+  /** Sends these steps of one parallel group forward at once (a group of one is a step on its own); the saga waits for the last reply due. */
+  sendGroup(steps: readonly number[], attempt: number): void {
+    const deadlines = steps.map((i) => this.command("forward", i, attempt).getTime());
+    this.state.status = "RUNNING";
+    this.state.currentStep = stepAt(this.definition, steps[0]!).group;
+    this.state.attempt = attempt;
+    this.state.deadlineAt = new Date(Math.max(...deadlines));
+  }
+
+  /** Notes a step of the group in flight as answered. */
+  answer(step: number, outcome: GroupAnswer["outcome"]): void {
+    this.state.groupAnswers.push({ step, outcome });
+  }
+
+  advance(): void {
+    const group = groupMembers(this.definition, this.state.currentStep);
+    const next = group[group.length - 1]! + 1;
+    this.state.groupAnswers = [];
+    if (next < this.definition.steps.length) this.sendGroup(groupMembers(this.definition, next), 1);
+    else this.finish("COMPLETED");
+  }
+
+  /** Builds a command, queues it and logs it; answers when its reply is due. */
+  private command(direction: SagaDirection, stepIndex: number, attempt: number): Date {
     const step = stepAt(this.definition, stepIndex);
     const { command, timeout } = direction === "forward" ? step : compensationOf(step);
     const { type, payload } = command(this.state.data);
     const correlation: SagaCorrelation = { sagaType: this.state.sagaType, sagaId: this.state.id, step: stepIndex, direction, attempt };
     const deadlineAt = new Date(this.now.getTime() + replyWaitMs(timeout, attempt, this.state.id));
-    this.state.status = direction === "forward" ? "RUNNING" : "COMPENSATING";
-    this.state.currentStep = stepIndex;
-    this.state.attempt = attempt;
-    this.state.deadlineAt = deadlineAt;
     const id = commandMessageId(correlation);
     const envelope: SagaCommand = { type, correlation, replyTo: this.definition.replyTopic, payload };
     this.messages.push({ id, topic: step.topic, key: this.state.id, type, payload: envelope });
     this.record("command_sent", stepIndex, { type, topic: step.topic, direction, attempt, deadlineAt: deadlineAt.toISOString() }, id);
+    return deadlineAt;
   }
 
-  advance(): void {
-    const next = this.state.currentStep + 1;
-    if (next < this.definition.steps.length) this.send("forward", next, 1);
-    else this.finish("COMPLETED");
-  }
-
-  failStep(reason: string, firstToUndo: number): void {
-    this.record("step_failed", this.state.currentStep, { reason });
+  failStep(failed: number, reason: string, firstToUndo: number): void {
+    this.record("step_failed", failed, { reason });
     this.state.failureReason = reason;
     this.compensateDownFrom(firstToUndo);
   }
 
-  /** Sends the compensation of the highest step at or below `index` that has one, or fails the saga when none is left. */
+  /** Sends the compensation of the highest step at or below `index` that has one and did not refuse, or fails the saga when none is left. */
   compensateDownFrom(index: number): void {
     for (let i = index; i >= 0; i--) {
-      if (stepAt(this.definition, i).compensation) {
+      if (this.state.groupAnswers.some((a) => a.step === i && a.outcome === "refused")) {
+        this.record("compensation_skipped", i, { reason: "the step refused, so it did nothing" });
+      } else if (stepAt(this.definition, i).compensation) {
         this.send("compensate", i, 1);
         return;
+      } else {
+        this.record("compensation_skipped", i, { reason: "the step has no compensation" });
       }
-      this.record("compensation_skipped", i, { reason: "the step has no compensation" });
     }
     this.finish("FAILED");
   }

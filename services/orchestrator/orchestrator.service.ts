@@ -36,7 +36,7 @@ import { progressNotes } from "./progress-notes";
 import { SAGA_METRICS, recordSagaObservations } from "./saga-metrics";
 import { SHOP_METRICS, registerShopMetrics } from "../../lib/metrics/shop-metrics";
 import { sagaObservations } from "../../lib/saga/saga-observations";
-import { PURCHASE_SAGA_TOPICS, buildPurchaseSaga, replyTypesOf, type PurchaseSagaTopics } from "./purchase-saga";
+import { PURCHASE_SAGA_TOPICS, PURCHASE_SAGA_VERSIONS, buildPurchaseSaga, replyTypesOf, type PurchaseSagaTopics } from "./purchase-saga";
 import { sagaView, sagaWithLogView, storedSagaView } from "./saga-views";
 
 const { MoleculerClientError } = Errors;
@@ -94,7 +94,14 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
   const readers = new Map([...participants].map(([topic, participant]) => [topic, kafkaGroupId(participant, topic)]));
   readers.set(topics.sagaReplies, kafkaGroupId(consumer, topics.sagaReplies));
   const settings = readOrchestratorSettings();
-  const definition = buildPurchaseSaga(settings.policy, topics, options.sagaType);
+  // Every version that may have live instances; new purchases take the newest.
+  const definitions = PURCHASE_SAGA_VERSIONS.map((version) => buildPurchaseSaga(settings.policy, topics, options.sagaType, version));
+  const sagaType = definitions[0]!.name;
+  const definitionOf = (state: { definitionVersion: number }) => {
+    const found = definitions.find((d) => d.version === state.definitionVersion);
+    if (!found) throw new Error(`${sagaType} v${state.definitionVersion} is not loaded`);
+    return found;
+  };
   // Channel handlers run with the service as `this`, so each instance applies messages with its own engine.
   const replyHandler: ServiceMessageHandler<OrchestratorThis> = {
     schema: SAGA_REPLY_SCHEMA,
@@ -111,7 +118,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
   const operatorOutcome = (sagaId: string, result: TransitionResult<PurchaseSagaData> | null) => {
     if (!result) throw new MoleculerClientError(`Saga ${sagaId} not found`, 404, "SAGA_NOT_FOUND");
     if (!result.changed) throw new MoleculerClientError(String(result.log[0]?.detail.reason), 409, "SAGA_NOT_PARKED");
-    return sagaView(definition, result.state);
+    return sagaView(definitionOf(result.state), result.state);
   };
 
   const schema: ServiceSchema<ServiceSettingSchema, OrchestratorThis> = {
@@ -138,7 +145,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
       [topics.sagaReplies]: idempotentChannel<OrchestratorThis>({
         topic: topics.sagaReplies,
         consumer,
-        handlers: Object.fromEntries(replyTypesOf(definition).map((type) => [type, replyHandler])),
+        handlers: Object.fromEntries([...new Set(definitions.flatMap(replyTypesOf))].map((type) => [type, replyHandler])),
       }),
     },
 
@@ -163,15 +170,15 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
         },
         async handler(this: OrchestratorThis, ctx: Context<SagaListParams>) {
           const { customerId, ...query } = ctx.params;
-          const sagas = await this.store.list({ ...query, ...(customerId ? { dataContains: { customerId } } : {}), sagaType: definition.name });
-          return sagas.map((saga) => storedSagaView(definition, saga));
+          const sagas = await this.store.list({ ...query, ...(customerId ? { dataContains: { customerId } } : {}), sagaType });
+          return sagas.map((saga) => storedSagaView(definitionOf(saga.state), saga));
         },
       },
       /** How many sagas are in each status. */
       countSagas: {
         visibility: "public",
         handler(this: OrchestratorThis) {
-          return this.store.countByStatus(definition.name);
+          return this.store.countByStatus(sagaType);
         },
       },
       showSaga: {
@@ -179,7 +186,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
         async handler(this: OrchestratorThis, ctx: Context<{ id: string }>) {
           const found = await this.store.show(ctx.params.id);
           if (!found) throw new MoleculerClientError(`Saga ${ctx.params.id} not found`, 404, "SAGA_NOT_FOUND");
-          return sagaWithLogView(definition, found);
+          return sagaWithLogView(definitionOf(found.saga.state), found);
         },
       },
       retrySaga: {
@@ -215,12 +222,15 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
       });
       this.engine = new SagaEngine<PurchaseSagaData>({
         store: this.store,
-        definitions: [definition],
+        definitions,
         outbox,
         // Every path that moves a saga (replies, the sweeper, operators) tells the client and the metrics, once committed.
         onCommitted: (transitions) => {
-          recordSagaObservations(this.broker.metrics, sagaObservations(definition, transitions));
-          const notes = progressNotes(definition, transitions);
+          recordSagaObservations(
+            this.broker.metrics,
+            definitions.flatMap((definition) => sagaObservations(definition, transitions)),
+          );
+          const notes = definitions.flatMap((definition) => progressNotes(definition, transitions));
           if (notes.length === 0) return;
           const progressed: PurchaseProgressed = { notes };
           this.broker.emit(PURCHASE_PROGRESSED_EVENT, progressed).catch((error: unknown) => {

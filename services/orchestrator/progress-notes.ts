@@ -6,18 +6,21 @@
  * saga's result, which does go through the outbox.
  */
 import type { PurchaseProgressNote } from "../../contracts/purchase-saga";
-import type { SagaDefinition } from "../../lib/saga/definition";
+import { currentStepName, type SagaDefinition } from "../../lib/saga/definition";
 import type { CommittedTransition } from "../../lib/saga/saga-engine";
 import { isFinal } from "../../lib/saga/state";
 
-/** The notes for a transaction's transitions; moves the client has nothing new to see in are left out. */
+/**
+ * The notes for a transaction's transitions of sagas of this definition's
+ * version; moves the client has nothing new to see in are left out.
+ */
 export function progressNotes<Data>(definition: SagaDefinition<Data>, transitions: readonly CommittedTransition<unknown>[]): PurchaseProgressNote[] {
   return transitions.flatMap(({ before, after, version }) => {
-    if (isFinal(after.status)) return [];
-    // A re-send of the same command changes only the attempt: the client has seen that step already.
+    if (after.definitionVersion !== definition.version || isFinal(after.status)) return [];
+    // A re-send, or one reply of a parallel group in, changes neither status nor step: the client has seen that step already.
     if (before && before.status === after.status && before.currentStep === after.currentStep) return [];
-    const step = definition.steps[after.currentStep];
+    const step = currentStepName(definition, after);
     if (!step) throw new Error(`${definition.name} v${definition.version} has no step ${after.currentStep}`);
-    return [{ purchaseId: after.id, status: after.status, step: step.name, sagaVersion: version }];
+    return [{ purchaseId: after.id, status: after.status, step, sagaVersion: version }];
   });
 }

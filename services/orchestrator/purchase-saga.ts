@@ -1,6 +1,8 @@
 /**
- * The purchase saga: reserve inventory → create order (compensatable) → take
- * payment (the pivot) → approve order (retriable). Up to the payment, a
+ * The purchase saga: reserve inventory and create the order, at once
+ * (compensatable) → take payment (the pivot) → approve order (retriable).
+ * Version 1 created the order after the reservation; a saga keeps the
+ * version it started with, so both are loaded. Up to the payment, a
  * refusal or a step that never answers undoes what was done, in reverse; once
  * the money is taken the saga only moves forward. Timeouts and retry budgets
  * come from configuration; the topics can be swapped so a test can run the
@@ -28,6 +30,11 @@ import {
 import { defineSaga, type RetryBudget, type SagaDefinition } from "../../lib/saga/definition";
 
 export const PURCHASE_SAGA_TYPE = "purchase";
+
+/** Every version that may have live instances, oldest first: 2 sends the reservation and the order together. */
+export const PURCHASE_SAGA_VERSIONS = [1, 2] as const;
+export type PurchaseSagaVersion = (typeof PURCHASE_SAGA_VERSIONS)[number];
+const LATEST_VERSION: PurchaseSagaVersion = 2;
 
 export interface PurchaseSagaTopics {
   purchaseEvents: string;
@@ -65,12 +72,13 @@ export function buildPurchaseSaga(
   policy: PurchaseSagaPolicy,
   topics: PurchaseSagaTopics = PURCHASE_SAGA_TOPICS,
   sagaType = PURCHASE_SAGA_TYPE,
+  version: PurchaseSagaVersion = LATEST_VERSION,
 ): SagaDefinition<PurchaseSagaData> {
   const forward = { ...policy.step, policy: "retry" } as const;
   const undo = policy.compensation;
   const untilDone = { ...policy.retriable, policy: "retry" } as const;
   return (
-    defineSaga<PurchaseSagaData>(sagaType, 1, { replyTopic: topics.sagaReplies, resultTopic: topics.purchaseResults })
+    defineSaga<PurchaseSagaData>(sagaType, version, { replyTopic: topics.sagaReplies, resultTopic: topics.purchaseResults })
       .step("reserve-inventory")
       .invoke({
         topic: topics.productCommands,
@@ -88,7 +96,9 @@ export function buildPurchaseSaga(
       })
       .timeout(forward)
 
+      // Needs nothing from the reservation, so it goes at the same time (version 1 waited for it).
       .step("create-order")
+      .parallelWithPrevious(version >= 2)
       .invoke({
         topic: topics.orderCommands,
         command: (d) => ({

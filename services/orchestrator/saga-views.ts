@@ -1,5 +1,5 @@
 /** How sagas look to an operator (REPL): the state with its step named, plus the log when asked for one saga. */
-import type { SagaDefinition } from "../../lib/saga/definition";
+import { currentStepName, type SagaDefinition } from "../../lib/saga/definition";
 import type { SagaLogRecord, StoredSaga } from "../../lib/saga/saga-store";
 import type { SagaState, SagaStatus } from "../../lib/saga/state";
 
@@ -24,7 +24,7 @@ export interface StoredSagaView extends SagaView {
 
 export function sagaView<Data>(definition: SagaDefinition<Data>, state: SagaState<unknown>): SagaView {
   const { id, sagaType, definitionVersion, status, currentStep, attempt, deadlineAt, failureReason, data } = state;
-  const stepName = definition.steps[currentStep]?.name ?? null;
+  const stepName = currentStepName(definition, state);
   return { id, sagaType, definitionVersion, status, currentStep, stepName, attempt, deadlineAt, failureReason, data };
 }
 

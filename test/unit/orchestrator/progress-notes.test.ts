@@ -1,10 +1,11 @@
 /** When the client hears about a saga's progress: a new status or step, never a mere re-send, never the end. */
 import type { SagaState } from "../../../lib/saga/state";
 import { progressNotes } from "../../../services/orchestrator/progress-notes";
-import { buildPurchaseSaga } from "../../../services/orchestrator/purchase-saga";
+import { PURCHASE_SAGA_TOPICS, PURCHASE_SAGA_TYPE, buildPurchaseSaga } from "../../../services/orchestrator/purchase-saga";
 
 const budget = { ms: 1_000, maxAttempts: 3, backoffMs: 0 };
-const saga = buildPurchaseSaga({ step: budget, retriable: budget, compensation: budget });
+const policy = { step: budget, retriable: budget, compensation: budget };
+const saga = buildPurchaseSaga(policy, PURCHASE_SAGA_TOPICS, PURCHASE_SAGA_TYPE, 1);
 const ID = "3f0c2a9e-8b7d-4c6e-9f10-1a2b3c4d5e6f";
 
 function state(changes: Partial<SagaState<unknown>>): SagaState<unknown> {
@@ -15,6 +16,7 @@ function state(changes: Partial<SagaState<unknown>>): SagaState<unknown> {
     status: "RUNNING",
     currentStep: 0,
     attempt: 1,
+    groupAnswers: [],
     data: {},
     deadlineAt: null,
     failureReason: null,
@@ -59,5 +61,28 @@ describe("progressNotes", () => {
       { before: state({ currentStep: 1, attempt: 2 }), after: state({ currentStep: 2 }), version: 4, log: [] },
     ]);
     expect(notes.map((n) => `${n.step} v${n.sagaVersion}`)).toEqual(["reserve-inventory v1", "create-order v2", "take-payment v4"]);
+  });
+});
+
+describe("progress notes of version 2 (reservation and order at once)", () => {
+  const parallel = buildPurchaseSaga(policy, PURCHASE_SAGA_TOPICS, PURCHASE_SAGA_TYPE, 2);
+  const v2 = (changes: Partial<SagaState<unknown>>) => state({ definitionVersion: 2, ...changes });
+
+  it("names the group while it runs, is silent while its replies come in, and names a step compensated on its own", () => {
+    const notes = progressNotes(parallel, [
+      { before: null, after: v2({}), version: 1, log: [] },
+      { before: v2({}), after: v2({ groupAnswers: [{ step: 1, outcome: "succeeded" }] }), version: 2, log: [] },
+      { before: v2({}), after: v2({ currentStep: 2 }), version: 3, log: [] },
+      { before: v2({ currentStep: 2 }), after: v2({ status: "COMPENSATING", currentStep: 1 }), version: 4, log: [] },
+    ]);
+    expect(notes.map((n) => `${n.status} ${n.step} v${n.sagaVersion}`)).toEqual([
+      "RUNNING reserve-inventory+create-order v1",
+      "RUNNING take-payment v3",
+      "COMPENSATING create-order v4",
+    ]);
+  });
+
+  it("leaves sagas of another version to that version's definition", () => {
+    expect(progressNotes(parallel, [{ before: null, after: state({}), version: 1, log: [] }])).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import type { PurchaseSagaData } from "../../../contracts/purchase-saga";
 import { replyFor, type SagaCommand, type SagaResult } from "../../../lib/saga/messages";
 import type { SagaState } from "../../../lib/saga/state";
 import { transition, type TransitionResult } from "../../../lib/saga/transitions";
-import { PURCHASE_SAGA_TOPICS, buildPurchaseSaga, replyTypesOf } from "../../../services/orchestrator/purchase-saga";
+import { PURCHASE_SAGA_TOPICS, PURCHASE_SAGA_TYPE, buildPurchaseSaga, replyTypesOf } from "../../../services/orchestrator/purchase-saga";
 
 const PURCHASE_ID = "3f0c2a9e-8b7d-4c6e-9f10-1a2b3c4d5e6f";
 const CUSTOMER_ID = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
@@ -12,11 +12,13 @@ const PAYMENT_ID = "6c5b4a39-2817-4605-9f4e-3d2c1b0a9f8e";
 const T0 = new Date("2030-01-01T00:00:00.000Z");
 const at = (ms: number) => new Date(T0.getTime() + ms);
 
-const saga = buildPurchaseSaga({
+const policy = {
   step: { ms: 10_000, maxAttempts: 2, backoffMs: 1_000 },
   retriable: { ms: 10_000, maxAttempts: 3, backoffMs: 1_000 },
   compensation: { ms: 5_000, maxAttempts: 3, backoffMs: 0 },
-});
+};
+// Version 1, one step after another: sagas started before version 2 still run it.
+const saga = buildPurchaseSaga(policy, PURCHASE_SAGA_TOPICS, PURCHASE_SAGA_TYPE, 1);
 
 const created: PurchaseSagaData = {
   purchaseId: PURCHASE_ID,
