@@ -31,13 +31,15 @@ const config: BrokerOptions = {
       colors: settings.logFormat === "text" && process.stdout.isTTY,
     },
   },
+  // Auto-pipelining: the commands of one event-loop turn go out in one write per Redis node. Under a crowd the
+  // gateway's packets (a PUBLISH each) were a socket write each: a fifth of its CPU.
   transporter: {
     type: "Redis",
-    options: { cluster: { nodes, clusterOptions: { enableReadyCheck: true } } },
+    options: { cluster: { nodes, clusterOptions: { enableReadyCheck: true, enableAutoPipelining: true } } },
   },
   cacher: {
     type: "Redis",
-    options: { prefix: "cache", ttl: 300, cluster: { nodes, options: { enableReadyCheck: true } } },
+    options: { prefix: "cache", ttl: 300, cluster: { nodes, options: { enableReadyCheck: true, enableAutoPipelining: true } } },
   },
   serializer: "JSON",
   // Custom rules get (value, errors) and may return a converted value (see the catalog's canonical ids).
