@@ -73,9 +73,13 @@ export function cpuSnapshot(): CpuSnapshot {
 
 export type CpuSnapshot = Map<string, number>;
 
-/** Each part's share of a core between two snapshots `seconds` apart. */
+/**
+ * Each part's share of a core between two snapshots `seconds` apart. A
+ * Postgres backend that ended in between may not be in its parent's total
+ * yet, so a part can seem to go back: that counts as nothing.
+ */
 export function cpuShares(before: CpuSnapshot, after: CpuSnapshot, seconds: number): Map<string, number> {
-  return new Map([...after].map(([part, used]) => [part, (used - (before.get(part) ?? 0)) / seconds]));
+  return new Map([...after].map(([part, used]) => [part, Math.max(0, used - (before.get(part) ?? 0)) / seconds]));
 }
 
 /** "idle: 31.8% of a core in all (connect 24.50%, …)", largest first. */
