@@ -250,6 +250,13 @@ export class SagaEngine<Data> {
     return { postponedFor, postponed: { steps, unlessDueBefore } };
   }
 
+  /** The definition a saga runs: the version it started on. */
+  definitionOf(saga: Pick<SagaState<unknown>, "id" | "definitionVersion">): SagaDefinition<Data> {
+    const definition = this.byVersion.get(saga.definitionVersion);
+    if (!definition) throw new Error(`Saga ${saga.id} needs ${this.sagaType} v${saga.definitionVersion}, which is not loaded`);
+    return definition;
+  }
+
   /** Operator: one more try at a parked saga's compensation or retriable step. Null if there is no such saga. */
   retry(sagaId: string, operator: string): Promise<TransitionResult<Data> | null> {
     return this.operate(sagaId, { type: "OperatorRetry", operator, now: this.clock() });
@@ -278,7 +285,13 @@ export class SagaEngine<Data> {
 
   private batchOfLoaded(loaded: ReadonlyMap<string, StoredSaga>): TransitionBatch<Data> {
     const own = new Map([...loaded].filter(([, saga]) => saga.state.sagaType === this.sagaType));
-    return new TransitionBatch<Data>(own, this.byVersion, this.store, this.outbox, (trx, committed) => this.tellOnCommit(trx, committed));
+    return new TransitionBatch<Data>(
+      own,
+      (saga) => this.definitionOf(saga),
+      this.store,
+      this.outbox,
+      (trx, committed) => this.tellOnCommit(trx, committed),
+    );
   }
 
   /** Gathers the transaction's transitions; the first one arranges the one call after its commit (none after a rollback). */
@@ -316,7 +329,7 @@ class TransitionBatch<Data> {
 
   constructor(
     loaded: ReadonlyMap<string, StoredSaga>,
-    private readonly byVersion: ReadonlyMap<number, SagaDefinition<Data>>,
+    private readonly definitionOf: (saga: SagaState<unknown>) => SagaDefinition<Data>,
     private readonly store: SagaRepository,
     private readonly outbox: SagaOutbox,
     private readonly tellOnCommit: (trx: Knex.Transaction, committed: CommittedTransition<Data>) => void,
@@ -338,9 +351,8 @@ class TransitionBatch<Data> {
   }
 
   apply(saga: StoredSaga, event: SagaEvent<Data>, within?: InMessageContext): TransitionResult<Data> {
-    const { definitionVersion, id, sagaType } = saga.state;
-    const definition = this.byVersion.get(definitionVersion);
-    if (!definition) throw new Error(`Saga ${id} needs ${sagaType} v${definitionVersion}, which is not loaded`);
+    const { id } = saga.state;
+    const definition = this.definitionOf(saga.state);
     // The stored data was written by this saga type's own transitions, so it has this type's shape.
     const before = saga.state as SagaState<Data>;
     const result = transition(definition, before, event);

@@ -119,7 +119,6 @@ function onDeadline<Data>(definition: SagaDefinition<Data>, state: SagaState<Dat
       const timeout = stepAt(definition, i).timeout;
       return timeout.policy === "retry" && state.attempt < timeout.maxAttempts;
     };
-    const names = silent.map((i) => `"${stepAt(definition, i).name}"`).join(" and ");
     if (silent.every(resendable)) {
       draft.sendGroup(silent, state.attempt + 1);
     } else if (step.kind === "retriable") {
@@ -127,6 +126,7 @@ function onDeadline<Data>(definition: SagaDefinition<Data>, state: SagaState<Dat
       draft.park(`step "${step.name}" got no reply after ${tries}; it cannot be undone, so the saga waits (retry re-sends it)`);
     } else {
       // Without a reply a step may or may not have happened: undo it too (compensations tolerate "nothing to undo"), with the rest of its group.
+      const names = silent.map((i) => `"${stepAt(definition, i).name}"`).join(" and ");
       draft.failStep(state.currentStep, `step ${names} got no reply after ${tries}`, group[group.length - 1]!);
     }
   } else if (state.attempt < compensationOf(step).timeout.maxAttempts) {

@@ -97,11 +97,6 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
   // Every version that may have live instances; new purchases take the newest.
   const definitions = PURCHASE_SAGA_VERSIONS.map((version) => buildPurchaseSaga(settings.policy, topics, options.sagaType, version));
   const sagaType = definitions[0]!.name;
-  const definitionOf = (state: { definitionVersion: number }) => {
-    const found = definitions.find((d) => d.version === state.definitionVersion);
-    if (!found) throw new Error(`${sagaType} v${state.definitionVersion} is not loaded`);
-    return found;
-  };
   // Channel handlers run with the service as `this`, so each instance applies messages with its own engine.
   const replyHandler: ServiceMessageHandler<OrchestratorThis> = {
     schema: SAGA_REPLY_SCHEMA,
@@ -115,10 +110,10 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
   };
 
   /** An operator's event, applied: 404 when there is no such saga, 409 with the engine's reason when it does not apply. */
-  const operatorOutcome = (sagaId: string, result: TransitionResult<PurchaseSagaData> | null) => {
+  const operatorOutcome = (engine: SagaEngine<PurchaseSagaData>, sagaId: string, result: TransitionResult<PurchaseSagaData> | null) => {
     if (!result) throw new MoleculerClientError(`Saga ${sagaId} not found`, 404, "SAGA_NOT_FOUND");
     if (!result.changed) throw new MoleculerClientError(String(result.log[0]?.detail.reason), 409, "SAGA_NOT_PARKED");
-    return sagaView(definitionOf(result.state), result.state);
+    return sagaView(engine.definitionOf(result.state), result.state);
   };
 
   const schema: ServiceSchema<ServiceSettingSchema, OrchestratorThis> = {
@@ -171,7 +166,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
         async handler(this: OrchestratorThis, ctx: Context<SagaListParams>) {
           const { customerId, ...query } = ctx.params;
           const sagas = await this.store.list({ ...query, ...(customerId ? { dataContains: { customerId } } : {}), sagaType });
-          return sagas.map((saga) => storedSagaView(definitionOf(saga.state), saga));
+          return sagas.map((saga) => storedSagaView(this.engine.definitionOf(saga.state), saga));
         },
       },
       /** How many sagas are in each status. */
@@ -186,14 +181,14 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
         async handler(this: OrchestratorThis, ctx: Context<{ id: string }>) {
           const found = await this.store.show(ctx.params.id);
           if (!found) throw new MoleculerClientError(`Saga ${ctx.params.id} not found`, 404, "SAGA_NOT_FOUND");
-          return sagaWithLogView(definitionOf(found.saga.state), found);
+          return sagaWithLogView(this.engine.definitionOf(found.saga.state), found);
         },
       },
       retrySaga: {
         params: sagaIdParams,
         async handler(this: OrchestratorThis, ctx: Context<{ id: string }, AuthenticatedMeta>) {
           const operator = operatorOf(ctx);
-          const outcome = operatorOutcome(ctx.params.id, await this.engine.retry(ctx.params.id, operator));
+          const outcome = operatorOutcome(this.engine, ctx.params.id, await this.engine.retry(ctx.params.id, operator));
           this.logger.info(`saga ${ctx.params.id} retried by ${operator}`);
           return outcome;
         },
@@ -202,7 +197,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
         params: { ...sagaIdParams, reason: { type: "string", trim: true, min: 1, max: 500 } },
         async handler(this: OrchestratorThis, ctx: Context<{ id: string; reason: string }, AuthenticatedMeta>) {
           const operator = operatorOf(ctx);
-          const outcome = operatorOutcome(ctx.params.id, await this.engine.abort(ctx.params.id, ctx.params.reason, operator));
+          const outcome = operatorOutcome(this.engine, ctx.params.id, await this.engine.abort(ctx.params.id, ctx.params.reason, operator));
           this.logger.info(`saga ${ctx.params.id} aborted by ${operator}: ${ctx.params.reason}`);
           return outcome;
         },
