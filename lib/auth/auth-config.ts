@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey, createSecretKey, KeyObject } from "crypto";
+import { secretSetting } from "../settings/settings";
 
 export type JwtAlgorithm = "HS256" | "RS256" | "ES256";
 
@@ -31,12 +32,14 @@ const SUPPORTED_ALGORITHMS: readonly JwtAlgorithm[] = ["HS256", "RS256", "ES256"
  * Reads the JWT settings from the environment; throws AuthConfigError rather
  * than start insecurely. There is no default secret, in any mode: a default
  * would be in the source, and anyone could sign tokens a default install
- * accepts. `npm start` and `npm test` make one per installation (stack/jwt-secret.ts).
+ * accepts. `npm start` and `npm test` make one per installation (stack/installation-secret.ts).
  */
 export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
   const algorithm = readAlgorithm(nonEmpty(env.JWT_ALGORITHM) ?? "HS256");
   const keys =
-    algorithm === "HS256" ? readSecretKey(nonEmpty(env.JWT_SECRET)) : readKeyPair(algorithm, nonEmpty(env.JWT_PRIVATE_KEY), nonEmpty(env.JWT_PUBLIC_KEY));
+    algorithm === "HS256"
+      ? readSecretKey(secretSetting(env, "JWT_SECRET"))
+      : readKeyPair(algorithm, secretSetting(env, "JWT_PRIVATE_KEY"), secretSetting(env, "JWT_PUBLIC_KEY"));
 
   return {
     algorithm,
@@ -108,7 +111,7 @@ function readTtl(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   return seconds;
 }
 
-/** An empty variable (`JWT_SECRET=` in an env file) means "not set", not "empty secret". */
+/** An empty variable (`JWT_ISSUER=` in an env file) means "not set", not "empty". */
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === "" ? undefined : value;
 }

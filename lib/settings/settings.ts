@@ -4,11 +4,30 @@
  * variable is unset or empty, and throws a startup error naming the variable
  * when the value is not what it must be: a service refuses to run on a guess.
  */
+import { readFileSync } from "node:fs";
+
 export type Environment = NodeJS.ProcessEnv;
 
 function raw(env: Environment, name: string): string | undefined {
   const value = env[name];
   return value === undefined || value === "" ? undefined : value;
+}
+
+/**
+ * A secret from `name`, or from the file `name_FILE` names (Docker's secrets
+ * convention: the value never sits in the container's environment). Both set
+ * is a mistake, not a choice; undefined when neither is.
+ */
+export function secretSetting(env: Environment, name: string): string | undefined {
+  const value = raw(env, name);
+  const file = raw(env, `${name}_FILE`);
+  if (value !== undefined && file !== undefined) throw new Error(`${name} and ${name}_FILE are both set: keep one`);
+  if (file === undefined) return value;
+  try {
+    return readFileSync(file, "utf8").trim() || undefined;
+  } catch (error) {
+    throw new Error(`${name}_FILE names ${file}, which cannot be read: ${(error as Error).message}`);
+  }
 }
 
 /** A safe integer of at least `min` (and at most `max`). */
