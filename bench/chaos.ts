@@ -9,6 +9,7 @@
  */
 import { FAULTS, faultNamed } from "../test/support/faults";
 import { CHAOS_SALE, type SaleReport, type SaleSettings, runSale, saleTable } from "../test/support/sale";
+import { useStackEnv } from "../stack/stack-env";
 
 function parseArgs(argv: string[]): { faultNames: string[]; settings: SaleSettings } {
   const settings = { ...CHAOS_SALE };
@@ -31,6 +32,7 @@ function parseArgs(argv: string[]): { faultNames: string[]; settings: SaleSettin
 }
 
 async function main(): Promise<void> {
+  useStackEnv();
   const { faultNames, settings } = parseArgs(process.argv.slice(2));
   const faults = faultNames.length > 0 ? faultNames.map(faultNamed) : FAULTS;
   console.log(

@@ -14,6 +14,7 @@ import { DatabaseMixin } from "../mixins/database.mixin";
 import { idempotentChannel } from "../mixins/idempotent-channel";
 import { createTopics } from "../test/support/kafka";
 import { waitUntil } from "../test/support/wait";
+import { useStackEnv } from "../stack/stack-env";
 
 const total = Number(process.argv[2] ?? 2000);
 const writers = Number(process.argv[3] ?? 4);
@@ -26,6 +27,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
+  useStackEnv();
   await createTopics([topic], 6);
   const committedAt = new Map<string, number>();
   const latencies: number[] = [];

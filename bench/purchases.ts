@@ -23,6 +23,7 @@ import { registerCustomers } from "../test/support/sale";
 import { checkPurchaseInvariants } from "../test/support/invariants";
 import { catalogProduct } from "../test/support/purchases";
 import { percentile, postPurchase, waitForEnd } from "./sale-support";
+import { useStackEnv } from "../stack/stack-env";
 
 const total = Number(process.argv[2] ?? 1000);
 const customerCount = Number(process.argv[3] ?? 20);
@@ -46,6 +47,7 @@ async function resendsOf(ids: string[]): Promise<{ commands: number; resent: num
 }
 
 async function main(): Promise<void> {
+  useStackEnv();
   const tps = await pgbenchTps();
   console.log(`${pgbenchCommand()} on the stack's Postgres: ${tps.toFixed(0)} transactions/s`);
   const customers = await registerCustomers(customerCount);

@@ -7,14 +7,15 @@
  */
 import { Kafka, logLevel } from "kafkajs";
 import { Client } from "pg";
-import { databaseUrl, kafkaBrokers } from "../lib/environment";
+import { kafkaBrokers } from "../lib/environment";
+import { adminDatabaseUrl } from "../stack/database-roles";
 
 export type Counts = Map<string, number>;
 
 /** Statements run so far, per database of the stack (the scratch pgbench database left out). */
 export async function statementCounts(): Promise<Counts> {
   // The view shows every database's statements to the stack's superuser; the product database holds the extension.
-  const client = new Client({ connectionString: databaseUrl("product") });
+  const client = new Client({ connectionString: adminDatabaseUrl("product") });
   await client.connect();
   try {
     const { rows } = await client.query<{ datname: string; calls: string }>(

@@ -2,18 +2,18 @@
  * Where the running system finds its parts. Every value comes from the
  * environment; the defaults are the local stack's loopback ports, so a
  * process started by `npm start` / `npm test` (which export these) and one
- * started by hand against the local stack agree.
+ * started by hand against the local stack agree. Credentials have no default.
  */
+import { secretSetting } from "./settings/settings";
 export const SERVICE_DATABASES = ["account", "product", "order", "payment", "purchase", "orchestrator"] as const;
 export type ServiceDatabase = (typeof SERVICE_DATABASES)[number];
+export const isServiceDatabase = (name: string): name is ServiceDatabase => (SERVICE_DATABASES as readonly string[]).includes(name);
 
 /** Shifts every local-stack port, so a second stack (another checkout, another developer) can run beside the first. */
 const offset = Number(process.env.STACK_PORT_OFFSET ?? 0);
 
 export const LOCAL_STACK = {
   postgresPort: 15432 + offset,
-  postgresUser: "saga",
-  postgresPassword: "saga-local-dev",
   redisPorts: [17001, 17002, 17003, 17004, 17005, 17006].map((port) => port + offset),
   kafkaPort: 19092 + offset,
   kafkaControllerPort: 19093 + offset,
@@ -44,9 +44,26 @@ export function databaseUrlVariable(database: ServiceDatabase): string {
   return `DATABASE_URL_${database.toUpperCase()}`;
 }
 
+/** A service's own database, with its own role: there is no default, as a password in the code would be everybody's. */
 export function databaseUrl(database: ServiceDatabase): string {
-  const { postgresUser, postgresPassword, postgresPort } = LOCAL_STACK;
-  return env(databaseUrlVariable(database)) ?? `postgres://${postgresUser}:${postgresPassword}@127.0.0.1:${postgresPort}/${database}`;
+  return requiredUrl(databaseUrlVariable(database));
+}
+
+function requiredUrl(name: string): string {
+  const url = secretSetting(process.env, name);
+  if (url === undefined) {
+    throw new Error(`${name} is not set: npm start and npm test set it; by hand, export $(npm run -s stack -- env | xargs)`);
+  }
+  return url;
+}
+
+/** Where Debezium reads a database's outbox, with the change-capture role (only the stack tool registers connectors). */
+export function changeCaptureUrlVariable(database: ServiceDatabase): string {
+  return `CDC_DATABASE_URL_${database.toUpperCase()}`;
+}
+
+export function changeCaptureUrl(database: ServiceDatabase): string {
+  return requiredUrl(changeCaptureUrlVariable(database));
 }
 
 export function redisNodes(): RedisNode[] {

@@ -9,8 +9,8 @@ import "../lib/settings/env-file";
 import { spawn } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { SERVICE_DATABASES, connectUrl, databaseUrl, databaseUrlVariable, gatewayPort, kafkaBrokers, redisNodes } from "../lib/environment";
-import { installationJwtSecret } from "./jwt-secret";
+import { gatewayPort } from "../lib/environment";
+import { provisionDatabaseRoles } from "./database-roles";
 import { compiled, connectDir, kafkaDir, postgresDataDirFor, postgresDir, prometheusDir, redisDir, repoRoot, servicesDir, stackDir, zipkinDir } from "./layout";
 import { migrateAll } from "./migrate";
 import { StackError, assertPortsFree, progress, run, tail } from "./processes";
@@ -20,10 +20,11 @@ import type { DaemonPart } from "./parts/daemon-part";
 import type { StackPart } from "./parts/part";
 import { postgres } from "./parts/postgres";
 import { redisCluster } from "./parts/redis-cluster";
-import { zipkin, zipkinUrl } from "./parts/zipkin";
-import { prometheus, prometheusUrl } from "./parts/prometheus";
+import { zipkin } from "./parts/zipkin";
+import { prometheus } from "./parts/prometheus";
 import { PartWatch } from "./part-watch";
 import { runForDevelopment, serviceProcesses, startServices } from "./services";
+import { stackEnv, useStackEnv } from "./stack-env";
 import { ensureTopics, waitForKafka } from "./topics";
 
 const parts: StackPart[] = [postgres, redisCluster, kafka, kafkaConnect, zipkin];
@@ -43,29 +44,11 @@ function optionalPartsIn(args: string[]): StackPart[] {
   });
 }
 
-/** Connection settings of the running stack, as exported to services and tests. */
-function stackEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const db of SERVICE_DATABASES) env[databaseUrlVariable(db)] = databaseUrl(db);
-  env.REDIS_NODES = redisNodes()
-    .map((n) => `${n.host}:${n.port}`)
-    .join(",");
-  env.KAFKA_BROKERS = kafkaBrokers().join(",");
-  env.CONNECT_URL = connectUrl();
-  env.PORT = String(gatewayPort());
-  env.ZIPKIN_URL = zipkinUrl();
-  env.PROMETHEUS_URL = prometheusUrl();
-  // Traces go to the stack's Zipkin unless the environment says otherwise (TRACE_EXPORTER=none turns them off).
-  env.TRACE_EXPORTER = process.env.TRACE_EXPORTER || "zipkin";
-  // A secret the environment gives wins; otherwise this installation's own.
-  env.JWT_SECRET = process.env.JWT_SECRET?.trim() || installationJwtSecret();
-  return env;
-}
-
 async function up(optional: StackPart[] = []): Promise<void> {
   const started = Date.now();
   for (const part of parts) await part.up();
   await ensureTopics();
+  await provisionDatabaseRoles();
   await migrateAll();
   await registerConnectors();
   for (const part of optional) await part.up();
@@ -215,6 +198,8 @@ async function test(jestArgs: string[]): Promise<number> {
 
 async function main(): Promise<void> {
   const [command = "status", ...rest] = process.argv.slice(2);
+  // Migrations, connectors and checks run here, with the same settings the services get.
+  useStackEnv();
   switch (command) {
     case "up":
       return up(optionalPartsIn(rest));

@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import knex, { type Knex } from "knex";
 import { SERVICE_DATABASES, databaseUrl } from "../lib/environment";
+import { changeCaptureGrants } from "./database-roles";
 import { codeExtension, codeRoot } from "./layout";
 import { progress } from "./processes";
 
@@ -47,6 +48,7 @@ export async function migrateAll(): Promise<void> {
     const db = knex({ client: "pg", connection: databaseUrl(database), pool: { min: 0, max: 1 } });
     try {
       const [, applied] = await db.migrate.latest({ migrationSource: new SourceNamedMigrations(migrationDirectories(database)) });
+      for (const grant of changeCaptureGrants(database)) await db.raw(grant);
       progress("migrate", `${database}: ${applied.length === 0 ? "up to date" : `applied ${applied.join(", ")}`}`);
     } finally {
       await db.destroy();

@@ -2,7 +2,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { LOCAL_STACK, gatewayPort } from "../lib/environment";
+import { LOCAL_STACK, databaseUrlVariable, gatewayPort, isServiceDatabase } from "../lib/environment";
 import { codeExtension, codeRoot, compiled, repoRoot, servicesDir } from "./layout";
 import { StackError, assertPortsFree, ownedPid, progress, waitFor } from "./processes";
 import { Supervisor, lastLines } from "./supervisor";
@@ -26,6 +26,17 @@ const moleculerRunner = path.join(repoRoot, "node_modules", "moleculer", "bin", 
 function runnerArgs(files: string[], options: string[] = []): string[] {
   const config = path.join(codeRoot, `moleculer.config${codeExtension}`);
   return [...(compiled ? [] : ["--import", "tsx"]), moleculerRunner, ...options, "--config", config, ...files];
+}
+
+/**
+ * The environment without the database credentials that are not `name`'s: a
+ * service gets its own database's URL, the gateway and ops none, and nobody
+ * Debezium's. (`npm run dev` runs every service in one process, so it keeps all.)
+ */
+export function ownCredentialsOnly(env: NodeJS.ProcessEnv, name: string): NodeJS.ProcessEnv {
+  const own = isServiceDatabase(name) ? databaseUrlVariable(name) : undefined;
+  const isCredential = (key: string) => /^(CDC_)?DATABASE_URL_[A-Z]+(_FILE)?$/.test(key);
+  return Object.fromEntries(Object.entries(env).filter(([key]) => !isCredential(key) || key === own || key === `${own}_FILE`));
 }
 
 /** What the gateway waits for before it is ready: every other service. */
@@ -82,7 +93,7 @@ export async function startServices(env: NodeJS.ProcessEnv, output: OutputMode):
       args: runnerArgs([serviceFile(name)]),
       cwd: repoRoot,
       // The node id stays the same across restarts, so the other nodes replace the dead instance's registration at once.
-      env: { ...env, NODE_ID: `${name}-${process.pid}`, EXPECTED_SERVICES: expected, METRICS_PORT: String(metricsPortOf(name)) },
+      env: { ...ownCredentialsOnly(env, name), NODE_ID: `${name}-${process.pid}`, EXPECTED_SERVICES: expected, METRICS_PORT: String(metricsPortOf(name)) },
       logFile: serviceLogFile(name),
       pidFile: path.join(servicesDir, `${name}.pid`),
     })),

@@ -1,7 +1,7 @@
 /** A Kafka Connect worker (distributed mode, one node) with the Debezium PostgreSQL plugin. */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { LOCAL_STACK, SERVICE_DATABASES, type ServiceDatabase, connectUrl, connectorName, databaseUrl } from "../../lib/environment";
+import { LOCAL_STACK, SERVICE_DATABASES, type ServiceDatabase, changeCaptureUrl, connectUrl, connectorName, databaseUrl } from "../../lib/environment";
 import knex from "knex";
 import { deliveredPosition, judgeOutboxFlow, readOutbox } from "../../lib/outbox/outbox-flow";
 import { readBrokerSettings } from "../../lib/settings/broker-settings";
@@ -71,7 +71,7 @@ export function waitForConnectRest(timeoutMs: number): Promise<void> {
  */
 export function renderConnectorConfig(database: ServiceDatabase): Record<string, string> {
   const template = readFileSync(path.join(codeRoot, "connect", "outbox-connector.json"), "utf8");
-  const url = new URL(databaseUrl(database));
+  const url = new URL(changeCaptureUrl(database));
   const values: Record<string, string> = {
     database,
     pg_host: url.hostname,

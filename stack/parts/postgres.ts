@@ -2,13 +2,16 @@
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Client } from "pg";
-import { LOCAL_STACK, SERVICE_DATABASES, databaseUrl } from "../../lib/environment";
+import { LOCAL_STACK, SERVICE_DATABASES } from "../../lib/environment";
+import { ADMIN_ROLE, adminDatabaseUrl, localDatabaseUrl, rolePassword } from "../database-roles";
 import { postgresDataDirFor, postgresDir } from "../layout";
 import { StackError, assertPortsFree, progress, run, waitFor } from "../processes";
 import type { PartStatus, StackPart } from "./part";
 
 const PART = "postgres";
-const { postgresPort: port, postgresUser: user, postgresPassword: password } = LOCAL_STACK;
+const { postgresPort: port } = LOCAL_STACK;
+/** The superuser's password before each installation made its own; a cluster still on it is moved to its own at start. */
+const FORMER_ADMIN_PASSWORD = "saga-local-dev";
 const logFile = path.join(postgresDir, "postgres.log");
 
 // initdb and postgres refuse to run as root; as root they run as the `postgres` user.
@@ -92,12 +95,12 @@ async function initCluster(dir: string): Promise<void> {
   progress(PART, `initdb into ${dir}`);
   mkdirSync(dir, { recursive: true });
   const pwFile = path.join(path.dirname(dir), "pwfile");
-  writeFileSync(pwFile, password + "\n");
+  writeFileSync(pwFile, rolePassword(ADMIN_ROLE) + "\n", { mode: 0o600 });
   if (serverUser) await run("chown", ["-R", `${serverUser}:${serverUser}`, path.dirname(dir)]);
   chmodSync(dir, 0o700);
   await run(
     path.join(await postgresBinDir(), "initdb"),
-    ["-D", dir, "-U", user, `--pwfile=${pwFile}`, "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"],
+    ["-D", dir, "-U", ADMIN_ROLE, `--pwfile=${pwFile}`, "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"],
     {
       asUser: serverUser,
     },
@@ -116,10 +119,22 @@ async function initCluster(dir: string): Promise<void> {
 }
 
 /** The cluster's own `postgres` database, for creating the others and for health checks. */
-export function maintenanceUrl(): string {
-  const url = new URL(databaseUrl("account"));
-  url.pathname = "/postgres";
-  return url.toString();
+export const maintenanceUrl = () => adminDatabaseUrl("postgres");
+
+/** A cluster made before installations had their own superuser password gets this installation's. */
+async function retireFormerAdminPassword(): Promise<void> {
+  const former = new Client({ connectionString: localDatabaseUrl("postgres", ADMIN_ROLE, FORMER_ADMIN_PASSWORD) });
+  try {
+    await former.connect();
+  } catch {
+    return; // not on the former password (or not up yet: the readiness wait says which)
+  }
+  try {
+    await former.query(`alter role ${former.escapeIdentifier(ADMIN_ROLE)} password ${former.escapeLiteral(rolePassword(ADMIN_ROLE))}`);
+    progress(PART, "superuser moved off the former shared password to this installation's own");
+  } finally {
+    await former.end();
+  }
 }
 
 async function createDatabases(): Promise<void> {
@@ -169,6 +184,7 @@ export const postgres: StackPart = {
         throw new StackError(`${e.message}\n--- see ${logFile} ---`);
       });
     }
+    await retireFormerAdminPassword();
     await waitFor(PART, "ready for queries", acceptsQueries, 60_000, logFile);
     await createDatabases();
   },

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { loadAuthConfig } from "../../../lib/auth/auth-config";
-import { SERVICE_DATABASES, connectUrl, databaseUrl, gatewayPort, kafkaBrokers, redisNodes } from "../../../lib/environment";
+import { SERVICE_DATABASES, connectUrl, databaseUrl, databaseUrlVariable, gatewayPort, kafkaBrokers, redisNodes } from "../../../lib/environment";
 import { retentionPolicyFromEnv } from "../../../lib/outbox/retention";
 import { readBrokerSettings } from "../../../lib/settings/broker-settings";
 import { readTracingSettings } from "../../../lib/telemetry/tracing-settings";
@@ -31,8 +31,9 @@ function recordingEnvironment(given: Record<string, string>): { env: NodeJS.Proc
 }
 
 function namesReadByTheServices(): Set<string> {
-  // The one value without a default: a secret of the least length the auth config takes.
-  const { env, read } = recordingEnvironment({ JWT_SECRET: "s".repeat(48) });
+  // The values without a default: a secret of the least length the auth config takes, and each database's URL.
+  const databaseUrls = Object.fromEntries(SERVICE_DATABASES.map((d) => [databaseUrlVariable(d), `postgres://${d}_service@db/${d}`]));
+  const { env, read } = recordingEnvironment({ JWT_SECRET: "s".repeat(48), ...databaseUrls });
   for (const reader of [
     readBrokerSettings,
     readApiSettings,
@@ -74,9 +75,11 @@ describe("the README's Configuration table", () => {
 
   it("lists every variable the services read", () => {
     const listed = rows.join("\n");
-    const missing = [...read].filter((name) => !listed.includes(`\`${name}\``) && !SERVICE_DATABASES.some((d) => name === `DATABASE_URL_${d.toUpperCase()}`));
+    const isDatabaseUrl = (name: string) => SERVICE_DATABASES.some((d) => name.replace(/_FILE$/, "") === databaseUrlVariable(d));
+    const missing = [...read].filter((name) => !listed.includes(`\`${name}\``) && !isDatabaseUrl(name));
     expect(missing).toEqual([]);
     expect(listed).toContain("`DATABASE_URL_<SERVICE>`");
+    expect(listed).toContain("`DATABASE_URL_<SERVICE>_FILE`");
   });
 
   it("lists only variables some service reads", () => {

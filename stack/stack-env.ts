@@ -1,0 +1,38 @@
+/**
+ * The running stack's connection settings, as `stack env` prints them and the
+ * stack tool hands them to services, tests and benchmarks. A value the
+ * environment already gives wins; otherwise the local stack's own (ports,
+ * and this installation's generated secrets).
+ */
+import { SERVICE_DATABASES, changeCaptureUrlVariable, connectUrl, databaseUrlVariable, gatewayPort, kafkaBrokers, redisNodes } from "../lib/environment";
+import { changeCaptureRole, localDatabaseUrl, serviceRole } from "./database-roles";
+import { installationJwtSecret } from "./installation-secret";
+import { prometheusUrl } from "./parts/prometheus";
+import { zipkinUrl } from "./parts/zipkin";
+
+const given = (name: string) => process.env[name]?.trim() || undefined;
+
+export function stackEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const db of SERVICE_DATABASES) {
+    env[databaseUrlVariable(db)] = given(databaseUrlVariable(db)) ?? localDatabaseUrl(db, serviceRole(db));
+    env[changeCaptureUrlVariable(db)] = given(changeCaptureUrlVariable(db)) ?? localDatabaseUrl(db, changeCaptureRole(db));
+  }
+  env.REDIS_NODES = redisNodes()
+    .map((n) => `${n.host}:${n.port}`)
+    .join(",");
+  env.KAFKA_BROKERS = kafkaBrokers().join(",");
+  env.CONNECT_URL = connectUrl();
+  env.PORT = String(gatewayPort());
+  env.ZIPKIN_URL = zipkinUrl();
+  env.PROMETHEUS_URL = prometheusUrl();
+  // Traces go to the stack's Zipkin unless the environment says otherwise (TRACE_EXPORTER=none turns them off).
+  env.TRACE_EXPORTER = given("TRACE_EXPORTER") ?? "zipkin";
+  env.JWT_SECRET = given("JWT_SECRET") ?? installationJwtSecret();
+  return env;
+}
+
+/** Puts the stack's settings into this process's environment where it has none: for the stack tool and the benchmarks. */
+export function useStackEnv(): void {
+  for (const [name, value] of Object.entries(stackEnv())) process.env[name] ||= value;
+}

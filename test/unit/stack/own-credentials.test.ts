@@ -1,0 +1,25 @@
+import { ownCredentialsOnly } from "../../../stack/services";
+
+const env = {
+  PATH: "/usr/bin",
+  JWT_SECRET: "s",
+  DATABASE_URL_ACCOUNT: "postgres://account_service@db/account",
+  DATABASE_URL_PAYMENT: "postgres://payment_service@db/payment",
+  DATABASE_URL_PAYMENT_FILE: "/run/secrets/payment",
+  CDC_DATABASE_URL_PAYMENT: "postgres://payment_cdc@db/payment",
+};
+
+describe("a service's environment", () => {
+  it("keeps its own database's credentials and drops everyone else's, Debezium's included", () => {
+    expect(ownCredentialsOnly(env, "payment")).toEqual({
+      PATH: "/usr/bin",
+      JWT_SECRET: "s",
+      DATABASE_URL_PAYMENT: "postgres://payment_service@db/payment",
+      DATABASE_URL_PAYMENT_FILE: "/run/secrets/payment",
+    });
+  });
+
+  it("holds no database credentials for the gateway and ops", () => {
+    for (const name of ["api", "ops"]) expect(ownCredentialsOnly(env, name)).toEqual({ PATH: "/usr/bin", JWT_SECRET: "s" });
+  });
+});
