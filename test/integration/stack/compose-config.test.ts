@@ -6,6 +6,7 @@
  */
 import { execFile } from "node:child_process";
 import path from "node:path";
+import { SERVICE_DATABASES } from "../../../lib/environment";
 
 const repoRoot = path.resolve(__dirname, "..", "..", "..");
 
@@ -17,7 +18,13 @@ function composeConfig(env: NodeJS.ProcessEnv): Promise<{ code: number; output: 
   });
 }
 
-const SECRETS = { JWT_SECRET: "x".repeat(48), POSTGRES_PASSWORD: "compose-check", GRAFANA_ADMIN_PASSWORD: "compose-check" };
+const DATABASE_SECRETS = SERVICE_DATABASES.flatMap((d) => [`${d.toUpperCase()}_DB_PASSWORD`, `${d.toUpperCase()}_CDC_PASSWORD`]);
+const SECRETS: Record<string, string> = {
+  JWT_SECRET: "x".repeat(48),
+  POSTGRES_PASSWORD: "compose-check",
+  GRAFANA_ADMIN_PASSWORD: "compose-check",
+  ...Object.fromEntries(DATABASE_SECRETS.map((name) => [name, "compose-check"])),
+};
 
 test("docker-compose validates the file, the console's profile included", async () => {
   const { code, output } = await composeConfig({ PATH: process.env.PATH, ...SECRETS, COMPOSE_PROFILES: "tools" });
@@ -26,9 +33,9 @@ test("docker-compose validates the file, the console's profile included", async 
   expect(code).toBe(0);
 });
 
-test("without JWT_SECRET, compose refuses to start and says what to set", async () => {
-  const { JWT_SECRET: _, ...others } = SECRETS;
+test.each(Object.keys(SECRETS))("without %s, compose refuses to start and names it", async (secret) => {
+  const { [secret]: _, ...others } = SECRETS;
   const { code, output } = await composeConfig({ PATH: process.env.PATH, ...others });
   expect(code).not.toBe(0);
-  expect(output).toContain("set JWT_SECRET to 32 or more random bytes");
+  expect(output).toContain(`set ${secret}`);
 });

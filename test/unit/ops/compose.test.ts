@@ -7,7 +7,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import yaml from "js-yaml";
-import { SERVICE_DATABASES, databaseUrlVariable } from "../../../lib/environment";
+import { SERVICE_DATABASES, changeCaptureUrlVariable, databaseUrlVariable, isServiceDatabase } from "../../../lib/environment";
 
 const repoRoot = path.resolve(__dirname, "..", "..", "..");
 const read = (file: string) => readFileSync(path.join(repoRoot, file), "utf8");
@@ -36,7 +36,7 @@ const serviceFolders = readdirSync(path.join(repoRoot, "services"), { withFileTy
 
 /** Every setting name the code reads: from the settings readers, `env.X`, `process.env.X`, and the databases' URLs. */
 function settingsTheCodeReads(): Set<string> {
-  const names = new Set<string>(SERVICE_DATABASES.map(databaseUrlVariable));
+  const names = new Set<string>([...SERVICE_DATABASES.map(databaseUrlVariable), ...SERVICE_DATABASES.map(changeCaptureUrlVariable)]);
   const sources = (dir: string): string[] =>
     readdirSync(path.join(repoRoot, dir), { withFileTypes: true }).flatMap((d) =>
       d.isDirectory() ? sources(path.join(dir, d.name)) : d.name.endsWith(".ts") ? [path.join(dir, d.name)] : [],
@@ -69,11 +69,35 @@ test("every service gets what it cannot start without, and the gateway waits for
   for (const [name, s] of appServices) {
     expect([name, Object.keys(s.environment ?? {})]).toEqual([
       name,
-      expect.arrayContaining(["JWT_SECRET", "REDIS_NODES", "KAFKA_BROKERS", "CONNECT_URL", "METRICS_PORT", ...SERVICE_DATABASES.map(databaseUrlVariable)]),
+      expect.arrayContaining(["JWT_SECRET", "REDIS_NODES", "KAFKA_BROKERS", "CONNECT_URL", "METRICS_PORT"]),
     ]);
   }
   const expected = String(compose.services.api.environment?.EXPECTED_SERVICES).split(",").sort();
   expect(expected).toEqual(serviceFolders.filter((name) => name !== "api"));
+});
+
+test("every container holds only the database credentials of what it uses", () => {
+  const credentialsOf = (s: ComposeService) =>
+    Object.keys(s.environment ?? {})
+      .filter((key) => key.includes("DATABASE_URL"))
+      .sort();
+  const owners = SERVICE_DATABASES.map(databaseUrlVariable);
+  const expected = (name: string) =>
+    name === "migrate"
+      ? owners
+      : name === "connectors"
+        ? [...owners, ...SERVICE_DATABASES.map(changeCaptureUrlVariable)]
+        : isServiceDatabase(name)
+          ? [databaseUrlVariable(name)]
+          : [];
+  for (const [name, s] of appServices) expect([name, credentialsOf(s)]).toEqual([name, expected(name).sort()]);
+  // The gateway, ops and the console hold none.
+  for (const name of ["api", "ops", "console"]) expect(credentialsOf(compose.services[name])).toEqual([]);
+  // Each URL names the database's own role, never the superuser.
+  for (const [, s] of appServices) {
+    for (const [key, value] of Object.entries(s.environment ?? {}))
+      if (key.includes("DATABASE_URL")) expect(String(value)).toMatch(/^postgres:\/\/[a-z]+_(service|cdc):/);
+  }
 });
 
 test("every service folder runs, compiled, in a container of its name, and so do the jobs and the console", () => {
