@@ -85,6 +85,8 @@ async function handOverToOwner(client: Client, owner: string): Promise<void> {
 /** Before migrations: the roles, each database's owner and who may connect to it. Idempotent. */
 export async function provisionDatabaseRoles(): Promise<void> {
   await asAdmin("postgres", async (client) => {
+    // Every role may connect to the cluster's own databases by default: only the superuser needs them.
+    for (const shared of ["postgres", "template1"]) await client.query(`revoke connect on database ${shared} from public`);
     for (const database of SERVICE_DATABASES) {
       const owner = client.escapeIdentifier(serviceRole(database));
       const cdc = client.escapeIdentifier(changeCaptureRole(database));

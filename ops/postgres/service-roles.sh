@@ -25,6 +25,8 @@ create role :"owner" login password :'owner_password';
 create role :"cdc" login replication password :'cdc_password';
 alter database :"db" owner to :"owner";
 revoke all on database :"db" from public;
+revoke connect on database postgres from public;
+revoke connect on database template1 from public;
 grant connect on database :"db" to :"cdc";
 grant :"cdc" to :"owner";
 -- Only a superuser may create it; the product migration and the benchmarks use it.

@@ -71,6 +71,7 @@ describe.each(SERVICE_DATABASES)("the %s database", (database) => {
   it("refuses the service's credentials on another service's database, and the catalogue's secrets", async () => {
     expect(await refusal(withDatabase(owner, another(database)))).toBe(INSUFFICIENT_PRIVILEGE);
     expect(await refusal(withDatabase(owner, "postgres"))).toBe(INSUFFICIENT_PRIVILEGE);
+    expect(await refusal(withDatabase(owner, "template1"))).toBe(INSUFFICIENT_PRIVILEGE);
     expect(await refusal(owner, (c) => c.query("select rolpassword from pg_authid"))).toBe(INSUFFICIENT_PRIVILEGE);
   });
 
