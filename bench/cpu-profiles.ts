@@ -1,19 +1,23 @@
 /**
- * Where each Node process spent its CPU: reads the `.cpuprofile` files that
- * `node --cpu-prof` wrote into a folder and prints, per process, the share of
- * samples by package and the functions with the most self time.
+ * Where each Node service spends its CPU during a stretch of work (a sale):
+ * profiles every running service at once through its inspector and prints, per
+ * service, its busy share, the share of samples by package and the functions
+ * with the most self time. Each profile is kept as a .cpuprofile (Chrome's
+ * DevTools opens it).
  *
- *   NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/profiles" npm start   # then a sale, then stop
- *   npx tsx bench/cpu-profiles.ts /tmp/profiles [top]
+ *   NODE_OPTIONS=--inspect-port=0 npm start     # inspectors on free ports, opened only when asked
+ *   npm run bench:profile -- 60 [top]           # profiles for 60 s; start the sale meanwhile
+ *
+ * The inspector of each service is opened by SIGUSR1 and listens on loopback.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { servicesDir } from "../stack/layout";
+import { stackDir } from "../stack/layout";
+import { serviceProcesses } from "../stack/services";
 
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
 }
 interface CpuProfile {
   nodes: ProfileNode[];
@@ -31,61 +35,98 @@ function packageOf(url: string, functionName: string): string {
   return "project";
 }
 
-/** The service a profile came from, by the pid in its file name and the pid files the stack tool leaves behind. */
-function serviceNamesByPid(): Map<number, string> {
-  const names = new Map<number, string>();
-  for (const file of readdirSync(servicesDir).filter((f) => f.endsWith(".pid"))) {
-    names.set(Number(readFileSync(path.join(servicesDir, file), "utf8").trim()), path.basename(file, ".pid"));
-  }
-  return names;
-}
+const share = (count: number, total: number) => `${((100 * count) / Math.max(total, 1)).toFixed(1)}%`;
 
-function share(count: number, total: number): string {
-  return `${((100 * count) / total).toFixed(1)}%`;
-}
-
-function summarise(file: string, label: string, top: number): string {
-  const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+function summarise(label: string, profile: CpuProfile, top: number): string {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
   const byPackage = new Map<string, number>();
   const byFunction = new Map<string, number>();
   for (const id of profile.samples) {
-    const frame = byId.get(id)?.callFrame;
+    const frame = byId.get(id);
     if (!frame) continue;
     const pkg = packageOf(frame.url, frame.functionName);
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + 1);
-    const where = frame.url ? `${path.basename(frame.url)}:${frame.lineNumber + 1}` : "";
-    const name = `${frame.functionName || "(anonymous)"} ${where} [${pkg}]`;
+    const where = frame.url ? ` ${path.basename(frame.url)}:${frame.lineNumber + 1}` : "";
+    const name = `${frame.functionName || "(anonymous)"}${where} [${pkg}]`;
     byFunction.set(name, (byFunction.get(name) ?? 0) + 1);
   }
   const total = profile.samples.length;
-  // Samples while the loop waits are "(idle)"; the busy share is what the process spent.
+  // While the event loop waits, the sample is "(idle)": the rest is what the process spent.
   const busy = total - (byPackage.get("(idle)") ?? 0);
+  const ranked = (counts: Map<string, number>) => [...counts].filter(([key]) => !key.includes("(idle)")).sort((a, b) => b[1] - a[1]);
   const seconds = (profile.endTime - profile.startTime) / 1e6;
-  const ranked = (m: Map<string, number>) => [...m].filter(([k]) => k !== "(idle)" && !k.startsWith("(idle)")).sort((a, b) => b[1] - a[1]);
-  const lines = [`${label}: ${seconds.toFixed(0)} s, busy ${share(busy, total)} of the samples`];
-  lines.push(
-    `  by package (of busy): ${ranked(byPackage)
+  return [
+    `${label}: busy ${share(busy, total)} of ${seconds.toFixed(0)} s`,
+    `  by package: ${ranked(byPackage)
       .slice(0, top)
       .map(([k, v]) => `${k} ${share(v, busy)}`)
       .join(", ")}`,
-  );
-  for (const [name, count] of ranked(byFunction).slice(0, top)) lines.push(`  ${share(count, busy).padStart(6)}  ${name}`);
-  return lines.join("\n");
+    ...ranked(byFunction)
+      .slice(0, top)
+      .map(([name, count]) => `  ${share(count, busy).padStart(6)}  ${name}`),
+  ].join("\n");
 }
 
-function main(): void {
-  const [dir, topArg] = process.argv.slice(2);
-  if (!dir) throw new Error("usage: tsx bench/cpu-profiles.ts <folder of .cpuprofile files> [top]");
-  const top = Number(topArg ?? 12);
-  const files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"));
-  if (files.length === 0) throw new Error(`no .cpuprofile in ${dir}`);
-  const names = serviceNamesByPid();
-  for (const file of files.sort()) {
-    // node names the file CPU.<date>.<time>.<pid>.<thread>.<sequence>.cpuprofile.
-    const pid = Number(file.split(".")[3]);
-    console.log(summarise(path.join(dir, file), `${names.get(pid) ?? "other"} (pid ${pid})`, top) + "\n");
+/** A DevTools-protocol session over the inspector's WebSocket (Node 20: run with --experimental-websocket). */
+async function inspectorSession(url: string): Promise<(method: string, params?: object) => Promise<unknown>> {
+  const socket = new WebSocket(url);
+  await new Promise((resolve, reject) => {
+    socket.onopen = resolve;
+    socket.onerror = reject;
+  });
+  let nextId = 1;
+  const pending = new Map<number, (result: unknown) => void>();
+  socket.onmessage = (event) => {
+    const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown };
+    if (message.id !== undefined) pending.get(message.id)?.(message.result);
+  };
+  return (method, params = {}) =>
+    new Promise((resolve) => {
+      const id = nextId++;
+      pending.set(id, resolve);
+      socket.send(JSON.stringify({ id, method, params }));
+    });
+}
+
+/** Opens a service's inspector (SIGUSR1) and reads where it listens from the service's log. */
+async function openInspector(pid: number, logFile: string): Promise<string> {
+  const before = readFileSync(logFile, "utf8").length;
+  process.kill(pid, "SIGUSR1");
+  for (let waited = 0; waited < 10_000; waited += 100) {
+    const match = /Debugger listening on (ws:\/\/\S+)/.exec(readFileSync(logFile, "utf8").slice(before));
+    if (match) return match[1];
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  throw new Error(`pid ${pid} opened no inspector: was it started with NODE_OPTIONS=--inspect-port=0?`);
 }
 
-if (require.main === module) main();
+async function main(): Promise<void> {
+  const [secondsArg = "60", topArg = "12"] = process.argv.slice(2);
+  const running = serviceProcesses().filter((s): s is typeof s & { pid: number } => s.pid !== undefined);
+  if (running.length === 0) throw new Error("no service is running: npm start first");
+  const sessions = await Promise.all(
+    running.map(async ({ name, pid, logFile }) => {
+      const send = await inspectorSession(await openInspector(pid, logFile));
+      await send("Profiler.enable");
+      await send("Profiler.setSamplingInterval", { interval: 1000 });
+      return { name, send };
+    }),
+  );
+  await Promise.all(sessions.map(({ send }) => send("Profiler.start")));
+  console.log(`profiling ${sessions.map((s) => s.name).join(", ")} for ${secondsArg} s`);
+  await new Promise((resolve) => setTimeout(resolve, Number(secondsArg) * 1000));
+  const outDir = path.join(stackDir, "profiles");
+  mkdirSync(outDir, { recursive: true });
+  for (const { name, send } of sessions) {
+    const { profile } = (await send("Profiler.stop")) as { profile: CpuProfile };
+    writeFileSync(path.join(outDir, `${name}.cpuprofile`), JSON.stringify(profile));
+    console.log(summarise(name, profile, Number(topArg)) + "\n");
+  }
+  console.log(`profiles in ${outDir}`);
+  process.exit(0);
+}
+
+main().catch((error) => {
+  console.error((error as Error).message);
+  process.exit(1);
+});
