@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { LOCAL_STACK, databaseUrlVariable, gatewayPort, isServiceDatabase } from "../lib/environment";
+import { niced, nicenessOf } from "./door-first";
 import { codeExtension, codeRoot, compiled, repoRoot, servicesDir } from "./layout";
 import { StackError, assertPortsFree, ownedPid, progress, waitFor } from "./processes";
 import { Supervisor, lastLines } from "./supervisor";
@@ -89,8 +90,7 @@ export async function startServices(env: NodeJS.ProcessEnv, output: OutputMode):
   const supervisor = new Supervisor(
     serviceNames().map((name) => ({
       name,
-      command: process.execPath,
-      args: runnerArgs([serviceFile(name)]),
+      ...niced(process.execPath, runnerArgs([serviceFile(name)]), nicenessOf(name)),
       cwd: repoRoot,
       // The node id stays the same across restarts, so the other nodes replace the dead instance's registration at once.
       env: { ...ownCredentialsOnly(env, name), NODE_ID: `${name}-${process.pid}`, EXPECTED_SERVICES: expected, METRICS_PORT: String(metricsPortOf(name)) },

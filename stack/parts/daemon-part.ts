@@ -6,6 +6,7 @@
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import { niced, nicenessOf } from "../door-first";
 import { assertPortsFree, ownedPid, progress, spawnDaemon, stopPid, waitFor } from "../processes";
 import type { PartStatus, StackPart } from "./part";
 
@@ -53,7 +54,7 @@ export function daemonPart(spec: DaemonPartSpec): DaemonPart {
         await assertPortsFree(spec.name, [spec.port]);
         mkdirSync(spec.dir, { recursive: true });
         progress(spec.name, "starting");
-        spawnDaemon({ command: spec.command, args: spec.args, env: spec.env, logFile, pidFile, cwd: spec.dir });
+        spawnDaemon({ ...niced(spec.command, spec.args, nicenessOf(spec.name)), env: spec.env, logFile, pidFile, cwd: spec.dir });
       }
       await waitFor(spec.name, `ready on ${url}`, answers, spec.readyWithinMs, logFile);
     },

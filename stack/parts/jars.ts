@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { jarsDir, repoRoot } from "../layout";
+import { niced, nicenessOf } from "../door-first";
 import { ownedPid, progress, requireCommand, run, spawnDaemon, stopPid } from "../processes";
 
 const pom = path.join(repoRoot, "stack", "maven", "pom.xml");
@@ -99,8 +100,7 @@ export class JvmProcess {
   start(heap = "1g"): void {
     progress(this.part, `starting (${path.basename(this.propertiesFile)})`);
     spawnDaemon({
-      command: "java",
-      args: javaArgs(heap, this.log4jFile, this.mainClass, this.propertiesFile),
+      ...niced("java", javaArgs(heap, this.log4jFile, this.mainClass, this.propertiesFile), nicenessOf(this.part)),
       logFile: this.logFile,
       pidFile: this.pidFile,
       cwd: this.dir,
