@@ -72,6 +72,10 @@ const sagaIdParams = { $$strict: "remove", id: "uuid" } as const;
 /** Most sagas one listing returns. */
 const MAX_SAGAS_LISTED = 500;
 
+/** The service that listens to progress notes, and how long a note waits for it to be discovered before it is given up. */
+const PURCHASE_PROGRESSED_LISTENER = "purchase";
+const LISTENER_WAIT_MS = 30_000;
+
 interface SagaListParams {
   status?: SagaStatus;
   id?: string;
@@ -228,9 +232,14 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
           const notes = definitions.flatMap((definition) => progressNotes(definition, transitions));
           if (notes.length === 0) return;
           const progressed: PurchaseProgressed = { notes };
-          this.broker.emit(PURCHASE_PROGRESSED_EVENT, progressed).catch((error: unknown) => {
+          const untold = (error: unknown) =>
             this.logger.warn(`progress of ${notes.length} purchase(s) not told (their next step or end will be):`, (error as Error).message);
-          });
+          const tell = () => this.broker.emit(PURCHASE_PROGRESSED_EVENT, progressed).catch(untold);
+          // Moleculer drops an event no known node listens to. Just after a start, before this node has discovered the
+          // purchase service, that was a whole first saga's story; so the note waits for a listener, a bounded while.
+          // Order does not matter: the purchase service ignores a note older than what it has.
+          if (this.broker.hasEventListener(PURCHASE_PROGRESSED_EVENT)) void tell();
+          else this.broker.waitForServices(PURCHASE_PROGRESSED_LISTENER, LISTENER_WAIT_MS).then(tell, untold);
         },
         // Queueing is not failure: a deadline waits until the participant has read its queue that far.
         postponement: { probe: this.deliveryProbe, maxPostponeMs: settings.maxPostponeMs, probeIdleEveryMs: settings.probeIdleEveryMs },
