@@ -219,6 +219,12 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
         horizonMs: settings.maxPostponeMs,
         onLag: (topic, group, messages) => this.broker.metrics.set(SHOP_METRICS.consumerLag.name, messages, { topic, group }),
       });
+      // One wait for the progress notes' listener, shared by every note that finds none (not a poller per commit).
+      let listenerWait: Promise<unknown> | undefined;
+      const listenerFound = () =>
+        (listenerWait ??= this.broker.waitForServices(PURCHASE_PROGRESSED_LISTENER, LISTENER_WAIT_MS).finally(() => {
+          listenerWait = undefined;
+        }));
       this.engine = new SagaEngine<PurchaseSagaData>({
         store: this.store,
         definitions,
@@ -239,7 +245,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
           // purchase service, that was a whole first saga's story; so the note waits for a listener, a bounded while.
           // Order does not matter: the purchase service ignores a note older than what it has.
           if (this.broker.hasEventListener(PURCHASE_PROGRESSED_EVENT)) void tell();
-          else this.broker.waitForServices(PURCHASE_PROGRESSED_LISTENER, LISTENER_WAIT_MS).then(tell, untold);
+          else listenerFound().then(tell, untold);
         },
         // Queueing is not failure: a deadline waits until the participant has read its queue that far.
         postponement: { probe: this.deliveryProbe, maxPostponeMs: settings.maxPostponeMs, probeIdleEveryMs: settings.probeIdleEveryMs },
