@@ -11,7 +11,7 @@ import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
 import { Partitioners } from "kafkajs";
 import { KAFKA_BATCH_ADAPTER } from "./lib/channels/kafka-batch-adapter";
 import { DatabaseRefusals, isServiceFailure } from "./lib/errors/database-refusals";
-import { kafkaBrokers, redisNodes } from "./lib/environment";
+import { kafkaConnection, redisClusterOptions, redisNodes } from "./lib/environment";
 import { readBrokerSettings } from "./lib/settings/broker-settings";
 import { TraceMiddleware } from "./lib/telemetry/trace-middleware";
 import { AWAITED_REDIS_TRANSPORTER } from "./lib/transport/redis-transporter";
@@ -37,11 +37,11 @@ const config: BrokerOptions = {
   // A PUBLISH is awaited (lib/transport/redis-transporter): with auto-pipelining a fire-and-forget one could be lost.
   transporter: {
     type: AWAITED_REDIS_TRANSPORTER,
-    options: { cluster: { nodes, clusterOptions: { enableReadyCheck: true, enableAutoPipelining: true } } },
+    options: { cluster: { nodes, clusterOptions: redisClusterOptions({ enableReadyCheck: true, enableAutoPipelining: true }) } },
   },
   cacher: {
     type: "Redis",
-    options: { prefix: "cache", ttl: 300, cluster: { nodes, options: { enableReadyCheck: true, enableAutoPipelining: true } } },
+    options: { prefix: "cache", ttl: 300, cluster: { nodes, options: redisClusterOptions({ enableReadyCheck: true, enableAutoPipelining: true }) } },
   },
   serializer: "JSON",
   // Custom rules get (value, errors) and may return a converted value (see the catalog's canonical ids).
@@ -72,7 +72,7 @@ const config: BrokerOptions = {
         // Topics are named exactly as the outbox's aggregatetype: no namespace prefix.
         options: {
           kafka: {
-            brokers: kafkaBrokers(),
+            ...kafkaConnection(),
             clientId: settings.nodeId ?? "saga",
             // Java's partitioner (as Debezium's producer uses): a key re-published from here lands on its partition.
             producerOptions: { createPartitioner: Partitioners.DefaultPartitioner },

@@ -7,7 +7,7 @@
  */
 import { Kafka, logLevel } from "kafkajs";
 import { Client } from "pg";
-import { kafkaBrokers } from "../lib/environment";
+import { kafkaConnection } from "../lib/environment";
 import { adminDatabaseUrl } from "../stack/database-roles";
 
 export type Counts = Map<string, number>;
@@ -32,7 +32,7 @@ export async function statementCounts(): Promise<Counts> {
 
 /** Messages on each topic so far (the sum of its partitions' end offsets), Kafka's own topics left out. */
 export async function messageCounts(): Promise<Counts> {
-  const admin = new Kafka({ clientId: "bench-message-counts", brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({ clientId: "bench-message-counts", ...kafkaConnection(), logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
     const topics = (await admin.listTopics()).filter((topic) => !topic.startsWith("_") && !topic.startsWith("connect-"));

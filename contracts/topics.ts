@@ -19,6 +19,29 @@ export const TOPICS = {
 
 export type Topic = keyof typeof TOPICS;
 
+export interface TopicReader {
+  /** The service (its folder under services/) that consumes the topic. */
+  service: string;
+  /** The consumer name its channel gives: the group is `<consumer>:<topic>` (consumerGroupId). */
+  consumer: string;
+}
+
+/**
+ * Who reads each topic. Kafka's ACLs give each service's principal exactly
+ * these topics and groups (stack/kafka-access.ts), and the orchestrator waits
+ * on its participants' groups before a deadline (the delivery probe).
+ */
+export const TOPIC_READERS: Readonly<Record<Topic, readonly TopicReader[]>> = {
+  "account.events": [{ service: "payment", consumer: "payment" }],
+  "product.events": [{ service: "product", consumer: "product-filter" }],
+  "product.commands": [{ service: "product", consumer: "product" }],
+  "order.commands": [{ service: "order", consumer: "order" }],
+  "payment.commands": [{ service: "payment", consumer: "payment" }],
+  "purchase.events": [{ service: "orchestrator", consumer: "orchestrator" }],
+  "purchase.results": [{ service: "purchase", consumer: "purchase" }],
+  "saga.replies": [{ service: "orchestrator", consumer: "orchestrator" }],
+};
+
 /**
  * Partitions a consumer of `topic` works at once: all of a declared topic's.
  * A topic the system does not declare (a test's private one) gets

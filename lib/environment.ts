@@ -4,6 +4,8 @@
  * process started by `npm start` / `npm test` (which export these) and one
  * started by hand against the local stack agree. Credentials have no default.
  */
+import type { ClusterOptions } from "ioredis";
+import type { SASLOptions } from "kafkajs";
 import { secretSetting } from "./settings/settings";
 export const SERVICE_DATABASES = ["account", "product", "order", "payment", "purchase", "orchestrator"] as const;
 export type ServiceDatabase = (typeof SERVICE_DATABASES)[number];
@@ -76,6 +78,47 @@ export function redisNodes(): RedisNode[] {
 
 export function kafkaBrokers(): string[] {
   return (env("KAFKA_BROKERS") ?? `127.0.0.1:${LOCAL_STACK.kafkaPort}`).split(",").map((b) => b.trim());
+}
+
+/** The one SASL mechanism the broker accepts from clients. */
+export const KAFKA_SASL_MECHANISM = "scram-sha-512";
+
+export interface KafkaConnection {
+  brokers: string[];
+  sasl?: SASLOptions;
+}
+
+/**
+ * Where Kafka is and who this process is to it: KAFKA_USERNAME with
+ * KAFKA_PASSWORD (or KAFKA_PASSWORD_FILE), checked by SCRAM-SHA-512. Without
+ * them the client connects anonymously, which the stack's broker refuses.
+ */
+export function kafkaConnection(source: NodeJS.ProcessEnv = process.env): KafkaConnection {
+  const brokers = kafkaBrokers();
+  const username = source.KAFKA_USERNAME?.trim();
+  if (!username) return { brokers };
+  const password = secretSetting(source, "KAFKA_PASSWORD");
+  if (password === undefined) throw new Error("KAFKA_USERNAME is set without KAFKA_PASSWORD (or KAFKA_PASSWORD_FILE)");
+  return { brokers, sasl: { mechanism: KAFKA_SASL_MECHANISM, username, password } };
+}
+
+export interface RedisLogin {
+  username?: string;
+  password?: string;
+}
+
+/** Who this process is to Redis: REDIS_USERNAME with REDIS_PASSWORD (or REDIS_PASSWORD_FILE), or nobody. */
+export function redisLogin(source: NodeJS.ProcessEnv = process.env): RedisLogin {
+  const username = source.REDIS_USERNAME?.trim();
+  if (!username) return {};
+  const password = secretSetting(source, "REDIS_PASSWORD");
+  if (password === undefined) throw new Error("REDIS_USERNAME is set without REDIS_PASSWORD (or REDIS_PASSWORD_FILE)");
+  return { username, password };
+}
+
+/** ioredis Cluster options that log in to every node as this process's Redis user. */
+export function redisClusterOptions(options: ClusterOptions = {}): ClusterOptions {
+  return { ...options, redisOptions: { ...options.redisOptions, ...redisLogin() } };
 }
 
 export function connectUrl(): string {

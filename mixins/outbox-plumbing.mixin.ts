@@ -14,7 +14,7 @@
  */
 import type { Context, Service, ServiceSchema } from "moleculer";
 import { OUTBOX_FLOW_EVENT } from "../contracts/outbox-flow";
-import { type ServiceDatabase, kafkaBrokers } from "../lib/environment";
+import { type ServiceDatabase, kafkaConnection } from "../lib/environment";
 import { SHOP_METRICS, registerShopMetrics } from "../lib/metrics/shop-metrics";
 import { replayProgress, requestOutboxReplay } from "../lib/outbox/outbox-replay";
 import { outboxStatus } from "../lib/outbox/outbox-status";
@@ -66,7 +66,7 @@ export function OutboxPlumbingMixin(database: ServiceDatabase): Partial<ServiceS
       if (metrics) registerShopMetrics(metrics, [SHOP_METRICS.outboxSlotLag, SHOP_METRICS.outboxStalled, SHOP_METRICS.outboxOldestWaiting]);
       const outboxWatch = new OutboxWatch({
         database,
-        plumbing: outboxPlumbing(db, database, kafkaBrokers(), connectUrl),
+        plumbing: outboxPlumbing(db, database, kafkaConnection(), connectUrl),
         stallAfterMs: outboxStallAfterMs,
         logger: service.logger,
         // Best effort: a report lost while the transporter is away is followed by the next one.

@@ -25,7 +25,7 @@ import { prometheus } from "./parts/prometheus";
 import { PartWatch } from "./part-watch";
 import { runForDevelopment, serviceProcesses, startServices } from "./services";
 import { stackEnv, useStackEnv } from "./stack-env";
-import { ensureTopics, waitForKafka } from "./topics";
+import { ensureKafkaAcls, ensureTopics, waitForKafka } from "./topics";
 
 const parts: StackPart[] = [postgres, redisCluster, kafka, kafkaConnect, zipkin];
 /** Started only when asked for (`--with <name>`); stopped by `down` whenever running. */
@@ -221,6 +221,7 @@ async function main(): Promise<void> {
       // For a stack this tool did not start (compose): once Kafka and Connect answer, topics, then connectors.
       await waitForKafka(EXTERNAL_PART_BUDGET_MS);
       await ensureTopics();
+      await ensureKafkaAcls({ withTestTopics: false });
       await waitForConnectRest(EXTERNAL_PART_BUDGET_MS);
       return registerConnectors();
     case "start":

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { LOCAL_STACK, databaseUrlVariable, gatewayPort, isServiceDatabase } from "../lib/environment";
 import { niced, nicenessOf } from "./door-first";
+import { serviceLogins } from "./stack-env";
 import { codeExtension, codeRoot, compiled, repoRoot, servicesDir } from "./layout";
 import { StackError, assertPortsFree, ownedPid, progress, waitFor } from "./processes";
 import { Supervisor, lastLines } from "./supervisor";
@@ -30,13 +31,15 @@ function runnerArgs(files: string[], options: string[] = []): string[] {
 }
 
 /**
- * The environment without the database credentials that are not `name`'s: a
- * service gets its own database's URL, the gateway and ops none, and nobody
- * Debezium's. (`npm run dev` runs every service in one process, so it keeps all.)
+ * The environment without the credentials that are not `name`'s: a service
+ * keeps its own database's URL (the gateway and ops have none, nobody has
+ * Debezium's) and loses the Kafka and Redis logins it was given, which the
+ * stack replaces with its own (serviceLogins). (`npm run dev` runs every
+ * service in one process, so it keeps all.)
  */
 export function ownCredentialsOnly(env: NodeJS.ProcessEnv, name: string): NodeJS.ProcessEnv {
   const own = isServiceDatabase(name) ? databaseUrlVariable(name) : undefined;
-  const isCredential = (key: string) => /^(CDC_)?DATABASE_URL_[A-Z]+(_FILE)?$/.test(key);
+  const isCredential = (key: string) => /^((CDC_)?DATABASE_URL_[A-Z]+|KAFKA_PASSWORD|REDIS_PASSWORD)(_FILE)?$|^(KAFKA|REDIS)_USERNAME$/.test(key);
   return Object.fromEntries(Object.entries(env).filter(([key]) => !isCredential(key) || key === own || key === `${own}_FILE`));
 }
 
@@ -93,7 +96,7 @@ export async function startServices(env: NodeJS.ProcessEnv, output: OutputMode):
       ...niced(process.execPath, runnerArgs([serviceFile(name)]), nicenessOf(name)),
       cwd: repoRoot,
       // The node id stays the same across restarts, so the other nodes replace the dead instance's registration at once.
-      env: { ...ownCredentialsOnly(env, name), NODE_ID: `${name}-${process.pid}`, EXPECTED_SERVICES: expected, METRICS_PORT: String(metricsPortOf(name)) },
+      env: { ...ownCredentialsOnly(env, name), ...serviceLogins(name), NODE_ID: `${name}-${process.pid}`, EXPECTED_SERVICES: expected, METRICS_PORT: String(metricsPortOf(name)) },
       logFile: serviceLogFile(name),
       pidFile: path.join(servicesDir, `${name}.pid`),
     })),

@@ -7,6 +7,8 @@
 import { SERVICE_DATABASES, changeCaptureUrlVariable, connectUrl, databaseUrlVariable, gatewayPort, kafkaBrokers, redisNodes } from "../lib/environment";
 import { changeCaptureRole, localDatabaseUrl, serviceRole } from "./database-roles";
 import { installationJwtSecret } from "./installation-secret";
+import { KAFKA_ADMIN, kafkaPassword } from "./kafka-access";
+import { REDIS_ADMIN_USER, REDIS_SERVICES_USER, redisPassword } from "./redis-access";
 import { prometheusUrl } from "./parts/prometheus";
 import { zipkinUrl } from "./parts/zipkin";
 
@@ -22,6 +24,9 @@ export function stackEnv(): Record<string, string> {
     .map((n) => `${n.host}:${n.port}`)
     .join(",");
   env.KAFKA_BROKERS = kafkaBrokers().join(",");
+  // Tools, tests and `npm run dev` are the admin; each service started by the stack is itself (serviceLogins).
+  if (!given("KAFKA_USERNAME")) Object.assign(env, { KAFKA_USERNAME: KAFKA_ADMIN, KAFKA_PASSWORD: kafkaPassword(KAFKA_ADMIN) });
+  if (!given("REDIS_USERNAME")) Object.assign(env, { REDIS_USERNAME: REDIS_ADMIN_USER, REDIS_PASSWORD: redisPassword(REDIS_ADMIN_USER) });
   env.CONNECT_URL = connectUrl();
   env.PORT = String(gatewayPort());
   env.ZIPKIN_URL = zipkinUrl();
@@ -30,6 +35,16 @@ export function stackEnv(): Record<string, string> {
   env.TRACE_EXPORTER = given("TRACE_EXPORTER") ?? "zipkin";
   env.JWT_SECRET = given("JWT_SECRET") ?? installationJwtSecret();
   return env;
+}
+
+/** The Kafka and Redis logins of a service the stack tool starts: its own Kafka principal, and the services' Redis user. */
+export function serviceLogins(name: string): Record<string, string> {
+  return {
+    KAFKA_USERNAME: name,
+    KAFKA_PASSWORD: kafkaPassword(name),
+    REDIS_USERNAME: REDIS_SERVICES_USER,
+    REDIS_PASSWORD: redisPassword(REDIS_SERVICES_USER),
+  };
 }
 
 /** Puts the stack's settings into this process's environment where it has none: for the stack tool and the benchmarks. */

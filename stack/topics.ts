@@ -7,8 +7,9 @@
  */
 import { Kafka, logLevel } from "kafkajs";
 import { TOPICS } from "../contracts/topics";
-import { kafkaBrokers } from "../lib/environment";
+import { kafkaBrokers, kafkaConnection } from "../lib/environment";
 import { deadLetterTopic } from "../mixins/idempotent-channel";
+import { kafkaGrants, reconcileKafkaAcls } from "./kafka-access";
 import { progress, waitFor } from "./processes";
 
 /** For a Kafka this tool did not start (compose): waits until it answers a metadata request. */
@@ -17,7 +18,7 @@ export function waitForKafka(timeoutMs: number): Promise<void> {
     "kafka",
     `answering on ${kafkaBrokers().join(",")}`,
     async () => {
-      const admin = new Kafka({ clientId: "stack", brokers: kafkaBrokers(), logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+      const admin = new Kafka({ clientId: "stack", ...kafkaConnection(), logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
       await admin.connect();
       try {
         await admin.listTopics();
@@ -30,8 +31,19 @@ export function waitForKafka(timeoutMs: number): Promise<void> {
   );
 }
 
+/** Makes the broker's ACLs those of stack/kafka-access.ts (as the admin, like every call here). */
+export async function ensureKafkaAcls(options: { withTestTopics: boolean }): Promise<void> {
+  const admin = new Kafka({ clientId: "stack", ...kafkaConnection(), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await reconcileKafkaAcls(admin, kafkaGrants(options));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export async function ensureTopics(): Promise<void> {
-  const admin = new Kafka({ clientId: "stack", brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({ clientId: "stack", ...kafkaConnection(), logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());

@@ -60,6 +60,9 @@ export interface BatchChannel extends Channel {
   batch?: BatchOptions;
 }
 
+/** The consumer group a service's channel joins: `<group>:<channel name>` (our channels are named by their topic). */
+export const consumerGroupId = (consumer: string, topic: string) => `${consumer}:${topic}`;
+
 export class KafkaBatchAdapter extends Adapters.Kafka {
   override async subscribe(chan: BatchChannel): Promise<void> {
     const batch = chan.batch;
@@ -73,7 +76,7 @@ export class KafkaBatchAdapter extends Adapters.Kafka {
   private async consume(chan: BatchChannel, options: BatchOptions): Promise<void> {
     // The package types a channel's `kafka` as a client config; it carries consumer and run options.
     const { fromBeginning, partitionsConsumedConcurrently, ...consumerConfig }: ChannelKafkaOptions = chan.kafka ?? {};
-    const consumer = this.client.consumer({ ...consumerConfig, groupId: `${chan.group}:${chan.name}` });
+    const consumer = this.client.consumer({ ...consumerConfig, groupId: consumerGroupId(chan.group, chan.name) });
     this.consumers.set(chan.id, consumer);
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) void this.replaceCrashed(chan, options, consumer, payload.error);

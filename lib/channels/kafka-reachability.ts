@@ -1,10 +1,11 @@
 /** Whether a Kafka broker answers a metadata request, asked with a short-lived admin client and no retries. */
 import { Kafka, logLevel } from "kafkajs";
+import type { KafkaConnection } from "../environment";
 
-export async function kafkaAnswers(brokers: string[], timeoutMs = 3_000): Promise<boolean> {
+export async function kafkaAnswers(kafka: KafkaConnection, timeoutMs = 3_000): Promise<boolean> {
   const admin = new Kafka({
     clientId: "reachability",
-    brokers,
+    ...kafka,
     logLevel: logLevel.NOTHING,
     connectionTimeout: timeoutMs,
     requestTimeout: timeoutMs,

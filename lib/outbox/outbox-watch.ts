@@ -16,7 +16,7 @@
 import type { Knex } from "knex";
 import type { OutboxFlowReport } from "../../contracts/outbox-flow";
 import { OUTBOX_FLOW_REPORT_EVERY_MS } from "../../contracts/outbox-flow";
-import { type ServiceDatabase, connectorName } from "../environment";
+import { type KafkaConnection, type ServiceDatabase, connectorName } from "../environment";
 import { kafkaAnswers } from "../channels/kafka-reachability";
 import { type OutboxFlowState, type OutboxReading, type SlotProgress, deliveredPosition, judgeOutboxFlow, readOutbox, releaseSlot } from "./outbox-flow";
 import { outboxSlotName } from "./outbox-status";
@@ -43,13 +43,13 @@ export interface OutboxPlumbing {
   restartConnector(): Promise<boolean | null>;
 }
 
-/** The real plumbing of `database`: its outbox and slot in `db`, the brokers, Connect's REST API at `connectUrl`. */
-export function outboxPlumbing(db: Knex, database: ServiceDatabase, brokers: string[], connectUrl: string | null): OutboxPlumbing {
+/** The real plumbing of `database`: its outbox and slot in `db`, Kafka, Connect's REST API at `connectUrl`. */
+export function outboxPlumbing(db: Knex, database: ServiceDatabase, kafka: KafkaConnection, connectUrl: string | null): OutboxPlumbing {
   return {
     read: (delivered) => readOutbox(db, database, delivered ?? null),
     deliveredPosition: async () => (connectUrl === null ? null : deliveredPosition(connectUrl, database)),
     releaseSlot: (pid) => releaseSlot(db, database, pid),
-    kafkaAnswers: () => kafkaAnswers(brokers),
+    kafkaAnswers: () => kafkaAnswers(kafka),
     async restartConnector() {
       if (connectUrl === null) return null;
       const url = `${connectUrl}/connectors/${connectorName(database)}/restart?includeTasks=true`;

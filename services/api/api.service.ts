@@ -15,7 +15,7 @@ import { PURCHASE_STATUS_CHANGED_EVENT, type PurchaseView } from "../../contract
 import { loadAuthConfig } from "../../lib/auth/auth-config";
 import type { AuthenticatedMeta, AuthenticatedUser } from "../../lib/auth/authenticated-user";
 import { InvalidTokenError, TokenService } from "../../lib/auth/token-service";
-import { redisNodes } from "../../lib/environment";
+import { redisClusterOptions, redisNodes } from "../../lib/environment";
 import { redisRateLimitStore } from "../../lib/http/redis-rate-limit-store";
 import { routeTemplate } from "../../lib/http/route-template";
 import { SHOP_METRICS, registerShopMetrics } from "../../lib/metrics/shop-metrics";
@@ -89,7 +89,7 @@ export function createApiService(
   tokens = new TokenService(loadAuthConfig()),
 ): ServiceSchema<ServiceSettingSchema, GatewayThis> {
   // Generous timeout: a crowd at the door lags the event loop, and a command timer due during the lag fires before the answer already read is handled.
-  const redis = new Cluster(redisNodes(), { lazyConnect: true, enableOfflineQueue: true, redisOptions: { commandTimeout: 5_000 } });
+  const redis = new Cluster(redisNodes(), redisClusterOptions({ lazyConnect: true, enableOfflineQueue: true, redisOptions: { commandTimeout: 5_000 } }));
   const jsonBody = jsonBodyParsers(settings);
   const dashboard = new DashboardFiles();
   return {

@@ -60,6 +60,9 @@ export async function countDeadLetters(admin: Admin, topics: readonly string[]):
   return new Map(counts);
 }
 
+/** The throwaway groups that list dead letters begin with this (Kafka's ACLs let the operator's principal use them). */
+export const DEAD_LETTER_READER_GROUP_PREFIX = "operator-dead-letters-";
+
 /** Every dead letter of `topic`, oldest first. */
 export async function listDeadLetters(client: Kafka, topic: string): Promise<DeadLetter[]> {
   const admin = client.admin();
@@ -70,7 +73,7 @@ export async function listDeadLetters(client: Kafka, topic: string): Promise<Dea
   if (remaining.size === 0) return letters;
 
   // A throwaway group, never committed and deleted afterwards: listing changes nothing and leaves nothing behind.
-  const groupId = `operator-dead-letters-${process.pid}-${Date.now()}`;
+  const groupId = `${DEAD_LETTER_READER_GROUP_PREFIX}${process.pid}-${Date.now()}`;
   const consumer = client.consumer({ groupId });
   await consumer.connect();
   try {

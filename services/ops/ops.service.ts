@@ -11,7 +11,7 @@ import { Kafka, logLevel, type Admin } from "kafkajs";
 import { Errors, type Context, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { TOPICS } from "../../contracts/topics";
 import { operatorOf, type AuthenticatedMeta } from "../../lib/auth/authenticated-user";
-import { SERVICE_DATABASES, kafkaBrokers, redisNodes, type ServiceDatabase } from "../../lib/environment";
+import { SERVICE_DATABASES, kafkaConnection, redisClusterOptions, redisNodes, type ServiceDatabase } from "../../lib/environment";
 import { SHOP_METRICS } from "../../lib/metrics/shop-metrics";
 import type { ReplayProgress, ReplayRequest } from "../../lib/outbox/outbox-replay";
 import type { OutboxStatus } from "../../lib/outbox/outbox-status";
@@ -208,9 +208,9 @@ const OpsService: ServiceSchema<ServiceSettingSchema, OpsThis> = {
   },
 
   created(this: OpsThis) {
-    this.kafka = new Kafka({ clientId: "ops", brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
+    this.kafka = new Kafka({ clientId: "ops", ...kafkaConnection(), logLevel: logLevel.NOTHING });
     this.admin = this.kafka.admin();
-    this.redis = new Cluster(redisNodes(), { lazyConnect: true, enableOfflineQueue: true, redisOptions: { commandTimeout: 5_000 } });
+    this.redis = new Cluster(redisNodes(), redisClusterOptions({ lazyConnect: true, enableOfflineQueue: true, redisOptions: { commandTimeout: 5_000 } }));
     this.sampler = new ThroughputSampler(THROUGHPUT_SAMPLE_SECONDS, THROUGHPUT_SAMPLES_KEPT);
     this.replays = [];
   },

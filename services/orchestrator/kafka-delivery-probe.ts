@@ -21,11 +21,8 @@ import { type Admin, Kafka, logLevel } from "kafkajs";
 import type { OutboxFlowReport } from "../../contracts/outbox-flow";
 import { PipelineHealth } from "../../lib/outbox/pipeline-health";
 import { partitionEnds, readPositions, unread } from "../../lib/channels/unread-messages";
-import { SERVICE_DATABASES, connectorName } from "../../lib/environment";
+import { type KafkaConnection, SERVICE_DATABASES, connectorName } from "../../lib/environment";
 import type { DeliveryProbe } from "../../lib/saga/saga-engine";
-
-/** The consumer group @moleculer/channels' Kafka adapter joins for a service's channel: `<group>:<channel name>` (our channels are named by topic). */
-export const kafkaGroupId = (consumer: string, topic: string) => `${consumer}:${topic}`;
 
 /** After an outage, how long the connectors get to publish the WAL that piled up before offsets are trusted again. */
 const PIPELINE_CATCH_UP_MS = 30_000;
@@ -37,7 +34,7 @@ interface Sample {
 }
 
 export interface KafkaDeliveryProbeOptions {
-  brokers: string[];
+  kafka: KafkaConnection;
   /** topic → the consumer group that reads it; topics without one are not waited on */
   readers: ReadonlyMap<string, string>;
   /** Kafka Connect's REST URL, to check that the outbox connectors run; null to skip the check. */
@@ -65,7 +62,7 @@ export class KafkaDeliveryProbe implements DeliveryProbe {
 
   constructor(private readonly options: KafkaDeliveryProbeOptions) {
     // Few retries: a broker that does not answer is itself the answer (nothing can be known past the last sample).
-    const kafka = new Kafka({ clientId: "orchestrator-delivery-probe", brokers: options.brokers, logLevel: logLevel.NOTHING, retry: { retries: 1 } });
+    const kafka = new Kafka({ clientId: "orchestrator-delivery-probe", ...options.kafka, logLevel: logLevel.NOTHING, retry: { retries: 1 } });
     this.admin = kafka.admin();
   }
 

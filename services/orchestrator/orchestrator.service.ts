@@ -8,7 +8,10 @@
  */
 import { Errors, type Context, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import {
+  ORDER_COMMANDS_TOPIC,
+  PAYMENT_COMMANDS_TOPIC,
   PRICED_PURCHASE_SCHEMA,
+  PRODUCT_COMMANDS_TOPIC,
   PURCHASE_PROGRESSED_EVENT,
   type PurchaseCreated,
   type PurchaseProgressed,
@@ -23,14 +26,16 @@ import { SagaStore } from "../../lib/saga/saga-store";
 import { SAGA_STATUSES, type SagaStatus } from "../../lib/saga/state";
 import type { TransitionResult } from "../../lib/saga/transitions";
 import { SAGA_REPLY_SCHEMA } from "../../lib/saga/participant";
-import { kafkaBrokers } from "../../lib/environment";
+import { kafkaConnection } from "../../lib/environment";
 import { readBrokerSettings } from "../../lib/settings/broker-settings";
 import { OUTBOX_FLOW_EVENT, type OutboxFlowReport } from "../../contracts/outbox-flow";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
 import { idempotentChannel, type ServiceMessageHandler } from "../../mixins/idempotent-channel";
 import { DeadlineSweeper } from "./deadline-sweeper";
-import { KafkaDeliveryProbe, kafkaGroupId } from "./kafka-delivery-probe";
+import { KafkaDeliveryProbe } from "./kafka-delivery-probe";
+import { TOPIC_READERS } from "../../contracts/topics";
+import { consumerGroupId } from "../../lib/channels/kafka-batch-adapter";
 import { readOrchestratorSettings } from "./orchestrator-settings";
 import { progressNotes } from "./progress-notes";
 import { SAGA_METRICS, recordSagaObservations } from "./saga-metrics";
@@ -51,12 +56,10 @@ export interface OrchestratorOptions {
   participants?: ReadonlyMap<string, string>;
 }
 
-/** Who reads each command topic of the real system: the participant services, under their own names. */
-const PARTICIPANTS: ReadonlyMap<string, string> = new Map([
-  [PURCHASE_SAGA_TOPICS.productCommands, "product"],
-  [PURCHASE_SAGA_TOPICS.orderCommands, "order"],
-  [PURCHASE_SAGA_TOPICS.paymentCommands, "payment"],
-]);
+/** Who reads each command topic of the real system: the participant's consumer. */
+const PARTICIPANTS: ReadonlyMap<string, string> = new Map(
+  ([PRODUCT_COMMANDS_TOPIC, ORDER_COMMANDS_TOPIC, PAYMENT_COMMANDS_TOPIC] as const).map((topic) => [topic, TOPIC_READERS[topic][0].consumer]),
+);
 
 interface OrchestratorThis extends Service, DatabaseThis {
   store: SagaStore;
@@ -95,8 +98,8 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
   const topics = options.topics ?? PURCHASE_SAGA_TOPICS;
   const participants = options.participants ?? (options.topics ? new Map<string, string>() : PARTICIPANTS);
   // Each topic's reader, as the channels adapter names consumer groups: ours for the replies, the participants' for their commands.
-  const readers = new Map([...participants].map(([topic, participant]) => [topic, kafkaGroupId(participant, topic)]));
-  readers.set(topics.sagaReplies, kafkaGroupId(consumer, topics.sagaReplies));
+  const readers = new Map([...participants].map(([topic, participant]) => [topic, consumerGroupId(participant, topic)]));
+  readers.set(topics.sagaReplies, consumerGroupId(consumer, topics.sagaReplies));
   const settings = readOrchestratorSettings();
   // Every version that may have live instances; new purchases take the newest.
   const definitions = PURCHASE_SAGA_VERSIONS.map((version) => buildPurchaseSaga(settings.policy, topics, options.sagaType, version));
@@ -213,7 +216,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
       const outbox = new OutboxWriter();
       this.store = new SagaStore(this.db);
       this.deliveryProbe = new KafkaDeliveryProbe({
-        brokers: kafkaBrokers(),
+        kafka: kafkaConnection(),
         readers,
         connectUrl: readBrokerSettings().connectUrl,
         horizonMs: settings.maxPostponeMs,

@@ -22,7 +22,7 @@ import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { CuckooRebuildConflictError } from "../../lib/cache/cuckoo-filter";
 import { SQLSTATE, sqlStateOf } from "../../lib/errors/sql-state";
 import { SHOP_METRICS, registerShopMetrics } from "../../lib/metrics/shop-metrics";
-import { redisNodes } from "../../lib/environment";
+import { redisClusterOptions, redisNodes } from "../../lib/environment";
 import type { InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
@@ -238,7 +238,7 @@ export function createProductService(settings: ProductSettings = readProductSett
     created(this: ProductThis) {
       this.outbox = new OutboxWriter();
       // Short command timeouts: a slow or failing Redis must fall back to Postgres, not stall reads.
-      this.redis = new Cluster(redisNodes(), { redisOptions: { commandTimeout: 500 }, enableOfflineQueue: true, retryDelayOnFailover: 100 });
+      this.redis = new Cluster(redisNodes(), redisClusterOptions({ redisOptions: { commandTimeout: 500 }, enableOfflineQueue: true, retryDelayOnFailover: 100 }));
       registerShopMetrics(this.broker.metrics, [SHOP_METRICS.productReads]);
       this.cache = new ProductReadCache(this.redis, this.logger, settings.cache, (outcome) =>
         this.broker.metrics.increment(SHOP_METRICS.productReads.name, { outcome }),

@@ -1,6 +1,6 @@
 /** The JVM parts (Kafka, Connect, Debezium, Zipkin) come from Maven Central through stack/maven/pom.xml. */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { jarsDir, repoRoot } from "../layout";
 import { niced, nicenessOf } from "../door-first";
@@ -61,6 +61,18 @@ export function javaArgs(heap: string, log4jFile: string, mainClass: string, ...
   return [`-Xmx${heap}`, `-Dlog4j.configuration=file:${log4jFile}`, "-cp", kafkaClasspath, mainClass, ...args];
 }
 
+/** A Java properties file that only this account can read. */
+export function writeProperties(file: string, properties: Record<string, string | number>): void {
+  writeFileSync(
+    file,
+    Object.entries(properties)
+      .map(([k, v]) => `${k}=${v}`)
+      .join("\n") + "\n",
+    { mode: 0o600 },
+  );
+  chmodSync(file, 0o600);
+}
+
 /** A JVM part of the stack (Kafka, Connect): one java process with its properties, log4j config, log and pid file in its own folder. */
 export class JvmProcess {
   readonly logFile: string;
@@ -85,15 +97,10 @@ export class JvmProcess {
     return ownedPid(this.pidFile, this.propertiesFile);
   }
 
-  /** Writes the properties and log config; the caller then prepares storage and calls start(). */
+  /** Writes the properties (readable by this account only: they hold logins) and log config; the caller then prepares storage and calls start(). */
   configure(properties: Record<string, string | number>): void {
     mkdirSync(this.dir, { recursive: true });
-    writeFileSync(
-      this.propertiesFile,
-      Object.entries(properties)
-        .map(([k, v]) => `${k}=${v}`)
-        .join("\n") + "\n",
-    );
+    writeProperties(this.propertiesFile, properties);
     writeLog4jConfig(this.log4jFile);
   }
 

@@ -7,6 +7,7 @@ import { deliveredPosition, judgeOutboxFlow, readOutbox } from "../../lib/outbox
 import { readBrokerSettings } from "../../lib/settings/broker-settings";
 import { codeRoot, connectDir } from "../layout";
 import { StackError, assertPortsFree, progress, waitFor } from "../processes";
+import { CONNECT_GROUP, CONNECT_TOPIC_PREFIX, KAFKA_CONNECT, javaClientLogin } from "../kafka-access";
 import { JvmProcess, connectPluginPath, ensureJars } from "./jars";
 import type { PartStatus, StackPart } from "./part";
 
@@ -20,12 +21,17 @@ const worker = new JvmProcess(PART, connectDir, "org.apache.kafka.connect.cli.Co
 function workerProperties(): Record<string, string | number> {
   return {
     "bootstrap.servers": `127.0.0.1:${LOCAL_STACK.kafkaPort}`,
-    "group.id": "saga-connect",
+    // The worker and the clients it makes for its connectors log in as Connect (stack/kafka-access.ts).
+    ...javaClientLogin(KAFKA_CONNECT),
+    ...javaClientLogin(KAFKA_CONNECT, "producer."),
+    ...javaClientLogin(KAFKA_CONNECT, "consumer."),
+    ...javaClientLogin(KAFKA_CONNECT, "admin."),
+    "group.id": CONNECT_GROUP,
     "key.converter": "org.apache.kafka.connect.storage.StringConverter",
     "value.converter": "org.apache.kafka.connect.storage.StringConverter",
-    "config.storage.topic": "_connect-configs",
-    "offset.storage.topic": "_connect-offsets",
-    "status.storage.topic": "_connect-status",
+    "config.storage.topic": `${CONNECT_TOPIC_PREFIX}configs`,
+    "offset.storage.topic": `${CONNECT_TOPIC_PREFIX}offsets`,
+    "status.storage.topic": `${CONNECT_TOPIC_PREFIX}status`,
     "config.storage.replication.factor": 1,
     "offset.storage.replication.factor": 1,
     "offset.storage.partitions": 5,

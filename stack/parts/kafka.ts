@@ -1,17 +1,37 @@
-/** One Kafka 3.9 broker in KRaft mode (broker and controller in one process). */
+/**
+ * One Kafka 3.9 broker in KRaft mode (broker and controller in one process),
+ * with SASL/SCRAM logins and ACLs (stack/kafka-access.ts). The SCRAM
+ * credentials are written when the storage is formatted; a principal added
+ * later (a new service) or whose password changed is set through Kafka's
+ * config tool, as the admin.
+ */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { Kafka, logLevel } from "kafkajs";
-import { LOCAL_STACK } from "../../lib/environment";
+import { type Admin, Kafka, type KafkaConfig, logLevel } from "kafkajs";
+import { KAFKA_SASL_MECHANISM, LOCAL_STACK } from "../../lib/environment";
+import {
+  KAFKA_ADMIN,
+  KAFKA_BROKER,
+  KAFKA_CONTROLLER,
+  SUPER_USERS,
+  javaClientLogin,
+  kafkaGrants,
+  kafkaPassword,
+  reconcileKafkaAcls,
+  scramPrincipals,
+} from "../kafka-access";
 import { kafkaDir } from "../layout";
 import { assertPortsFree, progress, run, waitFor } from "../processes";
-import { JvmProcess, ensureJars, kafkaClasspath } from "./jars";
+import { serviceNames } from "../services";
+import { JvmProcess, ensureJars, kafkaClasspath, writeProperties } from "./jars";
 import type { PartStatus, StackPart } from "./part";
 
 const PART = "kafka";
 const { kafkaPort: port, kafkaControllerPort: controllerPort } = LOCAL_STACK;
 const dataDir = path.join(kafkaDir, "data");
+/** Written once the storage is formatted with the SCRAM credentials: storage formatted before them is formatted anew. */
+const scramMarker = path.join(kafkaDir, "scram-formatted");
 const broker = new JvmProcess(PART, kafkaDir, "kafka.Kafka", { name: "kafka", properties: "server.properties" });
 
 function brokerProperties(): Record<string, string | number> {
@@ -19,11 +39,22 @@ function brokerProperties(): Record<string, string | number> {
     "process.roles": "broker,controller",
     "node.id": 1,
     "controller.quorum.voters": `1@127.0.0.1:${controllerPort}`,
-    listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    "advertised.listeners": `PLAINTEXT://127.0.0.1:${port}`,
+    listeners: `CLIENTS://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    "advertised.listeners": `CLIENTS://127.0.0.1:${port}`,
     "controller.listener.names": "CONTROLLER",
-    "inter.broker.listener.name": "PLAINTEXT",
-    "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+    "inter.broker.listener.name": "CLIENTS",
+    "listener.security.protocol.map": "CONTROLLER:SASL_PLAINTEXT,CLIENTS:SASL_PLAINTEXT",
+    // Clients (and the broker itself) log in with SCRAM; the controller listener takes PLAIN, as KRaft controllers cannot check SCRAM.
+    "listener.name.clients.sasl.enabled.mechanisms": "SCRAM-SHA-512",
+    "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
+    "listener.name.clients.scram-sha-512.sasl.jaas.config": javaClientLogin(KAFKA_BROKER)["sasl.jaas.config"],
+    "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+    "sasl.mechanism.controller.protocol": "PLAIN",
+    "listener.name.controller.plain.sasl.jaas.config": `org.apache.kafka.common.security.plain.PlainLoginModule required username="${KAFKA_CONTROLLER}" password="${kafkaPassword(KAFKA_CONTROLLER)}" user_${KAFKA_CONTROLLER}="${kafkaPassword(KAFKA_CONTROLLER)}";`,
+    // Deny by default: a principal does only what an ACL allows.
+    "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+    "allow.everyone.if.no.acl.found": "false",
+    "super.users": SUPER_USERS.map((user) => `User:${user}`).join(";"),
     "log.dirs": dataDir,
     "num.partitions": 3,
     "auto.create.topics.enable": "true",
@@ -38,18 +69,61 @@ function brokerProperties(): Record<string, string | number> {
   };
 }
 
-function client(): Kafka {
-  return new Kafka({ clientId: "stack", brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+function client(principal: string): Kafka {
+  const login: KafkaConfig["sasl"] = { mechanism: KAFKA_SASL_MECHANISM, username: principal, password: kafkaPassword(principal) };
+  return new Kafka({ clientId: "stack", brokers: [`127.0.0.1:${port}`], sasl: login, logLevel: logLevel.NOTHING, retry: { retries: 0 } });
 }
 
-async function brokerAnswers(): Promise<boolean> {
-  const admin = client().admin();
+async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = client(KAFKA_ADMIN).admin();
   try {
     await admin.connect();
-    const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0;
+    return await work(admin);
   } finally {
     await admin.disconnect();
+  }
+}
+
+const brokerAnswers = () => withAdmin(async (admin) => (await admin.describeCluster()).brokers.length > 0);
+
+async function canLogIn(principal: string): Promise<boolean> {
+  const admin = client(principal).admin();
+  try {
+    await admin.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** Sets, as the admin, the SCRAM login of each principal that cannot log in: one added after the storage was formatted, or given a new password. */
+async function ensureLogins(): Promise<void> {
+  const principals = scramPrincipals(serviceNames()).filter((p) => p !== KAFKA_ADMIN);
+  const missing = (await Promise.all(principals.map(async (p) => ((await canLogIn(p)) ? [] : [p])))).flat();
+  if (missing.length === 0) return;
+  progress(PART, `setting the logins of ${missing.join(", ")}`);
+  const adminLogin = path.join(kafkaDir, "admin-client.properties");
+  writeProperties(adminLogin, javaClientLogin(KAFKA_ADMIN));
+  for (const principal of missing) {
+    await run("java", [
+      "-cp",
+      kafkaClasspath,
+      `-Dlog4j.configuration=file:${broker.log4jFile}`,
+      "kafka.admin.ConfigCommand",
+      "--bootstrap-server",
+      `127.0.0.1:${port}`,
+      "--command-config",
+      adminLogin,
+      "--alter",
+      "--entity-type",
+      "users",
+      "--entity-name",
+      principal,
+      "--add-config",
+      `SCRAM-SHA-512=[password=${kafkaPassword(principal)}]`,
+    ]);
   }
 }
 
@@ -62,8 +136,12 @@ export const kafka: StackPart = {
     } else {
       await ensureJars();
       await assertPortsFree(PART, [port, controllerPort]);
-      mkdirSync(dataDir, { recursive: true });
       broker.configure(brokerProperties());
+      if (existsSync(path.join(dataDir, "meta.properties")) && !existsSync(scramMarker)) {
+        progress(PART, "the storage was formatted without logins: formatting it anew (topics and offsets are lost; the outboxes resend what was not delivered)");
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+      mkdirSync(dataDir, { recursive: true });
       if (!existsSync(path.join(dataDir, "meta.properties"))) {
         const clusterId = randomBytes(16).toString("base64url");
         progress(PART, `formatting storage (cluster ${clusterId})`);
@@ -77,11 +155,16 @@ export const kafka: StackPart = {
           `--cluster-id=${clusterId}`,
           "-c",
           broker.propertiesFile,
+          ...scramPrincipals(serviceNames()).flatMap((principal) => ["--add-scram", `SCRAM-SHA-512=[name=${principal},password=${kafkaPassword(principal)}]`]),
         ]);
+        writeFileSync(scramMarker, `${new Date().toISOString()}\n`);
       }
       broker.start();
     }
     await waitFor(PART, `ready on 127.0.0.1:${port}`, brokerAnswers, 90_000, broker.logFile);
+    await ensureLogins();
+    // Before Connect starts: it may touch only what its ACLs allow. The local stack's tests route replies to private topics.
+    await withAdmin((admin) => reconcileKafkaAcls(admin, kafkaGrants({ withTestTopics: true })));
   },
   down: () => broker.stop(),
   async status(): Promise<PartStatus> {

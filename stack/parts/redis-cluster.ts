@@ -1,9 +1,10 @@
-/** Redis Cluster: six redis-server processes, three primaries with one replica each. */
-import { mkdirSync } from "node:fs";
+/** Redis Cluster: six redis-server processes, three primaries with one replica each, behind ACL users (stack/redis-access.ts). */
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { LOCAL_STACK } from "../../lib/environment";
 import { redisDir } from "../layout";
 import { assertPortsFree, ownedPid, progress, requireCommand, run, stopPid, waitFor } from "../processes";
+import { REDIS_ADMIN_USER, redisAccessDirectives, redisPassword } from "../redis-access";
 import type { PartStatus, StackPart } from "./part";
 
 const PART = "redis";
@@ -14,12 +15,17 @@ const BUS_OFFSET = 10_000; // Redis Cluster's node-to-node port is the client po
 const nodeDir = (port: number) => path.join(redisDir, String(port));
 const pidFile = (port: number) => path.join(nodeDir(port), "redis.pid");
 
-async function cli(port: number, ...args: string[]): Promise<string> {
-  return run("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...args], { timeoutMs: 10_000 });
+/** redis-cli as the admin user; the password goes by environment, not on the command line. */
+export const redisCliLogin = () => ({ args: ["--user", REDIS_ADMIN_USER], env: { ...process.env, REDISCLI_AUTH: redisPassword(REDIS_ADMIN_USER) } });
+
+/** One redis-cli command to the node on `port`, as the admin. */
+export async function redisCli(port: number, ...args: string[]): Promise<string> {
+  const login = redisCliLogin();
+  return run("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...login.args, ...args], { timeoutMs: 10_000, env: login.env });
 }
 
 async function clusterState(port: number): Promise<Record<string, string>> {
-  const info = await cli(port, "cluster", "info");
+  const info = await redisCli(port, "cluster", "info");
   return Object.fromEntries(
     info
       .split("\n")
@@ -41,7 +47,11 @@ async function startNode(port: number): Promise<void> {
   if (ownedPid(pidFile(port), String(port))) return;
   await assertPortsFree(PART, [port, port + BUS_OFFSET]);
   mkdirSync(dir, { recursive: true });
+  // The users and the replicas' login, in a file only this account reads (a command line is visible to every process).
+  const accessFile = path.join(dir, "access.conf");
+  writeFileSync(accessFile, `${redisAccessDirectives().join("\n")}\n`, { mode: 0o600 });
   await run("redis-server", [
+    accessFile,
     "--bind",
     "127.0.0.1",
     "--port",
@@ -77,12 +87,15 @@ export const redisCluster: StackPart = {
     progress(PART, `nodes on 127.0.0.1:${ports[0]}-${ports[ports.length - 1]}`);
     for (const port of ports) await startNode(port);
     for (const port of ports) {
-      await waitFor(PART, `answering on ${port}`, async () => (await cli(port, "ping")).trim() === "PONG", 20_000, path.join(nodeDir(port), "redis.log"));
+      await waitFor(PART, `answering on ${port}`, async () => (await redisCli(port, "ping")).trim() === "PONG", 20_000, path.join(nodeDir(port), "redis.log"));
     }
     const state = await clusterState(ports[0]);
     if (Number(state.cluster_known_nodes) === 1 && state.cluster_state !== "ok") {
       progress(PART, "creating the cluster (3 primaries, 3 replicas)");
-      await run("redis-cli", ["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", "1", "--cluster-yes"]);
+      const login = redisCliLogin();
+      await run("redis-cli", [...login.args, "--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", "1", "--cluster-yes"], {
+        env: login.env,
+      });
     }
     await waitFor(PART, "a healthy cluster (cluster_state:ok on every node)", clusterOk, 60_000, logFile);
     progress(PART, "cluster ok");

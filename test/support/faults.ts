@@ -15,7 +15,7 @@ import { kafka } from "../../stack/parts/kafka";
 import { kafkaConnect } from "../../stack/parts/kafka-connect";
 import type { StackPart } from "../../stack/parts/part";
 import { postgres } from "../../stack/parts/postgres";
-import { redisCluster } from "../../stack/parts/redis-cluster";
+import { redisCli, redisCluster } from "../../stack/parts/redis-cluster";
 import { ownedPid, run } from "../../stack/processes";
 import PaymentService from "../../services/payment/payment.service";
 import { channelBatchCounter, startBroker } from "./broker";
@@ -194,10 +194,6 @@ function killJvm(name: string, part: StackPart, pidFile: string, marker: string,
       await connectorsRunning();
     },
   };
-}
-
-async function redisCli(port: number, ...args: string[]): Promise<string> {
-  return run("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...args], { timeoutMs: 10_000 });
 }
 
 interface ClusterNode {

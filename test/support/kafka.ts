@@ -1,8 +1,8 @@
 /** Direct Kafka access for tests: create topics, publish raw records, read a topic. */
 import { AssignerProtocol, Kafka, type KafkaMessage, type IHeaders, logLevel } from "kafkajs";
-import { kafkaBrokers } from "../../lib/environment";
+import { kafkaConnection } from "../../lib/environment";
 
-export const kafka = new Kafka({ clientId: "itest", brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
+export const kafka = new Kafka({ clientId: "itest", ...kafkaConnection(), logLevel: logLevel.NOTHING });
 
 export async function createTopics(topics: string[], numPartitions = 3): Promise<void> {
   const admin = kafka.admin();

@@ -1,10 +1,10 @@
 /** The stack's Redis Cluster for tests, and run-unique names so tests can re-run against it. */
 import { randomBytes } from "node:crypto";
 import { Cluster } from "ioredis";
-import { redisNodes } from "../../lib/environment";
+import { redisClusterOptions, redisNodes } from "../../lib/environment";
 
 export function connectCluster(): Cluster {
-  return new Cluster(redisNodes());
+  return new Cluster(redisNodes(), redisClusterOptions());
 }
 
 export function uniqueName(prefix: string): string {

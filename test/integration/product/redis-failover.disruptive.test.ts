@@ -12,6 +12,7 @@ import type { ServiceBroker } from "moleculer";
 import { redisNodes } from "../../../lib/environment";
 import ProductService from "../../../services/product/product.service";
 import { redisDir, repoRoot } from "../../../stack/layout";
+import { redisCli } from "../../../stack/parts/redis-cluster";
 import { startBroker } from "../../support/broker";
 import { productByIdQueries, productDb } from "../../support/product-queries";
 import { connectCluster, uniqueName } from "../../support/redis";
@@ -23,7 +24,7 @@ const writer = { meta: { user: { id: "00000000-0000-4000-8000-000000000001", rol
 let broker: ServiceBroker;
 
 async function clusterInfo(port: number): Promise<string> {
-  return (await run("redis-cli", ["-p", String(port), "cluster", "info"])).stdout;
+  return redisCli(port, "cluster", "info");
 }
 
 /** The port of the primary serving `key`'s slot. */

@@ -8,7 +8,7 @@ import knex from "knex";
 import type { ServiceBroker, ServiceSchema } from "moleculer";
 import { databaseUrl } from "../../../lib/environment";
 import { PURCHASE_EVENTS_TOPIC, SAGA_REPLIES_TOPIC } from "../../../contracts/purchase-saga";
-import { kafkaGroupId } from "../../../services/orchestrator/kafka-delivery-probe";
+import { consumerGroupId } from "../../../lib/channels/kafka-batch-adapter";
 import OrchestratorService from "../../../services/orchestrator/orchestrator.service";
 import { channelBatchCounter, startBroker } from "../../support/broker";
 import { registerCustomer, type TestCustomer } from "../../support/http";
@@ -30,7 +30,7 @@ beforeAll(async () => {
   await second.waitForServices("orchestrator");
   // Started is not yet sharing: a sale run before the rebalance gave it partitions would prove nothing.
   for (const topic of [PURCHASE_EVENTS_TOPIC, SAGA_REPLIES_TOPIC]) {
-    await waitUntil(`both orchestrators to share ${topic}`, () => groupSharedBy(kafkaGroupId("orchestrator", topic), 2), 90_000, 500);
+    await waitUntil(`both orchestrators to share ${topic}`, () => groupSharedBy(consumerGroupId("orchestrator", topic), 2), 90_000, 500);
   }
 }, 240_000);
 
