@@ -76,8 +76,8 @@ export function redisNodes(): RedisNode[] {
   });
 }
 
-export function kafkaBrokers(): string[] {
-  return (env("KAFKA_BROKERS") ?? `127.0.0.1:${LOCAL_STACK.kafkaPort}`).split(",").map((b) => b.trim());
+export function kafkaBrokers(source: NodeJS.ProcessEnv = process.env): string[] {
+  return (source.KAFKA_BROKERS?.trim() || `127.0.0.1:${LOCAL_STACK.kafkaPort}`).split(",").map((b) => b.trim());
 }
 
 /** The one SASL mechanism the broker accepts from clients. */
@@ -94,7 +94,7 @@ export interface KafkaConnection {
  * them the client connects anonymously, which the stack's broker refuses.
  */
 export function kafkaConnection(source: NodeJS.ProcessEnv = process.env): KafkaConnection {
-  const brokers = kafkaBrokers();
+  const brokers = kafkaBrokers(source);
   const username = source.KAFKA_USERNAME?.trim();
   if (!username) return { brokers };
   const password = secretSetting(source, "KAFKA_PASSWORD");

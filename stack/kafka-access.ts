@@ -17,15 +17,7 @@
  *   own connections) are super users; `controller` is the KRaft controller's
  *   login on its own listener (PLAIN: KRaft controllers do not take SCRAM).
  */
-import {
-  AclOperationTypes,
-  AclPermissionTypes,
-  AclResourceTypes,
-  type Admin,
-  type AclEntry,
-  type AclFilter,
-  ResourcePatternTypes,
-} from "kafkajs";
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, type Admin, type AclEntry, type AclFilter, ResourcePatternTypes } from "kafkajs";
 import { TOPICS, TOPIC_READERS, type Topic } from "../contracts/topics";
 import { consumerGroupId } from "../lib/channels/kafka-batch-adapter";
 import { deadLetterTopic } from "../mixins/idempotent-channel";
@@ -78,7 +70,12 @@ function deliveryProbeGrants(): KafkaGrant[] {
   const commandTopics = topicNames.filter((topic) => topic.endsWith(".commands"));
   return commandTopics.flatMap((topic) => [
     { principal: "orchestrator", resource: "topic", name: topic, operations: ["describe"] },
-    ...TOPIC_READERS[topic].map(({ consumer }): KafkaGrant => ({ principal: "orchestrator", resource: "group", name: consumerGroupId(consumer, topic), operations: ["describe"] })),
+    ...TOPIC_READERS[topic].map(({ consumer }): KafkaGrant => ({
+      principal: "orchestrator",
+      resource: "group",
+      name: consumerGroupId(consumer, topic),
+      operations: ["describe"],
+    })),
   ]);
 }
 
@@ -102,7 +99,9 @@ function connectGrants(withTestTopics: boolean): KafkaGrant[] {
     { principal: KAFKA_CONNECT, resource: "topic", name: HEARTBEAT_TOPIC_PREFIX, prefixed: true, operations: ["create", "write"] },
     { principal: KAFKA_CONNECT, resource: "topic", name: CONNECT_TOPIC_PREFIX, prefixed: true, operations: ["all"] },
     { principal: KAFKA_CONNECT, resource: "group", name: CONNECT_GROUP, operations: ["read"] },
-    ...(withTestTopics ? [{ principal: KAFKA_CONNECT, resource: "topic", name: TEST_TOPIC_PREFIX, prefixed: true, operations: ["create", "write"] } satisfies KafkaGrant] : []),
+    ...(withTestTopics
+      ? [{ principal: KAFKA_CONNECT, resource: "topic", name: TEST_TOPIC_PREFIX, prefixed: true, operations: ["create", "write"] } satisfies KafkaGrant]
+      : []),
   ];
 }
 
@@ -136,7 +135,8 @@ function aclEntries(grant: KafkaGrant): AclEntry[] {
   }));
 }
 
-const aclKey = (acl: AclEntry) => [acl.resourceType, acl.resourceName, acl.resourcePatternType, acl.principal, acl.host, acl.operation, acl.permissionType].join("|");
+const aclKey = (acl: AclEntry) =>
+  [acl.resourceType, acl.resourceName, acl.resourcePatternType, acl.principal, acl.host, acl.operation, acl.permissionType].join("|");
 
 /** Makes the broker's ACLs exactly the grants: adds what is missing and removes what no grant asks for. */
 export async function reconcileKafkaAcls(admin: Admin, grants: readonly KafkaGrant[]): Promise<void> {

@@ -96,7 +96,13 @@ export async function startServices(env: NodeJS.ProcessEnv, output: OutputMode):
       ...niced(process.execPath, runnerArgs([serviceFile(name)]), nicenessOf(name)),
       cwd: repoRoot,
       // The node id stays the same across restarts, so the other nodes replace the dead instance's registration at once.
-      env: { ...ownCredentialsOnly(env, name), ...serviceLogins(name), NODE_ID: `${name}-${process.pid}`, EXPECTED_SERVICES: expected, METRICS_PORT: String(metricsPortOf(name)) },
+      env: {
+        ...ownCredentialsOnly(env, name),
+        ...serviceLogins(name),
+        NODE_ID: `${name}-${process.pid}`,
+        EXPECTED_SERVICES: expected,
+        METRICS_PORT: String(metricsPortOf(name)),
+      },
       logFile: serviceLogFile(name),
       pidFile: path.join(servicesDir, `${name}.pid`),
     })),

@@ -138,7 +138,10 @@ export const kafka: StackPart = {
       await assertPortsFree(PART, [port, controllerPort]);
       broker.configure(brokerProperties());
       if (existsSync(path.join(dataDir, "meta.properties")) && !existsSync(scramMarker)) {
-        progress(PART, "the storage was formatted without logins: formatting it anew (topics and offsets are lost; the outboxes resend what was not delivered)");
+        progress(
+          PART,
+          "the storage was formatted without logins: formatting it anew (topics and offsets are lost; the outboxes resend what was not delivered)",
+        );
         rmSync(dataDir, { recursive: true, force: true });
       }
       mkdirSync(dataDir, { recursive: true });

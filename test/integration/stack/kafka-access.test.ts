@@ -3,16 +3,7 @@
  * each service only what its grants allow. Every refusal here comes from the
  * broker itself (SASL or the authorizer), so nothing is written anywhere.
  */
-import {
-  type AclEntry,
-  AclOperationTypes,
-  AclPermissionTypes,
-  AclResourceTypes,
-  Kafka,
-  type KafkaConfig,
-  ResourcePatternTypes,
-  logLevel,
-} from "kafkajs";
+import { type AclEntry, AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, type KafkaConfig, ResourcePatternTypes, logLevel } from "kafkajs";
 import { KAFKA_SASL_MECHANISM, kafkaBrokers } from "../../../lib/environment";
 import { kafkaPassword } from "../../../stack/kafka-access";
 
@@ -32,7 +23,11 @@ function client(login: KafkaConfig["sasl"] | undefined): Kafka {
   });
 }
 
-const loginAs = (principal: string, password = kafkaPassword(principal)): KafkaConfig["sasl"] => ({ mechanism: KAFKA_SASL_MECHANISM, username: principal, password });
+const loginAs = (principal: string, password = kafkaPassword(principal)): KafkaConfig["sasl"] => ({
+  mechanism: KAFKA_SASL_MECHANISM,
+  username: principal,
+  password,
+});
 
 interface WrappedError {
   type?: string;

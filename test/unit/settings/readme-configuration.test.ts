@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { loadAuthConfig } from "../../../lib/auth/auth-config";
-import { SERVICE_DATABASES, connectUrl, databaseUrl, databaseUrlVariable, gatewayPort, kafkaBrokers, redisNodes } from "../../../lib/environment";
+import { SERVICE_DATABASES, connectUrl, databaseUrl, databaseUrlVariable, gatewayPort, kafkaBrokers, kafkaConnection, redisLogin, redisNodes } from "../../../lib/environment";
 import { retentionPolicyFromEnv } from "../../../lib/outbox/retention";
 import { readBrokerSettings } from "../../../lib/settings/broker-settings";
 import { readTracingSettings } from "../../../lib/telemetry/tracing-settings";
@@ -33,7 +33,8 @@ function recordingEnvironment(given: Record<string, string>): { env: NodeJS.Proc
 function namesReadByTheServices(): Set<string> {
   // The values without a default: a secret of the least length the auth config takes, and each database's URL.
   const databaseUrls = Object.fromEntries(SERVICE_DATABASES.map((d) => [databaseUrlVariable(d), `postgres://${d}_service@db/${d}`]));
-  const { env, read } = recordingEnvironment({ JWT_SECRET: "s".repeat(48), ...databaseUrls });
+  const logins = { KAFKA_USERNAME: "payment", KAFKA_PASSWORD: "k", REDIS_USERNAME: "services", REDIS_PASSWORD: "r" };
+  const { env, read } = recordingEnvironment({ JWT_SECRET: "s".repeat(48), ...databaseUrls, ...logins });
   for (const reader of [
     readBrokerSettings,
     readApiSettings,
@@ -55,6 +56,8 @@ function namesReadByTheServices(): Set<string> {
     for (const database of SERVICE_DATABASES) databaseUrl(database);
     redisNodes();
     kafkaBrokers();
+    kafkaConnection();
+    redisLogin();
     connectUrl();
     gatewayPort();
   } finally {

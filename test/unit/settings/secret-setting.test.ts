@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { kafkaConnection, redisLogin } from "../../../lib/environment";
 import { secretSetting } from "../../../lib/settings/settings";
 
 const dir = mkdtempSync(path.join(tmpdir(), "secret-setting-"));
@@ -21,5 +22,24 @@ describe("a secret setting", () => {
   it("refuses both at once, and a file that cannot be read, naming the variable", () => {
     expect(() => secretSetting({ JWT_SECRET: "a", JWT_SECRET_FILE: secretFile }, "JWT_SECRET")).toThrow("JWT_SECRET and JWT_SECRET_FILE are both set");
     expect(() => secretSetting({ JWT_SECRET_FILE: path.join(dir, "missing") }, "JWT_SECRET")).toThrow(/JWT_SECRET_FILE names .*missing/);
+  });
+});
+
+describe("the Kafka and Redis logins", () => {
+  it("are SCRAM-SHA-512 and a Redis user when a username is given, the password from its variable or its file", () => {
+    const file = path.join(dir, "kafka-password");
+    writeFileSync(file, "from-a-file\n");
+    expect(kafkaConnection({ KAFKA_BROKERS: "k:9092", KAFKA_USERNAME: "payment", KAFKA_PASSWORD_FILE: file })).toEqual({
+      brokers: ["k:9092"],
+      sasl: { mechanism: "scram-sha-512", username: "payment", password: "from-a-file" },
+    });
+    expect(redisLogin({ REDIS_USERNAME: "services", REDIS_PASSWORD: "p" })).toEqual({ username: "services", password: "p" });
+  });
+
+  it("are anonymous without a username, and refused with a username but no password", () => {
+    expect(kafkaConnection({ KAFKA_BROKERS: "k:9092" }).sasl).toBeUndefined();
+    expect(redisLogin({})).toEqual({});
+    expect(() => kafkaConnection({ KAFKA_USERNAME: "payment" })).toThrow(/KAFKA_PASSWORD/);
+    expect(() => redisLogin({ REDIS_USERNAME: "services" })).toThrow(/REDIS_PASSWORD/);
   });
 });

@@ -95,6 +95,8 @@ describe("service settings", () => {
     ["RATE_LIMIT", () => readApiSettings({ RATE_LIMIT: "many" })],
     ["TRUST_PROXY", () => readApiSettings({ TRUST_PROXY: "1" })],
     ["BODY_LIMIT", () => readApiSettings({ BODY_LIMIT: "lots" })],
+    // Redis lets the services' user touch ratelimit* keys only.
+    ["RATE_LIMIT_PREFIX", () => readApiSettings({ RATE_LIMIT_PREFIX: "limits" })],
     ["PRODUCT_FILTER_FALSE_POSITIVE_RATE", () => readProductSettings({ PRODUCT_FILTER_FALSE_POSITIVE_RATE: "0" })],
     ["PRODUCT_CACHE_TTL_MS", () => readProductSettings({ PRODUCT_CACHE_TTL_MS: "-1" })],
     ["PASSWORD_ARGON2_MEMORY_KIB", () => readAccountSettings({ NODE_ENV: "production", PASSWORD_ARGON2_MEMORY_KIB: "4096" })],

@@ -7,10 +7,14 @@ const env = {
   DATABASE_URL_PAYMENT: "postgres://payment_service@db/payment",
   DATABASE_URL_PAYMENT_FILE: "/run/secrets/payment",
   CDC_DATABASE_URL_PAYMENT: "postgres://payment_cdc@db/payment",
+  KAFKA_USERNAME: "admin",
+  KAFKA_PASSWORD_FILE: "/run/secrets/kafka-admin",
+  REDIS_USERNAME: "admin",
+  REDIS_PASSWORD: "r",
 };
 
 describe("a service's environment", () => {
-  it("keeps its own database's credentials and drops everyone else's, Debezium's included", () => {
+  it("keeps its own database's credentials and drops everyone else's, Debezium's and the Kafka and Redis admin's included", () => {
     expect(ownCredentialsOnly(env, "payment")).toEqual({
       PATH: "/usr/bin",
       JWT_SECRET: "s",
