@@ -76,8 +76,8 @@ export function redisNodes(): RedisNode[] {
   });
 }
 
-export function kafkaBrokers(source: NodeJS.ProcessEnv = process.env): string[] {
-  return (source.KAFKA_BROKERS?.trim() || `127.0.0.1:${LOCAL_STACK.kafkaPort}`).split(",").map((b) => b.trim());
+export function kafkaBrokers(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.KAFKA_BROKERS?.trim() || `127.0.0.1:${LOCAL_STACK.kafkaPort}`).split(",").map((b) => b.trim());
 }
 
 /** The one SASL mechanism the broker accepts from clients. */
@@ -93,11 +93,11 @@ export interface KafkaConnection {
  * KAFKA_PASSWORD (or KAFKA_PASSWORD_FILE), checked by SCRAM-SHA-512. Without
  * them the client connects anonymously, which the stack's broker refuses.
  */
-export function kafkaConnection(source: NodeJS.ProcessEnv = process.env): KafkaConnection {
-  const brokers = kafkaBrokers(source);
-  const username = source.KAFKA_USERNAME?.trim();
+export function kafkaConnection(env: NodeJS.ProcessEnv = process.env): KafkaConnection {
+  const brokers = kafkaBrokers(env);
+  const username = env.KAFKA_USERNAME?.trim();
   if (!username) return { brokers };
-  const password = secretSetting(source, "KAFKA_PASSWORD");
+  const password = secretSetting(env, "KAFKA_PASSWORD");
   if (password === undefined) throw new Error("KAFKA_USERNAME is set without KAFKA_PASSWORD (or KAFKA_PASSWORD_FILE)");
   return { brokers, sasl: { mechanism: KAFKA_SASL_MECHANISM, username, password } };
 }
@@ -108,10 +108,10 @@ export interface RedisLogin {
 }
 
 /** Who this process is to Redis: REDIS_USERNAME with REDIS_PASSWORD (or REDIS_PASSWORD_FILE), or nobody. */
-export function redisLogin(source: NodeJS.ProcessEnv = process.env): RedisLogin {
-  const username = source.REDIS_USERNAME?.trim();
+export function redisLogin(env: NodeJS.ProcessEnv = process.env): RedisLogin {
+  const username = env.REDIS_USERNAME?.trim();
   if (!username) return {};
-  const password = secretSetting(source, "REDIS_PASSWORD");
+  const password = secretSetting(env, "REDIS_PASSWORD");
   if (password === undefined) throw new Error("REDIS_USERNAME is set without REDIS_PASSWORD (or REDIS_PASSWORD_FILE)");
   return { username, password };
 }

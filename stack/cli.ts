@@ -30,7 +30,7 @@ import { ensureKafkaAcls, ensureTopics, waitForKafka } from "./topics";
 const parts: StackPart[] = [postgres, redisCluster, kafka, kafkaConnect, zipkin];
 /** Started only when asked for (`--with <name>`); stopped by `down` whenever running. */
 const optionalParts: DaemonPart[] = [prometheus];
-/** How long `connectors` waits for a Kafka or Connect it did not start (compose: Connect's REST API takes tens of seconds). */
+/** How long `kafka-access` and `connectors` wait for a Kafka or Connect they did not start (compose: Connect's REST API takes tens of seconds). */
 const EXTERNAL_PART_BUDGET_MS = 300_000;
 const allParts: StackPart[] = [...parts, ...optionalParts];
 
@@ -217,11 +217,13 @@ async function main(): Promise<void> {
       return logs(rest[0]);
     case "migrate":
       return migrateAll();
-    case "connectors":
-      // For a stack this tool did not start (compose): once Kafka and Connect answer, topics, then connectors.
+    case "kafka-access":
+      // For a Kafka this tool did not start (compose), before Connect starts: the topics, then the ACLs.
       await waitForKafka(EXTERNAL_PART_BUDGET_MS);
       await ensureTopics();
-      await ensureKafkaAcls({ withTestTopics: false });
+      return ensureKafkaAcls({ withTestTopics: false });
+    case "connectors":
+      // For a Connect this tool did not start (compose): once its REST API answers, the outbox connectors.
       await waitForConnectRest(EXTERNAL_PART_BUDGET_MS);
       return registerConnectors();
     case "start":
@@ -232,7 +234,7 @@ async function main(): Promise<void> {
       process.exitCode = await test(rest);
       return;
     default:
-      throw new StackError(`unknown command ${command}: use up, down, reset, status, env, logs [part], migrate, connectors, start, dev or test`);
+      throw new StackError(`unknown command ${command}: use up, down, reset, status, env, logs [part], migrate, kafka-access, connectors, start, dev or test`);
   }
 }
 

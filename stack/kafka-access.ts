@@ -14,8 +14,9 @@
  * - `ops` (the dashboard) looks at every topic and group, reads the dead
  *   letters and requeues one onto its original topic, on an operator's order.
  * - `admin` (the stack tool, tests, benchmarks) and `broker` (the broker's
- *   own connections) are super users; `controller` is the KRaft controller's
- *   login on its own listener (PLAIN: KRaft controllers do not take SCRAM).
+ *   own connections, to itself and to its KRaft controller) are super users.
+ *   On the controller's listener `broker` logs in with PLAIN, as KRaft
+ *   controllers do not take SCRAM; that listener serves no client.
  */
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, type Admin, type AclEntry, type AclFilter, ResourcePatternTypes } from "kafkajs";
 import { TOPICS, TOPIC_READERS, type Topic } from "../contracts/topics";
@@ -27,7 +28,6 @@ import { progress } from "./processes";
 
 export const KAFKA_ADMIN = "admin";
 export const KAFKA_BROKER = "broker";
-export const KAFKA_CONTROLLER = "controller";
 export const KAFKA_CONNECT = "connect";
 /** Kafka Connect's worker group; its internal topics begin with CONNECT_TOPIC_PREFIX. */
 export const CONNECT_GROUP = "saga-connect";
@@ -37,7 +37,7 @@ const HEARTBEAT_TOPIC_PREFIX = "__debezium-heartbeat.";
 /** The integration tests' private topics (local stack only): a participant's replies routed there by aggregatetype go through Connect. */
 export const TEST_TOPIC_PREFIX = "itest.";
 
-export const SUPER_USERS = [KAFKA_ADMIN, KAFKA_BROKER, KAFKA_CONTROLLER];
+export const SUPER_USERS = [KAFKA_ADMIN, KAFKA_BROKER];
 
 export const kafkaPassword = (principal: string) => installationSecret(`kafka-${principal}-password`);
 
@@ -110,7 +110,7 @@ export function kafkaGrants(options: { withTestTopics: boolean }): KafkaGrant[] 
   return [...connectGrants(options.withTestTopics), ...readerGrants(), ...deliveryProbeGrants(), ...operatorGrants()];
 }
 
-/** The principals that log in with SCRAM: the super users but the controller, Connect, and one per service. */
+/** The principals that log in with SCRAM: the super users, Connect, and one per service. */
 export const scramPrincipals = (services: readonly string[]) => [KAFKA_ADMIN, KAFKA_BROKER, KAFKA_CONNECT, ...services];
 
 const OPERATIONS: Record<KafkaOperation, AclOperationTypes> = {

@@ -27,7 +27,13 @@ export function readApiSettings(env: Environment = process.env): ApiSettings {
       other: integerSetting(env, "RATE_LIMIT", 600, 1),
       windowMs: integerSetting(env, "RATE_LIMIT_WINDOW_MS", 60_000, 1_000),
       // Redis lets the services' user touch keys beginning with "ratelimit" only (stack/redis-access.ts).
-      keyPrefix: textSetting(env, "RATE_LIMIT_PREFIX", "ratelimit", /^ratelimit[A-Za-z0-9:._-]{0,55}$/, "'ratelimit' then letters, digits, ':', '.', '_' or '-' (at most 64 in all)"),
+      keyPrefix: textSetting(
+        env,
+        "RATE_LIMIT_PREFIX",
+        "ratelimit",
+        /^ratelimit[A-Za-z0-9:._-]{0,55}$/,
+        "'ratelimit' then letters, digits, ':', '.', '_' or '-' (at most 64 in all)",
+      ),
     },
     trustProxy: flagSetting(env, "TRUST_PROXY", false),
     bodyLimit: textSetting(env, "BODY_LIMIT", "32kb", /^[1-9][0-9]*(b|kb|mb)$/i, "a size such as 32kb"),

@@ -238,7 +238,10 @@ export function createProductService(settings: ProductSettings = readProductSett
     created(this: ProductThis) {
       this.outbox = new OutboxWriter();
       // Short command timeouts: a slow or failing Redis must fall back to Postgres, not stall reads.
-      this.redis = new Cluster(redisNodes(), redisClusterOptions({ redisOptions: { commandTimeout: 500 }, enableOfflineQueue: true, retryDelayOnFailover: 100 }));
+      this.redis = new Cluster(
+        redisNodes(),
+        redisClusterOptions({ redisOptions: { commandTimeout: 500 }, enableOfflineQueue: true, retryDelayOnFailover: 100 }),
+      );
       registerShopMetrics(this.broker.metrics, [SHOP_METRICS.productReads]);
       this.cache = new ProductReadCache(this.redis, this.logger, settings.cache, (outcome) =>
         this.broker.metrics.increment(SHOP_METRICS.productReads.name, { outcome }),

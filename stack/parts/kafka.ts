@@ -10,17 +10,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { type Admin, Kafka, type KafkaConfig, logLevel } from "kafkajs";
 import { KAFKA_SASL_MECHANISM, LOCAL_STACK } from "../../lib/environment";
-import {
-  KAFKA_ADMIN,
-  KAFKA_BROKER,
-  KAFKA_CONTROLLER,
-  SUPER_USERS,
-  javaClientLogin,
-  kafkaGrants,
-  kafkaPassword,
-  reconcileKafkaAcls,
-  scramPrincipals,
-} from "../kafka-access";
+import { KAFKA_ADMIN, KAFKA_BROKER, SUPER_USERS, javaClientLogin, kafkaGrants, kafkaPassword, reconcileKafkaAcls, scramPrincipals } from "../kafka-access";
 import { kafkaDir } from "../layout";
 import { assertPortsFree, progress, run, waitFor } from "../processes";
 import { serviceNames } from "../services";
@@ -50,7 +40,7 @@ function brokerProperties(): Record<string, string | number> {
     "listener.name.clients.scram-sha-512.sasl.jaas.config": javaClientLogin(KAFKA_BROKER)["sasl.jaas.config"],
     "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
     "sasl.mechanism.controller.protocol": "PLAIN",
-    "listener.name.controller.plain.sasl.jaas.config": `org.apache.kafka.common.security.plain.PlainLoginModule required username="${KAFKA_CONTROLLER}" password="${kafkaPassword(KAFKA_CONTROLLER)}" user_${KAFKA_CONTROLLER}="${kafkaPassword(KAFKA_CONTROLLER)}";`,
+    "listener.name.controller.plain.sasl.jaas.config": `org.apache.kafka.common.security.plain.PlainLoginModule required username="${KAFKA_BROKER}" password="${kafkaPassword(KAFKA_BROKER)}" user_${KAFKA_BROKER}="${kafkaPassword(KAFKA_BROKER)}";`,
     // Deny by default: a principal does only what an ACL allows.
     "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
     "allow.everyone.if.no.acl.found": "false",

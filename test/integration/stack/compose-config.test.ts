@@ -19,8 +19,13 @@ function composeConfig(env: NodeJS.ProcessEnv): Promise<{ code: number; output: 
 }
 
 const DATABASE_SECRETS = SERVICE_DATABASES.flatMap((d) => [`${d.toUpperCase()}_DB_PASSWORD`, `${d.toUpperCase()}_CDC_PASSWORD`]);
+const KAFKA_SECRETS = ["ADMIN", "BROKER", "CONNECT", "API", "ACCOUNT", "PRODUCT", "ORDER", "PAYMENT", "PURCHASE", "ORCHESTRATOR", "OPS"].map(
+  (p) => `KAFKA_${p}_PASSWORD`,
+);
+const REDIS_SECRETS = ["ADMIN", "SERVICES", "REPLICATION"].map((u) => `REDIS_${u}_PASSWORD`);
 const SECRETS: Record<string, string> = {
   JWT_SECRET: "x".repeat(48),
+  ...Object.fromEntries([...KAFKA_SECRETS, ...REDIS_SECRETS].map((name) => [name, "compose-check"])),
   POSTGRES_PASSWORD: "compose-check",
   GRAFANA_ADMIN_PASSWORD: "compose-check",
   ...Object.fromEntries(DATABASE_SECRETS.map((name) => [name, "compose-check"])),

@@ -8,6 +8,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import yaml from "js-yaml";
 import { SERVICE_DATABASES, changeCaptureUrlVariable, databaseUrlVariable, isServiceDatabase } from "../../../lib/environment";
+import { scramPrincipals } from "../../../stack/kafka-access";
 
 const repoRoot = path.resolve(__dirname, "..", "..", "..");
 const read = (file: string) => readFileSync(path.join(repoRoot, file), "utf8");
@@ -100,10 +101,34 @@ test("every container holds only the database credentials of what it uses", () =
   }
 });
 
+test("each service logs in to Kafka as itself and to Redis as the services' user; the jobs hold only the admin's Kafka login, where they need it", () => {
+  const login = (s: ComposeService) => [s.environment?.KAFKA_USERNAME, s.environment?.REDIS_USERNAME];
+  for (const folder of serviceFolders) {
+    expect([folder, ...login(compose.services[folder])]).toEqual([folder, folder, "services"]);
+    expect(String(compose.services[folder].environment?.KAFKA_PASSWORD)).toContain(`KAFKA_${folder.toUpperCase()}_PASSWORD`);
+  }
+  expect(login(compose.services.console)).toEqual(["ops", "services"]);
+  expect(login(compose.services["kafka-access"])).toEqual(["admin", undefined]);
+  for (const job of ["migrate", "connectors"]) expect([job, ...login(compose.services[job])]).toEqual([job, undefined, undefined]);
+});
+
+test("the broker formats a login for every principal the grants name, and Redis's nodes share the local stack's ACL template", () => {
+  const script = read("ops/kafka/start-broker.sh");
+  const principals = /^PRINCIPALS="([^"]+)"/m.exec(script)?.[1].split(" ").sort();
+  expect(principals).toEqual(scramPrincipals(serviceFolders).sort());
+  const passed = Object.keys(compose.services.kafka.environment ?? {})
+    .filter((key) => /^LOGIN_[A-Z]+_PASSWORD$/.test(key))
+    .map((key) => key.replace(/^LOGIN_|_PASSWORD$/g, "").toLowerCase())
+    .sort();
+  expect(passed).toEqual(principals);
+  for (const i of [1, 2, 3, 4, 5, 6]) expect(compose.services[`redis-${i}`].entrypoint).toEqual(["sh", "/etc/redis/start-node.sh"]);
+});
+
 test("every service folder runs, compiled, in a container of its name, and so do the jobs and the console", () => {
   for (const folder of serviceFolders) expect(compose.services[folder]?.command).toEqual([`dist/services/${folder}/${folder}.service.js`]);
   expect(compose.services.migrate.entrypoint).toEqual(["node", "dist/stack/cli.js", "migrate"]);
   expect(compose.services.connectors.entrypoint).toEqual(["node", "dist/stack/cli.js", "connectors"]);
+  expect(compose.services["kafka-access"].entrypoint).toEqual(["node", "dist/stack/cli.js", "kafka-access"]);
   expect(compose.services.console.entrypoint).toEqual(["node", "dist/ops/operator-console.js"]);
   expect(JSON.stringify(compose)).not.toContain("tsx");
 });
@@ -123,7 +148,7 @@ test("every long-running container has a healthcheck, and whatever waits for one
 });
 
 test("one-shot jobs retry until what they talk to answers", () => {
-  for (const job of ["redis-cluster-init", "migrate", "connectors"]) expect([job, compose.services[job].restart]).toEqual([job, "on-failure"]);
+  for (const job of ["redis-cluster-init", "migrate", "kafka-access", "connectors"]) expect([job, compose.services[job].restart]).toEqual([job, "on-failure"]);
 });
 
 test("images are pinned, to the versions the local stack runs", () => {

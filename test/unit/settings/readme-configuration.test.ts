@@ -7,7 +7,17 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { loadAuthConfig } from "../../../lib/auth/auth-config";
-import { SERVICE_DATABASES, connectUrl, databaseUrl, databaseUrlVariable, gatewayPort, kafkaBrokers, kafkaConnection, redisLogin, redisNodes } from "../../../lib/environment";
+import {
+  SERVICE_DATABASES,
+  connectUrl,
+  databaseUrl,
+  databaseUrlVariable,
+  gatewayPort,
+  kafkaBrokers,
+  kafkaConnection,
+  redisLogin,
+  redisNodes,
+} from "../../../lib/environment";
 import { retentionPolicyFromEnv } from "../../../lib/outbox/retention";
 import { readBrokerSettings } from "../../../lib/settings/broker-settings";
 import { readTracingSettings } from "../../../lib/telemetry/tracing-settings";
