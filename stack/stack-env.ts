@@ -25,8 +25,7 @@ export function stackEnv(): Record<string, string> {
     .join(",");
   env.KAFKA_BROKERS = kafkaBrokers().join(",");
   // Tools, tests and `npm run dev` are the admin; each service started by the stack is itself (serviceLogins).
-  if (!given("KAFKA_USERNAME")) Object.assign(env, { KAFKA_USERNAME: KAFKA_ADMIN, KAFKA_PASSWORD: kafkaPassword(KAFKA_ADMIN) });
-  if (!given("REDIS_USERNAME")) Object.assign(env, { REDIS_USERNAME: REDIS_ADMIN_USER, REDIS_PASSWORD: redisPassword(REDIS_ADMIN_USER) });
+  Object.assign(env, login("KAFKA", KAFKA_ADMIN, kafkaPassword), login("REDIS", REDIS_ADMIN_USER, redisPassword));
   env.CONNECT_URL = connectUrl();
   env.PORT = String(gatewayPort());
   env.ZIPKIN_URL = zipkinUrl();
@@ -35,6 +34,13 @@ export function stackEnv(): Record<string, string> {
   env.TRACE_EXPORTER = given("TRACE_EXPORTER") ?? "zipkin";
   env.JWT_SECRET = given("JWT_SECRET") ?? installationJwtSecret();
   return env;
+}
+
+/** `<PREFIX>_USERNAME` and its password as given, else the admin's; none when the password comes from a file. */
+function login(prefix: "KAFKA" | "REDIS", admin: string, passwordOf: (user: string) => string): Record<string, string> {
+  const username = given(`${prefix}_USERNAME`) ?? admin;
+  if (given(`${prefix}_PASSWORD_FILE`)) return { [`${prefix}_USERNAME`]: username };
+  return { [`${prefix}_USERNAME`]: username, [`${prefix}_PASSWORD`]: given(`${prefix}_PASSWORD`) ?? passwordOf(username) };
 }
 
 /** The Kafka and Redis logins of a service the stack tool starts: its own Kafka principal, and the services' Redis user. */

@@ -105,6 +105,19 @@ describe("validation", () => {
   });
 });
 
+test("a list read is kept in Redis's list cache, and a catalog write drops it", async () => {
+  const categoryId = await createCategory();
+  await createProduct(categoryId);
+  expect(await redis.exists("{catalog}:lists")).toBe(0);
+  const listed = await api("GET", `/api/v1/products?category_id=${categoryId}`);
+  expect(listed.status).toBe(200);
+  // Stored in a MULTI/EXEC with its expiry: the services' Redis user must be allowed the transaction.
+  expect(await redis.hlen("{catalog}:lists")).toBeGreaterThan(0);
+  expect(await redis.pttl("{catalog}:lists")).toBeGreaterThan(0);
+  await createProduct(categoryId);
+  expect(await redis.exists("{catalog}:lists")).toBe(0);
+});
+
 test("an update is visible on the very next read", async () => {
   const product = await createProduct(await createCategory(), { price: 100 });
   expect((await api("GET", `/api/v1/products/${product.id}`)).body.price).toBe(100); // now cached

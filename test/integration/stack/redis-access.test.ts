@@ -112,6 +112,11 @@ describe("the services' user", () => {
     const foreign = await keyServedBy(primary, uniqueName("secret"));
     expect(await services.set(own, "v", "PX", 60_000)).toBe("OK");
     expect(await services.get(own)).toBe("v");
+    // A transaction (the product list cache writes one): refused MULTI and EXEC would leave its commands applied one by one.
+    expect(await services.multi().set(own, "t").pexpire(own, 60_000).exec()).toEqual([
+      [null, "OK"],
+      [null, 1],
+    ]);
     expect(await refusal(() => services.set(foreign, "v"))).toMatch(/NOPERM/);
     expect(await refusal(() => services.get(foreign))).toMatch(/NOPERM/);
     // A script runs with the caller's rights.
