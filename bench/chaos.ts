@@ -7,9 +7,10 @@
  * Without fault names it runs them all. Needs the system running with limits above the load:
  *   RATE_LIMIT=100000000 AUTH_RATE_LIMIT=100000 npm start
  */
+// Before the faults (which load moleculer.config): the stack's logins must be in the environment first.
+import "./stack-env-first";
 import { FAULTS, faultNamed } from "../test/support/faults";
 import { CHAOS_SALE, type SaleReport, type SaleSettings, runSale, saleTable } from "../test/support/sale";
-import { useStackEnv } from "../stack/stack-env";
 
 function parseArgs(argv: string[]): { faultNames: string[]; settings: SaleSettings } {
   const settings = { ...CHAOS_SALE };
@@ -32,7 +33,6 @@ function parseArgs(argv: string[]): { faultNames: string[]; settings: SaleSettin
 }
 
 async function main(): Promise<void> {
-  useStackEnv();
   const { faultNames, settings } = parseArgs(process.argv.slice(2));
   const faults = faultNames.length > 0 ? faultNames.map(faultNamed) : FAULTS;
   console.log(

@@ -11,7 +11,21 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { gatewayPort } from "../lib/environment";
 import { provisionDatabaseRoles } from "./database-roles";
-import { compiled, connectDir, kafkaDir, postgresDataDirFor, postgresDir, prometheusDir, redisDir, repoRoot, servicesDir, stackDir, zipkinDir } from "./layout";
+import {
+  codeExtension,
+  codeRoot,
+  compiled,
+  connectDir,
+  kafkaDir,
+  postgresDataDirFor,
+  postgresDir,
+  prometheusDir,
+  redisDir,
+  repoRoot,
+  servicesDir,
+  stackDir,
+  zipkinDir,
+} from "./layout";
 import { migrateAll } from "./migrate";
 import { StackError, assertPortsFree, progress, run, tail } from "./processes";
 import { kafka } from "./parts/kafka";
@@ -130,6 +144,17 @@ async function dev(): Promise<void> {
   await new Promise<void>((resolve) => child.once("exit", () => resolve()));
 }
 
+/** `npm run repl`: the operator console against the local stack, with the stack's settings (the admin's Kafka and Redis logins among them). */
+async function repl(): Promise<void> {
+  const consoleFile = path.join(codeRoot, "ops", `operator-console${codeExtension}`);
+  const child = spawn(process.execPath, [...(compiled ? [] : ["--import", "tsx"]), consoleFile], {
+    cwd: repoRoot,
+    env: { ...process.env, ...stackEnv() },
+    stdio: "inherit",
+  });
+  await new Promise<void>((resolve) => child.once("exit", () => resolve()));
+}
+
 /** ts-jest only transpiles; the type checker runs once, up front. */
 async function typecheck(): Promise<void> {
   const started = Date.now();
@@ -230,11 +255,15 @@ async function main(): Promise<void> {
       return start(optionalPartsIn(rest));
     case "dev":
       return dev();
+    case "repl":
+      return repl();
     case "test":
       process.exitCode = await test(rest);
       return;
     default:
-      throw new StackError(`unknown command ${command}: use up, down, reset, status, env, logs [part], migrate, kafka-access, connectors, start, dev or test`);
+      throw new StackError(
+        `unknown command ${command}: use up, down, reset, status, env, logs [part], migrate, kafka-access, connectors, start, dev, repl or test`,
+      );
   }
 }
 
