@@ -53,7 +53,14 @@ export function serviceLogins(name: string): Record<string, string> {
   };
 }
 
-/** Puts the stack's settings into this process's environment where it has none: for the stack tool and the benchmarks. */
-export function useStackEnv(): void {
-  for (const [name, value] of Object.entries(stackEnv())) process.env[name] ||= value;
+/**
+ * Puts the stack's settings into this process's environment where it has
+ * none: for the stack tool and the benchmarks. Not under NODE_ENV=production
+ * (compose's migrate, kafka-access and connectors jobs): there every setting
+ * is given, and a missing one must be named, not made up as a local secret
+ * (in the image, where .stack/ cannot even be written).
+ */
+export function useStackEnv(env: NodeJS.ProcessEnv = process.env): void {
+  if (env.NODE_ENV === "production") return;
+  for (const [name, value] of Object.entries(stackEnv())) env[name] ||= value;
 }

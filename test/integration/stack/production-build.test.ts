@@ -5,17 +5,18 @@
  * the running system and answers for it.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
-import { SERVICE_DATABASES } from "../../../lib/environment";
+import { SERVICE_DATABASES, databaseUrl, databaseUrlVariable } from "../../../lib/environment";
 import { waitUntil } from "../../support/wait";
 
 const repoRoot = path.resolve(__dirname, "..", "..", "..");
 const dist = path.join(repoRoot, "dist");
 
-function run(command: string, args: string[]): Promise<{ code: number; output: string; stdout: string }> {
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; output: string; stdout: string }> {
   return new Promise((resolve) => {
-    execFile(command, args, { cwd: repoRoot, timeout: 300_000 }, (error, stdout, stderr) =>
+    execFile(command, args, { cwd: repoRoot, env, timeout: 300_000 }, (error, stdout, stderr) =>
       resolve({ code: error ? Number(error.code ?? 1) : 0, output: stdout + stderr, stdout }),
     );
   });
@@ -46,6 +47,20 @@ test("the compiled stack tool finds every database migrated by the TypeScript on
   const { code, output } = await run(process.execPath, [path.join(dist, "stack", "cli.js"), "migrate"]);
   expect(code).toBe(0);
   for (const database of SERVICE_DATABASES) expect(output).toContain(`migrate: ${database}: up to date`);
+});
+
+test("compose's migrate job, as the image runs it, uses what it is given and makes up no local secret", async () => {
+  // Only the owners' URLs, as compose gives the job; a stack folder of its own, which must stay unmade.
+  const stackDir = path.join(mkdtempSync(path.join(tmpdir(), "migrate-job-")), "never-made");
+  const owners = Object.fromEntries(SERVICE_DATABASES.map((d) => [databaseUrlVariable(d), databaseUrl(d)]));
+  const { code, output } = await run(process.execPath, [path.join(dist, "stack", "cli.js"), "migrate"], {
+    PATH: process.env.PATH,
+    NODE_ENV: "production",
+    STACK_DIR: stackDir,
+    ...owners,
+  });
+  expect([code, output]).toEqual([0, expect.stringContaining("migrate: orchestrator: up to date")]);
+  expect(existsSync(stackDir)).toBe(false);
 });
 
 test("a compiled service runs as plain JavaScript, joins the running system and answers for it", async () => {

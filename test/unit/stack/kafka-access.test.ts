@@ -24,7 +24,7 @@ describe("Kafka's grants", () => {
     }
   });
 
-  it("give each reader its topic, its group and the topic's dead letters, and nobody else a group on it", () => {
+  it("give each reader its topic, its group and the topic's dead letters, and no other service the topic", () => {
     for (const topic of topics) {
       for (const { service, consumer } of TOPIC_READERS[topic]) {
         expect(allows(service, "topic", topic, "read")).toBe(true);

@@ -1,4 +1,5 @@
 import { ownCredentialsOnly } from "../../../stack/services";
+import { useStackEnv } from "../../../stack/stack-env";
 
 const env = {
   PATH: "/usr/bin",
@@ -25,5 +26,13 @@ describe("a service's environment", () => {
 
   it("holds no database credentials for the gateway and ops", () => {
     for (const name of ["api", "ops"]) expect(ownCredentialsOnly(env, name)).toEqual({ PATH: "/usr/bin", JWT_SECRET: "s" });
+  });
+});
+
+describe("the stack's settings in a process's environment", () => {
+  it("are not made up under NODE_ENV=production (compose's jobs are given theirs, and a missing one must be named)", () => {
+    const env: NodeJS.ProcessEnv = { NODE_ENV: "production", DATABASE_URL_ACCOUNT: "postgres://account_service@db/account" };
+    useStackEnv(env);
+    expect(env).toEqual({ NODE_ENV: "production", DATABASE_URL_ACCOUNT: "postgres://account_service@db/account" });
   });
 });
