@@ -2,10 +2,12 @@
  * Keeps long-running child processes up: one that exits without being asked
  * is started again after a capped exponential backoff. Every start rewrites
  * the process's pid file; its stdout and stderr are appended to its log file
- * (and, when asked, echoed to this terminal with the name in front).
+ * (and, when asked, echoed to this terminal with the name in front), which
+ * is rotated once it passes a size, so a system that runs for months keeps
+ * a bounded amount of log.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, existsSync, fstatSync, openSync, readSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readSync, renameSync, writeFileSync, writeSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
 
 export interface RestartPolicy {
@@ -38,6 +40,16 @@ export function describeExit(code: number | null, signal: NodeJS.Signals | null)
   return signal ? `signal ${signal}` : `code ${code}`;
 }
 
+export interface LogRotation {
+  /** Past this size, at the end of a line, the log becomes `<log>.1` (`.1` becomes `.2`, …) and a new one begins. */
+  maxBytes: number;
+  /** Rotated files kept besides the current one; the oldest goes. */
+  keep: number;
+}
+
+/** At most 4 × 20 MiB per service: about a day of a busy sale's info lines, weeks of an idle shop's. */
+export const DEFAULT_LOG_ROTATION: LogRotation = { maxBytes: 20 * 1024 * 1024, keep: 3 };
+
 export interface SupervisedCommand {
   name: string;
   command: string;
@@ -56,6 +68,7 @@ export interface SupervisorOptions {
   policy?: RestartPolicy;
   /** How long a stopped process gets between SIGTERM and SIGKILL. */
   stopGraceMs?: number;
+  logRotation?: LogRotation;
 }
 
 export interface ProcessState {
@@ -94,6 +107,7 @@ class SupervisedProcess {
   private startedAt = 0;
   private restartTimer?: NodeJS.Timeout;
   private logFd?: number;
+  private logBytes = 0;
   private logEndsWithNewline = true;
   private starts = 0;
   crashStreak = 0;
@@ -106,6 +120,7 @@ class SupervisedProcess {
     private readonly isStopping: () => boolean,
   ) {
     this.logFd = openSync(spec.logFile, "a");
+    this.logBytes = fstatSync(this.logFd).size;
   }
 
   start(): void {
@@ -181,7 +196,20 @@ class SupervisedProcess {
     if (text.length === 0 || this.logFd === undefined) return;
     // Synchronous, so the tail read at an exit already holds everything received.
     writeSync(this.logFd, text);
+    this.logBytes += Buffer.byteLength(text);
     this.logEndsWithNewline = text.endsWith("\n");
+    const { maxBytes } = this.options.logRotation;
+    // At a line's end, so no line is split between two files; past twice the size, whatever the output.
+    if ((this.logBytes >= maxBytes && this.logEndsWithNewline) || this.logBytes >= 2 * maxBytes) this.rotateLog();
+  }
+
+  private rotateLog(): void {
+    const file = this.spec.logFile;
+    closeSync(this.logFd!);
+    for (let i = this.options.logRotation.keep - 1; i >= 1; i--) if (existsSync(`${file}.${i}`)) renameSync(`${file}.${i}`, `${file}.${i + 1}`);
+    if (this.options.logRotation.keep > 0) renameSync(file, `${file}.1`);
+    this.logFd = openSync(file, this.options.logRotation.keep > 0 ? "a" : "w");
+    this.logBytes = 0;
   }
 
   private forward(from: Readable | null, echoTo: Writable): void {
@@ -209,7 +237,7 @@ export class Supervisor {
   private readonly processes: SupervisedProcess[];
 
   constructor(commands: SupervisedCommand[], options: SupervisorOptions) {
-    const settled: Required<SupervisorOptions> = { policy: DEFAULT_RESTART_POLICY, stopGraceMs: 15_000, ...options };
+    const settled: Required<SupervisorOptions> = { policy: DEFAULT_RESTART_POLICY, stopGraceMs: 15_000, logRotation: DEFAULT_LOG_ROTATION, ...options };
     const namePadding = Math.max(0, ...commands.map((c) => c.name.length));
     this.processes = commands.map((spec) => new SupervisedProcess(spec, settled, namePadding, () => this.stopRequested));
   }

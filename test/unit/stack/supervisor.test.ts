@@ -3,7 +3,7 @@
  * restarted with a new pid in the pid file, output and the supervisor's own
  * lines append to the log, and stop() ends everything for good.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Supervisor, lastLines } from "../../../stack/supervisor";
@@ -95,4 +95,34 @@ test("lastLines reads only the end of a long file", () => {
   writeFileSync(file, Array.from({ length: 5_000 }, (_, i) => `line ${i}`).join("\n") + "\n");
   expect(lastLines(file, 3)).toEqual(["line 4997", "line 4998", "line 4999"]);
   expect(lastLines(path.join(dir, "missing.log"), 3)).toEqual([]);
+});
+
+test("a log past its size is rotated at a line's end, keeping the newest files and dropping the oldest", async () => {
+  // 60 lines of 100 bytes (99 and the newline), numbered, a few milliseconds apart (each its own chunk); logs of 1,000 bytes, two rotated files kept.
+  const talker = command(
+    "talker",
+    "let i = 0; const t = setInterval(() => { console.log(String(i).padStart(4, '0') + '-'.repeat(95)); if (++i === 60) clearInterval(t); }, 3); setInterval(() => {}, 1000)",
+  );
+  const supervisor = new Supervisor([talker], { echo: false, report: () => undefined, policy: fastPolicy, logRotation: { maxBytes: 1_000, keep: 2 } });
+  supervisor.start();
+  try {
+    const logs = () => readdirSync(dir).filter((f) => f.startsWith("talker.log"));
+    await waitUntil("the last line", () => logs().some((f) => readFileSync(path.join(dir, f), "utf8").includes("0059-")), 10_000);
+  } finally {
+    await supervisor.stop();
+  }
+  const files = readdirSync(dir)
+    .filter((f) => f.startsWith("talker.log"))
+    .sort();
+  expect(files).toEqual(["talker.log", "talker.log.1", "talker.log.2"]);
+  const lines = files
+    .slice()
+    .reverse()
+    .flatMap((f) => readFileSync(path.join(dir, f), "utf8").split("\n"))
+    .filter((l) => /^\d{4}-/.test(l));
+  // Whole lines only, the newest ones, in order, ending with the last.
+  expect(lines.filter((l) => l.length !== 99)).toEqual([]);
+  expect(lines.map((l) => Number(l.slice(0, 4)))).toEqual(lines.map((_, i) => 60 - lines.length + i));
+  expect(lines.length).toBeLessThan(60);
+  for (const f of files.slice(1)) expect(statSync(path.join(dir, f)).size).toBeLessThan(2_000);
 });
