@@ -97,24 +97,25 @@ async function ensureLogins(): Promise<void> {
   const adminLogin = path.join(kafkaDir, "admin-client.properties");
   writeProperties(adminLogin, javaClientLogin(KAFKA_ADMIN));
   for (const principal of missing) {
-    await run("java", [
-      "-cp",
-      kafkaClasspath,
-      `-Dlog4j.configuration=file:${broker.log4jFile}`,
-      "kafka.admin.ConfigCommand",
+    // On the command line, briefly: Kafka 3.9's --add-config-file mangles the SCRAM key (SCRAM_SHA_512) and refuses it.
+    const credential = `SCRAM-SHA-512=[password=${kafkaPassword(principal)}]`;
+    const target = ["--entity-type", "users", "--entity-name", principal];
+    await kafkaTool("kafka.admin.ConfigCommand", [
       "--bootstrap-server",
       `127.0.0.1:${port}`,
       "--command-config",
       adminLogin,
       "--alter",
-      "--entity-type",
-      "users",
-      "--entity-name",
-      principal,
+      ...target,
       "--add-config",
-      `SCRAM-SHA-512=[password=${kafkaPassword(principal)}]`,
+      credential,
     ]);
   }
+}
+
+/** One of Kafka's own command-line tools, logging as the broker does. */
+function kafkaTool(mainClass: string, args: string[]): Promise<string> {
+  return run("java", ["-cp", kafkaClasspath, `-Dlog4j.configuration=file:${broker.log4jFile}`, mainClass, ...args]);
 }
 
 export const kafka: StackPart = {
@@ -138,11 +139,7 @@ export const kafka: StackPart = {
       if (!existsSync(path.join(dataDir, "meta.properties"))) {
         const clusterId = randomBytes(16).toString("base64url");
         progress(PART, `formatting storage (cluster ${clusterId})`);
-        await run("java", [
-          "-cp",
-          kafkaClasspath,
-          `-Dlog4j.configuration=file:${broker.log4jFile}`,
-          "kafka.tools.StorageTool",
+        await kafkaTool("kafka.tools.StorageTool", [
           "format",
           // One argument: a base64url id may begin with "-", which the tool would take for an option.
           `--cluster-id=${clusterId}`,
