@@ -5,47 +5,37 @@
  * flight for such a key may then arrive out of order, which every consumer
  * here tolerates (inbox, saga correlation), but do it when the system is quiet.
  */
-import { Kafka, logLevel } from "kafkajs";
+import { type Admin, Kafka, type KafkaConfig, logLevel } from "kafkajs";
 import { TOPICS } from "../contracts/topics";
 import { kafkaBrokers, kafkaConnection } from "../lib/environment";
 import { deadLetterTopic } from "../mixins/idempotent-channel";
 import { kafkaGrants, reconcileKafkaAcls } from "./kafka-access";
 import { progress, waitFor } from "./processes";
 
-/** For a Kafka this tool did not start (compose): waits until it answers a metadata request. */
-export function waitForKafka(timeoutMs: number): Promise<void> {
-  return waitFor(
-    "kafka",
-    `answering on ${kafkaBrokers().join(",")}`,
-    async () => {
-      const admin = new Kafka({ clientId: "stack", ...kafkaConnection(), logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
-      await admin.connect();
-      try {
-        await admin.listTopics();
-        return true;
-      } finally {
-        await admin.disconnect();
-      }
-    },
-    timeoutMs,
-  );
-}
-
-/** Makes the broker's ACLs those of stack/kafka-access.ts (as the admin, like every call here). */
-export async function ensureKafkaAcls(options: { withTestTopics: boolean }): Promise<void> {
-  const admin = new Kafka({ clientId: "stack", ...kafkaConnection(), logLevel: logLevel.NOTHING }).admin();
+/** Work with an admin client of this process's Kafka login (the admin's, under the stack tool), connected for it and closed after. */
+async function withKafkaAdmin<T>(work: (admin: Admin) => Promise<T>, options: Pick<KafkaConfig, "retry"> = {}): Promise<T> {
+  const admin = new Kafka({ clientId: "stack", ...kafkaConnection(), logLevel: logLevel.NOTHING, ...options }).admin();
   await admin.connect();
   try {
-    await reconcileKafkaAcls(admin, kafkaGrants(options));
+    return await work(admin);
   } finally {
     await admin.disconnect();
   }
 }
 
-export async function ensureTopics(): Promise<void> {
-  const admin = new Kafka({ clientId: "stack", ...kafkaConnection(), logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
+/** For a Kafka this tool did not start (compose): waits until it answers a metadata request. */
+export function waitForKafka(timeoutMs: number): Promise<void> {
+  const answers = () => withKafkaAdmin(async (admin) => (await admin.listTopics(), true), { retry: { retries: 0 } });
+  return waitFor("kafka", `answering on ${kafkaBrokers().join(",")}`, answers, timeoutMs);
+}
+
+/** Makes the broker's ACLs those of stack/kafka-access.ts. */
+export function ensureKafkaAcls(options: { withTestTopics: boolean }): Promise<void> {
+  return withKafkaAdmin((admin) => reconcileKafkaAcls(admin, kafkaGrants(options)));
+}
+
+export function ensureTopics(): Promise<void> {
+  return withKafkaAdmin(async (admin) => {
     const existing = new Set(await admin.listTopics());
     const wanted = Object.entries(TOPICS).flatMap(([topic, partitions]) => [
       { topic, numPartitions: partitions },
@@ -63,7 +53,5 @@ export async function ensureTopics(): Promise<void> {
       await admin.createPartitions({ topicPartitions: short.map((t) => ({ topic: t.topic, count: t.numPartitions })) });
       progress("kafka", `added partitions to ${short.map((t) => `${t.topic} (${t.numPartitions})`).join(", ")}`);
     }
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }

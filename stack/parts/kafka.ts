@@ -10,8 +10,9 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { type Admin, Kafka, type KafkaConfig, logLevel } from "kafkajs";
 import { KAFKA_SASL_MECHANISM, LOCAL_STACK } from "../../lib/environment";
-import { KAFKA_ADMIN, KAFKA_BROKER, SUPER_USERS, javaClientLogin, kafkaGrants, kafkaPassword, reconcileKafkaAcls, scramPrincipals } from "../kafka-access";
+import { KAFKA_ADMIN, KAFKA_BROKER, SUPER_USERS, javaClientLogin, kafkaPassword, scramPrincipals } from "../kafka-access";
 import { kafkaDir } from "../layout";
+import { ensureKafkaAcls } from "../topics";
 import { assertPortsFree, progress, run, waitFor } from "../processes";
 import { serviceNames } from "../services";
 import { JvmProcess, ensureJars, kafkaClasspath, writeProperties } from "./jars";
@@ -154,7 +155,7 @@ export const kafka: StackPart = {
     await waitFor(PART, `ready on 127.0.0.1:${port}`, brokerAnswers, 90_000, broker.logFile);
     await ensureLogins();
     // Before Connect starts: it may touch only what its ACLs allow. The local stack's tests route replies to private topics.
-    await withAdmin((admin) => reconcileKafkaAcls(admin, kafkaGrants({ withTestTopics: true })));
+    await ensureKafkaAcls({ withTestTopics: true });
   },
   down: () => broker.stop(),
   async status(): Promise<PartStatus> {
