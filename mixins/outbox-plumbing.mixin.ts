@@ -20,6 +20,7 @@ import { replayProgress, requestOutboxReplay } from "../lib/outbox/outbox-replay
 import { outboxStatus } from "../lib/outbox/outbox-status";
 import { OutboxWatch, outboxPlumbing } from "../lib/outbox/outbox-watch";
 import { pruneExpired, retentionPolicyFromEnv } from "../lib/outbox/retention";
+import { FIRST_PRUNE_AFTER_MS, PeriodicWork } from "../lib/scheduling/periodic-work";
 import { readBrokerSettings } from "../lib/settings/broker-settings";
 import { hasDatabase } from "./database.mixin";
 
@@ -27,9 +28,13 @@ export function OutboxPlumbingMixin(database: ServiceDatabase): Partial<ServiceS
   const policy = retentionPolicyFromEnv();
   const { pruneIntervalMs: pruneEveryMs, outboxWatchIntervalMs, outboxStallAfterMs, connectUrl } = readBrokerSettings();
   let watch: OutboxWatch | undefined;
-  // One mixin per service schema, so the timers are that service's.
-  const timers: NodeJS.Timeout[] = [];
-  const every = (ms: number, work: () => Promise<unknown>) => timers.push(setInterval(() => void work(), ms).unref());
+  // One mixin per service schema, so the schedules are that service's.
+  const schedules: PeriodicWork[] = [];
+  const every = (ms: number, work: () => Promise<unknown>, onError: (error: Error) => void, firstAfterMs = ms) => {
+    const schedule = new PeriodicWork(ms, work, (error) => onError(error as Error));
+    schedules.push(schedule);
+    schedule.start(firstAfterMs);
+  };
   return {
     actions: {
       outboxStatus: {
@@ -57,10 +62,14 @@ export function OutboxPlumbingMixin(database: ServiceDatabase): Partial<ServiceS
     started(this: Service) {
       const service = this;
       const db = databaseOf(service);
-      every(pruneEveryMs, () =>
-        pruneExpired(db, policy)
-          .then((pruned) => pruned.outbox + pruned.inbox > 0 && service.logger.info(`pruned ${pruned.outbox} outbox and ${pruned.inbox} inbox rows`))
-          .catch((error: Error) => service.logger.warn(`pruning failed (retried next interval): ${error.message}`)),
+      every(
+        pruneEveryMs,
+        () =>
+          pruneExpired(db, policy).then(
+            (pruned) => pruned.outbox + pruned.inbox > 0 && service.logger.info(`pruned ${pruned.outbox} outbox and ${pruned.inbox} inbox rows`),
+          ),
+        (error) => service.logger.warn(`pruning failed (retried next interval): ${error.message}`),
+        Math.min(FIRST_PRUNE_AFTER_MS, pruneEveryMs),
       );
       const metrics = service.broker.metrics.isEnabled() ? service.broker.metrics : null;
       if (metrics) registerShopMetrics(metrics, [SHOP_METRICS.outboxSlotLag, SHOP_METRICS.outboxStalled, SHOP_METRICS.outboxOldestWaiting]);
@@ -73,20 +82,21 @@ export function OutboxPlumbingMixin(database: ServiceDatabase): Partial<ServiceS
         report: (report) => void service.broker.broadcast(OUTBOX_FLOW_EVENT, report).catch(() => undefined),
       });
       watch = outboxWatch;
-      every(outboxWatchIntervalMs, () =>
-        outboxWatch
-          .check()
-          .then((report) => {
+      every(
+        outboxWatchIntervalMs,
+        () =>
+          outboxWatch.check().then((report) => {
             if (!metrics) return;
             if (report.slotLagBytes !== null) metrics.set(SHOP_METRICS.outboxSlotLag.name, report.slotLagBytes, { database });
             metrics.set(SHOP_METRICS.outboxStalled.name, report.state === "stalled" ? 1 : 0, { database });
             metrics.set(SHOP_METRICS.outboxOldestWaiting.name, report.oldestWaitMs / 1000, { database });
-          })
-          .catch((error: Error) => service.logger.debug(`outbox not read: ${error.message}`)),
+          }),
+        (error) => service.logger.debug(`outbox not read: ${error.message}`),
       );
     },
-    stopped() {
-      for (const timer of timers.splice(0)) clearInterval(timer);
+    // Waits for a prune or a look in progress: the database mixin closes the pool after this.
+    async stopped() {
+      await Promise.all(schedules.splice(0).map((schedule) => schedule.stop()));
     },
   };
 }
