@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { ACTIVE_STATUSES, SAGA_STATUSES, type GroupAnswer, type LogEntry, type SagaState, type SagaStatus } from "./state";
+import { ACTIVE_STATUSES, FINAL_STATUSES, SAGA_STATUSES, type GroupAnswer, type LogEntry, type SagaState, type SagaStatus } from "./state";
 
 /** A saga instance as stored: its state plus the concurrency version and timestamps. */
 export interface StoredSaga {
@@ -245,6 +245,33 @@ export class SagaStore {
     const counts = Object.fromEntries(SAGA_STATUSES.map((status) => [status, 0])) as Record<SagaStatus, number>;
     for (const row of rows) counts[row.state] = Number(row.count);
     return counts;
+  }
+
+  /**
+   * Retention: removes the sagas that ended (COMPLETED or FAILED) before
+   * `endedBefore`, with their logs, `batchSize` sagas per transaction so no
+   * delete holds its locks long; answers how many went. A saga an engine
+   * holds is skipped (SKIP LOCKED). Running and parked sagas always stay.
+   */
+  async pruneEnded(endedBefore: Date, batchSize: number): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const pruned = await this.db.transaction(async (trx) => {
+        const ids: string[] = await trx(INSTANCES)
+          .whereIn("state", FINAL_STATUSES)
+          .andWhere("updated_at", "<", endedBefore)
+          .limit(batchSize)
+          .forUpdate()
+          .skipLocked()
+          .pluck("id");
+        if (ids.length === 0) return 0;
+        await trx(LOG).whereRaw("saga_id = any(?::uuid[])", [ids]).delete();
+        await trx(INSTANCES).whereRaw("id = any(?::uuid[])", [ids]).delete();
+        return ids.length;
+      });
+      total += pruned;
+      if (pruned < batchSize) return total;
+    }
   }
 
   /** For operators: the instance and its whole log, oldest entry first. */

@@ -11,6 +11,8 @@ export interface OrchestratorSettings {
   maxPostponeMs: number;
   /** How often the sweeper samples the queues (Kafka, Connect) while no deadline is due; every sweep while one is. */
   probeIdleEveryMs: number;
+  /** How long an ended saga and its log are kept; the purchase service keeps the purchase's outcome for good. */
+  retentionDays: number;
 }
 
 /** Re-sends of sagas started together spread over up to a fifth more of their wait. */
@@ -21,7 +23,8 @@ const RETRY_JITTER = 0.2;
  * for forward steps up to the pivot, retriable steps after it and compensations;
  * SAGA_SWEEP_INTERVAL_MS for the deadline sweeper; SAGA_DEADLINE_MAX_POSTPONE_MS
  * for how long a queue's backlog may hold a deadline back; SAGA_QUEUE_SAMPLE_IDLE_MS
- * for how often the queues are sampled while no deadline is due.
+ * for how often the queues are sampled while no deadline is due; SAGA_RETENTION_DAYS
+ * for how long ended sagas are kept.
  */
 export function readOrchestratorSettings(env: NodeJS.ProcessEnv = process.env): OrchestratorSettings {
   const setting = (name: string, fallback: number, min = 1) => integerSetting(env, name, fallback, min);
@@ -44,5 +47,6 @@ export function readOrchestratorSettings(env: NodeJS.ProcessEnv = process.env): 
     sweepIntervalMs: setting("SAGA_SWEEP_INTERVAL_MS", 1_000),
     maxPostponeMs: setting("SAGA_DEADLINE_MAX_POSTPONE_MS", 600_000, 0),
     probeIdleEveryMs: setting("SAGA_QUEUE_SAMPLE_IDLE_MS", 15_000),
+    retentionDays: setting("SAGA_RETENTION_DAYS", 30),
   };
 }

@@ -5,6 +5,7 @@
  * client's progress goes out as a Moleculer event (progress-notes.ts). A
  * timer applies overdue deadlines; operators list, show, retry and abort
  * sagas, from the console or the dashboard (routed under /ops/api, for operators only).
+ * Ended sagas and their logs are removed once past SAGA_RETENTION_DAYS.
  */
 import { Errors, type Context, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import {
@@ -27,6 +28,7 @@ import { SAGA_STATUSES, type SagaStatus } from "../../lib/saga/state";
 import type { TransitionResult } from "../../lib/saga/transitions";
 import { SAGA_REPLY_SCHEMA } from "../../lib/saga/participant";
 import { kafkaConnection } from "../../lib/environment";
+import { FIRST_PRUNE_AFTER_MS, PeriodicWork } from "../../lib/scheduling/periodic-work";
 import { readBrokerSettings } from "../../lib/settings/broker-settings";
 import { OUTBOX_FLOW_EVENT, type OutboxFlowReport } from "../../contracts/outbox-flow";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
@@ -66,11 +68,16 @@ interface OrchestratorThis extends Service, DatabaseThis {
   engine: SagaEngine<PurchaseSagaData>;
   sweeper: DeadlineSweeper;
   deliveryProbe: KafkaDeliveryProbe;
+  retention: PeriodicWork;
 }
 
 const purchaseCreatedSchema = { $$strict: "remove", ...PRICED_PURCHASE_SCHEMA };
 
 const sagaIdParams = { $$strict: "remove", id: "uuid" } as const;
+
+/** Ended sagas removed per transaction by retention. */
+const RETENTION_BATCH = 1_000;
+const DAY_MS = 86_400_000;
 
 /** Most sagas one listing returns. */
 const MAX_SAGAS_LISTED = 500;
@@ -254,12 +261,21 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
         postponement: { probe: this.deliveryProbe, maxPostponeMs: settings.maxPostponeMs, probeIdleEveryMs: settings.probeIdleEveryMs },
       });
       this.sweeper = new DeadlineSweeper(this.engine, settings.sweepIntervalMs, this.logger);
+      this.retention = new PeriodicWork(
+        readBrokerSettings().pruneIntervalMs,
+        async () => {
+          const pruned = await this.store.pruneEnded(new Date(Date.now() - settings.retentionDays * DAY_MS), RETENTION_BATCH);
+          if (pruned > 0) this.logger.info(`removed ${pruned} saga(s) that ended over ${settings.retentionDays} days ago, with their logs`);
+        },
+        (error) => this.logger.warn(`saga retention failed (retried next interval): ${(error as Error).message}`),
+      );
     },
     started(this: OrchestratorThis) {
       this.sweeper.start();
+      this.retention.start(FIRST_PRUNE_AFTER_MS);
     },
     async stopped(this: OrchestratorThis) {
-      await this.sweeper.stop();
+      await Promise.all([this.sweeper.stop(), this.retention.stop()]);
       await this.deliveryProbe.stop();
     },
   };

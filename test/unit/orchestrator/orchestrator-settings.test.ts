@@ -1,7 +1,7 @@
 import { readOrchestratorSettings } from "../../../services/orchestrator/orchestrator-settings";
 
 describe("readOrchestratorSettings", () => {
-  it("defaults to a 10 s reply deadline, a few forward re-sends, longer budgets after the pivot and for compensations, a 1 s sweep", () => {
+  it("defaults to a 10 s reply deadline, a few forward re-sends, longer budgets after the pivot and for compensations, a 1 s sweep, 30 days of ended sagas", () => {
     expect(readOrchestratorSettings({})).toEqual({
       policy: {
         step: { ms: 10_000, maxAttempts: 3, backoffMs: 5_000, maxWaitMs: 60_000, jitter: 0.2 },
@@ -11,6 +11,7 @@ describe("readOrchestratorSettings", () => {
       sweepIntervalMs: 1_000,
       maxPostponeMs: 600_000,
       probeIdleEveryMs: 15_000,
+      retentionDays: 30,
     });
   });
 
@@ -30,6 +31,7 @@ describe("readOrchestratorSettings", () => {
       SAGA_SWEEP_INTERVAL_MS: "100",
       SAGA_DEADLINE_MAX_POSTPONE_MS: "0",
       SAGA_QUEUE_SAMPLE_IDLE_MS: "2000",
+      SAGA_RETENTION_DAYS: "90",
     });
     expect(settings).toEqual({
       policy: {
@@ -40,6 +42,7 @@ describe("readOrchestratorSettings", () => {
       sweepIntervalMs: 100,
       maxPostponeMs: 0,
       probeIdleEveryMs: 2_000,
+      retentionDays: 90,
     });
   });
 
@@ -51,6 +54,7 @@ describe("readOrchestratorSettings", () => {
     ["SAGA_RETRIABLE_MAX_WAIT_MS", "10"],
     ["SAGA_DEADLINE_MAX_POSTPONE_MS", "-5"],
     ["SAGA_QUEUE_SAMPLE_IDLE_MS", "0"],
+    ["SAGA_RETENTION_DAYS", "0"],
   ])("refuses %s=%s rather than run on a guess", (name, value) => {
     expect(() => readOrchestratorSettings({ [name]: value })).toThrow(name);
   });
