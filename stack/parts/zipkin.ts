@@ -10,6 +10,9 @@ import { ensureJars, zipkinJar } from "./jars";
 
 const port = LOCAL_STACK.zipkinPort;
 
+/** Spans the in-memory store holds, the oldest traces dropped first: a bound so a long run cannot exhaust the heap (-Xmx384m holds it). */
+export const ZIPKIN_MAX_SPANS = 200_000;
+
 export const zipkinUrl = () => `http://127.0.0.1:${port}`;
 
 export const zipkin = daemonPart({
@@ -21,8 +24,7 @@ export const zipkin = daemonPart({
   command: "java",
   // Spring Boot replaces a list property whole, so the one port is given in full: loopback, HTTP.
   args: ["-Xmx384m", "-jar", zipkinJar, `--armeria.ports[0].port=${port}`, "--armeria.ports[0].ip=127.0.0.1", "--armeria.ports[0].protocols[0]=http"],
-  // In-memory storage: a bound on spans held, so a long benchmark cannot exhaust the heap.
-  env: { ...process.env, MEM_MAX_SPANS: "200000" },
+  env: { ...process.env, MEM_MAX_SPANS: String(ZIPKIN_MAX_SPANS) },
   readyWithinMs: 120_000,
   healthyDetail: `UI and API on ${zipkinUrl()}`,
   prepare: ensureJars,

@@ -9,6 +9,7 @@ import path from "node:path";
 import yaml from "js-yaml";
 import { SERVICE_DATABASES, changeCaptureUrlVariable, databaseUrlVariable, isServiceDatabase } from "../../../lib/environment";
 import { scramPrincipals } from "../../../stack/kafka-access";
+import { ZIPKIN_MAX_SPANS } from "../../../stack/parts/zipkin";
 
 const repoRoot = path.resolve(__dirname, "..", "..", "..");
 const read = (file: string) => readFileSync(path.join(repoRoot, file), "utf8");
@@ -173,4 +174,10 @@ test("Traefik routes the API and the operator's dashboard, and does not cut even
 
 test("Kafka keeps its data on its volume", () => {
   expect(compose.services.kafka.environment?.KAFKA_LOG_DIRS).toBe("/var/lib/kafka/data");
+});
+
+test("the trace and metrics stores are bounded: Zipkin holds as many spans as in the local stack, Prometheus keeps a set time", () => {
+  expect(compose.services.zipkin.environment?.MEM_MAX_SPANS).toBe(String(ZIPKIN_MAX_SPANS));
+  expect(compose.services.zipkin.environment?.JAVA_OPTS).toMatch(/-Xmx\d+m/);
+  expect(compose.services.prometheus.command).toContainEqual(expect.stringMatching(/^--storage\.tsdb\.retention\.time=\d+d$/));
 });
