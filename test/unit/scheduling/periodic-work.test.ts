@@ -65,7 +65,11 @@ test("a failed run is reported and the schedule goes on", async () => {
 
 test("start() twice keeps one schedule", async () => {
   let calls = 0;
-  const schedule = new PeriodicWork(1_000, async () => void calls++, () => undefined);
+  const schedule = new PeriodicWork(
+    1_000,
+    async () => void calls++,
+    () => undefined,
+  );
   schedule.start();
   schedule.start();
   await jest.advanceTimersByTimeAsync(1_000);
