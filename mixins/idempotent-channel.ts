@@ -38,6 +38,16 @@ const MAX_REASON_LENGTH = 2_000;
  * product row, say) are held briefly and a split batch halves in a few steps.
  */
 export const CHANNEL_BATCH_SIZE = 100;
+/**
+ * How long the group coordinator waits for a silent member before it hands
+ * its partitions on: a consumer killed without leaving its group holds
+ * them that long, and its restarted self waits it out to rejoin. kafkajs's
+ * default, 30 s, made every `kill -9` of a service a 30 s stop of its step
+ * (the chaos table); kafkajs has no static membership (it sends no
+ * group.instance.id). A member heartbeats after every fetch, which waits up
+ * to 5 s on an idle topic, so 10 s leaves one heartbeat of slack.
+ */
+export const CONSUMER_SESSION = { sessionTimeout: 10_000, heartbeatInterval: 3_000 } as const;
 
 /** A message handler that runs with the consuming service as `this`. */
 /** A service with the database mixin: its channel's messages are applied in its own database. */
@@ -72,7 +82,7 @@ export function idempotentChannel<TService extends ConsumingService = ConsumingS
   return {
     group: options.consumer,
     context: false,
-    kafka: { fromBeginning: true, partitionsConsumedConcurrently: options.concurrency ?? consumerConcurrency(options.topic) },
+    kafka: { ...CONSUMER_SESSION, fromBeginning: true, partitionsConsumedConcurrently: options.concurrency ?? consumerConcurrency(options.topic) },
     batch: { maxSize: options.batchSize ?? CHANNEL_BATCH_SIZE },
     async handler(this: TService, batch: ReceivedBatch): Promise<void> {
       const service = this;

@@ -17,6 +17,7 @@ import type { StackPart } from "../../stack/parts/part";
 import { postgres } from "../../stack/parts/postgres";
 import { redisCli, redisCluster } from "../../stack/parts/redis-cluster";
 import { ownedPid, run } from "../../stack/processes";
+import { serviceLogFile, serviceNames } from "../../stack/services";
 import PaymentService from "../../services/payment/payment.service";
 import { channelBatchCounter, startBroker } from "./broker";
 import { baseUrl } from "./http";
@@ -68,26 +69,28 @@ function livePid(pidFile: string, marker: string): number {
  */
 const BROKER_STARTED = /ServiceBroker with \d+ service\(s\) started successfully/;
 
-/** `kill -9` of one service; healed by the supervisor, which restarts it and rewrites its pid file. */
-function killService(service: ServiceDatabase): Fault {
+/**
+ * A signal to one service's process, then the supervisor's replacement up:
+ * a new live pid in its pid file, and that process logging that its
+ * services started. SIGKILL is a crash; SIGTERM is how a deploy stops it.
+ */
+function replaceService(service: string, signal: NodeJS.Signals): Pick<Fault, "inject" | "heal"> {
   const pidFile = path.join(servicesDir, `${service}.pid`);
-  const logFile = path.join(servicesDir, `${service}.log`);
-  const marker = `${service}.service.ts`;
-  let killed: { pid: number; logOffset: number } | undefined;
+  const logFile = serviceLogFile(service);
+  const marker = `${service}.service`;
+  let stopped: { pid: number; logOffset: number } | undefined;
   return {
-    name: `kill-${service}`,
-    description: `kill -9 of the ${service} service; the supervisor restarts it`,
     async inject() {
       const pid = livePid(pidFile, marker);
       // Only what the log gains from here on tells about the restart.
       const logOffset = existsSync(logFile) ? statSync(logFile).size : 0;
-      process.kill(pid, "SIGKILL");
-      killed = { pid, logOffset };
+      process.kill(pid, signal);
+      stopped = { pid, logOffset };
     },
     async heal() {
-      if (!killed) throw new Error(`${service} was not killed`);
-      const { pid, logOffset } = killed;
-      killed = undefined;
+      if (!stopped) throw new Error(`${service} was not stopped`);
+      const { pid, logOffset } = stopped;
+      stopped = undefined;
       await waitUntil(
         `the supervisor to restart ${service} (a new live pid in ${pidFile})`,
         () => {
@@ -106,6 +109,31 @@ function killService(service: ServiceDatabase): Fault {
     },
   };
 }
+
+/** `kill -9` of one service; healed by the supervisor, which restarts it. */
+const killService = (service: ServiceDatabase): Fault => ({
+  name: `kill-${service}`,
+  description: `kill -9 of the ${service} service; the supervisor restarts it`,
+  ...replaceService(service, "SIGKILL"),
+});
+
+/**
+ * A deploy while trading: every service in turn gets SIGTERM (it stops
+ * taking work, finishes what it holds, leaves its consumer groups, exits),
+ * the supervisor starts it again, and the next goes once it runs.
+ */
+const rollingRestart: Fault = {
+  name: "rolling-restart",
+  description: "every service in turn stopped with SIGTERM and started again, the next once it runs",
+  inject: async () => undefined,
+  async heal() {
+    for (const service of serviceNames()) {
+      const restart = replaceService(service, "SIGTERM");
+      await restart.inject();
+      await restart.heal();
+    }
+  },
+};
 
 /** SIGSTOP: the service is alive but answers nothing until the returned function sends SIGCONT. */
 export function freezeProcess(service: ServiceDatabase): () => void {
@@ -342,6 +370,7 @@ export const FAULTS: Fault[] = [
   // Past Kafka's 30 s session timeout: the group forgets the frozen consumers, which must re-join when they thaw.
   freezeService("payment", FREEZE_PAST_SESSION_MS),
   paymentRebalance(),
+  rollingRestart,
   // Outages that last until someone notices (run `npm start` with STACK_PART_RESTART=off, or its watch ends them sooner).
   longOutage("kafka-down-3m", "Kafka", killPart(path.join(kafkaDir, "kafka.pid"), "server.properties"), 180_000),
   // Past Connect's 5 min heartbeat: the worker revokes its tasks while Kafka is away, and the outbox watch must mend their slots.

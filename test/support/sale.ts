@@ -57,6 +57,8 @@ export interface SaleReport {
   healSeconds: number | null;
   /** Seconds from the healing to the last purchase's end (0 when all had ended before). */
   healedToAllEndedSeconds: number | null;
+  /** The longest time in which no purchase ended, between the first end and the last: how long the fault stalled the shop. */
+  longestPauseSeconds: number | null;
   violations: string[];
 }
 
@@ -104,6 +106,23 @@ export async function registerCustomers(count: number): Promise<TestCustomer[]> 
   return customers;
 }
 
+/**
+ * One purchase of one unit, its POST retried under one Idempotency-Key while
+ * the answer is no verdict on it, for up to POST_BUDGET_MS: the purchase's id
+ * once accepted, or the last answer ("no answer", or its status).
+ */
+export async function placePurchase(accessToken: string, productId: number): Promise<{ id: string } | { error: string }> {
+  const body = { order_items: [{ product_id: productId, quantity: 1 }], payment: { currency_code: "VND" } };
+  const headers = { "Idempotency-Key": randomUUID() };
+  const giveUpAt = Date.now() + POST_BUDGET_MS;
+  for (let pause = 250; ; pause = Math.min(2 * pause, 2_000)) {
+    const { status, body: answer } = await api("POST", "/api/v1/purchases", { token: accessToken, body, headers }).catch(() => ({ status: 0, body: {} }));
+    if (status === 202) return { id: String(answer.id) };
+    if (isVerdict(status) || Date.now() > giveUpAt) return { error: status === 0 ? "no answer" : String(status) };
+    await sleep(pause);
+  }
+}
+
 export async function runSale(settings: SaleSettings, fault: Fault): Promise<SaleReport> {
   await waitForHealthySystem();
   const customers = await registerCustomers(settings.customers);
@@ -112,23 +131,11 @@ export async function runSale(settings: SaleSettings, fault: Fault): Promise<Sal
   const productIds = await Promise.all(Array.from({ length: settings.products }, () => catalogProduct(customers[0].accessToken, PRICE, stock)));
 
   const postErrors = new Map<string, number>();
-  /** One purchase, posted at its slot in the schedule and retried while the answer says nothing was recorded. */
+  /** One purchase, posted at its slot in the schedule. */
   const place = async (i: number, startedAt: number) => {
     await sleep(startedAt + (i * 1000) / settings.perSecond - Date.now());
-    const { accessToken } = customers[i % customers.length];
-    const body = { order_items: [{ product_id: productIds[i % productIds.length], quantity: 1 }], payment: { currency_code: "VND" } };
-    const headers = { "Idempotency-Key": randomUUID() };
-    const giveUpAt = Date.now() + POST_BUDGET_MS;
-    for (let pause = 250; ; pause = Math.min(2 * pause, 2_000)) {
-      const { status } = await api("POST", "/api/v1/purchases", { token: accessToken, body, headers }).catch(() => ({ status: 0 }));
-      if (status === 202) return;
-      if (isVerdict(status) || Date.now() > giveUpAt) {
-        const kind = status === 0 ? "no answer" : String(status);
-        postErrors.set(kind, (postErrors.get(kind) ?? 0) + 1);
-        return;
-      }
-      await sleep(pause);
-    }
+    const answer = await placePurchase(customers[i % customers.length].accessToken, productIds[i % productIds.length]);
+    if ("error" in answer) postErrors.set(answer.error, (postErrors.get(answer.error) ?? 0) + 1);
   };
 
   const purchaseDb = knex({ client: "pg", connection: databaseUrl("purchase"), pool: { min: 0, max: 2 } });
@@ -185,7 +192,8 @@ export async function runSale(settings: SaleSettings, fault: Fault): Promise<Sal
     violations.push("stock, wallet and saga log checks skipped: some purchases are still running");
   }
 
-  const lastEnd = Math.max(...ended.map((r) => new Date(r.updated_at).getTime()));
+  const endTimes = ended.map((r) => new Date(r.updated_at).getTime()).sort((a, b) => a - b);
+  const lastEnd = endTimes[endTimes.length - 1];
   const unfinished = rows.length - ended.length;
   return {
     fault: fault.name,
@@ -197,6 +205,7 @@ export async function runSale(settings: SaleSettings, fault: Fault): Promise<Sal
     postErrorKinds: [...postErrors].map(([kind, n]) => `${kind}×${n}`).join(", "),
     healSeconds: outcome.healSeconds ?? null,
     healedToAllEndedSeconds: outcome.healedAt !== undefined && unfinished === 0 ? Math.max(0, (lastEnd - outcome.healedAt) / 1000) : null,
+    longestPauseSeconds: endTimes.length > 1 ? Math.max(...endTimes.slice(1).map((t, i) => t - endTimes[i])) / 1000 : null,
     violations,
   };
 }
@@ -244,6 +253,7 @@ const columns: [string, (r: SaleReport) => string][] = [
   ["POST errors", (r) => (r.postErrors === 0 ? "0" : `${r.postErrors} (${r.postErrorKinds})`)],
   ["heal s", (r) => r.healSeconds?.toFixed(1) ?? "-"],
   ["healed→all ended s", (r) => r.healedToAllEndedSeconds?.toFixed(1) ?? "-"],
+  ["longest pause s", (r) => r.longestPauseSeconds?.toFixed(1) ?? "-"],
   ["violations", (r) => String(r.violations.length)],
 ];
 
