@@ -31,6 +31,12 @@ export interface OutboxReading {
   slotHolderPid: number | null;
   /** WAL the slot has not confirmed (on a shared cluster, other databases' WAL too); null without a slot. */
   slotLagBytes: number | null;
+  /**
+   * Postgres invalidated the slot: it fell further behind than
+   * max_slot_wal_keep_size, and the WAL it needed is gone. No task can
+   * stream from it again; only a reset of the connector mends it.
+   */
+  slotLost: boolean;
 }
 
 /** What is remembered between readings: where the slot was and since when. */
@@ -68,10 +74,19 @@ export function judgeOutboxFlow(previous: SlotProgress | undefined, reading: Out
  */
 export async function readOutbox(db: Knex, database: ServiceDatabase, deliveredPosition: number | null = null): Promise<OutboxReading> {
   const { rows } = await db.raw<{
-    rows: { active: boolean | null; pid: number | null; confirmed: string | null; lag: string | null; waiting: number; oldest: Date | null; now: Date }[];
+    rows: {
+      active: boolean | null;
+      pid: number | null;
+      confirmed: string | null;
+      lag: string | null;
+      lost: boolean | null;
+      waiting: number;
+      oldest: Date | null;
+      now: Date;
+    }[];
   }>(
     `with slot as (
-       select active, active_pid, pg_wal_lsn_diff(confirmed_flush_lsn, '0/0')::bigint as confirmed,
+       select active, active_pid, wal_status = 'lost' as lost, pg_wal_lsn_diff(confirmed_flush_lsn, '0/0')::bigint as confirmed,
               pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint as lag
          from pg_replication_slots where slot_name = ?
      ), published as (
@@ -81,7 +96,7 @@ export async function readOutbox(db: Knex, database: ServiceDatabase, deliveredP
          from outbox where wal_position > coalesce((select position from published), -1)
      )
      select (select active from slot) as active, (select active_pid from slot) as pid, (select position from published) as confirmed,
-            (select lag from slot) as lag, waiting.waiting, waiting.oldest, now() as now
+            (select lag from slot) as lag, (select lost from slot) as lost, waiting.waiting, waiting.oldest, now() as now
        from waiting`,
     [outboxSlotName(database), deliveredPosition],
   );
@@ -95,7 +110,30 @@ export async function readOutbox(db: Knex, database: ServiceDatabase, deliveredP
     slotActive: row.active,
     slotHolderPid: row.pid,
     slotLagBytes: row.lag === null ? null : Number(row.lag),
+    slotLost: row.lost === true,
   };
+}
+
+/**
+ * Drops the slot if Postgres has invalidated it, so the connector can make
+ * a new one. Dropping a slot takes the REPLICATION attribute, which only
+ * the change-capture role has: the service, a member of it, acts as that
+ * role for this one statement. Answers whether a slot was dropped.
+ */
+export async function dropLostSlot(db: Knex, database: ServiceDatabase): Promise<boolean> {
+  return db.transaction(async (trx) => {
+    const { rows: roles } = await trx.raw<{ rows: { role: string }[] }>(
+      `select r.rolname as role from pg_roles r join pg_auth_members m on m.roleid = r.oid
+        where m.member = (select oid from pg_roles where rolname = current_user) and r.rolreplication`,
+    );
+    if (roles.length === 0) throw new Error(`${database}: the service's role is a member of no replication role, so it cannot drop a slot`);
+    await trx.raw("set local role ??", [roles[0].role]);
+    const { rows } = await trx.raw<{ rows: unknown[] }>(
+      "select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = ? and wal_status = 'lost'",
+      [outboxSlotName(database)],
+    );
+    return rows.length > 0;
+  });
 }
 
 /**

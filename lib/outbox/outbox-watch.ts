@@ -12,13 +12,31 @@
  * and Kafka answers, it ends the walsender that holds the slot, and the
  * running task takes the slot on its next try. A slot no one holds means no
  * task runs: Connect is asked to restart the connector and its tasks.
+ *
+ * A slot that fell further behind than max_slot_wal_keep_size is invalidated
+ * by Postgres (seen: a bulk load wrote 8 GB of WAL faster than Debezium could
+ * decode it, and every outbox of the cluster stopped for good; Debezium
+ * then refuses its offsets, which point at WAL that is gone). The watch
+ * resets the stream: the connector is stopped, its offsets deleted, the lost
+ * slot dropped, and the connector resumed, which makes a new slot and
+ * publishes the outbox again from its first row (its initial snapshot).
+ * Rows published before are published twice; every inbox drops the repeats.
  */
 import type { Knex } from "knex";
 import type { OutboxFlowReport } from "../../contracts/outbox-flow";
 import { OUTBOX_FLOW_REPORT_EVERY_MS } from "../../contracts/outbox-flow";
 import { type KafkaConnection, type ServiceDatabase, connectorName } from "../environment";
 import { kafkaAnswers } from "../channels/kafka-reachability";
-import { type OutboxFlowState, type OutboxReading, type SlotProgress, deliveredPosition, judgeOutboxFlow, readOutbox, releaseSlot } from "./outbox-flow";
+import {
+  type OutboxFlowState,
+  type OutboxReading,
+  type SlotProgress,
+  deliveredPosition,
+  dropLostSlot,
+  judgeOutboxFlow,
+  readOutbox,
+  releaseSlot,
+} from "./outbox-flow";
 import { outboxSlotName } from "./outbox-status";
 
 /** Remedies of one stall back off to this. */
@@ -41,7 +59,12 @@ export interface OutboxPlumbing {
   kafkaAnswers(): Promise<boolean>;
   /** Asks Kafka Connect to restart the connector and its tasks; false when it does not answer; null where Connect is unknown. */
   restartConnector(): Promise<boolean | null>;
+  /** Stops the connector, deletes its offsets, drops its lost slot, resumes it; false when Connect does not go along; null where Connect is unknown. */
+  resetStream(): Promise<boolean | null>;
 }
+
+/** How long Connect gets to stop a connector before its offsets can be deleted. */
+const CONNECTOR_STOP_WAIT_MS = 30_000;
 
 /** The real plumbing of `database`: its outbox and slot in `db`, Kafka, Connect's REST API at `connectUrl`. */
 export function outboxPlumbing(db: Knex, database: ServiceDatabase, kafka: KafkaConnection, connectUrl: string | null): OutboxPlumbing {
@@ -52,13 +75,38 @@ export function outboxPlumbing(db: Knex, database: ServiceDatabase, kafka: Kafka
     kafkaAnswers: () => kafkaAnswers(kafka),
     async restartConnector() {
       if (connectUrl === null) return null;
-      const url = `${connectUrl}/connectors/${connectorName(database)}/restart?includeTasks=true`;
-      return fetch(url, { method: "POST", signal: AbortSignal.timeout(5_000) }).then(
-        (res) => res.ok,
-        () => false,
-      );
+      return connectCall(connectUrl, database, "POST", "/restart?includeTasks=true");
+    },
+    async resetStream() {
+      if (connectUrl === null) return null;
+      if (!(await connectCall(connectUrl, database, "PUT", "/stop"))) return false;
+      // Offsets can be deleted only once the connector is STOPPED.
+      for (const until = Date.now() + CONNECTOR_STOP_WAIT_MS; (await connectorState(connectUrl, database)) !== "STOPPED";) {
+        if (Date.now() > until) return false;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      if (!(await connectCall(connectUrl, database, "DELETE", "/offsets"))) return false;
+      await dropLostSlot(db, database);
+      return connectCall(connectUrl, database, "PUT", "/resume");
     },
   };
+}
+
+/** One call to Connect's REST API about the connector of `database`: whether it answered 2xx. */
+function connectCall(connectUrl: string, database: ServiceDatabase, method: string, path: string): Promise<boolean> {
+  return fetch(`${connectUrl}/connectors/${connectorName(database)}${path}`, { method, signal: AbortSignal.timeout(10_000) }).then(
+    (res) => res.ok,
+    () => false,
+  );
+}
+
+async function connectorState(connectUrl: string, database: ServiceDatabase): Promise<string | null> {
+  try {
+    const res = await fetch(`${connectUrl}/connectors/${connectorName(database)}/status`, { signal: AbortSignal.timeout(5_000) });
+    return res.ok ? (((await res.json()) as { connector?: { state?: string } }).connector?.state ?? null) : null;
+  } catch {
+    return null;
+  }
 }
 
 export interface OutboxWatchOptions {
@@ -148,7 +196,15 @@ export class OutboxWatch {
       this.remedy = "Kafka does not answer: the outbox streams again once it is back";
       return;
     }
-    if (reading.slotActive && reading.slotHolderPid !== null) {
+    if (reading.slotLost) {
+      const reset = await plumbing.resetStream();
+      this.remedy =
+        reset === null
+          ? `slot ${slot} is lost (it fell behind past max_slot_wal_keep_size): reset connector ${connectorName(database)} (stop it, delete its offsets, drop the slot, resume it)`
+          : reset
+            ? `slot ${slot} was lost (it fell behind past max_slot_wal_keep_size): reset connector ${connectorName(database)}, which publishes the outbox again from its first row (the inboxes drop the repeats)`
+            : `slot ${slot} is lost and Kafka Connect did not go along with a reset of ${connectorName(database)}; tried again later`;
+    } else if (reading.slotActive && reading.slotHolderPid !== null) {
       const ended = await plumbing.releaseSlot(reading.slotHolderPid);
       this.remedy = ended
         ? `ended walsender ${reading.slotHolderPid}, which held slot ${slot} without streaming; the connector's task takes the slot on its next try`

@@ -5,7 +5,17 @@ import { type OutboxPlumbing, OutboxWatch } from "../../../lib/outbox/outbox-wat
 const STALL = 30_000;
 
 function reading(at: number, overrides: Partial<OutboxReading> = {}): OutboxReading {
-  return { at, rowsWaiting: 0, oldestWaitingAt: null, confirmedPosition: 100, slotActive: true, slotHolderPid: 4242, slotLagBytes: 2048, ...overrides };
+  return {
+    at,
+    rowsWaiting: 0,
+    oldestWaitingAt: null,
+    confirmedPosition: 100,
+    slotActive: true,
+    slotHolderPid: 4242,
+    slotLagBytes: 2048,
+    slotLost: false,
+    ...overrides,
+  };
 }
 
 describe("judgeOutboxFlow", () => {
@@ -48,6 +58,10 @@ function scripted(readings: OutboxReading[], world: { kafka: boolean; connect: b
     kafkaAnswers: async () => world.kafka,
     restartConnector: async () => {
       asked.push("restart connector");
+      return world.connect;
+    },
+    resetStream: async () => {
+      asked.push("reset stream");
       return world.connect;
     },
   };
@@ -102,6 +116,19 @@ describe("OutboxWatch", () => {
     const report = await watch.check();
     expect(asked).toEqual(["restart connector"]);
     expect(report).toMatchObject({ state: "flowing", remedy: expect.stringMatching(/asked Kafka Connect to restart outbox-purchase/) });
+  });
+
+  it("resets the stream of a slot Postgres invalidated, rather than restart a connector that can never stream from it", async () => {
+    const lost = { slotActive: false, slotHolderPid: null, slotLost: true };
+    const { watch, asked } = scripted(stalledRun(lost), { kafka: true, connect: true });
+    await watch.check();
+    const report = await watch.check();
+    expect(asked).toEqual(["reset stream"]);
+    expect(report.remedy).toMatch(/slot outbox_purchase was lost .* reset connector outbox-purchase, which publishes the outbox again/);
+
+    const refused = scripted(stalledRun(lost), { kafka: true, connect: false });
+    await refused.watch.check();
+    expect((await refused.watch.check()).remedy).toMatch(/Kafka Connect did not go along with a reset/);
   });
 
   it("does nothing to the slot while Kafka does not answer: the stall is the broker's", async () => {
