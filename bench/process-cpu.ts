@@ -37,7 +37,7 @@ function readProc(pid: number): ProcStat | undefined {
 }
 
 /** The part a process belongs to, or undefined for one outside the stack. */
-function partOf(command: string): string | undefined {
+export function partOf(command: string): string | undefined {
   const service = /services\/([a-z]+)\/[a-z-]+\.service\.ts/.exec(command);
   if (service) return `node ${service[1]}`;
   if (command.includes("ConnectDistributed")) return "connect";

@@ -28,8 +28,11 @@ export interface InvariantReport {
 
 const connect = (db: ServiceDatabase) => knex({ client: "pg", connection: databaseUrl(db), pool: { min: 0, max: 2 } });
 
+// Purchase ids go as one array parameter: an endurance run's tens of thousands would pass Postgres's 65,535 bind parameters as a list.
 async function sagaStates(orchestrator: Knex, ids: string[]): Promise<Map<string, { state: string; amount: number }>> {
-  const rows = await orchestrator("saga_instance").whereIn("id", ids).select("id", "state", orchestrator.raw("(data->>'amount')::bigint as amount"));
+  const rows = await orchestrator("saga_instance")
+    .whereRaw("id = any(?)", [ids])
+    .select("id", "state", orchestrator.raw("(data->>'amount')::bigint as amount"));
   return new Map(rows.map((r) => [r.id, { state: r.state, amount: Number(r.amount) }]));
 }
 
@@ -50,10 +53,10 @@ export async function checkPurchaseInvariants(scope: InvariantScope, settleTimeo
     );
 
     const [reservations, orders, payments, purchases] = await Promise.all([
-      product("reservations").whereIn("purchase_id", ids).select("purchase_id", "status"),
-      order("orders").whereIn("purchase_id", ids).select("purchase_id", "status", "amount"),
-      payment("payments").whereIn("purchase_id", ids).select("purchase_id", "status", "amount", "customer_id"),
-      purchase("purchases").whereIn("id", ids).select("id", "status"),
+      product("reservations").whereRaw("purchase_id = any(?)", [ids]).select("purchase_id", "status"),
+      order("orders").whereRaw("purchase_id = any(?)", [ids]).select("purchase_id", "status", "amount"),
+      payment("payments").whereRaw("purchase_id = any(?)", [ids]).select("purchase_id", "status", "amount", "customer_id"),
+      purchase("purchases").whereRaw("id = any(?)", [ids]).select("id", "status"),
     ]);
     const byPurchase = <T extends { purchase_id: string }>(rows: T[]) => new Map(rows.map((r) => [r.purchase_id, r]));
     const reservationOf = byPurchase(reservations);
