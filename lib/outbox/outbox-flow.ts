@@ -118,13 +118,14 @@ export async function readOutbox(db: Knex, database: ServiceDatabase, deliveredP
  * Drops the slot if Postgres has invalidated it, so the connector can make
  * a new one. Dropping a slot takes the REPLICATION attribute, which only
  * the change-capture role has: the service, a member of it, acts as that
- * role for this one statement. Answers whether a slot was dropped.
+ * role for this one statement (the stack tool connects as that role).
+ * Answers whether a slot was dropped.
  */
 export async function dropLostSlot(db: Knex, database: ServiceDatabase): Promise<boolean> {
   return db.transaction(async (trx) => {
     const { rows: roles } = await trx.raw<{ rows: { role: string }[] }>(
-      `select r.rolname as role from pg_roles r join pg_auth_members m on m.roleid = r.oid
-        where m.member = (select oid from pg_roles where rolname = current_user) and r.rolreplication`,
+      // The change-capture role itself, or the one the service is a member of.
+      "select rolname as role from pg_roles where rolreplication and pg_has_role(current_user, oid, 'MEMBER') order by rolname = current_user desc",
     );
     if (roles.length === 0) throw new Error(`${database}: the service's role is a member of no replication role, so it cannot drop a slot`);
     await trx.raw("set local role ??", [roles[0].role]);

@@ -1,9 +1,20 @@
 /** A Kafka Connect worker (distributed mode, one node) with the Debezium PostgreSQL plugin. */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { LOCAL_STACK, SERVICE_DATABASES, type ServiceDatabase, changeCaptureUrl, connectUrl, connectorName, databaseUrl } from "../../lib/environment";
+import {
+  LOCAL_STACK,
+  SERVICE_DATABASES,
+  type ServiceDatabase,
+  changeCaptureUrl,
+  connectUrl,
+  connectorName,
+  databaseUrl,
+  kafkaConnection,
+} from "../../lib/environment";
 import knex from "knex";
 import { deliveredPosition, judgeOutboxFlow, readOutbox } from "../../lib/outbox/outbox-flow";
+import { outboxSlotName } from "../../lib/outbox/outbox-status";
+import { outboxPlumbing } from "../../lib/outbox/outbox-watch";
 import { readBrokerSettings } from "../../lib/settings/broker-settings";
 import { codeRoot, connectDir } from "../layout";
 import { StackError, assertPortsFree, progress, waitFor } from "../processes";
@@ -118,6 +129,29 @@ const isRunning = (s?: ConnectorStatus) => s?.connector.state === "RUNNING" && s
 /** How often `up` restarts a connector's FAILED task before it gives up and shows the task's error. */
 const MAX_TASK_RESTARTS = 3;
 
+/**
+ * A slot Postgres invalidated (it fell behind past max_slot_wal_keep_size)
+ * keeps its connector from ever streaming: `up` resets it as the owning
+ * service's outbox watch would (lib/outbox/outbox-watch.ts), so a stack
+ * whose services are down comes back too.
+ */
+async function resetIfSlotLost(database: ServiceDatabase): Promise<void> {
+  // As Debezium's own role: compose's connectors job holds only those logins, and it may read the outbox and drop its slot.
+  const db = knex({ client: "pg", connection: changeCaptureUrl(database), pool: { min: 0, max: 1 } });
+  try {
+    if (!(await readOutbox(db, database)).slotLost) return;
+    progress(
+      PART,
+      `slot ${outboxSlotName(database)} was lost (it fell behind past max_slot_wal_keep_size): resetting ${connectorName(database)}, which publishes the outbox again`,
+    );
+    if (!(await outboxPlumbing(db, database, kafkaConnection(), connectUrl()).resetStream())) {
+      throw new StackError(`could not reset connector ${connectorName(database)}: Kafka Connect did not go along`);
+    }
+  } finally {
+    await db.destroy();
+  }
+}
+
 /** PUT is create-or-update, so registering twice is harmless; a FAILED task is restarted. Needs the outbox migrations applied. */
 export async function registerConnectors(): Promise<void> {
   for (const database of SERVICE_DATABASES) {
@@ -129,6 +163,7 @@ export async function registerConnectors(): Promise<void> {
     });
     if (!res.ok) throw new StackError(`connector ${name} rejected: ${res.status} ${await res.text()}`);
   }
+  for (const database of SERVICE_DATABASES) await resetIfSlotLost(database);
   for (const database of SERVICE_DATABASES) {
     const name = connectorName(database);
     let restarts = 0;
