@@ -22,7 +22,7 @@ import { type ServiceDatabase, databaseUrl } from "../lib/environment";
 import { republishPendingPurchases } from "../services/purchase/pending-watchdog";
 import { PURCHASE_EVENTS_TOPIC } from "../contracts/purchase-saga";
 import { SagaStore } from "../lib/saga/saga-store";
-import { type TestCustomer, api } from "../test/support/http";
+import { type TestCustomer, api, refreshTokens } from "../test/support/http";
 import { catalogProduct } from "../test/support/purchases";
 import { registerCustomers } from "../test/support/sale";
 import { percentile, postPurchase, waitForEnd } from "./sale-support";
@@ -407,7 +407,7 @@ async function main(): Promise<void> {
   await removeFill();
 
   const customers = await registerCustomers(CUSTOMERS);
-  const operatorToken = await operatorOf(customers[0]);
+  let operatorToken = await operatorOf(customers[0]);
   const productIds = await Promise.all(Array.from({ length: PRODUCTS }, () => catalogProduct(customers[0].accessToken, PRICE, 10 * SALE)));
   const hex = (i: number) => i.toString(16).padStart(12, "0");
   // The reads ask for filled rows across the whole range, each as its owner (row i belongs to customer i % CUSTOMERS).
@@ -427,6 +427,9 @@ async function main(): Promise<void> {
   console.log(`[growth] filling ${sagas} ended purchases over the last ${FILL_DAYS} days`);
   await fill(sagas, customers, productIds);
   console.log(`[growth] measuring after the fill`);
+  // The fill can outlast the access tokens (15 min).
+  for (const customer of customers) await refreshTokens(customer);
+  operatorToken = await operatorOf(customers[0]);
   const after = await measure(customers, operatorToken, productIds, async () => filledIds);
   console.log(`\n${comparison(before, after)}\n`);
   for (const plan of await plans()) console.log(plan);

@@ -21,6 +21,7 @@ import { SERVICE_DATABASES, databaseUrl } from "../lib/environment";
 import { kafkaDir } from "../stack/layout";
 import { type Fault, faultNamed, waitForHealthySystem } from "../test/support/faults";
 import { checkPurchaseInvariants } from "../test/support/invariants";
+import { refreshTokens } from "../test/support/http";
 import { catalogProduct } from "../test/support/purchases";
 import { placePurchase, registerCustomers } from "../test/support/sale";
 import { rssSnapshot } from "./process-memory";
@@ -62,6 +63,8 @@ const PRICE = 1_000;
 const SETTLE_MS = 600_000;
 const POLL_MS = 2_000;
 const MINUTE_MS = 60_000;
+/** Below the access tokens' 15 min. */
+const TOKEN_REFRESH_MS = 10 * MINUTE_MS;
 
 interface Options {
   rate: number;
@@ -237,6 +240,13 @@ async function main(): Promise<void> {
     await Promise.all(posts);
   })();
 
+  // As a client would: new tokens well before the access tokens expire (the first soak saw 401s from minute 15).
+  const refreshing = setInterval(() => {
+    void (async () => {
+      for (const customer of customers) await refreshTokens(customer).catch((error: Error) => console.log(`# ${error.message}`));
+    })();
+  }, TOKEN_REFRESH_MS);
+
   // The faults: one every interval, the next only once the last has healed.
   let faultIndex = 0;
   let faultRun: Promise<void> = Promise.resolve();
@@ -301,6 +311,7 @@ async function main(): Promise<void> {
     }
   }
   clearInterval(faultTimer);
+  clearInterval(refreshing);
   await faultRun;
 
   // Every purchase must end; a parked one waits for an operator and is reported by the check.

@@ -14,9 +14,10 @@
  * task runs: Connect is asked to restart the connector and its tasks.
  *
  * A slot that fell further behind than max_slot_wal_keep_size is invalidated
- * by Postgres (seen: a bulk load wrote 8 GB of WAL faster than Debezium could
- * decode it, and every outbox of the cluster stopped for good; Debezium
- * then refuses its offsets, which point at WAL that is gone). The watch
+ * by Postgres (seen: a bulk load wrote 8 GB of WAL while the connectors
+ * confirmed nothing, their databases writing no outbox row, and every outbox
+ * of the cluster stopped for good; Debezium then refuses its offsets, which
+ * point at WAL that is gone). The watch
  * resets the stream: the connector is stopped, its offsets deleted, the lost
  * slot dropped, and the connector resumed, which makes a new slot and
  * publishes the outbox again from its first row (its initial snapshot).

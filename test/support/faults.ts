@@ -367,7 +367,7 @@ export const FAULTS: Fault[] = [
   killRedisPrimary(),
   restartPostgres(),
   freezeService("orchestrator", FREEZE_MS),
-  // Past Kafka's 30 s session timeout: the group forgets the frozen consumers, which must re-join when they thaw.
+  // Past the consumers' 10 s Kafka session (CONSUMER_SESSION): the group forgets the frozen consumers, which must re-join when they thaw.
   freezeService("payment", FREEZE_PAST_SESSION_MS),
   paymentRebalance(),
   rollingRestart,

@@ -51,3 +51,15 @@ export async function registerCustomer(overrides: Record<string, unknown> = {}):
   if (res.status !== 201 && res.status !== 200) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { customerId: res.body.customer_id, email, password, accessToken: res.body.access_token, refreshToken: res.body.refresh_token };
 }
+
+/**
+ * Gives the customer a new token pair, as a client does before its access
+ * token expires (15 min by default): a run longer than that would otherwise
+ * see its requests refused with 401. The refresh token is used once.
+ */
+export async function refreshTokens(customer: TestCustomer): Promise<void> {
+  const res = await api("POST", "/api/v1/account/auth/refresh", { body: { refresh_token: customer.refreshToken } });
+  if (res.status !== 200) throw new Error(`refresh failed: ${res.status} ${JSON.stringify(res.body)}`);
+  customer.accessToken = res.body.access_token;
+  customer.refreshToken = res.body.refresh_token;
+}
