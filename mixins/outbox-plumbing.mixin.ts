@@ -69,7 +69,7 @@ export function OutboxPlumbingMixin(database: ServiceDatabase): Partial<ServiceS
             (pruned) => pruned.outbox + pruned.inbox > 0 && service.logger.info(`pruned ${pruned.outbox} outbox and ${pruned.inbox} inbox rows`),
           ),
         (error) => service.logger.warn(`pruning failed (retried next interval): ${error.message}`),
-        Math.min(FIRST_PRUNE_AFTER_MS, pruneEveryMs),
+        FIRST_PRUNE_AFTER_MS,
       );
       const metrics = service.broker.metrics.isEnabled() ? service.broker.metrics : null;
       if (metrics) registerShopMetrics(metrics, [SHOP_METRICS.outboxSlotLag, SHOP_METRICS.outboxStalled, SHOP_METRICS.outboxOldestWaiting]);

@@ -24,11 +24,11 @@ export class PeriodicWork {
     private readonly onError: (error: unknown) => void,
   ) {}
 
-  /** The first run comes after `firstRunAfterMs` (an interval by default), each next one an interval after the last ended. */
+  /** The first run comes after `firstRunAfterMs` (never later than an interval), each next one an interval after the last ended. */
   start(firstRunAfterMs = this.intervalMs): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.schedule(firstRunAfterMs);
+    this.schedule(Math.min(firstRunAfterMs, this.intervalMs));
   }
 
   async stop(): Promise<void> {

@@ -76,3 +76,18 @@ test("start() twice keeps one schedule", async () => {
   expect(calls).toBe(1);
   await schedule.stop();
 });
+
+test("the first run comes when asked, but never later than an interval", async () => {
+  let calls = 0;
+  const count = async () => void calls++;
+  const soon = new PeriodicWork(10_000, count, () => undefined);
+  soon.start(1_000);
+  await jest.advanceTimersByTimeAsync(1_000);
+  expect(calls).toBe(1);
+  await soon.stop();
+  const capped = new PeriodicWork(500, count, () => undefined);
+  capped.start(60_000);
+  await jest.advanceTimersByTimeAsync(500);
+  expect(calls).toBe(2);
+  await capped.stop();
+});
