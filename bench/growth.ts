@@ -46,11 +46,10 @@ const IDLE_PURCHASES = 20;
  */
 const ID_KINDS = { purchase: "00000001", order: "00000002", payment: "00000003", message: "00000004" } as const;
 const idSql = (kind: keyof typeof ID_KINDS, n: string) => `('${ID_KINDS[kind]}-0000-4000-8000-' || lpad(to_hex(${n}), 12, '0'))::uuid`;
+/** The filled id of a kind numbered n. */
+const filledId = (kind: keyof typeof ID_KINDS, n: number) => `${ID_KINDS[kind]}-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
 /** The filled ids of a kind whose number lies in [from, to]. */
-const idRange = (kind: keyof typeof ID_KINDS, from: number, to: number): [string, string] => {
-  const id = (n: number) => `${ID_KINDS[kind]}-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
-  return [id(from), id(to)];
-};
+const idRange = (kind: keyof typeof ID_KINDS, from: number, to: number): [string, string] => [filledId(kind, from), filledId(kind, to)];
 
 /** The inbox rows each purchase leaves, by consumer: what each service consumed for it. */
 const INBOX_ROWS: Record<Exclude<ServiceDatabase, "account">, Record<string, number>> = {
@@ -409,14 +408,13 @@ async function main(): Promise<void> {
   const customers = await registerCustomers(CUSTOMERS);
   let operatorToken = await operatorOf(customers[0]);
   const productIds = await Promise.all(Array.from({ length: PRODUCTS }, () => catalogProduct(customers[0].accessToken, PRICE, 10 * SALE)));
-  const hex = (i: number) => i.toString(16).padStart(12, "0");
   // The reads ask for filled rows across the whole range, each as its owner (row i belongs to customer i % CUSTOMERS).
   const filledIds = Array.from({ length: SAMPLES }, (_, k) => {
     const i = 1 + Math.floor(((k + 0.5) * sagas) / SAMPLES);
     return {
-      purchase: `${ID_KINDS.purchase}-0000-4000-8000-${hex(i)}`,
-      order: `${ID_KINDS.order}-0000-4000-8000-${hex(i)}`,
-      payment: `${ID_KINDS.payment}-0000-4000-8000-${hex(i)}`,
+      purchase: filledId("purchase", i),
+      order: filledId("order", i),
+      payment: filledId("payment", i),
       customer: customers[i % CUSTOMERS],
     };
   }).filter((_, k) => (1 + Math.floor(((k + 0.5) * sagas) / SAMPLES)) % 20 !== 0); // failed ones have no payment

@@ -216,6 +216,8 @@ async function main(): Promise<void> {
   /** Accepted purchases not seen ended yet: id → when its first POST went. */
   const pending = new Map<string, number>();
   const accepted: string[] = [];
+  /** The purchases accepted and not yet seen ended, as a query. */
+  const stillPending = () => purchaseDb("purchases").whereRaw("id = any(?)", [[...pending.keys()]]);
   const refused = new Map<string, number>();
   const violations: string[] = [];
   let activeFault: string | undefined;
@@ -272,10 +274,7 @@ async function main(): Promise<void> {
   // Ends: polled from the purchase database; terminal times come from updated_at.
   const pollEnds = async () => {
     if (pending.size === 0) return;
-    const ended = await purchaseDb("purchases")
-      .whereRaw("id = any(?)", [[...pending.keys()]])
-      .whereIn("status", ["COMPLETED", "FAILED"])
-      .select("id", "status", "updated_at");
+    const ended = await stillPending().whereIn("status", ["COMPLETED", "FAILED"]).select("id", "status", "updated_at");
     for (const r of ended) {
       const endedAt = new Date(r.updated_at).getTime();
       const minute = rowOf(minuteOf(endedAt));
@@ -319,10 +318,7 @@ async function main(): Promise<void> {
   while (pending.size > 0 && Date.now() < settleBy) {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     await pollEnds().catch(() => undefined);
-    const parked = await purchaseDb("purchases")
-      .whereRaw("id = any(?)", [[...pending.keys()]])
-      .where("status", "NEEDS_ATTENTION")
-      .count({ n: "*" });
+    const parked = await stillPending().where("status", "NEEDS_ATTENTION").count({ n: "*" });
     if (Number(parked[0].n) === pending.size) break;
   }
   await pollEnds().catch(() => undefined);
@@ -330,9 +326,7 @@ async function main(): Promise<void> {
     console.log(`after the load: ${late.ended} ended in minute ${late.minute}, ${late.failed} of them FAILED`);
   }
 
-  const notEnded = await purchaseDb("purchases")
-    .whereRaw("id = any(?)", [[...pending.keys()]])
-    .select("id", "status", "step");
+  const notEnded = await stillPending().select("id", "status", "step");
   for (const r of notEnded.slice(0, 10)) violations.push(`purchase ${r.id} did not end: ${r.status} at ${r.step ?? "no step"}`);
   // One Idempotency-Key per purchase: a retried POST recorded twice would show as more rows than purchases accepted.
   const customerIds = customers.map((c) => c.customerId);
