@@ -198,13 +198,16 @@ export class OutboxWatch {
       return;
     }
     if (reading.slotLost) {
-      const reset = await plumbing.resetStream();
+      // A reset that fails half-way (the slot could not be dropped: a role that may not) is said, not lost in a debug line; the next look tries again.
+      const reset = await plumbing.resetStream().catch((error: Error) => error);
       this.remedy =
-        reset === null
-          ? `slot ${slot} is lost (it fell behind past max_slot_wal_keep_size): reset connector ${connectorName(database)} (stop it, delete its offsets, drop the slot, resume it)`
-          : reset
-            ? `slot ${slot} was lost (it fell behind past max_slot_wal_keep_size): reset connector ${connectorName(database)}, which publishes the outbox again from its first row (the inboxes drop the repeats)`
-            : `slot ${slot} is lost and Kafka Connect did not go along with a reset of ${connectorName(database)}; tried again later`;
+        reset instanceof Error
+          ? `slot ${slot} is lost and the reset of ${connectorName(database)} failed (${reset.message}); tried again later`
+          : reset === null
+            ? `slot ${slot} is lost (it fell behind past max_slot_wal_keep_size): reset connector ${connectorName(database)} (stop it, delete its offsets, drop the slot, resume it)`
+            : reset
+              ? `slot ${slot} was lost (it fell behind past max_slot_wal_keep_size): reset connector ${connectorName(database)}, which publishes the outbox again from its first row (the inboxes drop the repeats)`
+              : `slot ${slot} is lost and Kafka Connect did not go along with a reset of ${connectorName(database)}; tried again later`;
     } else if (reading.slotActive && reading.slotHolderPid !== null) {
       const ended = await plumbing.releaseSlot(reading.slotHolderPid);
       this.remedy = ended

@@ -42,7 +42,7 @@ describe("judgeOutboxFlow", () => {
 });
 
 /** A scripted outbox: readings in turn, and a record of every remedy asked for. */
-function scripted(readings: OutboxReading[], world: { kafka: boolean; connect: boolean | null; delivered?: number }) {
+function scripted(readings: OutboxReading[], world: { kafka: boolean; connect: boolean | null; delivered?: number; slotDropFails?: string }) {
   const asked: string[] = [];
   const plumbing: OutboxPlumbing = {
     read: async (delivered) => {
@@ -62,6 +62,7 @@ function scripted(readings: OutboxReading[], world: { kafka: boolean; connect: b
     },
     resetStream: async () => {
       asked.push("reset stream");
+      if (world.slotDropFails) throw new Error(world.slotDropFails);
       return world.connect;
     },
   };
@@ -129,6 +130,21 @@ describe("OutboxWatch", () => {
     const refused = scripted(stalledRun(lost), { kafka: true, connect: false });
     await refused.watch.check();
     expect((await refused.watch.check()).remedy).toMatch(/Kafka Connect did not go along with a reset/);
+  });
+
+  it("says a reset that failed half-way, as a warning, and tries it again at the next remedy", async () => {
+    const lost = { slotActive: false, slotHolderPid: null, slotLost: true };
+    const { watch, asked, warnings } = scripted([...stalledRun(lost), reading(120_000, { rowsWaiting: 7, oldestWaitingAt: -60_000, ...lost })], {
+      kafka: true,
+      connect: true,
+      slotDropFails: "must be superuser or replication role to use replication slots",
+    });
+    await watch.check();
+    const report = await watch.check();
+    expect(report.remedy).toMatch(/slot outbox_purchase is lost and the reset of outbox-purchase failed \(must be superuser/);
+    expect(warnings).toContain("outbox of purchase: " + report.remedy);
+    await watch.check();
+    expect(asked).toEqual(["reset stream", "reset stream"]);
   });
 
   it("does nothing to the slot while Kafka does not answer: the stall is the broker's", async () => {
