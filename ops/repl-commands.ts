@@ -187,7 +187,7 @@ export const replCommands: ReplCommand[] = [
             ? { database: row.database, error: row.error }
             : {
                 database: row.database,
-                kept: row.rowsKept,
+                kept: row.rowsKeptEstimated ? `≈${row.rowsKept}` : row.rowsKept,
                 waiting: row.rowsWaiting,
                 "oldest waiting": row.oldestWaitingAt,
                 "slot active": row.slotActive,

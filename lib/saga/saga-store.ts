@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { ACTIVE_STATUSES, FINAL_STATUSES, SAGA_STATUSES, type GroupAnswer, type LogEntry, type SagaState, type SagaStatus } from "./state";
+import { ACTIVE_STATUSES, FINAL_STATUSES, SAGA_STATUSES, UNFINISHED_STATUSES, type GroupAnswer, type LogEntry, type SagaState, type SagaStatus } from "./state";
 
 /** A saga instance as stored: its state plus the concurrency version and timestamps. */
 export interface StoredSaga {
@@ -52,8 +52,12 @@ export interface SagaListQuery {
   sagaType?: string;
   /** One saga, by id. */
   id?: string;
-  /** Sagas whose data holds these fields with these values (jsonb containment), e.g. one customer's. */
-  dataContains?: Record<string, unknown>;
+  /**
+   * Sagas whose data has these top-level fields equal to these strings, e.g.
+   * one customer's. Written as `data->>'field' = value`, the shape an
+   * expression index on the field serves.
+   */
+  dataEquals?: Record<string, string>;
   /** Last changed at or after this time. */
   changedSince?: Date;
   /** Last changed before this time. */
@@ -225,7 +229,7 @@ export class SagaStore {
         if (query.status) q.where("state", query.status);
         if (query.sagaType) q.where("saga_type", query.sagaType);
         if (query.id) q.where("id", query.id);
-        if (query.dataContains) q.whereRaw("data @> ?::jsonb", [JSON.stringify(query.dataContains)]);
+        for (const [field, value] of Object.entries(query.dataEquals ?? {})) q.whereRaw(`${dataField(field)} = ?`, [value]);
         if (query.changedSince) q.where("updated_at", ">=", query.changedSince);
         if (query.changedBefore) q.where("updated_at", "<", query.changedBefore);
       })
@@ -235,13 +239,25 @@ export class SagaStore {
     return rows.map(fromRow);
   }
 
-  /** For operators: how many sagas of this type are in each status (every status, zeros included). */
-  async countByStatus(sagaType: string): Promise<Record<SagaStatus, number>> {
-    const rows = await this.db<InstanceRow>(INSTANCES)
-      .where("saga_type", sagaType)
-      .groupBy("state")
-      .select("state")
-      .count<{ state: SagaStatus; count: string }[]>("* as count");
+  /**
+   * For operators: how many sagas of this type are in each status (every
+   * status, zeros included). Unfinished sagas (running, compensating, parked) are all counted; ended
+   * ones (COMPLETED, FAILED) only if they ended at or after `endedSince`,
+   * so the count reads a bounded stretch of the status index however many
+   * sagas the retention keeps.
+   */
+  async countByStatus(sagaType: string, endedSince: Date): Promise<Record<SagaStatus, number>> {
+    const counted = (statuses: readonly SagaStatus[], since?: Date) =>
+      this.db<InstanceRow>(INSTANCES)
+        .where("saga_type", sagaType)
+        .whereIn("state", statuses)
+        .modify((q) => {
+          if (since) q.where("updated_at", ">=", since);
+        })
+        .groupBy("state")
+        .select("state")
+        .count<{ state: SagaStatus; count: string }[]>("* as count");
+    const rows = (await Promise.all([counted(UNFINISHED_STATUSES), counted(FINAL_STATUSES, endedSince)])).flat();
     const counts = Object.fromEntries(SAGA_STATUSES.map((status) => [status, 0])) as Record<SagaStatus, number>;
     for (const row of rows) counts[row.state] = Number(row.count);
     return counts;
@@ -281,6 +297,16 @@ export class SagaStore {
     const log = await this.db<LogRow>(LOG).where({ saga_id: id }).orderBy("id");
     return { saga: fromRow(row), log: log.map(fromLogRow) };
   }
+}
+
+/**
+ * `data->>'field'`: the field's name is written into the statement, not bound,
+ * because only the literal expression matches an expression index. Names are
+ * identifiers, so nothing else can reach the SQL.
+ */
+function dataField(field: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(field)) throw new Error(`not a data field name: ${JSON.stringify(field)}`);
+  return `data->>'${field}'`;
 }
 
 /** The columns a transition may change. JSON is serialised here because pg would turn a top-level array into a Postgres array. */

@@ -166,14 +166,17 @@ function renderOverview(overview) {
   );
 }
 
+// Unfinished sagas are counted all; ended ones (COMPLETED, FAILED) since counts.endedSince.
 function renderCounts(counts) {
+  const since = counts ? ` since ${new Date(counts.endedSince).toLocaleTimeString(undefined, { hour12: false, hour: "2-digit", minute: "2-digit" })}` : "";
   fill(
     $("counts"),
     SAGA_STATES.map((state) => {
       const tile = element("button", null, { type: "button", class: `tile state-${state}`, "data-state": state, title: `List ${state} sagas` });
+      const ended = state === "COMPLETED" || state === "FAILED";
       tile.append(
-        element("span", counts ? String(counts[state]) : "?", { class: "count" }),
-        element("span", state.replace("_", " ").toLowerCase(), { class: "label" }),
+        element("span", counts ? String(counts.byStatus[state]) : "?", { class: "count" }),
+        element("span", `${state.replace("_", " ").toLowerCase()}${ended ? since : ""}`, { class: "label" }),
       );
       tile.addEventListener("click", () => {
         $("saga-filter").elements.status.value = state;
@@ -212,7 +215,7 @@ function renderOutbox(rows) {
         ? tableRow([row.database, { text: row.error, colspan: 5, class: "error" }])
         : tableRow([
             row.database,
-            row.rowsKept,
+            row.rowsKeptEstimated ? `≈${row.rowsKept}` : row.rowsKept,
             { text: String(row.rowsWaiting), class: row.rowsWaiting > 0 ? "warn" : "" },
             row.oldestWaitingAt ? `${age(row.oldestWaitingAt)} ago` : "–",
             row.slotActive === null ? "no slot" : row.slotActive ? `active, ${bytes(row.slotLagBytes)} unconfirmed WAL` : "inactive",

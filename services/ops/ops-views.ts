@@ -2,7 +2,7 @@
 import type { ServiceDatabase } from "../../lib/environment";
 import type { ReplayProgress, ReplayRequest } from "../../lib/outbox/outbox-replay";
 import type { OutboxStatus } from "../../lib/outbox/outbox-status";
-import type { SagaStatus } from "../../lib/saga/state";
+import type { SagaCountsView } from "../orchestrator/saga-views";
 import type { ConsumerLag } from "./consumer-lag";
 import type { DeadLetter, Requeue } from "./dead-letters";
 import type { ThroughputSeries } from "./throughput";
@@ -29,7 +29,7 @@ export interface ListedDeadLetter extends DeadLetter {
 
 export interface Overview {
   at: string;
-  sagas: Record<SagaStatus, number> | null;
+  sagas: SagaCountsView | null;
   throughput: ThroughputSeries;
   outbox: OutboxRow[];
   consumers: ConsumerLag[] | null;

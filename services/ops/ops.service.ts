@@ -15,7 +15,7 @@ import { SERVICE_DATABASES, kafkaConnection, redisClusterOptions, redisNodes, ty
 import { SHOP_METRICS } from "../../lib/metrics/shop-metrics";
 import type { ReplayProgress, ReplayRequest } from "../../lib/outbox/outbox-replay";
 import type { OutboxStatus } from "../../lib/outbox/outbox-status";
-import type { SagaStatus } from "../../lib/saga/state";
+import type { SagaCountsView } from "../orchestrator/saga-views";
 import { consumerLag } from "./consumer-lag";
 import { countDeadLetters, letterPosition, listDeadLetters, requeueDeadLetter, type Requeue } from "./dead-letters";
 import type { ListedDeadLetter, Overview, OutboxRow, ReplayView } from "./ops-views";
@@ -144,7 +144,7 @@ const OpsService: ServiceSchema<ServiceSettingSchema, OpsThis> = {
           return null;
         });
       const [sagas, outbox, consumers, deadLetters, replays] = await Promise.all([
-        settle("saga counts", this.broker.call<Record<SagaStatus, number>>("orchestrator.countSagas")),
+        settle("saga counts", this.broker.call<SagaCountsView>("orchestrator.countSagas")),
         this.outboxRows(),
         settle("consumer lag", consumerLag(this.admin)),
         settle(

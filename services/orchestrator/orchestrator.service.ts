@@ -44,7 +44,7 @@ import { SAGA_METRICS, recordSagaObservations } from "./saga-metrics";
 import { SHOP_METRICS, registerShopMetrics } from "../../lib/metrics/shop-metrics";
 import { sagaObservations } from "../../lib/saga/saga-observations";
 import { PURCHASE_SAGA_TOPICS, PURCHASE_SAGA_VERSIONS, buildPurchaseSaga, replyTypesOf, type PurchaseSagaTopics } from "./purchase-saga";
-import { sagaView, sagaWithLogView, storedSagaView } from "./saga-views";
+import { ENDED_SAGAS_COUNTED_FOR_MS, type SagaCountsView, sagaView, sagaWithLogView, storedSagaView } from "./saga-views";
 
 const { MoleculerClientError } = Errors;
 
@@ -179,15 +179,16 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
         },
         async handler(this: OrchestratorThis, ctx: Context<SagaListParams>) {
           const { customerId, ...query } = ctx.params;
-          const sagas = await this.store.list({ ...query, ...(customerId ? { dataContains: { customerId } } : {}), sagaType });
+          const sagas = await this.store.list({ ...query, ...(customerId ? { dataEquals: { customerId } } : {}), sagaType });
           return sagas.map((saga) => storedSagaView(this.engine.definitionOf(saga.state), saga));
         },
       },
-      /** How many sagas are in each status. */
+      /** How many sagas are in each status: the unfinished ones all, the ended ones of the last ENDED_SAGAS_COUNTED_FOR_MS. */
       countSagas: {
         visibility: "public",
-        handler(this: OrchestratorThis) {
-          return this.store.countByStatus(sagaType);
+        async handler(this: OrchestratorThis): Promise<SagaCountsView> {
+          const endedSince = new Date(Date.now() - ENDED_SAGAS_COUNTED_FOR_MS);
+          return { byStatus: await this.store.countByStatus(sagaType, endedSince), endedSince: endedSince.toISOString() };
         },
       },
       showSaga: {

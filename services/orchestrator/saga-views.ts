@@ -22,6 +22,15 @@ export interface StoredSagaView extends SagaView {
   updatedAt: Date;
 }
 
+/** Ended sagas are counted over this last stretch of time; unfinished ones always all. */
+export const ENDED_SAGAS_COUNTED_FOR_MS = 60 * 60_000;
+
+/** How many sagas are in each status: every unfinished one, and those that ended since `endedSince` (ISO time, as it crosses the wire). */
+export interface SagaCountsView {
+  byStatus: Record<SagaStatus, number>;
+  endedSince: string;
+}
+
 export function sagaView<Data>(definition: SagaDefinition<Data>, state: SagaState<unknown>): SagaView {
   const { id, sagaType, definitionVersion, status, currentStep, attempt, deadlineAt, failureReason, data } = state;
   const stepName = currentStepName(definition, state);
