@@ -78,6 +78,20 @@ async function startNode(port: number): Promise<void> {
   ]);
 }
 
+/**
+ * The template's user rules, applied to a running node: a node started
+ * before the rules changed (a Redis upgrade of the transport, say) has them
+ * now. Each rule list resets its own commands, keys and channels; passwords
+ * (`>…`) are left out, so none goes on a command line and none changes.
+ */
+async function applyAccessRules(port: number): Promise<void> {
+  for (const directive of redisAccessDirectives(() => "unused")) {
+    const [keyword, user, ...rules] = directive.split(/\s+/);
+    if (keyword !== "user") continue;
+    await redisCli(port, "acl", "setuser", user, ...rules.filter((rule) => !rule.startsWith(">")));
+  }
+}
+
 export const redisCluster: StackPart = {
   name: PART,
   logFile,
@@ -98,6 +112,7 @@ export const redisCluster: StackPart = {
       });
     }
     await waitFor(PART, "a healthy cluster (cluster_state:ok on every node)", clusterOk, 60_000, logFile);
+    for (const port of ports) await applyAccessRules(port);
     progress(PART, "cluster ok");
   },
   async down() {
