@@ -14,7 +14,7 @@ import { DatabaseRefusals, isServiceFailure } from "./lib/errors/database-refusa
 import { kafkaConnection, redisClusterOptions, redisNodes } from "./lib/environment";
 import { readBrokerSettings } from "./lib/settings/broker-settings";
 import { TraceMiddleware } from "./lib/telemetry/trace-middleware";
-import { SHARDED_REDIS_TRANSPORTER } from "./lib/transport/redis-transporter";
+import { AWAITED_REDIS_TRANSPORTER } from "./lib/transport/redis-transporter";
 import { jsonLogLine } from "./lib/telemetry/json-log-formatter";
 
 const nodes = redisNodes();
@@ -34,11 +34,10 @@ const config: BrokerOptions = {
   },
   // Auto-pipelining: the commands of one event-loop turn go out in one write per Redis node. Under a crowd the
   // gateway's packets (a PUBLISH each) were a socket write each: a fifth of its CPU.
-  // Sharded Pub/Sub, each publish awaited (lib/transport/redis-transporter): no cluster-bus hop, and with
-  // auto-pipelining a fire-and-forget publish could be lost.
+  // A PUBLISH is awaited (lib/transport/redis-transporter): with auto-pipelining a fire-and-forget one could be lost.
   transporter: {
-    type: SHARDED_REDIS_TRANSPORTER,
-    options: { cluster: { nodes, clusterOptions: redisClusterOptions({ enableReadyCheck: true, enableAutoPipelining: true, shardedSubscribers: true }) } },
+    type: AWAITED_REDIS_TRANSPORTER,
+    options: { cluster: { nodes, clusterOptions: redisClusterOptions({ enableReadyCheck: true, enableAutoPipelining: true }) } },
   },
   cacher: {
     type: "Redis",

@@ -1,7 +1,5 @@
 import { ServiceBroker, type ServiceSchema } from "moleculer";
 import config from "../../../moleculer.config";
-import { LOCAL_STACK } from "../../../lib/environment";
-import { redisCli } from "../../../stack/parts/redis-cluster";
 import { waitUntil } from "../../support/wait";
 
 // Two brokers on the real Redis Cluster, wired by the project's transporter settings and nothing else.
@@ -35,18 +33,6 @@ afterAll(async () => {
 describe("the Redis transporter", () => {
   it("carries a request and its response", async () => {
     expect(await watcher.call("leaver.ping")).toBe("pong");
-  });
-
-  it("subscribes sharded: each of a broker's channels is held by the primary of its slot, not carried over the cluster bus", async () => {
-    const held = (await Promise.all(LOCAL_STACK.redisPorts.map((port) => redisCli(port, "pubsub", "shardchannels", `MOL-${namespace}.*`))))
-      .flatMap((answer) => answer.split("\n"))
-      .map((line) => line.trim())
-      .filter(Boolean);
-    expect(held).toEqual(
-      expect.arrayContaining([`MOL-${namespace}.REQ.${leaver.nodeID}`, `MOL-${namespace}.RES.${watcher.nodeID}`, `MOL-${namespace}.DISCOVER`]),
-    );
-    // Plain Pub/Sub is not used at all.
-    for (const port of LOCAL_STACK.redisPorts) expect((await redisCli(port, "pubsub", "channels", `MOL-${namespace}.*`)).trim()).toBe("");
   });
 
   it("delivers a stopping broker's DISCONNECT packet before it closes the connection", async () => {
