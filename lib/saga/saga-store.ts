@@ -241,10 +241,10 @@ export class SagaStore {
 
   /**
    * For operators: how many sagas of this type are in each status (every
-   * status, zeros included). Unfinished sagas (running, compensating, parked) are all counted; ended
-   * ones (COMPLETED, FAILED) only if they ended at or after `endedSince`,
-   * so the count reads a bounded stretch of the status index however many
-   * sagas the retention keeps.
+   * status, zeros included). Unfinished sagas (running, compensating,
+   * parked) are all counted; ended ones (COMPLETED, FAILED) only if they
+   * ended at or after `endedSince`, so the count reads a bounded stretch of
+   * the status index however many sagas the retention keeps.
    */
   async countByStatus(sagaType: string, endedSince: Date): Promise<Record<SagaStatus, number>> {
     const counted = (statuses: readonly SagaStatus[], since?: Date) =>
