@@ -52,6 +52,16 @@ export async function registerCustomer(overrides: Record<string, unknown> = {}):
   return { customerId: res.body.customer_id, email, password, accessToken: res.body.access_token, refreshToken: res.body.refresh_token };
 }
 
+/** A refresh the gateway did not answer with new tokens; a 5xx may be retried with the same refresh token. */
+export class RefreshFailed extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * Gives the customer a new token pair, as a client does before its access
  * token expires (15 min by default): a run longer than that would otherwise
@@ -59,7 +69,7 @@ export async function registerCustomer(overrides: Record<string, unknown> = {}):
  */
 export async function refreshTokens(customer: TestCustomer): Promise<void> {
   const res = await api("POST", "/api/v1/account/auth/refresh", { body: { refresh_token: customer.refreshToken } });
-  if (res.status !== 200) throw new Error(`refresh failed: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== 200) throw new RefreshFailed(res.status, `refresh failed: ${res.status} ${JSON.stringify(res.body)}`);
   customer.accessToken = res.body.access_token;
   customer.refreshToken = res.body.refresh_token;
 }
