@@ -10,8 +10,7 @@ import type { BrokerOptions, Middleware } from "moleculer";
 import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
 import { Partitioners } from "kafkajs";
 import { KAFKA_BATCH_ADAPTER } from "./lib/channels/kafka-batch-adapter";
-import { DatabaseOutages } from "./lib/errors/database-outages";
-import { DatabaseRefusals, isServiceFailure } from "./lib/errors/database-refusals";
+import { DatabaseErrors, isServiceFailure } from "./lib/errors/database-refusals";
 import { kafkaConnection, redisClusterOptions, redisNodes } from "./lib/environment";
 import { readBrokerSettings } from "./lib/settings/broker-settings";
 import { TraceMiddleware } from "./lib/telemetry/trace-middleware";
@@ -65,8 +64,7 @@ const config: BrokerOptions = {
   tracing: { enabled: false },
   middlewares: [
     ...(stopTracing ? [TraceMiddleware, { stopped: stopTracing } satisfies Middleware] : []),
-    DatabaseRefusals,
-    DatabaseOutages,
+    DatabaseErrors,
     ChannelsMiddleware({
       adapter: {
         // The package's Kafka adapter, plus batch consumption for channels that ask for it (mixins/idempotent-channel).

@@ -3,11 +3,11 @@
  * the service's code: while Postgres restarts, a token refresh answered
  * 500 INTERNAL_ERROR (seen in the soak's `restart-postgres`). Such errors
  * leave a node as a retryable 503 SERVICE_UNAVAILABLE, which the gateway
- * answers with Retry-After; the circuit breaker still counts them, since
+ * answers with Retry-After (DatabaseErrors in database-refusals.ts turns them); the circuit breaker still counts them, since
  * the service cannot do its work. Nothing was written: the statement or its
  * transaction never reached the database, or was ended with it.
  */
-import { Errors, type ActionHandler, type Context, type Middleware } from "moleculer";
+import { Errors } from "moleculer";
 import { sqlStateOf } from "./sql-state";
 
 const { MoleculerRetryableError } = Errors;
@@ -34,16 +34,8 @@ export function isDatabaseOutage(error: unknown): boolean {
   return typeof message === "string" && LOST_CONNECTION.test(message);
 }
 
-/** Turns a lost database, thrown by a node's own actions, into a retryable 503 before it leaves the node. */
-export const DatabaseOutages: Middleware = {
-  localAction(next: ActionHandler) {
-    return async (ctx: Context) => {
-      try {
-        return await next(ctx);
-      } catch (error) {
-        if (!isDatabaseOutage(error)) throw error;
-        throw new MoleculerRetryableError("The database is unavailable; try again shortly", 503, "SERVICE_UNAVAILABLE", { cause: (error as Error).message });
-      }
-    };
-  },
-};
+/** The retryable 503 a lost database stands for, or null when `error` is something else. */
+export function asUnavailableError(error: unknown): InstanceType<typeof MoleculerRetryableError> | null {
+  if (!isDatabaseOutage(error)) return null;
+  return new MoleculerRetryableError("The database is unavailable; try again shortly", 503, "SERVICE_UNAVAILABLE", { cause: (error as Error).message });
+}

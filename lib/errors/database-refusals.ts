@@ -8,6 +8,7 @@
  * came from rolled back, so nothing was written.
  */
 import { Errors, type ActionHandler, type Context, type Middleware } from "moleculer";
+import { asUnavailableError } from "./database-outages";
 import { SERVICE_BUSY } from "./service-busy";
 import { SQLSTATE, sqlStateOf } from "./sql-state";
 
@@ -39,14 +40,18 @@ export function asClientError(error: unknown): InstanceType<typeof MoleculerClie
   return new MoleculerClientError("A value in the request cannot be accepted", refusal.status, refusal.type, { sqlState });
 }
 
-/** Turns database refusals thrown by a node's own actions into client errors before they leave the node. */
-export const DatabaseRefusals: Middleware = {
+/**
+ * Turns database errors thrown by a node's own actions into what they mean
+ * before they leave the node: a refusal into a client error, a lost database
+ * into a retryable 503 (database-outages.ts); anything else stays as it was.
+ */
+export const DatabaseErrors: Middleware = {
   localAction(next: ActionHandler) {
     return async (ctx: Context) => {
       try {
         return await next(ctx);
       } catch (error) {
-        throw asClientError(error) ?? error;
+        throw asClientError(error) ?? asUnavailableError(error) ?? error;
       }
     };
   },

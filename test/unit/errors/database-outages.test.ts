@@ -1,6 +1,6 @@
 import { Errors, ServiceBroker } from "moleculer";
-import { DatabaseOutages, isDatabaseOutage } from "../../../lib/errors/database-outages";
-import { isServiceFailure } from "../../../lib/errors/database-refusals";
+import { isDatabaseOutage } from "../../../lib/errors/database-outages";
+import { DatabaseErrors, isServiceFailure } from "../../../lib/errors/database-refusals";
 import { errorResponse } from "../../../services/api/error-response";
 import { wrappedByObjection } from "../../support/objection-errors";
 
@@ -34,8 +34,8 @@ describe("isDatabaseOutage", () => {
   });
 });
 
-describe("DatabaseOutages", () => {
-  const broker = new ServiceBroker({ logger: false, middlewares: [DatabaseOutages] });
+describe("DatabaseErrors, for a lost database", () => {
+  const broker = new ServiceBroker({ logger: false, middlewares: [DatabaseErrors] });
   broker.createService({
     name: "store",
     actions: {
