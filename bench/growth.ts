@@ -20,7 +20,7 @@ import "./stack-env-first";
 import knex, { type Knex } from "knex";
 import { type ServiceDatabase, databaseUrl } from "../lib/environment";
 import { republishPendingPurchases } from "../services/purchase/pending-watchdog";
-import { PURCHASE_EVENTS_TOPIC } from "../contracts/purchase-saga";
+import { PURCHASE_EVENTS_TOPIC } from "../contracts/topics";
 import { SagaStore } from "../lib/saga/saga-store";
 import { type TestCustomer, api, refreshTokens } from "../test/support/http";
 import { catalogProduct } from "../test/support/purchases";

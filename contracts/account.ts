@@ -1,13 +1,13 @@
 /** Messages the account service publishes on `account.events` (key: customer id). */
-export const ACCOUNT_EVENTS_TOPIC = "account.events";
+import { declareMessage, type PayloadOf } from "../lib/messages/message-declaration";
+import { ACCOUNT_EVENTS_TOPIC } from "./topics";
 
-/** The message types on `account.events`. */
-export const ACCOUNT_EVENT_TYPES = { CustomerRegistered: "CustomerRegistered" } as const;
-
-export interface CustomerRegistered {
-  customerId: string;
-  email: string;
-  firstName: string;
-  lastName: string;
-  registeredAt: string;
-}
+/** A customer signed up: the payment service opens their wallet. */
+export const CustomerRegistered = declareMessage("CustomerRegistered", ACCOUNT_EVENTS_TOPIC, {
+  customerId: "uuid",
+  email: "email",
+  firstName: "string",
+  lastName: "string",
+  registeredAt: "string",
+});
+export type CustomerRegistered = PayloadOf<typeof CustomerRegistered>;

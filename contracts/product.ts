@@ -1,8 +1,6 @@
-/** Messages the product service publishes on `product.events` (key: product or category id). */
-export const PRODUCT_EVENTS_TOPIC = "product.events";
-
-/** The message types on `product.events`. */
-export const PRODUCT_EVENT_TYPES = { ProductCreated: "ProductCreated", ProductUpdated: "ProductUpdated", CategoryCreated: "CategoryCreated" } as const;
+/** Messages the product service publishes on `product.events` (key: product or category id), and its internal price call. */
+import { declareMessage, type PayloadOf } from "../lib/messages/message-declaration";
+import { PRODUCT_EVENTS_TOPIC } from "./topics";
 
 /** The error type `product.get` answers for an id that names no product (with code 404, which Moleculer also uses for a missing service). */
 export const PRODUCT_NOT_FOUND = "NOT_FOUND";
@@ -16,20 +14,23 @@ export interface ProductPrice {
   price: number;
 }
 
-export interface ProductCreated {
-  productId: number;
-  categoryId: number;
-  name: string;
-  price: number;
-  inventory: number;
-}
+const PRODUCT_ID = { type: "number", integer: true, positive: true } as const;
 
-export interface ProductUpdated {
-  productId: number;
-  changes: Record<string, unknown>;
-}
+export const ProductCreated = declareMessage("ProductCreated", PRODUCT_EVENTS_TOPIC, {
+  productId: PRODUCT_ID,
+  categoryId: PRODUCT_ID,
+  name: "string",
+  price: "number",
+  inventory: "number",
+});
+export type ProductCreated = PayloadOf<typeof ProductCreated>;
 
-export interface CategoryCreated {
-  categoryId: number;
-  name: string;
-}
+/** `changes`: the fields the update set, by name. */
+export const ProductUpdated = declareMessage("ProductUpdated", PRODUCT_EVENTS_TOPIC, {
+  productId: PRODUCT_ID,
+  changes: { type: "record", value: { type: "any" } },
+});
+export type ProductUpdated = PayloadOf<typeof ProductUpdated>;
+
+export const CategoryCreated = declareMessage("CategoryCreated", PRODUCT_EVENTS_TOPIC, { categoryId: PRODUCT_ID, name: "string" });
+export type CategoryCreated = PayloadOf<typeof CategoryCreated>;

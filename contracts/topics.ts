@@ -6,15 +6,24 @@
  * partition count bounds a consumer's parallelism: the orchestrator's
  * saga.replies (four replies per purchase) gets the most.
  */
+export const ACCOUNT_EVENTS_TOPIC = "account.events";
+export const PRODUCT_EVENTS_TOPIC = "product.events";
+export const PRODUCT_COMMANDS_TOPIC = "product.commands";
+export const ORDER_COMMANDS_TOPIC = "order.commands";
+export const PAYMENT_COMMANDS_TOPIC = "payment.commands";
+export const PURCHASE_EVENTS_TOPIC = "purchase.events";
+export const PURCHASE_RESULTS_TOPIC = "purchase.results";
+export const SAGA_REPLIES_TOPIC = "saga.replies";
+
 export const TOPICS = {
-  "account.events": 6,
-  "product.events": 6,
-  "product.commands": 12,
-  "order.commands": 12,
-  "payment.commands": 12,
-  "purchase.events": 12,
-  "purchase.results": 12,
-  "saga.replies": 24,
+  [ACCOUNT_EVENTS_TOPIC]: 6,
+  [PRODUCT_EVENTS_TOPIC]: 6,
+  [PRODUCT_COMMANDS_TOPIC]: 12,
+  [ORDER_COMMANDS_TOPIC]: 12,
+  [PAYMENT_COMMANDS_TOPIC]: 12,
+  [PURCHASE_EVENTS_TOPIC]: 12,
+  [PURCHASE_RESULTS_TOPIC]: 12,
+  [SAGA_REPLIES_TOPIC]: 24,
 } as const;
 
 export type Topic = keyof typeof TOPICS;
@@ -32,15 +41,22 @@ export interface TopicReader {
  * on its participants' groups before a deadline (the delivery probe).
  */
 export const TOPIC_READERS: Readonly<Record<Topic, readonly TopicReader[]>> = {
-  "account.events": [{ service: "payment", consumer: "payment" }],
-  "product.events": [{ service: "product", consumer: "product-filter" }],
-  "product.commands": [{ service: "product", consumer: "product" }],
-  "order.commands": [{ service: "order", consumer: "order" }],
-  "payment.commands": [{ service: "payment", consumer: "payment" }],
-  "purchase.events": [{ service: "orchestrator", consumer: "orchestrator" }],
-  "purchase.results": [{ service: "purchase", consumer: "purchase" }],
-  "saga.replies": [{ service: "orchestrator", consumer: "orchestrator" }],
+  [ACCOUNT_EVENTS_TOPIC]: [{ service: "payment", consumer: "payment" }],
+  [PRODUCT_EVENTS_TOPIC]: [{ service: "product", consumer: "product-filter" }],
+  [PRODUCT_COMMANDS_TOPIC]: [{ service: "product", consumer: "product" }],
+  [ORDER_COMMANDS_TOPIC]: [{ service: "order", consumer: "order" }],
+  [PAYMENT_COMMANDS_TOPIC]: [{ service: "payment", consumer: "payment" }],
+  [PURCHASE_EVENTS_TOPIC]: [{ service: "orchestrator", consumer: "orchestrator" }],
+  [PURCHASE_RESULTS_TOPIC]: [{ service: "purchase", consumer: "purchase" }],
+  [SAGA_REPLIES_TOPIC]: [{ service: "orchestrator", consumer: "orchestrator" }],
 };
+
+/** The consumer of `topic` in `service`: its channel's group name. */
+export function consumerOf(topic: Topic, service: string): string {
+  const reader = TOPIC_READERS[topic].find((r) => r.service === service);
+  if (!reader) throw new Error(`${service} does not read ${topic} (contracts/topics.ts)`);
+  return reader.consumer;
+}
 
 /**
  * Partitions a consumer of `topic` works at once: all of a declared topic's.
@@ -49,6 +65,11 @@ export const TOPIC_READERS: Readonly<Record<Topic, readonly TopicReader[]>> = {
  */
 const UNDECLARED_TOPIC_CONCURRENCY = 6;
 const DECLARED_PARTITIONS: ReadonlyMap<string, number> = new Map(Object.entries(TOPICS));
+
+/** Whether the system declares `topic` (a test's private topic it does not). */
+export function isDeclaredTopic(topic: string): topic is Topic {
+  return DECLARED_PARTITIONS.has(topic);
+}
 
 export function consumerConcurrency(topic: string): number {
   return DECLARED_PARTITIONS.get(topic) ?? UNDECLARED_TOPIC_CONCURRENCY;

@@ -49,7 +49,6 @@ export const CHANNEL_BATCH_SIZE = 100;
  */
 export const CONSUMER_SESSION = { sessionTimeout: 10_000, heartbeatInterval: 3_000 } as const;
 
-/** A message handler that runs with the consuming service as `this`. */
 /** A service with the database mixin: its channel's messages are applied in its own database. */
 export type ConsumingService = Service & DatabaseThis;
 
@@ -117,28 +116,26 @@ export function idempotentChannel<TService extends ConsumingService = ConsumingS
 
 /**
  * The handlers with the service as `this`, each message in its trace. Types
- * that share a handler share its bound copy, so a run of them can go to its
- * handleAll together.
+ * whose handlers share one handleAll share its bound copy, so a run of them
+ * can go to it together (each type keeps its own schema).
  */
 function boundHandlers<TService extends ConsumingService>(
   service: TService,
   handlers: Record<string, ServiceMessageHandler<TService>>,
 ): Record<string, MessageHandler> {
-  const bound = new Map<ServiceMessageHandler<TService>, MessageHandler>();
+  const boundRuns = new Map<unknown, NonNullable<MessageHandler["handleAll"]>>();
   const bind = (h: ServiceMessageHandler<TService>): MessageHandler => {
     if (h.handleAll) {
       const { handleAll } = h;
-      return { schema: h.schema, handleAll: (trx, messages) => handleInMessageTraces(messages, (within) => handleAll.call(service, trx, messages, within)) };
+      if (!boundRuns.has(handleAll)) {
+        boundRuns.set(handleAll, (trx, messages) => handleInMessageTraces(messages, (within) => handleAll.call(service, trx, messages, within)));
+      }
+      return { schema: h.schema, handleAll: boundRuns.get(handleAll)! };
     }
     const { handle } = h;
     return { schema: h.schema, handle: (trx, message) => handleInMessageTrace(message, () => handle.call(service, trx, message)) };
   };
-  return Object.fromEntries(
-    Object.entries(handlers).map(([type, h]) => {
-      if (!bound.has(h)) bound.set(h, bind(h));
-      return [type, bound.get(h)!];
-    }),
-  );
+  return Object.fromEntries(Object.entries(handlers).map(([type, h]) => [type, bind(h)]));
 }
 
 function inboundMessage(topic: string, raw: KafkaMessage, payload: unknown): InboundMessage {

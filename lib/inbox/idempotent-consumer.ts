@@ -33,8 +33,9 @@ export type AfterCommit = () => void | Promise<void>;
 
 /**
  * Applies messages of a type: `handle` one at a time, or `handleAll` a run
- * of consecutive fresh messages of this handler at once (the same effect as
- * applying each in order, in fewer statements; a run may be one message).
+ * of consecutive fresh messages at once (the same effect as applying each in
+ * order, in fewer statements; a run may be one message). Handlers of several
+ * types that share one `handleAll` function make one run.
  */
 export type MessageHandler<TPayload = unknown> = {
   /** fastest-validator schema for the payload; a message that fails it is dead-lettered. */
@@ -230,9 +231,9 @@ export class IdempotentConsumer {
         if (!applied[i].fresh) {
           i += 1;
         } else if (handler.handleAll) {
-          // The run of fresh messages for this same handler, applied at once.
+          // The run of fresh messages for this same handleAll (types may share one, each with its own schema), applied at once.
           let end = i + 1;
-          while (end < batch.length && batch[end].handler === handler && applied[end].fresh) end += 1;
+          while (end < batch.length && batch[end].handler.handleAll === handler.handleAll && applied[end].fresh) end += 1;
           await handler.handleAll(
             trx,
             batch.slice(i, end).map((item) => item.message),

@@ -1,14 +1,16 @@
 /**
  * Declarative, versioned saga definitions in the model of Garcia-Molina and
  * Salem: compensatable steps, then one pivot (the go/no-go step), then
- * retriable steps that cannot fail and are never undone.
+ * retriable steps that cannot fail and are never undone. Every command and
+ * reply is a message declaration (lib/messages): a command goes to its
+ * declared topic, and a reply's payload reaches `onReply` typed as declared.
  *
- *   defineSaga<Data>("transfer", 1, { replyTopic: "saga.replies", resultTopic: "transfer.results" })
+ *   defineSaga<Data>("transfer", 1, { replyTopic: "saga.replies", results: { COMPLETED: Transferred, FAILED: NotTransferred } })
  *     .step("hold")                                         // compensatable (the default)
- *       .invoke({ topic: "ledger.commands", command: (d) => ({ type: "Hold", payload: d }) })
- *       .onReply("Held", (d, reply) => ({ ...d, hold: reply.holdId }))
- *       .onFailure("HoldRejected")
- *       .withCompensation({ command: (d) => ({ type: "Release", payload: d }), replyType: "Released",
+ *       .invoke(Hold, (d) => ({ account: d.from, amount: d.amount }))
+ *       .onReply(Held, (d, held) => ({ ...d, hold: held.holdId }))
+ *       .onFailure(HoldRejected)
+ *       .withCompensation({ command: Release, payload: (d) => ({ hold: d.hold }), reply: Released,
  *                           timeout: { ms: 5_000, maxAttempts: 5, backoffMs: 1_000 } })
  *       .timeout({ ms: 5_000, policy: "retry", maxAttempts: 3, backoffMs: 1_000 })
  *     .step("notify-risk").parallelWithPrevious() ...        // sent with "hold"; both must succeed
@@ -16,6 +18,8 @@
  *     .step("notify").retriable() ...                       // re-sent until it succeeds
  *     .build();
  */
+import type { MessageDeclaration, PayloadOf } from "../messages/message-declaration";
+import type { FinalStatus } from "./state";
 
 /** The type and payload of a command, computed from the saga's data when it is sent. */
 export interface CommandSpec {
@@ -58,13 +62,23 @@ export type StepTimeout = ({ policy: "retry" } & RetryBudget) | { policy: "compe
  */
 export type StepKind = "compensatable" | "pivot" | "retriable";
 
+/** How a step is undone, as the definition says it. */
+export interface CompensationSpec<Data, Command extends MessageDeclaration> {
+  command: Command;
+  payload: (data: Data) => PayloadOf<Command>;
+  /** The only reply that counts as "undone"; the participant must also send it when there was nothing to undo. */
+  reply: MessageDeclaration;
+  /** Replies meaning "this cannot be undone" (never a false "undone"): the saga parks for an operator. */
+  failureReplies?: readonly MessageDeclaration[];
+  /** Compensations are never abandoned silently: past maxAttempts the saga parks for an operator. */
+  timeout: RetryBudget;
+}
+
+/** A compensation as the engine runs it: the spec with its messages by type. */
 export interface CompensationDefinition<Data> {
   command: CommandBuilder<Data>;
-  /** The only reply that counts as "undone"; the participant must also send it when there was nothing to undo. */
   replyType: string;
-  /** Replies meaning "this cannot be undone" (never a false "undone"): the saga parks for an operator. */
-  failureReplies?: readonly string[];
-  /** Compensations are never abandoned silently: past maxAttempts the saga parks for an operator. */
+  failureReplies: readonly string[];
   timeout: RetryBudget;
 }
 
@@ -86,23 +100,35 @@ export interface StepDefinition<Data> {
   compensation: CompensationDefinition<Data> | null;
 }
 
+/** A message as the saga sends it: its type, and the topic it goes to. */
+export interface Outgoing {
+  type: string;
+  topic: string;
+}
+
 export interface SagaDefinition<Data> {
   name: string;
   version: number;
   /** Put on every command as `replyTo`. */
   replyTopic: string;
-  /** Receives the SagaResult when the saga completes or fails. */
-  resultTopic: string;
+  /** The SagaResult published when the saga completes or fails. */
+  results: Readonly<Record<FinalStatus, Outgoing>>;
   steps: readonly StepDefinition<Data>[];
+  /** Every reply the saga takes, by type: a reply is checked against its declaration before the saga sees it. */
+  replies: ReadonlyMap<string, MessageDeclaration>;
 }
 
-export interface SagaTopics {
+export interface SagaMessaging {
+  /** Where participants send their replies. */
   replyTopic: string;
-  resultTopic: string;
+  /** The result messages, by how the saga ended. */
+  results: Readonly<Record<FinalStatus, MessageDeclaration>>;
+  /** The topic a message declared on `topic` travels on: its own, unless a test moves the saga onto private topics. */
+  route?: (topic: string) => string;
 }
 
-export function defineSaga<Data>(name: string, version: number, topics: SagaTopics): SagaBuilder<Data> {
-  return new SagaBuilder<Data>(name, version, topics);
+export function defineSaga<Data>(name: string, version: number, messaging: SagaMessaging): SagaBuilder<Data> {
+  return new SagaBuilder<Data>(name, version, messaging);
 }
 
 interface StepDraft<Data> {
@@ -115,6 +141,10 @@ interface StepDraft<Data> {
   failureReplies: Set<string>;
   timeout?: StepTimeout;
   compensation?: CompensationDefinition<Data>;
+  /** Where the compensation is declared to go: it must be the step's own topic. */
+  compensationTopic?: string;
+  /** Every reply the step takes, forward and compensating. */
+  replies: MessageDeclaration[];
 }
 
 export class SagaBuilder<Data> {
@@ -123,13 +153,20 @@ export class SagaBuilder<Data> {
   constructor(
     private readonly name: string,
     private readonly version: number,
-    private readonly topics: SagaTopics,
+    private readonly messaging: SagaMessaging,
   ) {}
 
   step(name: string): StepBuilder<Data> {
-    const draft: StepDraft<Data> = { name, kind: "compensatable", parallelWithPrevious: false, successReplies: new Map(), failureReplies: new Set() };
+    const draft: StepDraft<Data> = {
+      name,
+      kind: "compensatable",
+      parallelWithPrevious: false,
+      successReplies: new Map(),
+      failureReplies: new Set(),
+      replies: [],
+    };
     this.drafts.push(draft);
-    return new StepBuilder(draft, this);
+    return new StepBuilder(draft, this, this.messaging.route ?? ((topic) => topic));
   }
 
   /** Checks the whole definition, so a mistake fails at startup rather than mid-saga. */
@@ -137,17 +174,28 @@ export class SagaBuilder<Data> {
     const problems: string[] = [];
     if (!this.name) problems.push("the saga needs a name");
     if (!Number.isInteger(this.version) || this.version < 1) problems.push("the version must be a positive integer");
-    if (!this.topics.replyTopic || !this.topics.resultTopic) problems.push("replyTopic and resultTopic are required");
+    if (!this.messaging.replyTopic) problems.push("a replyTopic is required");
     if (this.drafts.length === 0) problems.push("a saga needs at least one step");
     const names = this.drafts.map((d) => d.name);
     for (const name of new Set(names.filter((n, i) => names.indexOf(n) !== i))) problems.push(`step "${name}" is defined twice`);
     checkOrder(this.drafts, problems);
     const groups = groupStarts(this.drafts, problems);
     const steps = this.drafts.flatMap((draft, index) => toStep(draft, groups[index]!, problems) ?? []);
+    const replies = repliesByType(this.drafts, problems);
     if (problems.length > 0) {
       throw new Error(`Invalid saga definition "${this.name}" v${this.version}: ${problems.join("; ")}`);
     }
-    return Object.freeze({ name: this.name, version: this.version, ...this.topics, steps: Object.freeze(steps) });
+    const route = this.messaging.route ?? ((topic: string) => topic);
+    const outgoing = ({ name, topic }: MessageDeclaration): Outgoing => ({ type: name, topic: route(topic) });
+    const { COMPLETED, FAILED } = this.messaging.results;
+    return Object.freeze({
+      name: this.name,
+      version: this.version,
+      replyTopic: this.messaging.replyTopic,
+      results: Object.freeze({ COMPLETED: outgoing(COMPLETED), FAILED: outgoing(FAILED) }),
+      steps: Object.freeze(steps),
+      replies,
+    });
   }
 }
 
@@ -155,17 +203,24 @@ export class StepBuilder<Data> {
   constructor(
     private readonly draft: StepDraft<Data>,
     private readonly saga: SagaBuilder<Data>,
+    private readonly route: (topic: string) => string,
   ) {}
 
-  invoke(spec: { topic: string; command: CommandBuilder<Data> }): this {
-    this.draft.topic = spec.topic;
-    this.draft.command = spec.command;
+  /** The step's command, sent to its declared topic with the payload computed from the saga's data. */
+  invoke<Command extends MessageDeclaration>(command: Command, payload: (data: Data) => PayloadOf<Command>): this {
+    this.draft.topic = this.route(command.topic);
+    this.draft.command = (data) => ({ type: command.name, payload: payload(data) });
     return this;
   }
 
-  /** A reply meaning the step succeeded; `apply` (optional) folds its payload into the data. */
-  onReply<Payload = unknown>(replyType: string, apply?: (data: Data, payload: Payload) => Data): this {
-    this.draft.successReplies.set(replyType, (data, payload) => (apply ? apply(data, payload as Payload) : data));
+  /**
+   * A reply meaning the step succeeded; `apply` (optional) folds its payload
+   * into the data. The payload has passed the reply's schema by then.
+   */
+  onReply<Reply extends MessageDeclaration>(reply: Reply, apply?: (data: Data, payload: PayloadOf<Reply>) => Data): this {
+    // The consumer checked the payload against this declaration before the saga saw it.
+    this.draft.successReplies.set(reply.name, (data, payload) => (apply ? apply(data, payload as PayloadOf<Reply>) : data));
+    this.draft.replies.push(reply);
     return this;
   }
 
@@ -194,13 +249,23 @@ export class StepBuilder<Data> {
   }
 
   /** Replies meaning the participant refused and did nothing: the steps before this one are compensated. */
-  onFailure(...replyTypes: string[]): this {
-    for (const type of replyTypes) this.draft.failureReplies.add(type);
+  onFailure(...replies: MessageDeclaration[]): this {
+    for (const reply of replies) this.draft.failureReplies.add(reply.name);
+    this.draft.replies.push(...replies);
     return this;
   }
 
-  withCompensation(compensation: CompensationDefinition<Data>): this {
-    this.draft.compensation = compensation;
+  /** The compensation goes to the step's own topic: the participant that did the step undoes it. */
+  withCompensation<Command extends MessageDeclaration>(spec: CompensationSpec<Data, Command>): this {
+    const { command, payload, reply, failureReplies = [], timeout } = spec;
+    this.draft.compensation = {
+      command: (data) => ({ type: command.name, payload: payload(data) }),
+      replyType: reply.name,
+      failureReplies: failureReplies.map((r) => r.name),
+      timeout,
+    };
+    this.draft.compensationTopic = this.route(command.topic);
+    this.draft.replies.push(reply, ...failureReplies);
     return this;
   }
 
@@ -223,7 +288,7 @@ function toStep<Data>(draft: StepDraft<Data>, group: number, problems: string[])
   const at = `step "${draft.name}"`;
   const before = problems.length;
   const { topic, command, timeout } = draft;
-  if (!topic || !command) problems.push(`${at} needs invoke({ topic, command })`);
+  if (!topic || !command) problems.push(`${at} needs invoke(command, payload)`);
   if (draft.successReplies.size === 0) problems.push(`${at} needs at least one onReply`);
   for (const type of draft.failureReplies) {
     if (draft.successReplies.has(type)) problems.push(`${at} treats "${type}" as both success and failure`);
@@ -232,6 +297,9 @@ function toStep<Data>(draft: StepDraft<Data>, group: number, problems: string[])
   else checkTimeout(timeout, at, problems);
   if (draft.compensation) {
     checkBudget(draft.compensation.timeout, `${at} compensation`, problems);
+    if (topic && draft.compensationTopic !== topic) {
+      problems.push(`${at} is undone on ${draft.compensationTopic}, not on ${topic}: the participant that did the step undoes it`);
+    }
     if (draft.compensation.failureReplies?.includes(draft.compensation.replyType)) {
       problems.push(`${at} compensation treats "${draft.compensation.replyType}" as both success and failure`);
     }
@@ -249,6 +317,20 @@ function toStep<Data>(draft: StepDraft<Data>, group: number, problems: string[])
     timeout,
     compensation: draft.compensation ?? null,
   });
+}
+
+/**
+ * Every reply the saga takes, by type. One type is one declaration: two
+ * different declarations of one name could not both be checked.
+ */
+function repliesByType<Data>(drafts: readonly StepDraft<Data>[], problems: string[]): ReadonlyMap<string, MessageDeclaration> {
+  const replies = new Map<string, MessageDeclaration>();
+  for (const reply of drafts.flatMap((d) => d.replies)) {
+    const known = replies.get(reply.name);
+    if (known && known !== reply) problems.push(`two different declarations of the reply "${reply.name}"`);
+    replies.set(reply.name, reply);
+  }
+  return replies;
 }
 
 /** The pivot splits the saga: compensatable steps before it, retriable steps after it. */

@@ -1,7 +1,9 @@
 /**
- * Wire types shared with saga participants in other services. Keep them small
- * and stable: changing a field here changes every participant's contract.
+ * Wire types shared with saga participants in other services, and the
+ * schemas of their envelopes. Keep them small and stable: changing a field
+ * here changes every participant's contract.
  */
+import type { MessageDeclaration, MessageSchema } from "../messages/message-declaration";
 
 /** Whether a command moves the saga forward or undoes a step. */
 export type SagaDirection = "forward" | "compensate";
@@ -46,9 +48,38 @@ export interface SagaResult<Data = unknown> {
   data: Data;
 }
 
-export const SAGA_RESULT_TYPES = { COMPLETED: "SagaCompleted", FAILED: "SagaFailed" } as const;
-
 /** Builds the reply to a command, echoing its correlation untouched. */
 export function replyFor<Payload>(command: SagaCommand, type: string, payload: Payload): SagaReply<Payload> {
   return { type, correlation: { ...command.correlation }, payload };
+}
+
+/** fastest-validator schema of the correlation every command carries and every reply echoes. */
+const SAGA_CORRELATION_SCHEMA = {
+  type: "object",
+  props: {
+    sagaType: "string|min:1",
+    sagaId: "string|min:1",
+    step: "number|integer|min:0",
+    direction: { type: "enum", values: ["forward", "compensate"] },
+    attempt: "number|integer|min:1",
+  },
+} as const;
+
+/** fastest-validator schema of a `SagaCommand` carrying the declared command. */
+export function sagaCommandSchema(command: MessageDeclaration): MessageSchema {
+  return {
+    type: { type: "equal", value: command.name, strict: true },
+    correlation: SAGA_CORRELATION_SCHEMA,
+    replyTo: "string|min:1",
+    payload: { type: "object", props: command.schema },
+  };
+}
+
+/** fastest-validator schema of a `SagaReply` carrying the declared reply: the orchestrator checks every reply with it. */
+export function sagaReplySchema(reply: MessageDeclaration): MessageSchema {
+  return {
+    type: { type: "equal", value: reply.name, strict: true },
+    correlation: SAGA_CORRELATION_SCHEMA,
+    payload: { type: "object", props: reply.schema },
+  };
 }

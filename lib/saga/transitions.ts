@@ -1,6 +1,6 @@
 import { groupMembers, type CompensationDefinition, type RetryBudget, type SagaDefinition, type StepDefinition, type StepTimeout } from "./definition";
 import { commandMessageId, resultMessageId } from "./message-id";
-import { SAGA_RESULT_TYPES, type SagaCommand, type SagaCorrelation, type SagaDirection, type SagaReply, type SagaResult } from "./messages";
+import { type SagaCommand, type SagaCorrelation, type SagaDirection, type SagaReply, type SagaResult } from "./messages";
 import { isFinal, type GroupAnswer, type LogEntry, type LogKind, type OutgoingMessage, type SagaState } from "./state";
 
 /** Everything that can happen to a saga. `now` is passed in so the machine stays deterministic. */
@@ -83,7 +83,7 @@ function onReply<Data>(definition: SagaDefinition<Data>, state: SagaState<Data>,
       return ignore(`"${reply.type}" is not a reply step "${step.name}" expects`);
     }
   } else {
-    const { replyType, failureReplies = [] } = compensationOf(step);
+    const { replyType, failureReplies } = compensationOf(step);
     if (reply.type === replyType) {
       draft.accept(messageId, reply);
       draft.record("step_compensated", state.currentStep, {});
@@ -355,8 +355,8 @@ class TransitionDraft<Data> {
     const reason = status === "FAILED" ? this.state.failureReason : null;
     const result: SagaResult<Data> = { sagaType: this.state.sagaType, sagaId: this.state.id, status, reason, data: this.state.data };
     const id = resultMessageId(this.state.sagaType, this.state.id);
-    const type = SAGA_RESULT_TYPES[status];
-    this.messages.push({ id, topic: this.definition.resultTopic, key: this.state.id, type, payload: result });
+    const { type, topic } = this.definition.results[status];
+    this.messages.push({ id, topic, key: this.state.id, type, payload: result });
     this.record(status === "COMPLETED" ? "saga_completed" : "saga_failed", this.state.currentStep, { reason }, id);
   }
 

@@ -11,7 +11,8 @@ import { InvalidTokenError, ROLES, type Role, TokenService } from "../../lib/aut
 import { serviceBusy } from "../../lib/errors/service-busy";
 import { SQLSTATE, sqlStateOf } from "../../lib/errors/sql-state";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
-import { ACCOUNT_EVENTS_TOPIC, ACCOUNT_EVENT_TYPES, type CustomerRegistered } from "../../contracts/account";
+import { CustomerRegistered } from "../../contracts/account";
+import { publication } from "../../lib/messages/message-declaration";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
 import {
@@ -78,7 +79,7 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
               lastName: body.last_name,
               registeredAt: new Date().toISOString(),
             };
-            await this.outbox.append(trx, { topic: ACCOUNT_EVENTS_TOPIC, key: customerId, type: ACCOUNT_EVENT_TYPES.CustomerRegistered, payload: registered });
+            await this.outbox.append(trx, publication(CustomerRegistered, customerId, registered));
             return this.issueTokenPair(trx, customerId, "customer");
           });
           ctx.meta.$statusCode = 201;

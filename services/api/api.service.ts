@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Cluster } from "ioredis";
 import type { Context, MetricRegistry, Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
-import { PURCHASE_STATUS_CHANGED_EVENT, type PurchaseView } from "../../contracts/purchase-saga";
+import { PURCHASE_STATUS_CHANGED_EVENT, type PurchaseView } from "../purchase/purchase-view";
 import { loadAuthConfig } from "../../lib/auth/auth-config";
 import type { AuthenticatedMeta, AuthenticatedUser } from "../../lib/auth/authenticated-user";
 import { InvalidTokenError, TokenService } from "../../lib/auth/token-service";

@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Context } from "moleculer";
-import type { PurchaseView } from "../../contracts/purchase-saga";
+import type { PurchaseView } from "../purchase/purchase-view";
 import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { OpenStreams, StreamQuota, type EventStream } from "../../lib/http/event-stream";
 import { isFinal } from "../../lib/saga/state";

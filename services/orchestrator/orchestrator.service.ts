@@ -7,26 +7,20 @@
  * sagas, from the console or the dashboard (routed under /ops/api, for operators only).
  * Ended sagas and their logs are removed once past SAGA_RETENTION_DAYS.
  */
+import type { Knex } from "knex";
 import { Errors, type Context, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
-import {
-  ORDER_COMMANDS_TOPIC,
-  PAYMENT_COMMANDS_TOPIC,
-  PRICED_PURCHASE_SCHEMA,
-  PRODUCT_COMMANDS_TOPIC,
-  PURCHASE_PROGRESSED_EVENT,
-  type PurchaseCreated,
-  type PurchaseProgressed,
-  type PurchaseSagaData,
-} from "../../contracts/purchase-saga";
+import { PurchaseCreated, type PurchaseSagaData } from "../../contracts/purchase-saga";
+import { PURCHASE_PROGRESSED_EVENT, type PurchaseProgressed } from "../../contracts/purchase-progress";
 import { operatorOf, type AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import type { InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
-import type { SagaReply } from "../../lib/saga/messages";
+import { sagaReplySchema, type SagaReply } from "../../lib/saga/messages";
 import { SagaEngine } from "../../lib/saga/saga-engine";
 import { SagaStore } from "../../lib/saga/saga-store";
 import { SAGA_STATUSES, type SagaStatus } from "../../lib/saga/state";
 import type { TransitionResult } from "../../lib/saga/transitions";
-import { SAGA_REPLY_SCHEMA } from "../../lib/saga/participant";
+import type { SagaDefinition } from "../../lib/saga/definition";
+import type { InMessageContext } from "../../lib/telemetry/message-trace";
 import { kafkaConnection } from "../../lib/environment";
 import { FIRST_PRUNE_AFTER_MS, PeriodicWork } from "../../lib/scheduling/periodic-work";
 import { readBrokerSettings } from "../../lib/settings/broker-settings";
@@ -36,14 +30,14 @@ import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
 import { idempotentChannel, type ServiceMessageHandler } from "../../mixins/idempotent-channel";
 import { DeadlineSweeper } from "./deadline-sweeper";
 import { KafkaDeliveryProbe } from "./kafka-delivery-probe";
-import { TOPIC_READERS } from "../../contracts/topics";
+import { TOPIC_READERS, isDeclaredTopic } from "../../contracts/topics";
 import { consumerGroupId } from "../../lib/channels/kafka-batch-adapter";
 import { readOrchestratorSettings } from "./orchestrator-settings";
 import { progressNotes } from "./progress-notes";
 import { SAGA_METRICS, recordSagaObservations } from "./saga-metrics";
 import { SHOP_METRICS, registerShopMetrics } from "../../lib/metrics/shop-metrics";
 import { sagaObservations } from "../../lib/saga/saga-observations";
-import { PURCHASE_SAGA_TOPICS, PURCHASE_SAGA_VERSIONS, buildPurchaseSaga, replyTypesOf, type PurchaseSagaTopics } from "./purchase-saga";
+import { PURCHASE_SAGA_TOPICS, PURCHASE_SAGA_VERSIONS, buildPurchaseSaga, type PurchaseSagaTopics } from "./purchase-saga";
 import { ENDED_SAGAS_COUNTED_FOR_MS, type SagaCountsView, sagaView, sagaWithLogView, storedSagaView } from "./saga-views";
 
 const { MoleculerClientError } = Errors;
@@ -54,14 +48,17 @@ export interface OrchestratorOptions {
   topics?: PurchaseSagaTopics;
   /** The saga type it runs (and alone advances); a test on private topics takes its own. */
   sagaType?: string;
-  /** The consumer names of the participants that read each command topic (their channel groups), for the deadline probe. */
-  participants?: ReadonlyMap<string, string>;
 }
 
-/** Who reads each command topic of the real system: the participant's consumer. */
-const PARTICIPANTS: ReadonlyMap<string, string> = new Map(
-  ([PRODUCT_COMMANDS_TOPIC, ORDER_COMMANDS_TOPIC, PAYMENT_COMMANDS_TOPIC] as const).map((topic) => [topic, TOPIC_READERS[topic][0].consumer]),
-);
+/**
+ * The consumer group the deadline probe waits on for each topic the sagas
+ * send commands to, as the catalogue names its reader (one per command
+ * topic). A test's private topic has no declared reader, so is not waited on.
+ */
+function participantGroups<Data>(definitions: readonly SagaDefinition<Data>[]): Map<string, string> {
+  const topics = new Set(definitions.flatMap((definition) => definition.steps.map((step) => step.topic)));
+  return new Map([...topics].filter(isDeclaredTopic).map((topic) => [topic, consumerGroupId(TOPIC_READERS[topic][0]!.consumer, topic)]));
+}
 
 interface OrchestratorThis extends Service, DatabaseThis {
   store: SagaStore;
@@ -71,7 +68,8 @@ interface OrchestratorThis extends Service, DatabaseThis {
   retention: PeriodicWork;
 }
 
-const purchaseCreatedSchema = { $$strict: "remove", ...PRICED_PURCHASE_SCHEMA };
+// Fields the contract does not know are dropped, not carried into the saga's data.
+const purchaseCreatedSchema = { $$strict: "remove", ...PurchaseCreated.schema };
 
 const sagaIdParams = { $$strict: "remove", id: "uuid" } as const;
 
@@ -103,25 +101,29 @@ interface SagaListParams {
 export function createOrchestratorService(options: OrchestratorOptions = {}): ServiceSchema<ServiceSettingSchema, OrchestratorThis> {
   const consumer = options.consumer ?? "orchestrator";
   const topics = options.topics ?? PURCHASE_SAGA_TOPICS;
-  const participants = options.participants ?? (options.topics ? new Map<string, string>() : PARTICIPANTS);
-  // Each topic's reader, as the channels adapter names consumer groups: ours for the replies, the participants' for their commands.
-  const readers = new Map([...participants].map(([topic, participant]) => [topic, consumerGroupId(participant, topic)]));
-  readers.set(topics.sagaReplies, consumerGroupId(consumer, topics.sagaReplies));
   const settings = readOrchestratorSettings();
   // Every version that may have live instances; new purchases take the newest.
   const definitions = PURCHASE_SAGA_VERSIONS.map((version) => buildPurchaseSaga(settings.policy, topics, options.sagaType, version));
   const sagaType = definitions[0]!.name;
+  // Each topic's reader, as the channels adapter names consumer groups: the participants' for their commands, ours for the replies.
+  const readers = participantGroups(definitions);
+  readers.set(topics.sagaReplies, consumerGroupId(consumer, topics.sagaReplies));
+  // A batch's replies, of whatever type, share the saga read, the saves, the log and the outbox insert.
   // Channel handlers run with the service as `this`, so each instance applies messages with its own engine.
-  const replyHandler: ServiceMessageHandler<OrchestratorThis> = {
-    schema: SAGA_REPLY_SCHEMA,
-    // A batch's replies share the saga read, the saves, the log and the outbox insert.
-    async handleAll(trx, messages: InboundMessage<SagaReply>[], within) {
-      await this.engine.handleReplies(
-        trx,
-        messages.map((message, i) => ({ messageId: message.id, reply: message.payload, within: within[i] })),
-      );
-    },
-  };
+  async function handleReplies(this: OrchestratorThis, trx: Knex.Transaction, messages: InboundMessage<SagaReply>[], within: InMessageContext[]) {
+    await this.engine.handleReplies(
+      trx,
+      messages.map((message, i) => ({ messageId: message.id, reply: message.payload, within: within[i] })),
+    );
+  }
+  // Each reply is checked against its declaration before the saga sees it: one that does not match is dead-lettered with the reason.
+  const replies = new Map(definitions.flatMap((definition) => [...definition.replies]));
+  const replyHandlers = Object.fromEntries(
+    [...replies].map(([type, declaration]): [string, ServiceMessageHandler<OrchestratorThis>] => [
+      type,
+      { schema: sagaReplySchema(declaration), handleAll: handleReplies },
+    ]),
+  );
 
   /** An operator's event, applied: 404 when there is no such saga, 409 with the engine's reason when it does not apply. */
   const operatorOutcome = (engine: SagaEngine<PurchaseSagaData>, sagaId: string, result: TransitionResult<PurchaseSagaData> | null) => {
@@ -139,7 +141,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
         topic: topics.purchaseEvents,
         consumer,
         handlers: {
-          PurchaseCreated: {
+          [PurchaseCreated.name]: {
             schema: purchaseCreatedSchema,
             // A batch's purchases share the saga read and one insert per table.
             async handleAll(trx, messages: InboundMessage<PurchaseCreated>[], within) {
@@ -154,7 +156,7 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
       [topics.sagaReplies]: idempotentChannel<OrchestratorThis>({
         topic: topics.sagaReplies,
         consumer,
-        handlers: Object.fromEntries([...new Set(definitions.flatMap(replyTypesOf))].map((type) => [type, replyHandler])),
+        handlers: replyHandlers,
       }),
     },
 

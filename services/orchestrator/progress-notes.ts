@@ -5,7 +5,7 @@
  * per saga fewer, and a lost note is made good by the next one or by the
  * saga's result, which does go through the outbox.
  */
-import type { PurchaseProgressNote } from "../../contracts/purchase-saga";
+import type { PurchaseProgressNote } from "../../contracts/purchase-progress";
 import { currentStepName, type SagaDefinition } from "../../lib/saga/definition";
 import type { CommittedTransition } from "../../lib/saga/saga-engine";
 import { isFinal } from "../../lib/saga/state";

@@ -9,23 +9,28 @@
  * saga on private topics, under its own saga type, beside a running system.
  */
 import {
-  ORDER_COMMANDS_TOPIC,
-  PAYMENT_COMMANDS_TOPIC,
-  PRODUCT_COMMANDS_TOPIC,
-  PURCHASE_EVENTS_TOPIC,
-  PURCHASE_RESULTS_TOPIC,
-  PURCHASE_SAGA_MESSAGES as MESSAGES,
-  SAGA_REPLIES_TOPIC,
-  type ApproveOrder,
-  type CancelOrder,
-  type CreateOrder,
-  type OrderCreated,
-  type PaymentCompleted,
-  type ProcessPayment,
+  ApproveOrder,
+  CancelOrder,
+  CreateOrder,
+  InventoryRejected,
+  InventoryReleased,
+  InventoryReserved,
+  OrderApproved,
+  OrderCancelled,
+  OrderCreated,
+  OrderNotCancellable,
+  OrderRejected,
+  PaymentCompleted,
+  PaymentDeclined,
+  PaymentRefunded,
+  ProcessPayment,
+  PurchaseCreated,
+  PurchaseSagaCompleted,
+  PurchaseSagaFailed,
+  RefundPayment,
+  ReleaseInventory,
+  ReserveInventory,
   type PurchaseSagaData,
-  type RefundPayment,
-  type ReleaseInventory,
-  type ReserveInventory,
 } from "../../contracts/purchase-saga";
 import { defineSaga, type RetryBudget, type SagaDefinition } from "../../lib/saga/definition";
 
@@ -45,14 +50,21 @@ export interface PurchaseSagaTopics {
   paymentCommands: string;
 }
 
+/** The topics the catalogue declares the saga's messages on. */
 export const PURCHASE_SAGA_TOPICS: PurchaseSagaTopics = {
-  purchaseEvents: PURCHASE_EVENTS_TOPIC,
-  purchaseResults: PURCHASE_RESULTS_TOPIC,
-  sagaReplies: SAGA_REPLIES_TOPIC,
-  productCommands: PRODUCT_COMMANDS_TOPIC,
-  orderCommands: ORDER_COMMANDS_TOPIC,
-  paymentCommands: PAYMENT_COMMANDS_TOPIC,
+  purchaseEvents: PurchaseCreated.topic,
+  purchaseResults: PurchaseSagaCompleted.topic,
+  sagaReplies: InventoryReserved.topic,
+  productCommands: ReserveInventory.topic,
+  orderCommands: CreateOrder.topic,
+  paymentCommands: ProcessPayment.topic,
 };
+
+/** Where each topic's messages travel under `topics`: the declared topic, or a test's private one in its place. */
+function routeTo(topics: PurchaseSagaTopics): (topic: string) => string {
+  const routes = new Map(Object.entries(PURCHASE_SAGA_TOPICS).map(([role, topic]) => [topic, topics[role as keyof PurchaseSagaTopics]]));
+  return (topic) => routes.get(topic) ?? topic;
+}
 
 export interface PurchaseSagaPolicy {
   /** Forward steps up to the pivot: every participant handles its commands idempotently, so a late reply is worth a re-send. */
@@ -77,42 +89,32 @@ export function buildPurchaseSaga(
   const forward = { ...policy.step, policy: "retry" } as const;
   const undo = policy.compensation;
   const untilDone = { ...policy.retriable, policy: "retry" } as const;
+  const reference = (d: PurchaseSagaData) => ({ purchaseId: d.purchaseId });
   return (
-    defineSaga<PurchaseSagaData>(sagaType, version, { replyTopic: topics.sagaReplies, resultTopic: topics.purchaseResults })
+    defineSaga<PurchaseSagaData>(sagaType, version, {
+      replyTopic: topics.sagaReplies,
+      results: { COMPLETED: PurchaseSagaCompleted, FAILED: PurchaseSagaFailed },
+      route: routeTo(topics),
+    })
       .step("reserve-inventory")
-      .invoke({
-        topic: topics.productCommands,
-        command: (d) => ({
-          type: MESSAGES.ReserveInventory,
-          payload: { purchaseId: d.purchaseId, items: d.items.map(({ productId, quantity }) => ({ productId, quantity })) } satisfies ReserveInventory,
-        }),
-      })
-      .onReply(MESSAGES.InventoryReserved)
-      .onFailure(MESSAGES.InventoryRejected)
-      .withCompensation({
-        command: (d) => ({ type: MESSAGES.ReleaseInventory, payload: { purchaseId: d.purchaseId } satisfies ReleaseInventory }),
-        replyType: MESSAGES.InventoryReleased,
-        timeout: undo,
-      })
+      .invoke(ReserveInventory, (d) => ({ purchaseId: d.purchaseId, items: d.items.map(({ productId, quantity }) => ({ productId, quantity })) }))
+      .onReply(InventoryReserved)
+      .onFailure(InventoryRejected)
+      .withCompensation({ command: ReleaseInventory, payload: reference, reply: InventoryReleased, timeout: undo })
       .timeout(forward)
 
       // Needs nothing from the reservation, so it goes at the same time (version 1 waited for it).
       .step("create-order")
       .parallelWithPrevious(version >= 2)
-      .invoke({
-        topic: topics.orderCommands,
-        command: (d) => ({
-          type: MESSAGES.CreateOrder,
-          payload: { purchaseId: d.purchaseId, customerId: d.customerId, items: d.items, amount: d.amount, currency: d.currency } satisfies CreateOrder,
-        }),
-      })
-      .onReply<OrderCreated>(MESSAGES.OrderCreated, (d, reply) => ({ ...d, orderId: reply.orderId }))
-      .onFailure(MESSAGES.OrderRejected)
+      .invoke(CreateOrder, (d) => ({ purchaseId: d.purchaseId, customerId: d.customerId, items: d.items, amount: d.amount, currency: d.currency }))
+      .onReply(OrderCreated, (d, reply) => ({ ...d, orderId: reply.orderId }))
+      .onFailure(OrderRejected)
       .withCompensation({
-        command: (d) => ({ type: MESSAGES.CancelOrder, payload: { purchaseId: d.purchaseId } satisfies CancelOrder }),
-        replyType: MESSAGES.OrderCancelled,
+        command: CancelOrder,
+        payload: reference,
+        reply: OrderCancelled,
         // An approved order is not silently left standing: the saga parks for an operator.
-        failureReplies: [MESSAGES.OrderNotCancellable],
+        failureReplies: [OrderNotCancellable],
         timeout: undo,
       })
       .timeout(forward)
@@ -120,41 +122,18 @@ export function buildPurchaseSaga(
       // The pivot: once the money is taken, the purchase goes through.
       .step("take-payment")
       .pivot()
-      .invoke({
-        topic: topics.paymentCommands,
-        command: (d) => ({
-          type: MESSAGES.ProcessPayment,
-          payload: { purchaseId: d.purchaseId, customerId: d.customerId, amount: d.amount, currency: d.currency } satisfies ProcessPayment,
-        }),
-      })
-      .onReply<PaymentCompleted>(MESSAGES.PaymentCompleted, (d, reply) => ({ ...d, paymentId: reply.paymentId }))
-      .onFailure(MESSAGES.PaymentDeclined)
-      .withCompensation({
-        command: (d) => ({ type: MESSAGES.RefundPayment, payload: { purchaseId: d.purchaseId } satisfies RefundPayment }),
-        replyType: MESSAGES.PaymentRefunded,
-        timeout: undo,
-      })
+      .invoke(ProcessPayment, (d) => ({ purchaseId: d.purchaseId, customerId: d.customerId, amount: d.amount, currency: d.currency }))
+      .onReply(PaymentCompleted, (d, reply) => ({ ...d, paymentId: reply.paymentId }))
+      .onFailure(PaymentDeclined)
+      .withCompensation({ command: RefundPayment, payload: reference, reply: PaymentRefunded, timeout: undo })
       .timeout(forward)
 
       // Approval confirms what the earlier steps secured: there is no refusal to expect and nothing to undo.
       .step("approve-order")
       .retriable()
-      .invoke({
-        topic: topics.orderCommands,
-        command: (d) => ({ type: MESSAGES.ApproveOrder, payload: { purchaseId: d.purchaseId } satisfies ApproveOrder }),
-      })
-      .onReply(MESSAGES.OrderApproved)
+      .invoke(ApproveOrder, reference)
+      .onReply(OrderApproved)
       .timeout(untilDone)
       .build()
   );
-}
-
-/** Every reply type the definition waits for, success, failure and compensation alike. */
-export function replyTypesOf<Data>(definition: SagaDefinition<Data>): string[] {
-  const types = definition.steps.flatMap((step) => [
-    ...step.successReplies.keys(),
-    ...step.failureReplies,
-    ...(step.compensation ? [step.compensation.replyType, ...(step.compensation.failureReplies ?? [])] : []),
-  ]);
-  return [...new Set(types)];
 }

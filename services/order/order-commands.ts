@@ -1,14 +1,6 @@
 /** The order service's part in the purchase saga: CreateOrder, ApproveOrder and CancelOrder. */
-import type { ValidationSchema } from "fastest-validator";
 import type { Knex } from "knex";
-import {
-  PRICED_PURCHASE_SCHEMA,
-  PURCHASE_REFERENCE_SCHEMA,
-  PURCHASE_SAGA_MESSAGES as MESSAGES,
-  type ApproveOrder,
-  type CancelOrder,
-  type CreateOrder,
-} from "../../contracts/purchase-saga";
+import { ApproveOrder, CancelOrder, CreateOrder } from "../../contracts/purchase-saga";
 import type { SagaCommand } from "../../lib/saga/messages";
 import {
   type ApproveOrderReply,
@@ -24,8 +16,6 @@ import {
 } from "./order-decisions";
 import { approveCreatedOrder, cancelOrderOfPurchase, findOrderByPurchase, insertOrder } from "./order-store";
 import { sagaCommandHandler } from "../../lib/saga/participant";
-
-const createOrderPayload: ValidationSchema = { ...PRICED_PURCHASE_SCHEMA };
 
 async function createOrder(trx: Knex.Transaction, command: SagaCommand<CreateOrder>): Promise<CreateOrderReply> {
   const order = command.payload;
@@ -53,7 +43,7 @@ async function cancelOrder(trx: Knex.Transaction, command: SagaCommand<CancelOrd
 }
 
 export const orderCommandHandlers = {
-  [MESSAGES.CreateOrder]: sagaCommandHandler(MESSAGES.CreateOrder, createOrderPayload, createOrder),
-  [MESSAGES.ApproveOrder]: sagaCommandHandler(MESSAGES.ApproveOrder, PURCHASE_REFERENCE_SCHEMA, approveOrder),
-  [MESSAGES.CancelOrder]: sagaCommandHandler(MESSAGES.CancelOrder, PURCHASE_REFERENCE_SCHEMA, cancelOrder),
+  [CreateOrder.name]: sagaCommandHandler(CreateOrder, createOrder),
+  [ApproveOrder.name]: sagaCommandHandler(ApproveOrder, approveOrder),
+  [CancelOrder.name]: sagaCommandHandler(CancelOrder, cancelOrder),
 };

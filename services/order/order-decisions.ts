@@ -3,17 +3,10 @@
  * a valid order, and what to answer when a command finds its purchase's order
  * already in some state (a re-sent command, or one overtaken by another).
  */
-import {
-  PURCHASE_SAGA_MESSAGES as MESSAGES,
-  itemsTotal,
-  type CreateOrder,
-  type OrderApproved,
-  type OrderCancelled,
-  type OrderCreated,
-  type OrderNotCancellable,
-  type OrderRejected,
-} from "../../contracts/purchase-saga";
+import { OrderApproved, OrderCancelled, OrderCreated, OrderNotCancellable, OrderRejected, type CreateOrder } from "../../contracts/purchase-saga";
 import { UnprocessableMessageError } from "../../lib/inbox/idempotent-consumer";
+import { messageOf, type Message } from "../../lib/messages/message-declaration";
+import { itemsTotal } from "../../lib/money";
 
 export type OrderStatus = "CREATED" | "APPROVED" | "CANCELLED";
 
@@ -24,32 +17,22 @@ export interface OrderState {
   status: OrderStatus;
 }
 
-export type CreateOrderReply = { type: typeof MESSAGES.OrderCreated; payload: OrderCreated } | { type: typeof MESSAGES.OrderRejected; payload: OrderRejected };
+export type CreateOrderReply = Message<typeof OrderCreated> | Message<typeof OrderRejected>;
 
-export type ApproveOrderReply = { type: typeof MESSAGES.OrderApproved; payload: OrderApproved };
+export type ApproveOrderReply = Message<typeof OrderApproved>;
 
-export type CancelOrderReply =
-  { type: typeof MESSAGES.OrderCancelled; payload: OrderCancelled } | { type: typeof MESSAGES.OrderNotCancellable; payload: OrderNotCancellable };
+export type CancelOrderReply = Message<typeof OrderCancelled> | Message<typeof OrderNotCancellable>;
 
 /** Raised for an ApproveOrder that can never succeed: it ends in the dead-letter topic, for an operator. */
 export class OrderNotApprovableError extends UnprocessableMessageError {
   override readonly name = "OrderNotApprovableError";
 }
 
-export const orderCreated = (purchaseId: string, orderId: string): CreateOrderReply => ({
-  type: MESSAGES.OrderCreated,
-  payload: { purchaseId, orderId },
-});
+export const orderCreated = (purchaseId: string, orderId: string): CreateOrderReply => messageOf(OrderCreated, { purchaseId, orderId });
 
-export const orderRejected = (purchaseId: string, reason: string): CreateOrderReply => ({
-  type: MESSAGES.OrderRejected,
-  payload: { purchaseId, reason },
-});
+export const orderRejected = (purchaseId: string, reason: string): CreateOrderReply => messageOf(OrderRejected, { purchaseId, reason });
 
-export const orderApproved = (purchaseId: string, orderId: string): ApproveOrderReply => ({
-  type: MESSAGES.OrderApproved,
-  payload: { purchaseId, orderId },
-});
+export const orderApproved = (purchaseId: string, orderId: string): ApproveOrderReply => messageOf(OrderApproved, { purchaseId, orderId });
 
 /** Why no order can be made of this command, or null when it describes a valid one. */
 export function orderDefect(command: CreateOrder): string | null {
@@ -84,9 +67,9 @@ export function replyToUnapprovable(purchaseId: string, existing: OrderState | u
 export function replyToCancel(purchaseId: string, after: OrderState): CancelOrderReply {
   switch (after.status) {
     case "CANCELLED":
-      return { type: MESSAGES.OrderCancelled, payload: { purchaseId } };
+      return messageOf(OrderCancelled, { purchaseId });
     case "APPROVED":
-      return { type: MESSAGES.OrderNotCancellable, payload: { purchaseId, orderId: after.id, reason: `order ${after.id} is already APPROVED` } };
+      return messageOf(OrderNotCancellable, { purchaseId, orderId: after.id, reason: `order ${after.id} is already APPROVED` });
     case "CREATED":
       // The cancel moves CREATED to CANCELLED in the same transaction: this would be a broken store, not an answer.
       throw new Error(`order ${after.id} of purchase ${purchaseId} is still CREATED after its cancel`);

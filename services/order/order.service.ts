@@ -4,7 +4,7 @@
  * read behind GET /api/v1/orders/:id.
  */
 import { Errors, type Context, type Service, type ServiceSchema } from "moleculer";
-import { ORDER_COMMANDS_TOPIC } from "../../contracts/purchase-saga";
+import { ORDER_COMMANDS_TOPIC, consumerOf } from "../../contracts/topics";
 import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
@@ -24,7 +24,7 @@ const OrderService: ServiceSchema = {
   channels: {
     [ORDER_COMMANDS_TOPIC]: idempotentChannel<OrderThis>({
       topic: ORDER_COMMANDS_TOPIC,
-      consumer: "order",
+      consumer: consumerOf(ORDER_COMMANDS_TOPIC, "order"),
       handlers: orderCommandHandlers,
     }),
   },

@@ -1,14 +1,8 @@
 /** The payment service's part in the purchase saga: ProcessPayment and its compensation, RefundPayment. */
-import type { ValidationSchema } from "fastest-validator";
 import type { Knex } from "knex";
 import type { InboundMessage } from "../../lib/inbox/idempotent-consumer";
-import {
-  PURCHASE_REFERENCE_SCHEMA,
-  PURCHASE_SAGA_MESSAGES as MESSAGES,
-  type PaymentRefunded,
-  type ProcessPayment,
-  type RefundPayment,
-} from "../../contracts/purchase-saga";
+import { PaymentRefunded, ProcessPayment, RefundPayment } from "../../contracts/purchase-saga";
+import { messageOf } from "../../lib/messages/message-declaration";
 import type { SagaCommand } from "../../lib/saga/messages";
 import { commandPayloads, sagaCommandHandler } from "../../lib/saga/participant";
 import { type ProcessPaymentReply, declineReason, paymentCompleted, paymentDeclined, replyForRecordedPayment } from "./payment-decisions";
@@ -24,14 +18,6 @@ import {
   refundOrTombstone,
 } from "./payment-store";
 import type { WalletSettings } from "./wallet-opening";
-
-const processPaymentPayload: ValidationSchema = {
-  purchaseId: "uuid",
-  customerId: "uuid",
-  amount: { type: "number", integer: true, positive: true, max: Number.MAX_SAFE_INTEGER },
-  // Any other currency than the wallet's is declined, so no format is imposed here.
-  currency: "string|min:1",
-};
 
 /**
  * A purchase can reach payment before its customer's CustomerRegistered does
@@ -59,8 +45,7 @@ async function refundPayment(trx: Knex.Transaction, command: SagaCommand<RefundP
   const { purchaseId } = command.payload;
   const refunded = await refundOrTombstone(trx, purchaseId);
   if (refunded) await creditWallet(trx, refunded.customerId, refunded.amount);
-  const payload: PaymentRefunded = { purchaseId };
-  return { type: MESSAGES.PaymentRefunded, payload };
+  return messageOf(PaymentRefunded, { purchaseId });
 }
 
 /**
@@ -70,8 +55,8 @@ async function refundPayment(trx: Knex.Transaction, command: SagaCommand<RefundP
  */
 export function lockPayersWallets(wallets: WalletSettings) {
   return async (trx: Knex.Transaction, commands: InboundMessage[]): Promise<void> => {
-    const charged = commandPayloads<ProcessPayment>(commands, MESSAGES.ProcessPayment).map((charge) => charge.customerId);
-    const refunded = commandPayloads<RefundPayment>(commands, MESSAGES.RefundPayment).map((refund) => refund.purchaseId);
+    const charged = commandPayloads(commands, ProcessPayment).map((charge) => charge.customerId);
+    const refunded = commandPayloads(commands, RefundPayment).map((refund) => refund.purchaseId);
     const payers = refunded.length > 0 ? await payersOf(trx, refunded) : [];
     await lockWallets(trx, [...charged, ...payers], wallets.initialCredit, wallets.currency);
   };
@@ -79,7 +64,7 @@ export function lockPayersWallets(wallets: WalletSettings) {
 
 export function paymentCommandHandlers(wallets: WalletSettings) {
   return {
-    [MESSAGES.ProcessPayment]: sagaCommandHandler(MESSAGES.ProcessPayment, processPaymentPayload, processPayment(wallets)),
-    [MESSAGES.RefundPayment]: sagaCommandHandler(MESSAGES.RefundPayment, PURCHASE_REFERENCE_SCHEMA, refundPayment),
+    [ProcessPayment.name]: sagaCommandHandler(ProcessPayment, processPayment(wallets)),
+    [RefundPayment.name]: sagaCommandHandler(RefundPayment, refundPayment),
   };
 }

@@ -3,7 +3,8 @@
  * and what a ProcessPayment answers when its purchase already has a recorded
  * outcome (a re-sent command never charges again, it repeats the answer).
  */
-import { PURCHASE_SAGA_MESSAGES as MESSAGES, type PaymentCompleted, type PaymentDeclined, type ProcessPayment } from "../../contracts/purchase-saga";
+import { PaymentCompleted, PaymentDeclined, type ProcessPayment } from "../../contracts/purchase-saga";
+import { messageOf, type Message } from "../../lib/messages/message-declaration";
 
 export type PaymentStatus = "COMPLETED" | "DECLINED" | "REFUNDED";
 
@@ -21,21 +22,14 @@ export interface WalletState {
   currency: string;
 }
 
-export type ProcessPaymentReply =
-  { type: typeof MESSAGES.PaymentCompleted; payload: PaymentCompleted } | { type: typeof MESSAGES.PaymentDeclined; payload: PaymentDeclined };
+export type ProcessPaymentReply = Message<typeof PaymentCompleted> | Message<typeof PaymentDeclined>;
 
 /** Kept as the reason of the tombstone a RefundPayment leaves when it overtakes its ProcessPayment. */
 export const CANCELLED_BEFORE_PAYMENT = "the purchase was cancelled before its payment was processed";
 
-export const paymentCompleted = (purchaseId: string, paymentId: string): ProcessPaymentReply => ({
-  type: MESSAGES.PaymentCompleted,
-  payload: { purchaseId, paymentId },
-});
+export const paymentCompleted = (purchaseId: string, paymentId: string): ProcessPaymentReply => messageOf(PaymentCompleted, { purchaseId, paymentId });
 
-export const paymentDeclined = (purchaseId: string, reason: string): ProcessPaymentReply => ({
-  type: MESSAGES.PaymentDeclined,
-  payload: { purchaseId, reason },
-});
+export const paymentDeclined = (purchaseId: string, reason: string): ProcessPaymentReply => messageOf(PaymentDeclined, { purchaseId, reason });
 
 /**
  * Why the conditional debit took nothing. Read after the fact, so a wallet

@@ -4,8 +4,7 @@
  * and serves the owner-only read behind GET /api/v1/payments/:id.
  */
 import { Errors, type Context, type Service, type ServiceSchema } from "moleculer";
-import { ACCOUNT_EVENTS_TOPIC } from "../../contracts/account";
-import { PAYMENT_COMMANDS_TOPIC } from "../../contracts/purchase-saga";
+import { ACCOUNT_EVENTS_TOPIC, PAYMENT_COMMANDS_TOPIC, consumerOf } from "../../contracts/topics";
 import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
@@ -28,12 +27,12 @@ const PaymentService: ServiceSchema = {
   channels: {
     [ACCOUNT_EVENTS_TOPIC]: idempotentChannel<PaymentThis>({
       topic: ACCOUNT_EVENTS_TOPIC,
-      consumer: "payment",
+      consumer: consumerOf(ACCOUNT_EVENTS_TOPIC, "payment"),
       handlers: accountEventHandlers(wallets),
     }),
     [PAYMENT_COMMANDS_TOPIC]: idempotentChannel<PaymentThis>({
       topic: PAYMENT_COMMANDS_TOPIC,
-      consumer: "payment",
+      consumer: consumerOf(PAYMENT_COMMANDS_TOPIC, "payment"),
       handlers: paymentCommandHandlers(wallets),
       lockShared: lockPayersWallets(wallets),
     }),

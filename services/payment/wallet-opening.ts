@@ -1,5 +1,5 @@
 /** A registered customer gets a wallet with the store's starting credit (CustomerRegistered on account.events). */
-import { ACCOUNT_EVENT_TYPES, type CustomerRegistered } from "../../contracts/account";
+import { CustomerRegistered } from "../../contracts/account";
 import type { MessageHandler } from "../../lib/inbox/idempotent-consumer";
 import { openWallets } from "./payment-store";
 import { storeCurrency } from "../../lib/environment";
@@ -22,8 +22,8 @@ export function walletSettings(env: NodeJS.ProcessEnv = process.env): WalletSett
 
 export function accountEventHandlers(settings: WalletSettings): Record<string, MessageHandler<CustomerRegistered>> {
   return {
-    [ACCOUNT_EVENT_TYPES.CustomerRegistered]: {
-      schema: { customerId: "uuid" },
+    [CustomerRegistered.name]: {
+      schema: CustomerRegistered.schema,
       async handle(trx, message) {
         await openWallets(trx, [message.payload.customerId], settings.initialCredit, settings.currency);
       },

@@ -5,13 +5,8 @@
  * RELEASED mark so the late reservation is refused instead of leaking stock.
  */
 import type { Knex } from "knex";
-import {
-  PURCHASE_REFERENCE_SCHEMA,
-  PURCHASE_SAGA_MESSAGES as MESSAGES,
-  RESERVE_INVENTORY_SCHEMA,
-  type ReleaseInventory,
-  type ReserveInventory,
-} from "../../contracts/purchase-saga";
+import { InventoryRejected, InventoryReleased, InventoryReserved, ReleaseInventory, ReserveInventory } from "../../contracts/purchase-saga";
+import { messageOf } from "../../lib/messages/message-declaration";
 import type { InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import type { SagaCommand } from "../../lib/saga/messages";
 import { commandPayloads, sagaCommandHandler } from "../../lib/saga/participant";
@@ -91,26 +86,26 @@ async function reserve(this: StockCacheHolder, trx: Knex.Transaction, command: S
   const { purchaseId, items } = command.payload;
   const outcome = await reserveInventory(trx, purchaseId, items);
   return outcome.reserved
-    ? { type: MESSAGES.InventoryReserved, payload: { purchaseId }, afterCommit: () => this.cache.invalidate(outcome.productIds) }
-    : { type: MESSAGES.InventoryRejected, payload: { purchaseId, reason: outcome.reason } };
+    ? { ...messageOf(InventoryReserved, { purchaseId }), afterCommit: () => this.cache.invalidate(outcome.productIds) }
+    : messageOf(InventoryRejected, { purchaseId, reason: outcome.reason });
 }
 
 async function release(this: StockCacheHolder, trx: Knex.Transaction, command: SagaCommand<ReleaseInventory>) {
   const { purchaseId } = command.payload;
   const released = await releaseInventory(trx, purchaseId);
-  return { type: MESSAGES.InventoryReleased, payload: { purchaseId }, afterCommit: () => this.cache.invalidate(released) };
+  return { ...messageOf(InventoryReleased, { purchaseId }), afterCommit: () => this.cache.invalidate(released) };
 }
 
 export const productCommandHandlers = {
-  [MESSAGES.ReserveInventory]: sagaCommandHandler<ReserveInventory, StockCacheHolder>(MESSAGES.ReserveInventory, RESERVE_INVENTORY_SCHEMA, reserve),
-  [MESSAGES.ReleaseInventory]: sagaCommandHandler<ReleaseInventory, StockCacheHolder>(MESSAGES.ReleaseInventory, PURCHASE_REFERENCE_SCHEMA, release),
+  [ReserveInventory.name]: sagaCommandHandler<typeof ReserveInventory, StockCacheHolder>(ReserveInventory, reserve),
+  [ReleaseInventory.name]: sagaCommandHandler<typeof ReleaseInventory, StockCacheHolder>(ReleaseInventory, release),
 };
 
 /** Locks, for a batch of commands, every product row it will change (see lockStockOf). */
 export function lockStockOfBatch(trx: Knex.Transaction, commands: InboundMessage[]): Promise<void> {
   return lockStockOf(
     trx,
-    commandPayloads<ReserveInventory>(commands, MESSAGES.ReserveInventory).map((reservation) => reservation.items),
-    commandPayloads<ReleaseInventory>(commands, MESSAGES.ReleaseInventory).map((release) => release.purchaseId),
+    commandPayloads(commands, ReserveInventory).map((reservation) => reservation.items),
+    commandPayloads(commands, ReleaseInventory).map((release) => release.purchaseId),
   );
 }

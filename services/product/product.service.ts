@@ -7,17 +7,9 @@
 import { Cluster } from "ioredis";
 import type { Knex } from "knex";
 import { Errors, type Context, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
-import {
-  PRODUCT_EVENTS_TOPIC,
-  PRODUCT_EVENT_TYPES,
-  PRODUCT_NOT_FOUND,
-  type CategoryCreated,
-  type ProductCreated,
-  type ProductPrice,
-  type ProductPricesParams,
-  type ProductUpdated,
-} from "../../contracts/product";
-import { PRODUCT_COMMANDS_TOPIC } from "../../contracts/purchase-saga";
+import { CategoryCreated, PRODUCT_NOT_FOUND, ProductCreated, ProductUpdated, type ProductPrice, type ProductPricesParams } from "../../contracts/product";
+import { PRODUCT_COMMANDS_TOPIC, PRODUCT_EVENTS_TOPIC, consumerOf } from "../../contracts/topics";
+import { publication } from "../../lib/messages/message-declaration";
 import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { CuckooRebuildConflictError } from "../../lib/cache/cuckoo-filter";
 import { SQLSTATE, sqlStateOf } from "../../lib/errors/sql-state";
@@ -124,8 +116,8 @@ export function createProductService(settings: ProductSettings = readProductSett
         async handler(this: ProductThis, ctx: Context<CreateProductBody, AuthenticatedMeta & { $statusCode?: number; $location?: string }>) {
           const product = await this.writeCatalog(ctx, async (trx) => {
             const view = productView(await insertProduct(trx, ctx.params));
-            const event: ProductCreated = { productId: view.id, categoryId: view.category_id, name: view.name, price: view.price, inventory: view.inventory };
-            await this.outbox.append(trx, { topic: PRODUCT_EVENTS_TOPIC, key: String(view.id), type: PRODUCT_EVENT_TYPES.ProductCreated, payload: event });
+            const event = { productId: view.id, categoryId: view.category_id, name: view.name, price: view.price, inventory: view.inventory };
+            await this.outbox.append(trx, publication(ProductCreated, String(view.id), event));
             return view;
           });
           await this.cache
@@ -145,8 +137,7 @@ export function createProductService(settings: ProductSettings = readProductSett
           const product = await this.writeCatalog(ctx, async (trx) => {
             const row = await updateProduct(trx, id, changes);
             if (!row) return null;
-            const event: ProductUpdated = { productId: id, changes };
-            await this.outbox.append(trx, { topic: PRODUCT_EVENTS_TOPIC, key: String(id), type: PRODUCT_EVENT_TYPES.ProductUpdated, payload: event });
+            await this.outbox.append(trx, publication(ProductUpdated, String(id), { productId: id, changes }));
             return productView(row);
           });
           if (!product) throw notFound();
@@ -160,9 +151,8 @@ export function createProductService(settings: ProductSettings = readProductSett
         async handler(this: ProductThis, ctx: Context<CreateCategoryBody, AuthenticatedMeta & { $statusCode?: number; $location?: string }>) {
           const category = await this.writeCatalog(ctx, async (trx) => {
             const category = categoryView(await insertCategory(trx, ctx.params));
-            const event: CategoryCreated = { categoryId: category.id, name: category.name };
-            const key = `category-${category.id}`;
-            await this.outbox.append(trx, { topic: PRODUCT_EVENTS_TOPIC, key, type: PRODUCT_EVENT_TYPES.CategoryCreated, payload: event });
+            const event = { categoryId: category.id, name: category.name };
+            await this.outbox.append(trx, publication(CategoryCreated, `category-${category.id}`, event));
             return category;
           });
           await this.cache.invalidate([]);
@@ -191,7 +181,7 @@ export function createProductService(settings: ProductSettings = readProductSett
     channels: {
       [PRODUCT_COMMANDS_TOPIC]: idempotentChannel<ProductThis>({
         topic: PRODUCT_COMMANDS_TOPIC,
-        consumer: "product",
+        consumer: consumerOf(PRODUCT_COMMANDS_TOPIC, "product"),
         lockShared: lockStockOfBatch,
         handlers: productCommandHandlers,
       }),
@@ -199,10 +189,10 @@ export function createProductService(settings: ProductSettings = readProductSett
       // Our own ProductCreated events: the guarantee that every committed product reaches the filter.
       [PRODUCT_EVENTS_TOPIC]: idempotentChannel<ProductThis>({
         topic: PRODUCT_EVENTS_TOPIC,
-        consumer: "product-filter",
+        consumer: consumerOf(PRODUCT_EVENTS_TOPIC, "product"),
         handlers: {
-          [PRODUCT_EVENT_TYPES.ProductCreated]: {
-            schema: { productId: { type: "number", integer: true, positive: true } },
+          [ProductCreated.name]: {
+            schema: ProductCreated.schema,
             async handle(_trx, message: InboundMessage<ProductCreated>) {
               await this.cache.addToFilter(message.payload.productId);
             },

@@ -14,7 +14,7 @@
  */
 import Validator from "fastest-validator";
 import type { Knex } from "knex";
-import { PRICED_PURCHASE_SCHEMA, PURCHASE_EVENT_TYPES } from "../../contracts/purchase-saga";
+import { PurchaseCreated } from "../../contracts/purchase-saga";
 import { MAX_REPLAY_IDS_PER_SIGNAL, requestOutboxRowsReplay } from "../../lib/outbox/outbox-replay";
 import { Purchase } from "./purchase-models";
 
@@ -31,7 +31,7 @@ interface DueRow {
   payload: unknown;
 }
 
-const checkPurchaseCreated = new Validator().compile(PRICED_PURCHASE_SCHEMA);
+const checkPurchaseCreated = new Validator().compile(PurchaseCreated.schema);
 
 function refusalOf(payload: unknown): string | null {
   const result = checkPurchaseCreated(payload);
@@ -62,7 +62,7 @@ export async function republishPendingPurchases(db: Knex, options: { topic: stri
         order by p.created_at
         limit :batchSize
           for update of p skip locked`,
-      { topic: options.topic, type: PURCHASE_EVENT_TYPES.PurchaseCreated, olderThanMs: options.olderThanMs, batchSize },
+      { topic: options.topic, type: PurchaseCreated.name, olderThanMs: options.olderThanMs, batchSize },
     );
     const sweep: PendingSweep = { republished: [], unpublishable: [] };
     if (rows.length === 0) return sweep;

@@ -5,7 +5,7 @@
  * from pg as a string.
  */
 import { Model } from "objection";
-import type { PurchaseLine, PurchaseStatus } from "../../contracts/purchase-saga";
+import type { PurchaseLine, PurchaseStatus } from "./purchase-view";
 
 export class Purchase extends Model {
   static override tableName = "purchases";

@@ -6,7 +6,8 @@
  */
 import { createHash } from "node:crypto";
 import type { ValidationSchema } from "fastest-validator";
-import { MAX_MONEY, MAX_ORDER_ITEMS, lineTotal, type PricedItem } from "../../contracts/purchase-saga";
+import { MAX_ORDER_ITEMS, type PricedItem } from "../../contracts/purchase-saga";
+import { MAX_MONEY, lineTotal } from "../../lib/money";
 
 export const MAX_QUANTITY = 1000;
 

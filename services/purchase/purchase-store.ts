@@ -5,7 +5,9 @@
  * the rest goes through the Purchase model.
  */
 import type { Knex } from "knex";
-import type { PurchaseCreated, PurchaseLine, PurchaseProgressNote, PurchaseView } from "../../contracts/purchase-saga";
+import type { PurchaseCreated } from "../../contracts/purchase-saga";
+import type { PurchaseProgressNote } from "../../contracts/purchase-progress";
+import type { PurchaseLine, PurchaseView } from "./purchase-view";
 import type { OutboxRow } from "../../lib/outbox/outbox-writer";
 import { FINAL_STATUSES } from "../../lib/saga/state";
 import { Purchase } from "./purchase-models";

@@ -9,31 +9,21 @@
  * purchase's Server-Sent Events stream.
  */
 import { randomUUID } from "node:crypto";
+import type { Knex } from "knex";
 import { Errors, METRIC, type Context, type Service, type ServiceBroker, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
-import {
-  MAX_ORDER_ITEMS,
-  PURCHASE_EVENTS_TOPIC,
-  PURCHASE_RESULTS_TOPIC,
-  PURCHASE_EVENT_TYPES,
-  PURCHASE_PROGRESSED_EVENT,
-  PURCHASE_PROGRESSED_SCHEMA,
-  PURCHASE_STATUS_CHANGED_EVENT,
-  type PurchaseView,
-  type PurchaseCreated,
-  type PurchaseProgressed,
-  type PurchaseSagaData,
-} from "../../contracts/purchase-saga";
+import { MAX_ORDER_ITEMS, PurchaseCreated, PurchaseSagaCompleted, PurchaseSagaFailed } from "../../contracts/purchase-saga";
+import { PURCHASE_PROGRESSED_EVENT, PURCHASE_PROGRESSED_SCHEMA, type PurchaseProgressed } from "../../contracts/purchase-progress";
+import { PURCHASE_EVENTS_TOPIC, PURCHASE_RESULTS_TOPIC } from "../../contracts/topics";
+import { publication, type PayloadOf } from "../../lib/messages/message-declaration";
 import type { ProductPrice, ProductPricesParams } from "../../contracts/product";
 import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { RequestCoalescer, type CoalescerOptions } from "../../lib/batching/request-coalescer";
 import { storeCurrency } from "../../lib/environment";
 import type { AfterCommit, InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
-import type { SagaResult } from "../../lib/saga/messages";
-import { FINAL_STATUSES } from "../../lib/saga/state";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
-import { idempotentChannel, type ServiceMessageHandler } from "../../mixins/idempotent-channel";
+import { idempotentChannel } from "../../mixins/idempotent-channel";
 import { republishPendingPurchases } from "./pending-watchdog";
 import {
   createPurchaseSchema,
@@ -45,6 +35,7 @@ import {
   type PriceList,
 } from "./purchase-request";
 import { readPurchaseSettings } from "./purchase-settings";
+import { PURCHASE_STATUS_CHANGED_EVENT, type PurchaseView } from "./purchase-view";
 import { SHOP_METRICS, registerShopMetrics } from "../../lib/metrics/shop-metrics";
 import {
   findCustomerPurchase,
@@ -83,15 +74,11 @@ interface PurchaseThis extends Service, DatabaseThis {
 const REPUBLISHED_METRIC = "purchase_pending_republished_total";
 const UNPUBLISHABLE_METRIC = "purchase_pending_unpublishable_total";
 
+/** A saga's end, as purchase.results carries it. */
+type SagaOutcome = PayloadOf<typeof PurchaseSagaCompleted> | PayloadOf<typeof PurchaseSagaFailed>;
+
 /** The gateway passes a client's Idempotency-Key header on as `idempotencyKey`. */
 type PurchaseMeta = AuthenticatedMeta & { idempotencyKey?: string; $statusCode?: number; $responseHeaders?: Record<string, string> };
-
-const sagaResultSchema = {
-  sagaId: "uuid",
-  status: { type: "enum", values: FINAL_STATUSES },
-  reason: { type: "string", nullable: true },
-  data: { type: "object", props: { orderId: { type: "uuid", optional: true }, paymentId: { type: "uuid", optional: true } } },
-};
 
 function customerOf(ctx: Context<unknown, AuthenticatedMeta>): string {
   if (!ctx.meta.user) throw new MoleculerClientError("Authentication required", 401, "UNAUTHORIZED");
@@ -178,15 +165,16 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
   const settings = readPurchaseSettings();
   const topics = options.topics ?? { purchaseEvents: PURCHASE_EVENTS_TOPIC, purchaseResults: PURCHASE_RESULTS_TOPIC };
   // Channel handlers run with the service as `this`: the end is announced through this instance's broker, once committed.
-  const sagaOutcome: ServiceMessageHandler<PurchaseThis> = {
-    schema: sagaResultSchema,
-    async handle(trx, { payload: result }: InboundMessage<SagaResult<PurchaseSagaData>>): Promise<AfterCommit | undefined> {
-      const { orderId = null, paymentId = null } = result.data;
-      const outcome = { status: result.status, step: null, failure_reason: result.reason, order_id: orderId, payment_id: paymentId };
-      const view = await recordOutcome(trx, result.sagaId, outcome);
-      return view ? () => this.broker.broadcast(PURCHASE_STATUS_CHANGED_EVENT, view) : undefined;
-    },
-  };
+  async function recordSagaOutcome(
+    this: PurchaseThis,
+    trx: Knex.Transaction,
+    { payload: result }: InboundMessage<SagaOutcome>,
+  ): Promise<AfterCommit | undefined> {
+    const { orderId = null, paymentId = null } = result.data;
+    const outcome = { status: result.status, step: null, failure_reason: result.reason, order_id: orderId, payment_id: paymentId };
+    const view = await recordOutcome(trx, result.sagaId, outcome);
+    return view ? () => this.broker.broadcast(PURCHASE_STATUS_CHANGED_EVENT, view) : undefined;
+  }
 
   const schema: ServiceSchema<ServiceSettingSchema, PurchaseThis> = {
     name: "purchase",
@@ -197,8 +185,8 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
         topic: topics.purchaseResults,
         consumer,
         handlers: {
-          SagaCompleted: sagaOutcome,
-          SagaFailed: sagaOutcome,
+          [PurchaseSagaCompleted.name]: { schema: PurchaseSagaCompleted.schema, handle: recordSagaOutcome },
+          [PurchaseSagaFailed.name]: { schema: PurchaseSagaFailed.schema, handle: recordSagaOutcome },
         },
       }),
     },
@@ -225,9 +213,7 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
 
           const created = await pricedPurchase(ctx, customerId, this.priceList);
           // The row is made here, where this request's trace is the active one.
-          const [announcement] = this.outbox.rows([
-            { topic: topics.purchaseEvents, key: created.purchaseId, type: PURCHASE_EVENT_TYPES.PurchaseCreated, payload: created },
-          ]);
+          const [announcement] = this.outbox.rows([publication(PurchaseCreated, created.purchaseId, created, topics.purchaseEvents)]);
           const recorded = await this.recorder.request({ purchase: created, claim, announcement });
           if (recorded) {
             this.broker.metrics.increment(SHOP_METRICS.purchasesAccepted.name);

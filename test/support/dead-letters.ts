@@ -4,9 +4,10 @@
  * Requeued, it opens the customer's wallet, which is what shows it was applied.
  */
 import { randomUUID } from "node:crypto";
-import { ACCOUNT_EVENTS_TOPIC } from "../../contracts/account";
+
 import { DEAD_LETTER_REASON_HEADER, deadLetterTopic } from "../../mixins/idempotent-channel";
 import { publishRaw } from "./kafka";
+import { ACCOUNT_EVENTS_TOPIC } from "../../contracts/topics";
 
 export interface StagedDeadLetter {
   topic: string;

@@ -1,9 +1,10 @@
 /** Purchases over HTTP as a client makes them: create, follow, read the event stream. */
 import { randomUUID } from "node:crypto";
-import type { PurchaseView } from "../../contracts/purchase-saga";
+
 import { isFinal } from "../../lib/saga/state";
 import { api, baseUrl } from "./http";
 import { waitUntil } from "./wait";
+import { PurchaseView } from "../../services/purchase/purchase-view";
 
 export async function catalogProduct(token: string, price: number, inventory: number): Promise<number> {
   const category = await api("POST", "/api/v1/categories", { token, body: { name: `e2e-${randomUUID()}` } });

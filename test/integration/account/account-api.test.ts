@@ -6,11 +6,12 @@
 import { randomUUID } from "node:crypto";
 import knex from "knex";
 import { databaseUrl } from "../../../lib/environment";
-import { ACCOUNT_EVENTS_TOPIC } from "../../../contracts/account";
+
 import { api, registerCustomer } from "../../support/http";
 import { collectTopic, headerValue } from "../../support/kafka";
 import { SEED_EMAIL, SEED_LOGIN, SEED_REGISTER } from "../../support/seed";
 import { waitUntil } from "../../support/wait";
+import { ACCOUNT_EVENTS_TOPIC } from "../../../contracts/topics";
 
 const accountDb = knex({ client: "pg", connection: databaseUrl("account"), pool: { min: 0, max: 2 } });
 const customerCount = async () => Number((await accountDb("customers").count<{ count: string }[]>("* as count"))[0].count);

@@ -11,6 +11,7 @@ import type { KafkaMessage } from "kafkajs";
 import { databaseUrl } from "../../../lib/environment";
 import type { InboundMessage } from "../../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../../lib/outbox/outbox-writer";
+import type { MessageDeclaration, PayloadOf } from "../../../lib/messages/message-declaration";
 import type { SagaCommand, SagaCorrelation, SagaReply } from "../../../lib/saga/messages";
 import { collectTopic, createTopics } from "../../support/kafka";
 import { waitUntil } from "../../support/wait";
@@ -42,15 +43,17 @@ export class OrchestratorStandIn {
     return new OrchestratorStandIn(replyTopic, await collectTopic(replyTopic));
   }
 
-  /** Commits a command to the orchestrator's outbox, keyed by its saga id. */
-  async send<Payload>(topic: string, type: string, sagaId: string, payload: Payload, options: CommandOptions): Promise<SentCommand> {
+  /** Commits a declared command to the orchestrator's outbox, for its topic, keyed by its saga id. The payload may be a bad one on purpose. */
+  async send<Payload>(declaration: MessageDeclaration, sagaId: string, payload: Payload, options: CommandOptions): Promise<SentCommand> {
+    const { name: type, topic } = declaration;
     const command = this.command(type, sagaId, payload, options);
     const [id] = await this.db.transaction((trx) => this.outbox.append(trx, { topic, key: sagaId, type, payload: command }));
     return { id, correlation: command.correlation };
   }
 
   /** A command as the inbox hands it to a handler, for tests that run handlers in transactions of their own. */
-  inbound<Payload>(topic: string, type: string, sagaId: string, payload: Payload, options: CommandOptions): InboundMessage<SagaCommand<Payload>> {
+  inbound<Payload>(declaration: MessageDeclaration, sagaId: string, payload: Payload, options: CommandOptions): InboundMessage<SagaCommand<Payload>> {
+    const { name: type, topic } = declaration;
     return { id: randomUUID(), type, key: sagaId, topic, payload: this.command(type, sagaId, payload, options) };
   }
 
@@ -71,13 +74,13 @@ export class OrchestratorStandIn {
   }
 
   /** Waits for the reply to this command; its type is the test's to check. */
-  async replyTo<Payload = Record<string, unknown>>(command: SentCommand): Promise<SagaReply<Payload>> {
+  async replyTo<Reply extends MessageDeclaration>(command: SentCommand): Promise<SagaReply<PayloadOf<Reply>>> {
     const { sagaId, step, direction, attempt } = command.correlation;
     const [reply] = await waitUntil(`the reply to step ${step} (${direction}, attempt ${attempt}) of saga ${sagaId}`, () => {
       const replies = this.repliesTo(command);
       return replies.length > 0 && replies;
     });
-    return reply as SagaReply<Payload>;
+    return reply as SagaReply<PayloadOf<Reply>>;
   }
 
   async stop(): Promise<void> {

@@ -7,14 +7,17 @@ import knex from "knex";
 import type { KafkaMessage } from "kafkajs";
 import type { ServiceBroker } from "moleculer";
 import {
-  ORDER_COMMANDS_TOPIC,
-  PURCHASE_SAGA_MESSAGES as MESSAGES,
-  type CreateOrder,
-  type OrderApproved,
-  type OrderCreated,
-  type OrderRejected,
+  ApproveOrder,
+  CancelOrder,
+  CreateOrder,
+  OrderApproved,
+  OrderCancelled,
+  OrderCreated,
+  OrderNotCancellable,
+  OrderRejected,
 } from "../../../contracts/purchase-saga";
 import { databaseUrl } from "../../../lib/environment";
+import type { MessageDeclaration, PayloadOf } from "../../../lib/messages/message-declaration";
 import { DEAD_LETTER_REASON_HEADER, deadLetterTopic } from "../../../mixins/idempotent-channel";
 import { orderCommandHandlers } from "../../../services/order/order-commands";
 import OrderService from "../../../services/order/order.service";
@@ -35,7 +38,7 @@ let deadLetters: { records: KafkaMessage[]; stop: () => Promise<void> };
 
 beforeAll(async () => {
   orchestrator = await OrchestratorStandIn.start();
-  deadLetters = await collectTopic(deadLetterTopic(ORDER_COMMANDS_TOPIC));
+  deadLetters = await collectTopic(deadLetterTopic(CreateOrder.topic));
   broker = await startBroker([OrderService]);
 });
 
@@ -60,12 +63,9 @@ function anOrder(overrides: Partial<CreateOrder> = {}): CreateOrder {
   };
 }
 
-const createOrder = (order: CreateOrder, attempt = 1) =>
-  orchestrator.send(ORDER_COMMANDS_TOPIC, MESSAGES.CreateOrder, order.purchaseId, order, { step: CREATE_STEP, attempt });
-const approveOrder = (purchaseId: string, attempt = 1) =>
-  orchestrator.send(ORDER_COMMANDS_TOPIC, MESSAGES.ApproveOrder, purchaseId, { purchaseId }, { step: APPROVE_STEP, attempt });
-const cancelOrder = (purchaseId: string) =>
-  orchestrator.send(ORDER_COMMANDS_TOPIC, MESSAGES.CancelOrder, purchaseId, { purchaseId }, { step: CREATE_STEP, direction: "compensate" });
+const createOrder = (order: CreateOrder, attempt = 1) => orchestrator.send(CreateOrder, order.purchaseId, order, { step: CREATE_STEP, attempt });
+const approveOrder = (purchaseId: string, attempt = 1) => orchestrator.send(ApproveOrder, purchaseId, { purchaseId }, { step: APPROVE_STEP, attempt });
+const cancelOrder = (purchaseId: string) => orchestrator.send(CancelOrder, purchaseId, { purchaseId }, { step: CREATE_STEP, direction: "compensate" });
 
 const orderOf = (purchaseId: string) => broker.call<Record<string, any> | null, { purchaseId: string }>("order.byPurchase", { purchaseId });
 const ordersOfPurchase = async (purchaseId: string) =>
@@ -73,8 +73,8 @@ const ordersOfPurchase = async (purchaseId: string) =>
 const asCustomer = (id: string) => ({ meta: { user: { id, role: "customer" } } });
 
 async function createdOrder(order: CreateOrder): Promise<string> {
-  const reply = await orchestrator.replyTo<OrderCreated>(await createOrder(order));
-  expect(reply.type).toBe(MESSAGES.OrderCreated);
+  const reply = await orchestrator.replyTo<typeof OrderCreated>(await createOrder(order));
+  expect(reply.type).toBe(OrderCreated.name);
   return reply.payload.orderId;
 }
 
@@ -83,9 +83,9 @@ describe("CreateOrder", () => {
     const order = anOrder();
     const sent = await createOrder(order);
 
-    const reply = await orchestrator.replyTo<OrderCreated>(sent);
+    const reply = await orchestrator.replyTo<typeof OrderCreated>(sent);
     expect(reply).toEqual({
-      type: MESSAGES.OrderCreated,
+      type: OrderCreated.name,
       correlation: sent.correlation,
       payload: { purchaseId: order.purchaseId, orderId: expect.any(String) },
     });
@@ -106,17 +106,17 @@ describe("CreateOrder", () => {
     const order = anOrder();
     const orderId = await createdOrder(order);
 
-    const again = await orchestrator.replyTo<OrderCreated>(await createOrder(order, 2));
-    expect(again.type).toBe(MESSAGES.OrderCreated);
+    const again = await orchestrator.replyTo<typeof OrderCreated>(await createOrder(order, 2));
+    expect(again.type).toBe(OrderCreated.name);
     expect(again.payload.orderId).toBe(orderId);
     expect(await ordersOfPurchase(order.purchaseId)).toBe(1);
   });
 
   test("an amount that is not the items' total is rejected and nothing is recorded", async () => {
     const order = anOrder({ amount: 1 });
-    const reply = await orchestrator.replyTo<OrderRejected>(await createOrder(order));
+    const reply = await orchestrator.replyTo<typeof OrderRejected>(await createOrder(order));
 
-    expect(reply.type).toBe(MESSAGES.OrderRejected);
+    expect(reply.type).toBe(OrderRejected.name);
     expect(reply.payload.reason).toMatch(/not the items' total 24460/);
     expect(await orderOf(order.purchaseId)).toBeNull();
   });
@@ -136,12 +136,12 @@ describe("ApproveOrder", () => {
     const order = anOrder();
     const orderId = await createdOrder(order);
 
-    const approved = await orchestrator.replyTo<OrderApproved>(await approveOrder(order.purchaseId));
-    expect(approved).toMatchObject({ type: MESSAGES.OrderApproved, payload: { purchaseId: order.purchaseId, orderId } });
+    const approved = await orchestrator.replyTo<typeof OrderApproved>(await approveOrder(order.purchaseId));
+    expect(approved).toMatchObject({ type: OrderApproved.name, payload: { purchaseId: order.purchaseId, orderId } });
     expect(await orderOf(order.purchaseId)).toMatchObject({ status: "APPROVED" });
 
-    const again = await orchestrator.replyTo<OrderApproved>(await approveOrder(order.purchaseId, 2));
-    expect(again).toMatchObject({ type: MESSAGES.OrderApproved, payload: { orderId } });
+    const again = await orchestrator.replyTo<typeof OrderApproved>(await approveOrder(order.purchaseId, 2));
+    expect(again).toMatchObject({ type: OrderApproved.name, payload: { orderId } });
   });
 
   test("a cancelled order is never approved: the command is dead-lettered for an operator", async () => {
@@ -163,7 +163,7 @@ describe("CancelOrder", () => {
     const orderId = await createdOrder(order);
 
     const reply = await orchestrator.replyTo(await cancelOrder(order.purchaseId));
-    expect(reply).toMatchObject({ type: MESSAGES.OrderCancelled, payload: { purchaseId: order.purchaseId } });
+    expect(reply).toMatchObject({ type: OrderCancelled.name, payload: { purchaseId: order.purchaseId } });
     expect(await orderOf(order.purchaseId)).toMatchObject({ id: orderId, status: "CANCELLED" });
   });
 
@@ -174,7 +174,7 @@ describe("CancelOrder", () => {
 
     const reply = await orchestrator.replyTo(await cancelOrder(order.purchaseId));
     expect(reply).toMatchObject({
-      type: MESSAGES.OrderNotCancellable,
+      type: OrderNotCancellable.name,
       payload: { purchaseId: order.purchaseId, orderId, reason: expect.stringMatching(/APPROVED/) },
     });
     expect(await orderOf(order.purchaseId)).toMatchObject({ status: "APPROVED" });
@@ -183,22 +183,21 @@ describe("CancelOrder", () => {
   test("overtaking its CreateOrder, it leaves a tombstone: the late CreateOrder is rejected", async () => {
     const order = anOrder();
     const cancelled = await orchestrator.replyTo(await cancelOrder(order.purchaseId));
-    expect(cancelled.type).toBe(MESSAGES.OrderCancelled);
+    expect(cancelled.type).toBe(OrderCancelled.name);
 
-    const late = await orchestrator.replyTo<OrderRejected>(await createOrder(order));
-    expect(late).toMatchObject({ type: MESSAGES.OrderRejected, payload: { purchaseId: order.purchaseId, reason: expect.stringMatching(/cancelled/) } });
+    const late = await orchestrator.replyTo<typeof OrderRejected>(await createOrder(order));
+    expect(late).toMatchObject({ type: OrderRejected.name, payload: { purchaseId: order.purchaseId, reason: expect.stringMatching(/cancelled/) } });
     expect(await orderOf(order.purchaseId)).toMatchObject({ status: "CANCELLED", customer_id: null, items: [] });
   });
 
   test("racing an uncommitted CreateOrder, it waits for it and cancels the order it made", async () => {
     const order = anOrder();
-    const inbound = <P>(type: string, payload: P) => orchestrator.inbound(ORDER_COMMANDS_TOPIC, type, order.purchaseId, payload, { step: CREATE_STEP });
+    const inbound = <D extends MessageDeclaration>(command: D, payload: PayloadOf<D>) =>
+      orchestrator.inbound(command, order.purchaseId, payload, { step: CREATE_STEP });
 
     const creating = await orderDb.transaction();
-    await orderCommandHandlers.CreateOrder.handle(creating, inbound(MESSAGES.CreateOrder, order));
-    const cancelling = orderDb.transaction((trx) =>
-      orderCommandHandlers.CancelOrder.handle(trx, inbound(MESSAGES.CancelOrder, { purchaseId: order.purchaseId })),
-    );
+    await orderCommandHandlers.CreateOrder.handle(creating, inbound(CreateOrder, order));
+    const cancelling = orderDb.transaction((trx) => orderCommandHandlers.CancelOrder.handle(trx, inbound(CancelOrder, { purchaseId: order.purchaseId })));
     await waitUntil("the cancellation to wait for the creation", () => someoneWaitsOnALock(orderDb));
     await creating.commit();
     await cancelling;

@@ -7,14 +7,9 @@ import { randomUUID } from "node:crypto";
 import knex from "knex";
 import type { KafkaMessage } from "kafkajs";
 import type { ServiceBroker } from "moleculer";
-import { ACCOUNT_EVENTS_TOPIC, type CustomerRegistered } from "../../../contracts/account";
-import {
-  PAYMENT_COMMANDS_TOPIC,
-  PURCHASE_SAGA_MESSAGES as MESSAGES,
-  type PaymentCompleted,
-  type PaymentDeclined,
-  type ProcessPayment,
-} from "../../../contracts/purchase-saga";
+import { CustomerRegistered } from "../../../contracts/account";
+import { PaymentCompleted, PaymentDeclined, PaymentRefunded, ProcessPayment, RefundPayment } from "../../../contracts/purchase-saga";
+import { publication, type MessageDeclaration, type PayloadOf } from "../../../lib/messages/message-declaration";
 import { databaseUrl } from "../../../lib/environment";
 import { OutboxWriter } from "../../../lib/outbox/outbox-writer";
 import { paymentCommandHandlers } from "../../../services/payment/payment-commands";
@@ -40,7 +35,7 @@ let commandRecords: { records: KafkaMessage[]; stop: () => Promise<void> };
 
 beforeAll(async () => {
   orchestrator = await OrchestratorStandIn.start();
-  commandRecords = await collectTopic(PAYMENT_COMMANDS_TOPIC);
+  commandRecords = await collectTopic(ProcessPayment.topic);
   broker = await startBroker([PaymentService]);
 });
 
@@ -60,9 +55,7 @@ async function announceRegistration(customerId: string): Promise<string> {
     lastName: "Customer",
     registeredAt: new Date().toISOString(),
   };
-  const [id] = await accountDb.transaction((trx) =>
-    new OutboxWriter().append(trx, { topic: ACCOUNT_EVENTS_TOPIC, key: customerId, type: "CustomerRegistered", payload: event }),
-  );
+  const [id] = await accountDb.transaction((trx) => new OutboxWriter().append(trx, publication(CustomerRegistered, customerId, event)));
   return id;
 }
 
@@ -88,17 +81,16 @@ const aCharge = (customerId: string, amount: number, overrides: Partial<ProcessP
   ...overrides,
 });
 
-const processPayment = (charge: ProcessPayment, attempt = 1) =>
-  orchestrator.send(PAYMENT_COMMANDS_TOPIC, MESSAGES.ProcessPayment, charge.purchaseId, charge, { step: PAY_STEP, attempt });
+const processPayment = (charge: ProcessPayment, attempt = 1) => orchestrator.send(ProcessPayment, charge.purchaseId, charge, { step: PAY_STEP, attempt });
 /** ProcessPayment / RefundPayment as the inbox hands them over, to run in a transaction of the test's own. */
-const inboundCommand = <Payload extends { purchaseId: string }>(type: string, payload: Payload) =>
-  orchestrator.inbound(PAYMENT_COMMANDS_TOPIC, type, payload.purchaseId, payload, { step: PAY_STEP });
+const inboundCommand = <D extends MessageDeclaration>(command: D, payload: PayloadOf<D> & { purchaseId: string }) =>
+  orchestrator.inbound(command, payload.purchaseId, payload, { step: PAY_STEP });
 const refundPayment = (purchaseId: string, attempt = 1) =>
-  orchestrator.send(PAYMENT_COMMANDS_TOPIC, MESSAGES.RefundPayment, purchaseId, { purchaseId }, { step: PAY_STEP, direction: "compensate", attempt });
+  orchestrator.send(RefundPayment, purchaseId, { purchaseId }, { step: PAY_STEP, direction: "compensate", attempt });
 
 async function completedPayment(charge: ProcessPayment): Promise<string> {
-  const reply = await orchestrator.replyTo<PaymentCompleted>(await processPayment(charge));
-  expect(reply.type).toBe(MESSAGES.PaymentCompleted);
+  const reply = await orchestrator.replyTo<typeof PaymentCompleted>(await processPayment(charge));
+  expect(reply.type).toBe(PaymentCompleted.name);
   return reply.payload.paymentId;
 }
 
@@ -106,7 +98,7 @@ async function completedPayment(charge: ProcessPayment): Promise<string> {
 async function redeliver(command: SentCommand): Promise<void> {
   const record = await waitUntil("the command's record", () => commandRecords.records.find((r) => headerValue(r, "id") === command.id));
   const headers = Object.fromEntries(Object.entries(record.headers ?? {}).filter(([, value]) => value != null)) as KafkaMessage["headers"];
-  await publishRaw(PAYMENT_COMMANDS_TOPIC, [{ key: record.key, value: record.value, headers }]);
+  await publishRaw(ProcessPayment.topic, [{ key: record.key, value: record.value, headers }]);
 }
 
 describe("wallets", () => {
@@ -129,9 +121,9 @@ describe("ProcessPayment", () => {
     const charge = aCharge(customerId, 24460);
     const sent = await processPayment(charge);
 
-    const reply = await orchestrator.replyTo<PaymentCompleted>(sent);
+    const reply = await orchestrator.replyTo<typeof PaymentCompleted>(sent);
     expect(reply).toEqual({
-      type: MESSAGES.PaymentCompleted,
+      type: PaymentCompleted.name,
       correlation: sent.correlation,
       payload: { purchaseId: charge.purchaseId, paymentId: expect.any(String) },
     });
@@ -150,9 +142,9 @@ describe("ProcessPayment", () => {
     const customerId = await customerWithWallet();
     const charge = aCharge(customerId, initialCredit + 1);
 
-    const reply = await orchestrator.replyTo<PaymentDeclined>(await processPayment(charge));
+    const reply = await orchestrator.replyTo<typeof PaymentDeclined>(await processPayment(charge));
     expect(reply).toMatchObject({
-      type: MESSAGES.PaymentDeclined,
+      type: PaymentDeclined.name,
       payload: { purchaseId: charge.purchaseId, reason: expect.stringMatching(/insufficient funds/) },
     });
     expect(await balanceOf(customerId)).toBe(initialCredit);
@@ -169,16 +161,16 @@ describe("ProcessPayment", () => {
     const customerId = await customerWithWallet();
     const charge = aCharge(customerId, 100, { currency: currency === "USD" ? "EUR" : "USD" });
 
-    const reply = await orchestrator.replyTo<PaymentDeclined>(await processPayment(charge));
-    expect(reply).toMatchObject({ type: MESSAGES.PaymentDeclined, payload: { reason: expect.stringMatching(`the wallet holds ${currency}`) } });
+    const reply = await orchestrator.replyTo<typeof PaymentDeclined>(await processPayment(charge));
+    expect(reply).toMatchObject({ type: PaymentDeclined.name, payload: { reason: expect.stringMatching(`the wallet holds ${currency}`) } });
     expect(await balanceOf(customerId)).toBe(initialCredit);
   });
 
   test("ahead of its customer's CustomerRegistered: the wallet opens with the starting credit, once", async () => {
     const customerId = randomUUID();
     const charge = aCharge(customerId, 100);
-    const reply = await orchestrator.replyTo<PaymentCompleted>(await processPayment(charge));
-    expect(reply.type).toBe(MESSAGES.PaymentCompleted);
+    const reply = await orchestrator.replyTo<typeof PaymentCompleted>(await processPayment(charge));
+    expect(reply.type).toBe(PaymentCompleted.name);
     expect(await balanceOf(customerId)).toBe(initialCredit - 100);
   });
 
@@ -186,13 +178,13 @@ describe("ProcessPayment", () => {
     const customerId = await customerWithWallet();
     const charge = aCharge(customerId, 1000);
     const first = await processPayment(charge);
-    const paymentId = (await orchestrator.replyTo<PaymentCompleted>(first)).payload.paymentId;
+    const paymentId = (await orchestrator.replyTo<typeof PaymentCompleted>(first)).payload.paymentId;
 
     await redeliver(first);
     // Same key, same partition: once the re-send is answered, the re-delivery before it has been handled.
-    const resent = await orchestrator.replyTo<PaymentCompleted>(await processPayment(charge, 2));
+    const resent = await orchestrator.replyTo<typeof PaymentCompleted>(await processPayment(charge, 2));
 
-    expect(resent).toMatchObject({ type: MESSAGES.PaymentCompleted, payload: { paymentId } });
+    expect(resent).toMatchObject({ type: PaymentCompleted.name, payload: { paymentId } });
     expect(orchestrator.repliesTo(first)).toHaveLength(1);
     expect(await balanceOf(customerId)).toBe(initialCredit - 1000);
   });
@@ -202,8 +194,8 @@ describe("ProcessPayment", () => {
     const charge = aCharge(customerId, 700);
 
     const first = await paymentDb.transaction();
-    await handlers.ProcessPayment.handle(first, inboundCommand(MESSAGES.ProcessPayment, charge));
-    const second = paymentDb.transaction((trx) => handlers.ProcessPayment.handle(trx, inboundCommand(MESSAGES.ProcessPayment, charge)));
+    await handlers.ProcessPayment.handle(first, inboundCommand(ProcessPayment, charge));
+    const second = paymentDb.transaction((trx) => handlers.ProcessPayment.handle(trx, inboundCommand(ProcessPayment, charge)));
     await waitUntil("the second to wait for the first", () => someoneWaitsOnALock(paymentDb));
     await first.commit();
 
@@ -223,7 +215,7 @@ describe("RefundPayment", () => {
     const first = await orchestrator.replyTo(await refundPayment(charge.purchaseId));
     const second = await orchestrator.replyTo(await refundPayment(charge.purchaseId, 2));
 
-    expect([first.type, second.type]).toEqual([MESSAGES.PaymentRefunded, MESSAGES.PaymentRefunded]);
+    expect([first.type, second.type]).toEqual([PaymentRefunded.name, PaymentRefunded.name]);
     expect(await balanceOf(customerId)).toBe(initialCredit);
     expect(await paymentOf(charge.purchaseId)).toMatchObject({ status: "REFUNDED" });
   });
@@ -234,7 +226,7 @@ describe("RefundPayment", () => {
     await orchestrator.replyTo(await processPayment(charge));
 
     const reply = await orchestrator.replyTo(await refundPayment(charge.purchaseId));
-    expect(reply).toMatchObject({ type: MESSAGES.PaymentRefunded, payload: { purchaseId: charge.purchaseId } });
+    expect(reply).toMatchObject({ type: PaymentRefunded.name, payload: { purchaseId: charge.purchaseId } });
     expect(await balanceOf(customerId)).toBe(initialCredit);
     expect(await paymentOf(charge.purchaseId)).toMatchObject({ status: "DECLINED" });
   });
@@ -244,10 +236,10 @@ describe("RefundPayment", () => {
     const charge = aCharge(customerId, 1390);
 
     const refunded = await orchestrator.replyTo(await refundPayment(charge.purchaseId));
-    expect(refunded.type).toBe(MESSAGES.PaymentRefunded);
-    const late = await orchestrator.replyTo<PaymentDeclined>(await processPayment(charge));
+    expect(refunded.type).toBe(PaymentRefunded.name);
+    const late = await orchestrator.replyTo<typeof PaymentDeclined>(await processPayment(charge));
 
-    expect(late).toMatchObject({ type: MESSAGES.PaymentDeclined, payload: { reason: expect.stringMatching(/cancelled before its payment/) } });
+    expect(late).toMatchObject({ type: PaymentDeclined.name, payload: { reason: expect.stringMatching(/cancelled before its payment/) } });
     expect(await balanceOf(customerId)).toBe(initialCredit);
   });
 
@@ -256,10 +248,8 @@ describe("RefundPayment", () => {
     const charge = aCharge(customerId, 900);
 
     const paying = await paymentDb.transaction();
-    await handlers.ProcessPayment.handle(paying, inboundCommand(MESSAGES.ProcessPayment, charge));
-    const refunding = paymentDb.transaction((trx) =>
-      handlers.RefundPayment.handle(trx, inboundCommand(MESSAGES.RefundPayment, { purchaseId: charge.purchaseId })),
-    );
+    await handlers.ProcessPayment.handle(paying, inboundCommand(ProcessPayment, charge));
+    const refunding = paymentDb.transaction((trx) => handlers.RefundPayment.handle(trx, inboundCommand(RefundPayment, { purchaseId: charge.purchaseId })));
     await waitUntil("the refund to wait for the payment", () => someoneWaitsOnALock(paymentDb));
     await paying.commit();
     await refunding;

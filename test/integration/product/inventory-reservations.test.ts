@@ -6,7 +6,8 @@
  */
 import { randomUUID } from "node:crypto";
 import knex from "knex";
-import { PRODUCT_COMMANDS_TOPIC, PURCHASE_SAGA_MESSAGES as M } from "../../../contracts/purchase-saga";
+import { InventoryRejected, InventoryReleased, InventoryReserved, ReleaseInventory, ReserveInventory } from "../../../contracts/purchase-saga";
+import { PRODUCT_COMMANDS_TOPIC } from "../../../contracts/topics";
 import { databaseUrl } from "../../../lib/environment";
 import { OutboxWriter } from "../../../lib/outbox/outbox-writer";
 import type { SagaCommand, SagaReply } from "../../../lib/saga/messages";
@@ -33,7 +34,7 @@ const stock = async (id: number) => (await productDb("products").where({ id }).f
 async function send(type: string, purchaseId: string, payload: object, attempt = 1): Promise<SagaReply<{ reason?: string }>> {
   const command: SagaCommand = {
     type,
-    correlation: { sagaType: "purchase", sagaId: purchaseId, step: 0, direction: type === M.ReleaseInventory ? "compensate" : "forward", attempt },
+    correlation: { sagaType: "purchase", sagaId: purchaseId, step: 0, direction: type === ReleaseInventory.name ? "compensate" : "forward", attempt },
     replyTo: replyTopic,
     payload: { purchaseId, ...payload },
   };
@@ -66,23 +67,23 @@ afterAll(async () => {
 
 test("a reservation takes every item or none", async () => {
   const [a, b] = [await product(10), await product(3)];
-  const tooMuch = await send(M.ReserveInventory, randomUUID(), {
+  const tooMuch = await send(ReserveInventory.name, randomUUID(), {
     items: [
       { productId: a, quantity: 2 },
       { productId: b, quantity: 4 },
     ],
   });
-  expect(tooMuch.type).toBe(M.InventoryRejected);
+  expect(tooMuch.type).toBe(InventoryRejected.name);
   expect(tooMuch.payload.reason).toMatch(new RegExp(`product ${b}`));
   expect([await stock(a), await stock(b)]).toEqual([10, 3]);
 
-  const fits = await send(M.ReserveInventory, randomUUID(), {
+  const fits = await send(ReserveInventory.name, randomUUID(), {
     items: [
       { productId: a, quantity: 2 },
       { productId: b, quantity: 3 },
     ],
   });
-  expect(fits.type).toBe(M.InventoryReserved);
+  expect(fits.type).toBe(InventoryReserved.name);
   expect([await stock(a), await stock(b)]).toEqual([8, 0]);
   // The product read path sees the new stock, not a stale cached one.
   expect((await api("GET", `/api/v1/products/${b}`)).body.inventory).toBe(0);
@@ -91,33 +92,33 @@ test("a reservation takes every item or none", async () => {
 test("the same reservation twice takes stock once; release gives it back once", async () => {
   const id = await product(5);
   const purchaseId = randomUUID();
-  expect((await send(M.ReserveInventory, purchaseId, { items: [{ productId: id, quantity: 2 }] })).type).toBe(M.InventoryReserved);
-  expect((await send(M.ReserveInventory, purchaseId, { items: [{ productId: id, quantity: 2 }] }, 2)).type).toBe(M.InventoryReserved);
+  expect((await send(ReserveInventory.name, purchaseId, { items: [{ productId: id, quantity: 2 }] })).type).toBe(InventoryReserved.name);
+  expect((await send(ReserveInventory.name, purchaseId, { items: [{ productId: id, quantity: 2 }] }, 2)).type).toBe(InventoryReserved.name);
   expect(await stock(id)).toBe(3);
 
-  expect((await send(M.ReleaseInventory, purchaseId, {})).type).toBe(M.InventoryReleased);
-  expect((await send(M.ReleaseInventory, purchaseId, {}, 2)).type).toBe(M.InventoryReleased);
+  expect((await send(ReleaseInventory.name, purchaseId, {})).type).toBe(InventoryReleased.name);
+  expect((await send(ReleaseInventory.name, purchaseId, {}, 2)).type).toBe(InventoryReleased.name);
   expect(await stock(id)).toBe(5);
 });
 
 test("a release that arrives before its reservation makes the late reservation fail", async () => {
   const id = await product(5);
   const purchaseId = randomUUID();
-  expect((await send(M.ReleaseInventory, purchaseId, {})).type).toBe(M.InventoryReleased);
-  const late = await send(M.ReserveInventory, purchaseId, { items: [{ productId: id, quantity: 1 }] });
-  expect(late.type).toBe(M.InventoryRejected);
+  expect((await send(ReleaseInventory.name, purchaseId, {})).type).toBe(InventoryReleased.name);
+  const late = await send(ReserveInventory.name, purchaseId, { items: [{ productId: id, quantity: 1 }] });
+  expect(late.type).toBe(InventoryRejected.name);
   expect(await stock(id)).toBe(5);
 });
 
 test("an unknown product rejects the whole reservation", async () => {
   const id = await product(5);
-  const reply = await send(M.ReserveInventory, randomUUID(), {
+  const reply = await send(ReserveInventory.name, randomUUID(), {
     items: [
       { productId: id, quantity: 1 },
       { productId: 2_000_000_000, quantity: 1 },
     ],
   });
-  expect(reply.type).toBe(M.InventoryRejected);
+  expect(reply.type).toBe(InventoryRejected.name);
   expect(reply.payload.reason).toMatch(/unknown product 2000000000/);
   expect(await stock(id)).toBe(5);
 });

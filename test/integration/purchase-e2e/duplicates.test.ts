@@ -3,7 +3,6 @@
  * time (re-published to Kafka as it was): the end state does not move. One
  * order, one payment, one charge, the same saga version.
  */
-import knex from "knex";
 import {
   PURCHASE_EVENTS_TOPIC,
   PURCHASE_RESULTS_TOPIC,
@@ -11,7 +10,9 @@ import {
   PAYMENT_COMMANDS_TOPIC,
   PRODUCT_COMMANDS_TOPIC,
   SAGA_REPLIES_TOPIC,
-} from "../../../contracts/purchase-saga";
+} from "../../../contracts/topics";
+import knex from "knex";
+
 import { databaseUrl } from "../../../lib/environment";
 import { api, registerCustomer } from "../../support/http";
 import { checkPurchaseInvariants } from "../../support/invariants";

@@ -11,10 +11,11 @@ import knex from "knex";
 import { databaseUrl, gatewayPort } from "../../../lib/environment";
 import { api, registerCustomer } from "../../support/http";
 import { checkPurchaseInvariants } from "../../support/invariants";
-import type { PurchaseView } from "../../../contracts/purchase-saga";
+
 import { purchaseWhenTerminal, readPurchaseEvents } from "../../support/purchases";
 import { SEED_CATEGORY, SEED_EMAIL, SEED_LOGIN, SEED_REGISTER, seedIsolate, seedProfessional, seedPurchase } from "../../support/seed";
 import { waitUntil } from "../../support/wait";
+import { PurchaseView } from "../../../services/purchase/purchase-view";
 
 const repoRoot = path.resolve(__dirname, "..", "..", "..");
 const secondGatewayPort = gatewayPort() + 103;

@@ -7,7 +7,7 @@
 import knex from "knex";
 import type { ServiceBroker, ServiceSchema } from "moleculer";
 import { databaseUrl } from "../../../lib/environment";
-import { PURCHASE_EVENTS_TOPIC, SAGA_REPLIES_TOPIC } from "../../../contracts/purchase-saga";
+
 import { consumerGroupId } from "../../../lib/channels/kafka-batch-adapter";
 import OrchestratorService from "../../../services/orchestrator/orchestrator.service";
 import { channelBatchCounter, startBroker } from "../../support/broker";
@@ -16,6 +16,7 @@ import { groupSharedBy } from "../../support/kafka";
 import { checkPurchaseInvariants } from "../../support/invariants";
 import { buyAtOnce, catalogProduct } from "../../support/purchases";
 import { waitUntil } from "../../support/wait";
+import { PURCHASE_EVENTS_TOPIC, SAGA_REPLIES_TOPIC } from "../../../contracts/topics";
 
 let second: ServiceBroker;
 /** Batches the second orchestrator handled: it must take a share, or the test shows nothing. */

@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import knex, { type Knex } from "knex";
 import { type Context, type ServiceBroker, type ServiceSchema } from "moleculer";
 import type { ProductPrice, ProductPricesParams } from "../../../contracts/product";
-import { PURCHASE_PROGRESSED_EVENT, type PurchaseProgressed } from "../../../contracts/purchase-saga";
+
 import type { AuthenticatedUser } from "../../../lib/auth/authenticated-user";
 import { databaseUrl } from "../../../lib/environment";
 import type { MessageHandler } from "../../../lib/inbox/idempotent-consumer";
@@ -17,15 +17,17 @@ import { OutboxWriter } from "../../../lib/outbox/outbox-writer";
 import { replyFor, type SagaCommand } from "../../../lib/saga/messages";
 import type { LogEntry } from "../../../lib/saga/state";
 import { DatabaseMixin } from "../../../mixins/database.mixin";
-import { deadLetterTopic, idempotentChannel } from "../../../mixins/idempotent-channel";
+import { DEAD_LETTER_REASON_HEADER, deadLetterTopic, idempotentChannel } from "../../../mixins/idempotent-channel";
 import { createOrchestratorService } from "../../../services/orchestrator/orchestrator.service";
 import type { PurchaseSagaTopics } from "../../../services/orchestrator/purchase-saga";
 import type { StoredSagaView } from "../../../services/orchestrator/saga-views";
 import { createPurchaseService } from "../../../services/purchase/purchase.service";
-import type { PurchaseView } from "../../../contracts/purchase-saga";
+
 import { startBroker } from "../../support/broker";
 import { collectTopic, createTopics, headerValue, publishRaw } from "../../support/kafka";
 import { waitUntil } from "../../support/wait";
+import { PURCHASE_PROGRESSED_EVENT, type PurchaseProgressed } from "../../../contracts/purchase-progress";
+import { PurchaseView } from "../../../services/purchase/purchase-view";
 
 const run = randomUUID().slice(0, 8);
 const topics: PurchaseSagaTopics = {
@@ -470,11 +472,36 @@ describe("the purchase saga", () => {
       },
       SAGA_BUDGET_MS,
     );
-    expect(commandTypesOf(id)).not.toEqual(expect.arrayContaining(["RefundPayment", "CancelOrder", "ReleaseInventory"]));
+    const compensations = () => commandTypesOf(id).filter((type) => ["RefundPayment", "CancelOrder", "ReleaseInventory"].includes(type));
+    expect(compensations()).toEqual([]);
 
     await answer(approvals[0]!, "OrderApproved", { purchaseId: id, orderId: idsOf(id).orderId });
     expect(await reached(id, user, "COMPLETED")).toMatchObject({ order_id: idsOf(id).orderId });
-    expect(commandTypesOf(id)).not.toEqual(expect.arrayContaining(["RefundPayment", "CancelOrder", "ReleaseInventory"]));
+    expect(compensations()).toEqual([]);
+  });
+
+  it("a reply that does not match its declaration is dead-lettered with the reason and never reaches the saga", async () => {
+    const user = customer();
+    const { id } = await buy(user, { CreateOrder: "hold" });
+    const deadLetters = await collectTopic(deadLetterTopic(topics.sagaReplies));
+    try {
+      const create = await waitUntil("CreateOrder to be sent", () => commandsOf(id).find((c) => c.type === "CreateOrder"), SAGA_BUDGET_MS);
+      // Both at once, before the step's deadline: the same key keeps them in order on one partition.
+      const withoutOrderId = await answer(create, "OrderCreated", { purchaseId: id });
+      const orderId = randomUUID();
+      await answer(create, "OrderCreated", { purchaseId: id, orderId });
+
+      const dead = await waitUntil(
+        "the reply in the dead-letter topic",
+        () => deadLetters.records.find((r) => headerValue(r, "id") === withoutOrderId),
+        SAGA_BUDGET_MS,
+      );
+      expect(headerValue(dead, DEAD_LETTER_REASON_HEADER)).toMatch(/payload\.orderId/);
+      expect(await reached(id, user, "COMPLETED")).toMatchObject({ order_id: orderId });
+      expect((await showSaga(id)).log.filter((e) => e.messageId === withoutOrderId)).toEqual([]);
+    } finally {
+      await deadLetters.stop();
+    }
   });
 
   it("an order that cannot be cancelled parks the saga with the participant's reason, never a false success", async () => {

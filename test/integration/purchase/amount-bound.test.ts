@@ -1,9 +1,10 @@
 /** A purchase whose amount cannot be carried exactly is refused at the door, instead of being accepted and staying PENDING. */
 import knex from "knex";
-import { MAX_MONEY } from "../../../contracts/purchase-saga";
+
 import { databaseUrl } from "../../../lib/environment";
 import { api, registerCustomer } from "../../support/http";
 import { catalogProduct } from "../../support/purchases";
+import { MAX_MONEY } from "../../../lib/money";
 
 const purchaseDb = knex({ client: "pg", connection: databaseUrl("purchase"), pool: { min: 0, max: 1 } });
 

@@ -12,7 +12,7 @@
  */
 import { randomUUID } from "node:crypto";
 import knex from "knex";
-import { MAX_MONEY, PURCHASE_EVENTS_TOPIC, PURCHASE_EVENT_TYPES, type PurchaseCreated } from "../../../contracts/purchase-saga";
+import { PurchaseCreated } from "../../../contracts/purchase-saga";
 import { databaseUrl } from "../../../lib/environment";
 import { readPurchaseSettings } from "../../../services/purchase/purchase-settings";
 import { metricsPortOf } from "../../../stack/services";
@@ -20,6 +20,8 @@ import { api, registerCustomer, type TestCustomer } from "../../support/http";
 import { checkPurchaseInvariants } from "../../support/invariants";
 import { catalogProduct, purchaseWhenTerminal } from "../../support/purchases";
 import { waitUntil } from "../../support/wait";
+import { MAX_MONEY } from "../../../lib/money";
+import { PURCHASE_EVENTS_TOPIC } from "../../../contracts/topics";
 
 const purchaseDb = knex({ client: "pg", connection: databaseUrl("purchase"), pool: { min: 0, max: 2 } });
 const { pendingRepublishMs } = readPurchaseSettings();
@@ -66,7 +68,7 @@ async function stageLostPurchase(created: PurchaseCreated): Promise<string> {
       created_at: anHourAgo,
     });
   });
-  await purchaseDb("outbox").where({ id: messageId }).update({ type: PURCHASE_EVENT_TYPES.PurchaseCreated });
+  await purchaseDb("outbox").where({ id: messageId }).update({ type: PurchaseCreated.name });
   return messageId;
 }
 

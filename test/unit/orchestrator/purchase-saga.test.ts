@@ -3,7 +3,7 @@ import type { PurchaseSagaData } from "../../../contracts/purchase-saga";
 import { replyFor, type SagaCommand, type SagaResult } from "../../../lib/saga/messages";
 import type { SagaState } from "../../../lib/saga/state";
 import { transition, type TransitionResult } from "../../../lib/saga/transitions";
-import { PURCHASE_SAGA_TOPICS, PURCHASE_SAGA_TYPE, buildPurchaseSaga, replyTypesOf } from "../../../services/orchestrator/purchase-saga";
+import { PURCHASE_SAGA_TOPICS, PURCHASE_SAGA_TYPE, buildPurchaseSaga } from "../../../services/orchestrator/purchase-saga";
 
 const PURCHASE_ID = "3f0c2a9e-8b7d-4c6e-9f10-1a2b3c4d5e6f";
 const CUSTOMER_ID = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
@@ -228,9 +228,9 @@ describe("deadlines", () => {
   });
 });
 
-describe("replyTypesOf", () => {
-  it("lists every reply the saga waits for, each once", () => {
-    expect(replyTypesOf(saga).sort()).toEqual(
+describe("the replies", () => {
+  it("are every reply the saga waits for, each once, with its declaration", () => {
+    expect([...saga.replies.keys()].sort()).toEqual(
       [
         "InventoryReserved",
         "InventoryRejected",
@@ -245,6 +245,7 @@ describe("replyTypesOf", () => {
         "PaymentRefunded",
       ].sort(),
     );
+    for (const [type, declaration] of saga.replies) expect(declaration).toMatchObject({ name: type, topic: "saga.replies" });
   });
 });
 
@@ -261,6 +262,9 @@ describe("topics", () => {
     const started = transition(privateSaga, null, { type: "Start", sagaId: PURCHASE_ID, data: created, now: T0 });
 
     expect(started.messages[0]).toMatchObject({ topic: "private.product.commands", payload: { replyTo: "private.saga.replies" } });
-    expect(privateSaga.resultTopic).toBe("private.purchase.results");
+    expect(privateSaga.results).toEqual({
+      COMPLETED: { type: "SagaCompleted", topic: "private.purchase.results" },
+      FAILED: { type: "SagaFailed", topic: "private.purchase.results" },
+    });
   });
 });

@@ -1,5 +1,5 @@
 /** Money is integer minor units, summed exactly: one rule for the door and for the order's check. */
-import { itemsTotal, lineTotal } from "../../../contracts/purchase-saga";
+import { itemsTotal, lineTotal } from "../../../lib/money";
 
 describe("lineTotal and itemsTotal", () => {
   it("stay exact past 2^53, where a float would round", () => {

@@ -1,5 +1,6 @@
 /** Which of a batch of progress notes a purchase gets: one statement updates each row once, with its newest note. */
-import type { PurchaseProgressNote } from "../../../contracts/purchase-saga";
+
+import { PurchaseProgressNote } from "../../../contracts/purchase-progress";
 import { newestNotes } from "../../../services/purchase/purchase-store";
 
 const A = "0b7a4c8c-40db-4e1f-8a2b-3c4d5e6f7a8b";

@@ -1,6 +1,7 @@
 import Validator from "fastest-validator";
-import { MAX_MONEY } from "../../../contracts/purchase-saga";
+
 import { MAX_QUANTITY, createPurchaseSchema, priceOrder, requestProblems, type CreatePurchaseBody } from "../../../services/purchase/purchase-request";
+import { MAX_MONEY } from "../../../lib/money";
 
 const check = new Validator().compile(createPurchaseSchema);
 

@@ -5,10 +5,12 @@
  *   C: retry policy (2 attempts), no compensation
  *   D: compensate policy, no compensation
  */
+import { declareMessage } from "../../../lib/messages/message-declaration";
 import { defineSaga, type SagaDefinition } from "../../../lib/saga/definition";
 import { replyFor, type SagaCommand } from "../../../lib/saga/messages";
 import type { OutgoingMessage, SagaState } from "../../../lib/saga/state";
 import { transition, type SagaEvent, type TransitionResult } from "../../../lib/saga/transitions";
+import { TEST_RESULTS, anyMessage } from "./test-messages";
 
 export interface AbcdData {
   input: number;
@@ -22,46 +24,46 @@ export function at(ms: number): Date {
   return new Date(T0.getTime() + ms);
 }
 
-function invocation(name: string, version = 1) {
-  return {
-    topic: `${name.toLowerCase()}.commands`,
-    command: (data: AbcdData) => ({ type: version === 1 ? `Do${name}` : `Do${name}v${version}`, payload: { input: data.input } }),
-  };
-}
-
+/** Step `name`'s command, on its own topic; a later version of the saga sends another. */
+const command = (name: string, version = 1) =>
+  declareMessage(version === 1 ? `Do${name}` : `Do${name}v${version}`, `${name.toLowerCase()}.commands`, { input: "number" });
+const done = (name: string) => declareMessage(`${name}Done`, "saga.replies", { result: "string" });
+const inputOf = (data: AbcdData) => ({ input: data.input });
 const collect = (data: AbcdData, reply: { result: string }): AbcdData => ({ ...data, results: [...data.results, reply.result] });
 
 export function buildAbcdSaga(version = 1): SagaDefinition<AbcdData> {
-  return defineSaga<AbcdData>("abcd", version, { replyTopic: "saga.replies", resultTopic: "abcd.results" })
+  return defineSaga<AbcdData>("abcd", version, { replyTopic: "saga.replies", results: TEST_RESULTS })
     .step("A")
-    .invoke(invocation("A", version))
-    .onReply("ADone", collect)
-    .onFailure("ARejected")
+    .invoke(command("A", version), inputOf)
+    .onReply(done("A"), collect)
+    .onFailure(anyMessage("ARejected"))
     .withCompensation({
-      command: (data) => ({ type: "UndoA", payload: { input: data.input } }),
-      replyType: "AUndone",
+      command: anyMessage("UndoA", "a.commands"),
+      payload: inputOf,
+      reply: anyMessage("AUndone"),
       timeout: { ms: 1_000, maxAttempts: 3, backoffMs: 500 },
     })
     .timeout({ ms: 1_000, policy: "retry", maxAttempts: 3, backoffMs: 500 })
     .step("B")
-    .invoke(invocation("B"))
-    .onReply("BDone", collect)
-    .onFailure("BRejected")
+    .invoke(command("B"), inputOf)
+    .onReply(done("B"), collect)
+    .onFailure(anyMessage("BRejected"))
     .withCompensation({
-      command: (data) => ({ type: "UndoB", payload: { results: data.results } }),
-      replyType: "BUndone",
+      command: anyMessage("UndoB", "b.commands"),
+      payload: (data) => ({ results: data.results }),
+      reply: anyMessage("BUndone"),
       timeout: { ms: 1_000, maxAttempts: 2, backoffMs: 0 },
     })
     .timeout({ ms: 2_000, policy: "compensate" })
     .step("C")
-    .invoke(invocation("C"))
-    .onReply("CDone", collect)
-    .onFailure("CRejected")
+    .invoke(command("C"), inputOf)
+    .onReply(done("C"), collect)
+    .onFailure(anyMessage("CRejected"))
     .timeout({ ms: 1_000, policy: "retry", maxAttempts: 2, backoffMs: 1_000 })
     .step("D")
-    .invoke(invocation("D"))
-    .onReply("DDone", collect)
-    .onFailure("DRejected")
+    .invoke(command("D"), inputOf)
+    .onReply(done("D"), collect)
+    .onFailure(anyMessage("DRejected"))
     .timeout({ ms: 1_000, policy: "compensate" })
     .build();
 }

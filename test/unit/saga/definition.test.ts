@@ -1,13 +1,22 @@
+import { declareMessage } from "../../../lib/messages/message-declaration";
 import { defineSaga, type StepBuilder, type StepTimeout } from "../../../lib/saga/definition";
 import { abcdSaga } from "./abcd-saga";
+import { TEST_RESULTS, anyMessage } from "./test-messages";
 
-const topics = { replyTopic: "saga.replies", resultTopic: "x.results" };
+const topics = { replyTopic: "saga.replies", results: TEST_RESULTS };
 const timeout: StepTimeout = { ms: 1_000, policy: "compensate" };
-const command = () => ({ type: "Do", payload: {} });
+const Do = anyMessage("Do", "t");
+const Ok = anyMessage("Ok");
+const nothing = () => ({});
 
 describe("defineSaga", () => {
   it("builds the steps in order with their topics, replies, timeouts and compensations", () => {
-    expect(abcdSaga).toMatchObject({ name: "abcd", version: 1, replyTopic: "saga.replies", resultTopic: "abcd.results" });
+    expect(abcdSaga).toMatchObject({
+      name: "abcd",
+      version: 1,
+      replyTopic: "saga.replies",
+      results: { COMPLETED: { type: "SagaCompleted", topic: "test.results" }, FAILED: { type: "SagaFailed", topic: "test.results" } },
+    });
     expect(abcdSaga.steps.map((s) => [s.name, s.topic, s.timeout.policy, s.compensation?.replyType ?? null])).toEqual([
       ["A", "a.commands", "retry", "AUndone"],
       ["B", "b.commands", "compensate", "BUndone"],
@@ -22,12 +31,12 @@ describe("defineSaga", () => {
   it("folds a reply into the data only through the onReply handler, and leaves it alone without one", () => {
     const saga = defineSaga<{ n: number }>("s", 1, topics)
       .step("add")
-      .invoke({ topic: "t", command })
-      .onReply<{ by: number }>("Added", (d, r) => ({ n: d.n + r.by }))
+      .invoke(Do, nothing)
+      .onReply(declareMessage("Added", "saga.replies", { by: "number" }), (d, r) => ({ n: d.n + r.by }))
       .timeout(timeout)
       .step("noop")
-      .invoke({ topic: "t", command })
-      .onReply("Fine")
+      .invoke(Do, nothing)
+      .onReply(anyMessage("Fine"))
       .timeout(timeout)
       .build();
     expect(saga.steps[0]?.successReplies.get("Added")?.({ n: 1 }, { by: 2 })).toEqual({ n: 3 });
@@ -35,26 +44,42 @@ describe("defineSaga", () => {
   });
 
   it("is not changed by using the builder after build()", () => {
-    const builder = defineSaga("s", 1, topics).step("one").invoke({ topic: "t", command }).onReply("Done").timeout(timeout);
+    const builder = defineSaga("s", 1, topics).step("one").invoke(Do, nothing).onReply(anyMessage("Done")).timeout(timeout);
     const built = builder.build();
-    builder.onReply("Other").onFailure("Nope");
+    builder.onReply(anyMessage("Other")).onFailure(anyMessage("Nope"));
     expect([...(built.steps[0]?.successReplies.keys() ?? [])]).toEqual(["Done"]);
     expect(built.steps[0]?.failureReplies.size).toBe(0);
     expect(Object.isFrozen(built)).toBe(true);
   });
 
   const step = (name: string) => defineSaga("s", 1, topics).step(name);
-  const complete = (builder: StepBuilder<unknown>) => builder.invoke({ topic: "t", command }).onReply("Ok").timeout(timeout);
+  const complete = (builder: StepBuilder<unknown>) => builder.invoke(Do, nothing).onReply(Ok).timeout(timeout);
   const badBudget = { ms: 1, maxAttempts: 1, backoffMs: -1 };
 
   it.each([
     ["no steps", () => defineSaga("s", 1, topics).build(), /at least one step/],
     ["a bad version", () => complete(defineSaga("s", 0, topics).step("a")).build(), /version must be a positive integer/],
-    ["a missing topic", () => complete(defineSaga("s", 1, { ...topics, replyTopic: "" }).step("a")).build(), /replyTopic and resultTopic/],
-    ["no invoke", () => step("a").onReply("Ok").timeout(timeout).build(), /step "a" needs invoke/],
-    ["no success reply", () => step("a").invoke({ topic: "t", command }).timeout(timeout).build(), /step "a" needs at least one onReply/],
-    ["no timeout", () => step("a").invoke({ topic: "t", command }).onReply("Ok").build(), /step "a" needs a timeout/],
-    ["a reply that is both", () => complete(step("a")).onFailure("Ok").build(), /"Ok" as both success and failure/],
+    ["a missing topic", () => complete(defineSaga("s", 1, { ...topics, replyTopic: "" }).step("a")).build(), /a replyTopic is required/],
+    ["no invoke", () => step("a").onReply(Ok).timeout(timeout).build(), /step "a" needs invoke/],
+    ["no success reply", () => step("a").invoke(Do, nothing).timeout(timeout).build(), /step "a" needs at least one onReply/],
+    ["no timeout", () => step("a").invoke(Do, nothing).onReply(Ok).build(), /step "a" needs a timeout/],
+    ["a reply that is both", () => complete(step("a")).onFailure(Ok).build(), /"Ok" as both success and failure/],
+    [
+      "two declarations of one reply",
+      () =>
+        complete(complete(step("a")).step("b"))
+          .onFailure(declareMessage("Ok", "saga.replies", { other: "string" }))
+          .build(),
+      /two different declarations of the reply "Ok"/,
+    ],
+    [
+      "a compensation sent elsewhere than its step",
+      () =>
+        complete(step("a"))
+          .withCompensation({ command: anyMessage("Undo", "elsewhere"), payload: nothing, reply: anyMessage("Undone"), timeout: badBudget })
+          .build(),
+      /step "a" is undone on elsewhere, not on t/,
+    ],
     ["a duplicate step name", () => complete(complete(step("a")).step("a")).build(), /step "a" is defined twice/],
     [
       "zero retry attempts",
@@ -64,7 +89,10 @@ describe("defineSaga", () => {
     ["a non-positive wait", () => complete(step("a")).timeout({ ms: 0, policy: "compensate" }).build(), /timeout ms must be positive/],
     [
       "a bad compensation budget",
-      () => complete(step("a")).withCompensation({ command, replyType: "Undone", timeout: badBudget }).build(),
+      () =>
+        complete(step("a"))
+          .withCompensation({ command: anyMessage("Undo", "t"), payload: nothing, reply: anyMessage("Undone"), timeout: badBudget })
+          .build(),
       /step "a" compensation: backoffMs must not be negative/,
     ],
   ])("rejects %s", (_case, build, message) => {

@@ -1,6 +1,9 @@
 import Validator from "fastest-validator";
-import { replyFor, type SagaCommand } from "../../../lib/saga/messages";
-import { SAGA_REPLY_SCHEMA, sagaCommandSchema } from "../../../lib/saga/participant";
+import { declareMessage } from "../../../lib/messages/message-declaration";
+import { replyFor, sagaCommandSchema, sagaReplySchema, type SagaCommand } from "../../../lib/saga/messages";
+
+const DoA = declareMessage("DoA", "a.commands", { x: "number" });
+const ADone = declareMessage("ADone", "saga.replies", { ok: "boolean" });
 
 const command: SagaCommand = {
   type: "DoA",
@@ -11,8 +14,8 @@ const command: SagaCommand = {
 
 // Compiled as the idempotent consumer compiles a handler's schema.
 const validator = new Validator();
-const isReply = validator.compile({ $$root: false, ...SAGA_REPLY_SCHEMA });
-const isCommand = validator.compile({ $$root: false, ...sagaCommandSchema("DoA", { x: "number" }) });
+const isReply = validator.compile({ $$root: false, ...sagaReplySchema(ADone) });
+const isCommand = validator.compile({ $$root: false, ...sagaCommandSchema(DoA) });
 
 describe("saga wire messages", () => {
   it("replyFor echoes the command's correlation, as a copy", () => {
@@ -35,6 +38,9 @@ describe("saga wire messages", () => {
     ["attempt 0", { type: "ADone", payload: {}, correlation: { ...command.correlation, attempt: 0 } }],
     ["an unknown direction", { type: "ADone", payload: {}, correlation: { ...command.correlation, direction: "sideways" } }],
     ["no saga id", { type: "ADone", payload: {}, correlation: { ...command.correlation, sagaId: undefined } }],
+    ["another type", { ...replyFor(command, "ADone", { ok: true }), type: "AFailed" }],
+    ["a payload without a declared field", replyFor(command, "ADone", {})],
+    ["a payload whose field has the wrong type", replyFor(command, "ADone", { ok: "yes" })],
   ])("refuse a reply with %s", (_case, value) => {
     expect(isReply(value)).not.toBe(true);
   });
@@ -43,5 +49,6 @@ describe("saga wire messages", () => {
     const { replyTo: _omitted, ...withoutReplyTo } = command;
     expect(isCommand(withoutReplyTo)).not.toBe(true);
     expect(isCommand({ ...command, type: "DoB" })).not.toBe(true);
+    expect(isCommand({ ...command, payload: { x: "1" } })).not.toBe(true);
   });
 });

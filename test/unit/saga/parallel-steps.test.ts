@@ -3,10 +3,12 @@
  * transition of a group, through the pure state machine, on a domain-free
  * saga: prep → (a ∥ b) → pay (the pivot) → ship (retriable).
  */
+import { declareMessage } from "../../../lib/messages/message-declaration";
 import { defineSaga, type SagaDefinition } from "../../../lib/saga/definition";
 import { replyFor, type SagaCommand } from "../../../lib/saga/messages";
 import type { SagaState } from "../../../lib/saga/state";
 import { transition, type TransitionResult } from "../../../lib/saga/transitions";
+import { TEST_RESULTS, anyMessage } from "./test-messages";
 
 interface Data {
   n: number;
@@ -23,30 +25,35 @@ function step(builder: ReturnType<typeof defineSaga<Data>>, name: string, parall
   return builder
     .step(name)
     .parallelWithPrevious(parallel)
-    .invoke({ topic: `${name}.commands`, command: (d) => ({ type: `Do-${name}`, payload: { n: d.n } }) })
-    .onReply<{ mark: string }>(`Done-${name}`, (d, reply) => ({ ...d, got: [...d.got, reply.mark] }))
-    .onFailure(`Refused-${name}`)
-    .withCompensation({ command: (d) => ({ type: `Undo-${name}`, payload: { n: d.n } }), replyType: `Undone-${name}`, timeout: undo })
+    .invoke(anyMessage(`Do-${name}`, `${name}.commands`), (d) => ({ n: d.n }))
+    .onReply(declareMessage(`Done-${name}`, "replies", { mark: "string" }), (d, reply) => ({ ...d, got: [...d.got, reply.mark] }))
+    .onFailure(anyMessage(`Refused-${name}`))
+    .withCompensation({
+      command: anyMessage(`Undo-${name}`, `${name}.commands`),
+      payload: (d) => ({ n: d.n }),
+      reply: anyMessage(`Undone-${name}`),
+      timeout: undo,
+    })
     .timeout(forward);
 }
 
 function buildSaga(): SagaDefinition<Data> {
-  const saga = defineSaga<Data>("parallel", 1, { replyTopic: "replies", resultTopic: "results" });
+  const saga = defineSaga<Data>("parallel", 1, { replyTopic: "replies", results: TEST_RESULTS });
   step(saga, "prep");
   step(saga, "a");
   step(saga, "b", true);
   saga
     .step("pay")
     .pivot()
-    .invoke({ topic: "pay.commands", command: () => ({ type: "Do-pay", payload: {} }) })
-    .onReply("Done-pay")
-    .onFailure("Refused-pay")
+    .invoke(anyMessage("Do-pay", "pay.commands"), () => ({}))
+    .onReply(anyMessage("Done-pay"))
+    .onFailure(anyMessage("Refused-pay"))
     .timeout(forward);
   saga
     .step("ship")
     .retriable()
-    .invoke({ topic: "ship.commands", command: () => ({ type: "Do-ship", payload: {} }) })
-    .onReply("Done-ship")
+    .invoke(anyMessage("Do-ship", "ship.commands"), () => ({}))
+    .onReply(anyMessage("Done-ship"))
     .timeout({ ...forward, maxAttempts: 5 });
   return saga.build();
 }
@@ -76,40 +83,40 @@ describe("defining a parallel group", () => {
   });
 
   it("refuses a group holding the pivot or a retriable step, and a first step with nothing before it", () => {
-    const pivotInGroup = defineSaga<Data>("bad", 1, { replyTopic: "r", resultTopic: "s" });
+    const pivotInGroup = defineSaga<Data>("bad", 1, { replyTopic: "r", results: TEST_RESULTS });
     step(pivotInGroup, "a");
     pivotInGroup
       .step("pay")
       .pivot()
       .parallelWithPrevious()
-      .invoke({ topic: "p", command: () => ({ type: "P", payload: {} }) })
-      .onReply("Paid")
+      .invoke(anyMessage("P", "p"), () => ({}))
+      .onReply(anyMessage("Paid"))
       .timeout(forward);
     expect(() => pivotInGroup.build()).toThrow(/"pay" is pivot, so it cannot run in parallel/);
 
-    const retriableInGroup = defineSaga<Data>("bad", 1, { replyTopic: "r", resultTopic: "s" });
+    const retriableInGroup = defineSaga<Data>("bad", 1, { replyTopic: "r", results: TEST_RESULTS });
     retriableInGroup
       .step("pay")
       .pivot()
-      .invoke({ topic: "p", command: () => ({ type: "P", payload: {} }) })
-      .onReply("Paid")
+      .invoke(anyMessage("P", "p"), () => ({}))
+      .onReply(anyMessage("Paid"))
       .timeout(forward);
     retriableInGroup
       .step("ship")
       .retriable()
-      .invoke({ topic: "s", command: () => ({ type: "S", payload: {} }) })
-      .onReply("Shipped")
+      .invoke(anyMessage("S", "s"), () => ({}))
+      .onReply(anyMessage("Shipped"))
       .timeout(forward);
     retriableInGroup
       .step("mail")
       .retriable()
       .parallelWithPrevious()
-      .invoke({ topic: "m", command: () => ({ type: "M", payload: {} }) })
-      .onReply("Mailed")
+      .invoke(anyMessage("M", "m"), () => ({}))
+      .onReply(anyMessage("Mailed"))
       .timeout(forward);
     expect(() => retriableInGroup.build()).toThrow(/"ship" is retriable, so it cannot run in parallel.*"mail" is retriable/);
 
-    const firstParallel = defineSaga<Data>("bad", 1, { replyTopic: "r", resultTopic: "s" });
+    const firstParallel = defineSaga<Data>("bad", 1, { replyTopic: "r", results: TEST_RESULTS });
     step(firstParallel, "a", true);
     expect(() => firstParallel.build()).toThrow(/"a" is the first, so it has no step to run in parallel with/);
   });

@@ -1,7 +1,10 @@
 import Validator from "fastest-validator";
 import type { Knex } from "knex";
-import type { SagaCommand } from "../../../lib/saga/messages";
-import { sagaCommandHandler, sagaCommandSchema } from "../../../lib/saga/participant";
+import { declareMessage } from "../../../lib/messages/message-declaration";
+import { sagaCommandSchema, type SagaCommand } from "../../../lib/saga/messages";
+import { sagaCommandHandler } from "../../../lib/saga/participant";
+
+const DoThing = declareMessage("DoThing", "things.commands", { purchaseId: "uuid" });
 
 const command: SagaCommand<{ purchaseId: string }> = {
   type: "DoThing",
@@ -11,7 +14,7 @@ const command: SagaCommand<{ purchaseId: string }> = {
 };
 
 describe("sagaCommandSchema", () => {
-  const check = new Validator().compile(sagaCommandSchema("DoThing", { purchaseId: "uuid" }));
+  const check = new Validator().compile(sagaCommandSchema(DoThing));
 
   it("accepts a well-formed command", () => {
     expect(check(JSON.parse(JSON.stringify(command)))).toBe(true);
@@ -35,7 +38,7 @@ describe("sagaCommandHandler", () => {
   it("appends the executor's reply to the command's replyTo topic, keyed by the saga id, echoing the correlation", async () => {
     const inserts: { table: string; rows: Record<string, unknown>[] }[] = [];
     const trx = ((table: string) => ({ insert: async (rows: Record<string, unknown>[]) => void inserts.push({ table, rows }) })) as unknown as Knex.Transaction;
-    const handler = sagaCommandHandler<{ purchaseId: string }>("DoThing", { purchaseId: "uuid" }, async (_trx, received) => ({
+    const handler = sagaCommandHandler(DoThing, async (_trx, received) => ({
       type: "ThingDone",
       payload: { purchaseId: received.payload.purchaseId },
     }));

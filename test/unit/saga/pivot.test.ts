@@ -11,33 +11,40 @@ import { SagaEngine, type DeliveryProbe } from "../../../lib/saga/saga-engine";
 import type { SagaState } from "../../../lib/saga/state";
 import { replyWaitMs, transition, type SagaEvent, type TransitionResult } from "../../../lib/saga/transitions";
 import { MemorySagaStore } from "./memory-saga-store";
+import { TEST_RESULTS, anyMessage } from "./test-messages";
 
 type Data = { n: number };
 const SAGA_ID = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
 const T0 = new Date("2030-01-01T00:00:00.000Z");
 const at = (ms: number) => new Date(T0.getTime() + ms);
-const topics = { replyTopic: "saga.replies", resultTopic: "shop.results" };
-const command = (type: string) => () => ({ type, payload: {} });
+const topics = { replyTopic: "saga.replies", results: TEST_RESULTS };
+const nothing = () => ({});
 const undo = { ms: 1_000, maxAttempts: 2, backoffMs: 0 };
 
 const saga = defineSaga<Data>("shop", 1, topics)
   .step("hold")
-  .invoke({ topic: "stock.commands", command: command("Hold") })
-  .onReply("Held")
-  .onFailure("HoldRefused")
-  .withCompensation({ command: command("Release"), replyType: "Released", failureReplies: ["ReleaseRefused"], timeout: undo })
+  .invoke(anyMessage("Hold", "stock.commands"), nothing)
+  .onReply(anyMessage("Held"))
+  .onFailure(anyMessage("HoldRefused"))
+  .withCompensation({
+    command: anyMessage("Release", "stock.commands"),
+    payload: nothing,
+    reply: anyMessage("Released"),
+    failureReplies: [anyMessage("ReleaseRefused")],
+    timeout: undo,
+  })
   .timeout({ ms: 1_000, policy: "retry", maxAttempts: 2, backoffMs: 0 })
   .step("charge")
   .pivot()
-  .invoke({ topic: "money.commands", command: command("Charge") })
-  .onReply("Charged")
-  .onFailure("ChargeDeclined")
-  .withCompensation({ command: command("Refund"), replyType: "Refunded", timeout: undo })
+  .invoke(anyMessage("Charge", "money.commands"), nothing)
+  .onReply(anyMessage("Charged"))
+  .onFailure(anyMessage("ChargeDeclined"))
+  .withCompensation({ command: anyMessage("Refund", "money.commands"), payload: nothing, reply: anyMessage("Refunded"), timeout: undo })
   .timeout({ ms: 1_000, policy: "retry", maxAttempts: 2, backoffMs: 0 })
   .step("ship")
   .retriable()
-  .invoke({ topic: "shipping.commands", command: command("Ship") })
-  .onReply("Shipped")
+  .invoke(anyMessage("Ship", "shipping.commands"), nothing)
+  .onReply(anyMessage("Shipped"))
   .timeout({ ms: 1_000, policy: "retry", maxAttempts: 4, backoffMs: 1_000, maxWaitMs: 2_500 })
   .build();
 
@@ -58,7 +65,7 @@ const started = () => run(null, { type: "Start", sagaId: SAGA_ID, data: { n: 1 }
 const atShip = () => answer(answer(started(), "Held"), "Charged");
 
 describe("building a saga with a pivot", () => {
-  const topicAndReply = (b: StepBuilder<Data>) => b.invoke({ topic: "t", command: command("Do") }).onReply("Ok");
+  const topicAndReply = (b: StepBuilder<Data>) => b.invoke(anyMessage("Do", "t"), nothing).onReply(anyMessage("Ok"));
   const retry = { ms: 1, policy: "retry", maxAttempts: 1, backoffMs: 0 } as const;
 
   it("records each step's kind", () => {
@@ -113,7 +120,7 @@ describe("building a saga with a pivot", () => {
             .step("b")
             .retriable(),
         )
-          .onFailure("No")
+          .onFailure(anyMessage("No"))
           .timeout(retry)
           .build(),
       /step "b" is retriable, so it cannot declare failure replies/,
@@ -127,7 +134,7 @@ describe("building a saga with a pivot", () => {
             .step("b")
             .retriable(),
         )
-          .withCompensation({ command: command("Undo"), replyType: "Undone", timeout: undo })
+          .withCompensation({ command: anyMessage("Undo", "t"), payload: nothing, reply: anyMessage("Undone"), timeout: undo })
           .timeout(retry)
           .build(),
       /step "b" is retriable, so it is never compensated/,
@@ -149,7 +156,13 @@ describe("building a saga with a pivot", () => {
       "a compensation reply that is both",
       () =>
         topicAndReply(defineSaga<Data>("s", 1, topics).step("a"))
-          .withCompensation({ command: command("Undo"), replyType: "Undone", failureReplies: ["Undone"], timeout: undo })
+          .withCompensation({
+            command: anyMessage("Undo", "t"),
+            payload: nothing,
+            reply: anyMessage("Undone"),
+            failureReplies: [anyMessage("Undone")],
+            timeout: undo,
+          })
           .timeout(retry)
           .build(),
       /compensation treats "Undone" as both success and failure/,

@@ -185,7 +185,7 @@ describe("SagaEngine operator actions", () => {
     const { engine, store, sent } = await parkedSaga();
     await engine.abort(SAGA_ID, "refunded by hand", "operator-1");
     expect(store.stateOf(SAGA_ID)).toMatchObject({ status: "FAILED", failureReason: "aborted by operator: refunded by hand" });
-    expect(sent[sent.length - 1]?.message).toMatchObject({ topic: "abcd.results", type: "SagaFailed" });
+    expect(sent[sent.length - 1]?.message).toMatchObject({ topic: "test.results", type: "SagaFailed" });
   });
 
   it("returns null for an unknown saga", async () => {

@@ -1,7 +1,9 @@
+import { declareMessage } from "../../../lib/messages/message-declaration";
 import { defineSaga } from "../../../lib/saga/definition";
 import type { SagaCommand, SagaResult } from "../../../lib/saga/messages";
 import type { SagaState } from "../../../lib/saga/state";
 import { transition } from "../../../lib/saga/transitions";
+import { TEST_RESULTS, anyMessage } from "./test-messages";
 import { SAGA_ID, T0, abcdSaga, acknowledgeCompensations, at, deadline, onlyCommand, replyTo, run, runUntilStep, start, type AbcdData } from "./abcd-saga";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -38,7 +40,7 @@ describe("happy path", () => {
     expect(result.messages).toEqual([
       {
         id: expect.stringMatching(UUID),
-        topic: "abcd.results",
+        topic: "test.results",
         key: SAGA_ID,
         type: "SagaCompleted",
         payload: { sagaType: "abcd", sagaId: SAGA_ID, status: "COMPLETED", reason: null, data: { input: 7, results: ["r0", "r1", "r2", "r3"] } },
@@ -68,7 +70,7 @@ describe("a failure reply", () => {
     const reason = `step "${failing}" failed: ${failing}Rejected`;
     expect(final.state).toMatchObject({ status: "FAILED", failureReason: reason, deadlineAt: null });
     expect(final.messages).toHaveLength(1);
-    expect(final.messages[0]).toMatchObject({ topic: "abcd.results", type: "SagaFailed", payload: { status: "FAILED", reason } });
+    expect(final.messages[0]).toMatchObject({ topic: "test.results", type: "SagaFailed", payload: { status: "FAILED", reason } });
   });
 
   it("sends compensations to the step's own topic, correlated as attempt 1 of the compensate direction", () => {
@@ -304,7 +306,7 @@ describe("operator actions", () => {
     expect(aborted.state).toMatchObject({ status: "FAILED", failureReason: "aborted by operator: undone by hand", deadlineAt: null });
     expect(aborted.messages).toEqual([
       expect.objectContaining({
-        topic: "abcd.results",
+        topic: "test.results",
         type: "SagaFailed",
         payload: expect.objectContaining({ reason: "aborted by operator: undone by hand" }),
       }),
@@ -397,10 +399,10 @@ describe("purity and determinism", () => {
   });
 
   it("never mutates the state it is given, even when a reply handler mutates its data", () => {
-    const careless = defineSaga<AbcdData>("careless", 1, { replyTopic: "r", resultTopic: "res" })
+    const careless = defineSaga<AbcdData>("careless", 1, { replyTopic: "r", results: TEST_RESULTS })
       .step("only")
-      .invoke({ topic: "t", command: () => ({ type: "Do", payload: {} }) })
-      .onReply<{ result: string }>("Done", (data, reply) => {
+      .invoke(anyMessage("Do", "t"), () => ({}))
+      .onReply(declareMessage("Done", "r", { result: "string" }), (data, reply) => {
         data.results.push(reply.result);
         return data;
       })
