@@ -30,6 +30,18 @@ export const SHOP_METRICS = {
     labelNames: [],
     description: "Purchases the door recorded and answered 202 (a repeat under the same Idempotency-Key is not counted again)",
   },
+  pendingRepublished: {
+    name: "shop.purchases.pending.republished.total",
+    type: "counter",
+    labelNames: [],
+    description: "PENDING purchases whose PurchaseCreated was re-published",
+  },
+  pendingUnpublishable: {
+    name: "shop.purchases.pending.unpublishable.total",
+    type: "counter",
+    labelNames: [],
+    description: "PENDING purchases found with a PurchaseCreated the orchestrator would refuse",
+  },
   sagasStarted: { name: "shop.sagas.started.total", type: "counter", labelNames: ["saga"], description: "Sagas started" },
   sagasCompleted: { name: "shop.sagas.completed.total", type: "counter", labelNames: ["saga"], description: "Sagas that ended COMPLETED" },
   sagasFailed: {

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
-import { Errors, METRIC, type Context, type Service, type ServiceBroker, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
+import { Errors, type Context, type Service, type ServiceBroker, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { MAX_ORDER_ITEMS, PurchaseCreated, PurchaseSagaCompleted, PurchaseSagaFailed } from "../../contracts/purchase-saga";
 import { PURCHASE_PROGRESSED_EVENT, PURCHASE_PROGRESSED_SCHEMA, type PurchaseProgressed } from "../../contracts/purchase-progress";
 import { PURCHASE_EVENTS_TOPIC, PURCHASE_RESULTS_TOPIC } from "../../contracts/topics";
@@ -70,9 +70,6 @@ interface PurchaseThis extends Service, DatabaseThis {
   pendingTimer?: NodeJS.Timeout;
   sweepPending(): Promise<void>;
 }
-
-const REPUBLISHED_METRIC = "purchase_pending_republished_total";
-const UNPUBLISHABLE_METRIC = "purchase_pending_unpublishable_total";
 
 /** A saga's end, as purchase.results carries it. */
 type SagaOutcome = PayloadOf<typeof PurchaseSagaCompleted> | PayloadOf<typeof PurchaseSagaFailed>;
@@ -246,28 +243,20 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
             `re-published PurchaseCreated of ${sweep.republished.length} purchase(s) PENDING for over ${bound} ms:`,
             sweep.republished.map((r) => `${r.purchaseId} (message ${r.messageId})`).join(", "),
           );
-          this.broker.metrics.increment(REPUBLISHED_METRIC, undefined, sweep.republished.length);
+          this.broker.metrics.increment(SHOP_METRICS.pendingRepublished.name, undefined, sweep.republished.length);
         }
         for (const { purchaseId, reason } of sweep.unpublishable) {
           this.logger.error(`purchase ${purchaseId} is PENDING and its PurchaseCreated would be refused (${reason}): it needs an operator`);
         }
-        if (sweep.unpublishable.length > 0) this.broker.metrics.increment(UNPUBLISHABLE_METRIC, undefined, sweep.unpublishable.length);
+        if (sweep.unpublishable.length > 0) this.broker.metrics.increment(SHOP_METRICS.pendingUnpublishable.name, undefined, sweep.unpublishable.length);
       },
     },
 
     created(this: PurchaseThis) {
-      registerShopMetrics(this.broker.metrics, [SHOP_METRICS.purchasesAccepted]);
+      registerShopMetrics(this.broker.metrics, [SHOP_METRICS.purchasesAccepted, SHOP_METRICS.pendingRepublished, SHOP_METRICS.pendingUnpublishable]);
       this.outbox = new OutboxWriter();
       this.priceList = new RequestCoalescer((orders) => currentPrices(this.broker, orders), DOOR_BATCHING);
       this.recorder = new RequestCoalescer((records) => recordPurchases(this.db, this.outbox.table, records), DOOR_BATCHING);
-      const counters = [
-        { name: REPUBLISHED_METRIC, description: "PENDING purchases whose PurchaseCreated was re-published" },
-        { name: UNPUBLISHABLE_METRIC, description: "PENDING purchases found with a PurchaseCreated the orchestrator would refuse" },
-      ];
-      // A second purchase service on the same broker (a test's private one) shares the counters.
-      for (const counter of counters) {
-        if (!this.broker.metrics.hasMetric(counter.name)) this.broker.metrics.register({ type: METRIC.TYPE_COUNTER, rate: true, ...counter });
-      }
     },
 
     started(this: PurchaseThis) {

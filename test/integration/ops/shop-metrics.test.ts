@@ -3,20 +3,9 @@
  * and one that the payment declines (so two steps are compensated), read off
  * the services' /metrics before and after.
  */
-import { metricsPortOf } from "../../../stack/services";
 import { api, registerCustomer } from "../../support/http";
+import { metricValue, scrape } from "../../support/metrics";
 import { catalogProduct, purchaseWhenTerminal, startPurchase } from "../../support/purchases";
-
-/** The sum of every series of `name` whose labels include `labels`, in one service's scrape. */
-async function metric(service: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${metricsPortOf(service)}/metrics`)).text();
-  let sum = 0;
-  for (const match of text.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`, "gm"))) {
-    const series = Object.fromEntries([...(match[1] ?? "").matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([key, value]) => series[key] === value)) sum += Number(match[2]);
-  }
-  return sum;
-}
 
 const WATCHED = {
   accepted: ["purchase", "shop_purchases_accepted_total", {}],
@@ -34,7 +23,9 @@ const WATCHED = {
 } as const;
 
 async function snapshot(): Promise<Record<keyof typeof WATCHED, number>> {
-  const entries = await Promise.all(Object.entries(WATCHED).map(async ([key, [service, name, labels]]) => [key, await metric(service, name, labels)] as const));
+  const entries = await Promise.all(
+    Object.entries(WATCHED).map(async ([key, [service, name, labels]]) => [key, await metricValue(service, name, labels)] as const),
+  );
   return Object.fromEntries(entries) as Record<keyof typeof WATCHED, number>;
 }
 
@@ -70,12 +61,12 @@ test("a completed and a declined purchase move the saga, step, HTTP and cache me
 });
 
 test.each(["account", "product", "order", "payment", "purchase", "orchestrator"])("%s reports how far its outbox is behind Kafka", async (service) => {
-  const text = await (await fetch(`http://127.0.0.1:${metricsPortOf(service)}/metrics`)).text();
+  const text = await scrape(service);
   expect(text).toMatch(new RegExp(`^shop_outbox_slot_lag_bytes\\{[^}]*database="${service}"[^}]*\\} \\d+$`, "m"));
 });
 
 test("the orchestrator reports each saga topic's consumer lag", async () => {
-  const text = await (await fetch(`http://127.0.0.1:${metricsPortOf("orchestrator")}/metrics`)).text();
+  const text = await scrape("orchestrator");
   for (const [topic, group] of [
     ["product.commands", "product:product.commands"],
     ["order.commands", "order:order.commands"],

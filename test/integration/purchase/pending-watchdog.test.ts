@@ -15,7 +15,7 @@ import knex from "knex";
 import { PurchaseCreated } from "../../../contracts/purchase-saga";
 import { databaseUrl } from "../../../lib/environment";
 import { readPurchaseSettings } from "../../../services/purchase/purchase-settings";
-import { metricsPortOf } from "../../../stack/services";
+import { metricValue } from "../../support/metrics";
 import { api, registerCustomer, type TestCustomer } from "../../support/http";
 import { checkPurchaseInvariants } from "../../support/invariants";
 import { catalogProduct, purchaseWhenTerminal } from "../../support/purchases";
@@ -75,18 +75,14 @@ async function stageLostPurchase(created: PurchaseCreated): Promise<string> {
 const republishedAt = async (id: string): Promise<Date | undefined> =>
   (await purchaseDb("purchases").where({ id }).first("republished_at")).republished_at ?? undefined;
 
-async function counter(name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${metricsPortOf("purchase")}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(`${name}{`));
-  return line ? Number(line.split(" ").pop()) : 0;
-}
+const counter = (name: string) => metricValue("purchase", name);
 
 test("a PENDING purchase whose PurchaseCreated was lost is re-published with the same id, and its saga completes", async () => {
   const productId = await catalogProduct(customer.accessToken, 250, 10);
   initialStock.set(productId, 10);
   const purchaseId = randomUUID();
   purchaseIds.push(purchaseId);
-  const countedBefore = await counter("purchase_pending_republished_total");
+  const countedBefore = await counter("shop_purchases_pending_republished_total");
 
   await stageLostPurchase({
     purchaseId,
@@ -100,7 +96,7 @@ test("a PENDING purchase whose PurchaseCreated was lost is re-published with the
   expect(done).toMatchObject({ status: "COMPLETED", amount: 500 });
   expect((await api("GET", `/api/v1/products/${productId}`)).body.inventory).toBe(8);
   expect(await republishedAt(purchaseId)).toBeInstanceOf(Date);
-  expect(await counter("purchase_pending_republished_total")).toBeGreaterThan(countedBefore);
+  expect(await counter("shop_purchases_pending_republished_total")).toBeGreaterThan(countedBefore);
 });
 
 test("a PurchaseCreated the orchestrator would refuse is not re-published but reported, once per bound", async () => {
@@ -118,7 +114,7 @@ test("a PurchaseCreated the orchestrator would refuse is not re-published but re
   });
 
   const first = await waitUntil("the watchdog to look at the purchase", () => republishedAt(purchaseId), 60_000 + 2 * pendingRepublishMs, 100);
-  expect(await counter("purchase_pending_unpublishable_total")).toBeGreaterThan(0);
+  expect(await counter("shop_purchases_pending_unpublishable_total")).toBeGreaterThan(0);
   // Not again within the bound…
   await new Promise((r) => setTimeout(r, pendingRepublishMs / 2));
   expect(await republishedAt(purchaseId)).toEqual(first);
