@@ -1,18 +1,23 @@
 /**
  * Where the running system finds its parts. Every value comes from the
- * environment; the defaults are the local stack's loopback ports, so a
- * process started by `npm start` / `npm test` (which export these) and one
- * started by hand against the local stack agree. Credentials have no default.
+ * environment, read and checked by lib/settings. Outside production the
+ * defaults are the local stack's loopback ports, so a process started by
+ * `npm start` / `npm test` (which export these) and one started by hand
+ * against the local stack agree; under NODE_ENV=production every address
+ * must be given. Credentials have no default anywhere.
  */
 import type { ClusterOptions } from "ioredis";
 import type { SASLOptions } from "kafkajs";
-import { secretSetting } from "./settings/settings";
+import { integerSetting, secretSetting, textSetting, type Environment } from "./settings/settings";
 export const SERVICE_DATABASES = ["account", "product", "order", "payment", "purchase", "orchestrator"] as const;
 export type ServiceDatabase = (typeof SERVICE_DATABASES)[number];
 export const isServiceDatabase = (name: string): name is ServiceDatabase => (SERVICE_DATABASES as readonly string[]).includes(name);
 
+/** The highest STACK_PORT_OFFSET that keeps every local-stack port below 65536. */
+const MAX_PORT_OFFSET = 40_000;
+
 /** Shifts every local-stack port, so a second stack (another checkout, another developer) can run beside the first. */
-const offset = Number(process.env.STACK_PORT_OFFSET ?? 0);
+const offset = integerSetting(process.env, "STACK_PORT_OFFSET", 0, 0, MAX_PORT_OFFSET);
 
 export const LOCAL_STACK = {
   postgresPort: 15432 + offset,
@@ -34,10 +39,18 @@ export interface RedisNode {
   port: number;
 }
 
-function env(name: string): string | undefined {
-  const value = process.env[name];
-  return value === undefined || value === "" ? undefined : value;
+/**
+ * An address from `name`, or the local stack's: never under
+ * NODE_ENV=production, where a part that is not named is a startup error
+ * rather than a loopback port nobody listens on.
+ */
+function addressSetting(env: Environment, name: string, localStack: string, pattern: RegExp, what: string): string {
+  if (env.NODE_ENV === "production" && !env[name]) throw new Error(`${name} must be set in production (${what})`);
+  return textSetting(env, name, localStack, pattern, what);
 }
+
+const HOST_PORT_LIST = /^\s*[^\s:,]+:\d{1,5}\s*(,\s*[^\s:,]+:\d{1,5}\s*)*$/;
+const HTTP_URL = /^https?:\/\/\S+$/;
 
 /** The Debezium connector that streams a database's outbox into Kafka. */
 export const connectorName = (database: ServiceDatabase) => `outbox-${database}`;
@@ -68,16 +81,20 @@ export function changeCaptureUrl(database: ServiceDatabase): string {
   return requiredUrl(changeCaptureUrlVariable(database));
 }
 
-export function redisNodes(): RedisNode[] {
-  const list = env("REDIS_NODES") ?? LOCAL_STACK.redisPorts.map((port) => `127.0.0.1:${port}`).join(",");
-  return list.split(",").map((entry) => {
-    const [host, port] = entry.trim().split(":");
-    return { host, port: Number(port) };
-  });
+export function redisNodes(env: Environment = process.env): RedisNode[] {
+  const local = LOCAL_STACK.redisPorts.map((port) => `127.0.0.1:${port}`).join(",");
+  return addressSetting(env, "REDIS_NODES", local, HOST_PORT_LIST, "host:port of each Redis Cluster node, comma-separated")
+    .split(",")
+    .map((entry) => {
+      const [host, port] = entry.trim().split(":");
+      return { host: host!, port: Number(port) };
+    });
 }
 
-export function kafkaBrokers(env: NodeJS.ProcessEnv = process.env): string[] {
-  return (env.KAFKA_BROKERS?.trim() || `127.0.0.1:${LOCAL_STACK.kafkaPort}`).split(",").map((b) => b.trim());
+export function kafkaBrokers(env: Environment = process.env): string[] {
+  return addressSetting(env, "KAFKA_BROKERS", `127.0.0.1:${LOCAL_STACK.kafkaPort}`, HOST_PORT_LIST, "host:port of each Kafka broker, comma-separated")
+    .split(",")
+    .map((broker) => broker.trim());
 }
 
 /** The one SASL mechanism the broker accepts from clients. */
@@ -121,15 +138,16 @@ export function redisClusterOptions(options: ClusterOptions = {}): ClusterOption
   return { ...options, redisOptions: { ...options.redisOptions, ...redisLogin() } };
 }
 
-export function connectUrl(): string {
-  return env("CONNECT_URL") ?? `http://127.0.0.1:${LOCAL_STACK.connectPort}`;
+export function connectUrl(env: Environment = process.env): string {
+  return addressSetting(env, "CONNECT_URL", `http://127.0.0.1:${LOCAL_STACK.connectPort}`, HTTP_URL, "Kafka Connect's REST URL");
 }
 
-export function gatewayPort(): number {
-  return Number(env("PORT") ?? LOCAL_STACK.gatewayPort);
+/** Where the gateway listens. */
+export function gatewayPort(env: Environment = process.env): number {
+  return integerSetting(env, "PORT", LOCAL_STACK.gatewayPort, 1, 65_535);
 }
 
-/** The one currency the store sells in; money everywhere is integer minor units of it. */
-export function storeCurrency(source: NodeJS.ProcessEnv = process.env): string {
-  return source.STORE_CURRENCY || "VND";
+/** The one currency the store sells in, as its ISO 4217 code; money everywhere is integer minor units of it. */
+export function storeCurrency(env: Environment = process.env): string {
+  return textSetting(env, "STORE_CURRENCY", "VND", /^[A-Z]{3}$/, "an ISO 4217 currency code in capitals, such as VND");
 }

@@ -6,6 +6,7 @@
  * only, so none of this reaches Kafka.
  */
 import type { Knex } from "knex";
+import { integerSetting, type Environment } from "../settings/settings";
 
 export interface RetentionPolicy {
   outboxDays: number;
@@ -13,12 +14,11 @@ export interface RetentionPolicy {
   batchSize?: number;
 }
 
-export function retentionPolicyFromEnv(source: NodeJS.ProcessEnv = process.env): RetentionPolicy {
-  const policy = { outboxDays: Number(source.OUTBOX_RETENTION_DAYS ?? 7), inboxDays: Number(source.INBOX_RETENTION_DAYS ?? 14) };
-  if (!(policy.outboxDays > 0) || !(policy.inboxDays > policy.outboxDays)) {
-    throw new RangeError("retention: OUTBOX_RETENTION_DAYS must be > 0 and INBOX_RETENTION_DAYS greater than it (replays must stay deduplicated)");
-  }
-  return policy;
+export function retentionPolicyFromEnv(env: Environment = process.env): RetentionPolicy {
+  const outboxDays = integerSetting(env, "OUTBOX_RETENTION_DAYS", 7, 1);
+  // A replayed outbox row must still find its id in every inbox, or it would be applied twice.
+  const inboxDays = integerSetting(env, "INBOX_RETENTION_DAYS", 14, outboxDays + 1);
+  return { outboxDays, inboxDays };
 }
 
 async function deleteOlderThan(db: Knex, table: string, column: string, days: number, batchSize: number): Promise<number> {

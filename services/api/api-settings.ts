@@ -1,5 +1,5 @@
 /** The gateway's settings, from the environment; a bad value stops it at startup. */
-import { LOCAL_STACK } from "../../lib/environment";
+import { gatewayPort } from "../../lib/environment";
 import { readBrokerSettings } from "../../lib/settings/broker-settings";
 import { flagSetting, integerSetting, listSetting, textSetting, type Environment } from "../../lib/settings/settings";
 
@@ -20,7 +20,7 @@ export interface ApiSettings {
 
 export function readApiSettings(env: Environment = process.env): ApiSettings {
   return {
-    port: integerSetting(env, "PORT", LOCAL_STACK.gatewayPort, 1, 65_535),
+    port: gatewayPort(env),
     bindAddress: readBrokerSettings(env).bindAddress,
     rateLimit: {
       auth: integerSetting(env, "AUTH_RATE_LIMIT", 20, 1),

@@ -7,12 +7,12 @@ describe("retention policy", () => {
   });
 
   test.each([
-    [{ OUTBOX_RETENTION_DAYS: "7", INBOX_RETENTION_DAYS: "7" }],
-    [{ OUTBOX_RETENTION_DAYS: "10", INBOX_RETENTION_DAYS: "3" }],
-    [{ OUTBOX_RETENTION_DAYS: "0" }],
-    [{ OUTBOX_RETENTION_DAYS: "seven" }],
-  ])("refuses an inbox that could forget ids a replay may still send: %o", (env) => {
-    expect(() => retentionPolicyFromEnv(env)).toThrow(RangeError);
+    [{ OUTBOX_RETENTION_DAYS: "7", INBOX_RETENTION_DAYS: "7" }, /INBOX_RETENTION_DAYS must be an integer of at least 8/],
+    [{ OUTBOX_RETENTION_DAYS: "10", INBOX_RETENTION_DAYS: "3" }, /INBOX_RETENTION_DAYS must be an integer of at least 11/],
+    [{ OUTBOX_RETENTION_DAYS: "0" }, /OUTBOX_RETENTION_DAYS must be an integer of at least 1/],
+    [{ OUTBOX_RETENTION_DAYS: "seven" }, /OUTBOX_RETENTION_DAYS must be an integer/],
+  ])("refuses an inbox that could forget ids a replay may still send: %o", (env, message) => {
+    expect(() => retentionPolicyFromEnv(env)).toThrow(message);
   });
 });
 
