@@ -10,7 +10,7 @@
  *
  * A transient error (lib/inbox/transient-errors.ts: database, Redis or Kafka
  * unavailable, serialization failure, deadlock) is retried without limit,
- * with a capped exponential backoff: `process` does not return meanwhile, so
+ * with a capped exponential backoff: `processBatch` does not return meanwhile, so
  * the partition waits behind this message and keeps its order, and a valid
  * message is never dead-lettered because something else was down.
  */
@@ -105,17 +105,12 @@ export class IdempotentConsumer {
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
   }
 
-  async process(message: InboundMessage): Promise<Outcome> {
-    const checked = this.check(message);
-    return "handler" in checked ? this.applyWithRetries(checked) : checked;
-  }
-
   /**
    * Applies a partition's messages in their order, in as few transactions as
    * it can: the whole batch in one (one multi-row inbox claim, one commit);
    * a batch that fails with an error that is not transient, or keeps failing
    * with one that is, is split in halves, down to single messages, which are
-   * then handled as `process` handles them. So a poison message is isolated
+   * then tried alone, with retries. So a poison message is isolated
    * and dead-lettered while the others apply once each, in order.
    *
    * @returns the outcome of each message, at its index.

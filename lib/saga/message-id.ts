@@ -18,11 +18,6 @@ export function resultMessageId(sagaType: string, sagaId: string): string {
   return nameBasedUuid(`${sagaType}/${sagaId}/result`);
 }
 
-/** For messages a host adds to a transition: the same name always gives the same id. */
-export function derivedMessageId(name: string): string {
-  return nameBasedUuid(name);
-}
-
 function nameBasedUuid(name: string): string {
   const bytes = createHash("sha1").update(NAMESPACE).update(name, "utf8").digest().subarray(0, 16);
   bytes[6] = (bytes[6] & 0x0f) | 0x50; // version 5

@@ -37,8 +37,9 @@ function thing(failures: unknown[] = []) {
   };
 }
 
+/** A consumer, with `processOne`: a batch of one message, as a partition with one message waiting delivers it. */
 function consumerOf(handlers: IdempotentConsumerOptions["handlers"], options: Partial<IdempotentConsumerOptions> = {}) {
-  return new IdempotentConsumer({
+  const consumer = new IdempotentConsumer({
     consumer: "tests",
     db: () => pg.db,
     handlers,
@@ -48,6 +49,7 @@ function consumerOf(handlers: IdempotentConsumerOptions["handlers"], options: Pa
     onRetry: (_message, attempt, error, detail) => retries.push({ attempt, error, detail }),
     ...options,
   });
+  return Object.assign(consumer, { processOne: async (message: InboundMessage) => (await consumer.processBatch([message]))[0]! });
 }
 
 const message = (overrides: Partial<InboundMessage> = {}): InboundMessage => ({
@@ -62,7 +64,7 @@ const message = (overrides: Partial<InboundMessage> = {}): InboundMessage => ({
 test("a message is applied with its inbox row in one transaction", async () => {
   const { handler } = thing();
   const m = message();
-  expect(await consumerOf({ Thing: handler }).process(m)).toEqual({ kind: "applied" });
+  expect(await consumerOf({ Thing: handler }).processOne(m)).toEqual({ kind: "applied" });
   expect(pg.effects).toEqual(["one"]);
   expect([...pg.inbox]).toEqual([`tests/${m.id}`]);
 });
@@ -71,14 +73,14 @@ test("a redelivered message is a duplicate and changes nothing", async () => {
   const { handler, calls } = thing();
   const consumer = consumerOf({ Thing: handler });
   const m = message();
-  await consumer.process(m);
-  expect(await consumer.process(m)).toEqual({ kind: "duplicate" });
+  await consumer.processOne(m);
+  expect(await consumer.processOne(m)).toEqual({ kind: "duplicate" });
   expect(calls).toHaveLength(1);
   expect(pg.effects).toEqual(["one"]);
 });
 
 test("a type without a handler is ignored without touching the database", async () => {
-  expect(await consumerOf({ Thing: thing().handler }).process(message({ type: "Other" }))).toEqual({ kind: "ignored" });
+  expect(await consumerOf({ Thing: thing().handler }).processOne(message({ type: "Other" }))).toEqual({ kind: "ignored" });
   expect(pg.connects).toBe(0);
 });
 
@@ -88,14 +90,14 @@ test.each([
   ["an id that is not a UUID", message({ id: "42" }), /not a UUID/],
 ])("%s is dead-lettered without running the handler", async (_, m, reason) => {
   const { handler, calls } = thing();
-  const outcome = await consumerOf({ Thing: handler }).process(m);
+  const outcome = await consumerOf({ Thing: handler }).processOne(m);
   expect(outcome).toEqual({ kind: "dead-letter", reason: expect.stringMatching(reason) });
   expect(calls).toHaveLength(0);
 });
 
 test("an UnprocessableMessageError dead-letters at once, and its writes roll back", async () => {
   const { handler, calls } = thing([new UnprocessableMessageError("order already cancelled")]);
-  expect(await consumerOf({ Thing: handler }).process(message())).toEqual({ kind: "dead-letter", reason: "order already cancelled" });
+  expect(await consumerOf({ Thing: handler }).processOne(message())).toEqual({ kind: "dead-letter", reason: "order already cancelled" });
   expect(calls).toHaveLength(1);
   expect(pg.effects).toEqual([]);
   expect(pg.inbox.size).toBe(0);
@@ -103,7 +105,7 @@ test("an UnprocessableMessageError dead-letters at once, and its writes roll bac
 
 test("a transient error is retried far past the old limit of 5, then the message applies once", async () => {
   const { handler, calls } = thing(Array.from({ length: 12 }, serializationFailure));
-  expect(await consumerOf({ Thing: handler }).process(message())).toEqual({ kind: "applied" });
+  expect(await consumerOf({ Thing: handler }).processOne(message())).toEqual({ kind: "applied" });
   expect(calls).toHaveLength(13);
   expect(pg.effects).toEqual(["one"]);
   expect(retries).toHaveLength(12);
@@ -115,20 +117,20 @@ test("a transient error is retried far past the old limit of 5, then the message
 test("a database that refuses connections for a while is waited out", async () => {
   pg.connectFailures.push(...Array.from({ length: 8 }, connectionRefused));
   const { handler, calls } = thing();
-  expect(await consumerOf({ Thing: handler }).process(message())).toEqual({ kind: "applied" });
+  expect(await consumerOf({ Thing: handler }).processOne(message())).toEqual({ kind: "applied" });
   expect(calls).toHaveLength(1);
   expect(pg.connects).toBe(9);
 });
 
 test("a lasting transient error is reported at its first failure, then at most once per interval", async () => {
   const { handler } = thing(Array.from({ length: 10 }, serializationFailure));
-  await consumerOf({ Thing: handler }, { retryReportIntervalMs: 60_000 }).process(message());
+  await consumerOf({ Thing: handler }, { retryReportIntervalMs: 60_000 }).processOne(message());
   expect(retries.map((r) => r.attempt)).toEqual([1]);
 });
 
 test("an error that is not transient is tried a bounded number of times, then dead-lettered with the reason", async () => {
   const { handler, calls } = thing(Array.from({ length: 10 }, () => new Error("boom")));
-  expect(await consumerOf({ Thing: handler }).process(message())).toEqual({ kind: "dead-letter", reason: "handler failed 3 times: boom" });
+  expect(await consumerOf({ Thing: handler }).processOne(message())).toEqual({ kind: "dead-letter", reason: "handler failed 3 times: boom" });
   expect(calls).toHaveLength(3);
   expect(retries.map((r) => r.detail)).toEqual([
     expect.objectContaining({ transient: false, delayMs: 1 }),
@@ -141,7 +143,7 @@ test("an error that is not transient is tried a bounded number of times, then de
 test("transient errors do not use up the budget of the others", async () => {
   const failures = [serializationFailure(), new Error("boom"), ...Array.from({ length: 6 }, serializationFailure), new Error("boom")];
   const { handler, calls } = thing(failures);
-  expect(await consumerOf({ Thing: handler }).process(message())).toEqual({ kind: "applied" });
+  expect(await consumerOf({ Thing: handler }).processOne(message())).toEqual({ kind: "applied" });
   expect(calls).toHaveLength(10);
 });
 
@@ -163,8 +165,8 @@ test("a failing after-commit step is reported and does not run the handler again
     { onAfterCommitError: (_m, error) => afterCommitErrors.push(error) },
   );
   const m = message();
-  expect(await consumer.process(m)).toEqual({ kind: "applied" });
-  expect(await consumer.process(m)).toEqual({ kind: "duplicate" });
+  expect(await consumer.processOne(m)).toEqual({ kind: "applied" });
+  expect(await consumer.processOne(m)).toEqual({ kind: "duplicate" });
   expect(calls).toHaveLength(1);
   expect(pg.effects).toEqual(["once"]);
   expect(afterCommitErrors).toEqual([expect.objectContaining({ message: "broadcast failed" })]);
@@ -228,7 +230,7 @@ describe("a batch", () => {
       Thing: single,
     });
     const applied = labelled("applied before", { type: "Many" });
-    await consumer.process(applied);
+    await consumer.processOne(applied);
     runs.length = 0;
     const batch = [
       labelled("a", { type: "Many" }),
@@ -250,7 +252,7 @@ describe("a batch", () => {
     const { handler, calls } = thing();
     const consumer = consumerOf({ Thing: handler });
     const earlier = labelled("earlier");
-    await consumer.process(earlier);
+    await consumer.processOne(earlier);
     const twice = labelled("twice");
     const outcomes = await consumer.processBatch([earlier, twice, labelled("new"), twice]);
     expect(outcomes.map((o) => o.kind)).toEqual(["duplicate", "applied", "applied", "duplicate"]);
