@@ -1,5 +1,5 @@
 /** What the gateway puts on `ctx.meta.user` for a request with a valid access token. */
-import type { Context } from "moleculer";
+import { Errors, type Context } from "moleculer";
 import type { Role } from "./token-service";
 
 export interface AuthenticatedUser {
@@ -19,3 +19,13 @@ export const OPERATOR_ROLE: Role = "admin";
  * the dashboard, else the calling node (the console's node id names its user).
  */
 export const operatorOf = (ctx: Context<unknown, AuthenticatedMeta>): string => ctx.meta.user?.id ?? `node ${ctx.nodeID}`;
+
+/**
+ * The signed-in caller of an action that acts for one. A call without one
+ * (a route that forgot `authorization`, a call from another node) gets what
+ * the gateway answers a request without a token: 401 NO_TOKEN, in every service.
+ */
+export function callerOf(ctx: Context<unknown, AuthenticatedMeta>): AuthenticatedUser {
+  if (!ctx.meta.user) throw new Errors.MoleculerClientError("Authentication required", 401, "NO_TOKEN");
+  return ctx.meta.user;
+}

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { Errors, type Context, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { loadAuthConfig } from "../../lib/auth/auth-config";
-import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
+import { callerOf, type AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { InvalidTokenError, ROLES, type Role, TokenService } from "../../lib/auth/token-service";
 import { serviceBusy } from "../../lib/errors/service-busy";
 import { SQLSTATE, sqlStateOf } from "../../lib/errors/sql-state";
@@ -185,12 +185,12 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
     },
     /** Updates the caller's own row and returns it, in one round trip. */
     async updateCustomer(this: AccountThis, ctx: Context<unknown, AuthenticatedMeta>, changes: CustomerChanges): Promise<Customer> {
-      const customer = ctx.meta.user && (await updateCustomer(this.db, ctx.meta.user.id, changes));
+      const customer = await updateCustomer(this.db, callerOf(ctx).id, changes);
       if (!customer) throw customerNotFound();
       return customer;
     },
     async currentCustomer(this: AccountThis, ctx: Context<unknown, AuthenticatedMeta>): Promise<Customer> {
-      const customer = ctx.meta.user && (await findCustomer(this.db, ctx.meta.user.id));
+      const customer = await findCustomer(this.db, callerOf(ctx).id);
       if (!customer) throw customerNotFound();
       return customer;
     },

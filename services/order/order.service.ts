@@ -5,7 +5,7 @@
  */
 import { Errors, type Context, type Service, type ServiceSchema } from "moleculer";
 import { ORDER_COMMANDS_TOPIC, consumerOf } from "../../contracts/topics";
-import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
+import { callerOf, type AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
@@ -33,8 +33,7 @@ const OrderService: ServiceSchema = {
     get: {
       params: { id: "uuid" },
       async handler(this: OrderThis, ctx: Context<{ id: string }, AuthenticatedMeta>) {
-        const customerId = ctx.meta.user?.id;
-        const order = customerId === undefined ? undefined : await findOwnedOrder(this.db, ctx.params.id, customerId);
+        const order = await findOwnedOrder(this.db, ctx.params.id, callerOf(ctx).id);
         if (!order) throw orderNotFound();
         return orderView(order, await orderItems(this.db, order));
       },

@@ -5,7 +5,7 @@
  */
 import { Errors, type Context, type Service, type ServiceSchema } from "moleculer";
 import { ACCOUNT_EVENTS_TOPIC, PAYMENT_COMMANDS_TOPIC, consumerOf } from "../../contracts/topics";
-import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
+import { callerOf, type AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
@@ -42,8 +42,7 @@ const PaymentService: ServiceSchema = {
     get: {
       params: { id: "uuid" },
       async handler(this: PaymentThis, ctx: Context<{ id: string }, AuthenticatedMeta>) {
-        const customerId = ctx.meta.user?.id;
-        const payment = customerId === undefined ? undefined : await findOwnedPayment(this.db, ctx.params.id, customerId);
+        const payment = await findOwnedPayment(this.db, ctx.params.id, callerOf(ctx).id);
         if (!payment) throw paymentNotFound();
         return paymentView(payment);
       },

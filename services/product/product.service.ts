@@ -10,9 +10,9 @@ import { Errors, type Context, type Service, type ServiceSchema, type ServiceSet
 import { CategoryCreated, PRODUCT_NOT_FOUND, ProductCreated, ProductUpdated, type ProductPrice, type ProductPricesParams } from "../../contracts/product";
 import { PRODUCT_COMMANDS_TOPIC, PRODUCT_EVENTS_TOPIC, consumerOf } from "../../contracts/topics";
 import { publication } from "../../lib/messages/message-declaration";
-import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
+import { callerOf, type AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { CuckooRebuildConflictError } from "../../lib/cache/cuckoo-filter";
-import { SQLSTATE, sqlStateOf } from "../../lib/errors/sql-state";
+import { violatedConstraint } from "../../lib/errors/sql-state";
 import { SHOP_METRICS, registerShopMetrics } from "../../lib/metrics/shop-metrics";
 import { redisClusterOptions, redisNodes } from "../../lib/environment";
 import type { InboundMessage } from "../../lib/inbox/idempotent-consumer";
@@ -51,16 +51,21 @@ interface ProductThis extends Service, DatabaseThis {
 
 const notFound = () => new MoleculerClientError("Product not found", 404, PRODUCT_NOT_FOUND);
 
-/** Postgres constraint violations that mean "bad input", as the client should see them. */
+/**
+ * The catalog's constraints that mean "bad input", as the client should see
+ * them; any other refusal goes on to the DatabaseErrors middleware.
+ */
 function clientErrorFor(error: unknown): Error {
-  const sqlState = sqlStateOf(error);
-  if (sqlState === SQLSTATE.FOREIGN_KEY_VIOLATION) {
-    return new MoleculerClientError("Parameters validation error!", 422, "VALIDATION_ERROR", [
-      { field: "category_id", message: "The category does not exist." },
-    ]);
+  switch (violatedConstraint(error)) {
+    case "products_category_id_foreign":
+      return new MoleculerClientError("Parameters validation error!", 422, "VALIDATION_ERROR", [
+        { field: "category_id", message: "The category does not exist." },
+      ]);
+    case "categories_name_unique":
+      return new MoleculerClientError("A category with this name already exists", 409, "CATEGORY_EXISTS");
+    default:
+      return error as Error;
   }
-  if (sqlState === SQLSTATE.UNIQUE_VIOLATION) return new MoleculerClientError("A category with this name already exists", 409, "CATEGORY_EXISTS");
-  return error as Error;
 }
 
 /** One product service per call; a test passes its own settings. */
@@ -213,8 +218,7 @@ export function createProductService(settings: ProductSettings = readProductSett
        */
       async writeCatalog<T>(this: ProductThis, ctx: Context<unknown, AuthenticatedMeta>, write: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
         const required = settings.catalogWriterRole;
-        if (!ctx.meta.user) throw new MoleculerClientError("Authentication required", 401, "NO_TOKEN");
-        if (required && ctx.meta.user.role !== required) throw new MoleculerClientError("Not allowed to change the catalog", 403, "FORBIDDEN");
+        if (required && callerOf(ctx).role !== required) throw new MoleculerClientError("Not allowed to change the catalog", 403, "FORBIDDEN");
         return this.db.transaction(write).catch((error: unknown) => {
           throw clientErrorFor(error);
         });
