@@ -13,6 +13,7 @@ import { TOPICS } from "../../contracts/topics";
 import { operatorOf, type AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { SERVICE_DATABASES, kafkaConnection, redisClusterOptions, redisNodes, type ServiceDatabase } from "../../lib/environment";
 import { SHOP_METRICS } from "../../lib/metrics/shop-metrics";
+import { PeriodicWork } from "../../lib/scheduling/periodic-work";
 import type { ReplayProgress, ReplayRequest } from "../../lib/outbox/outbox-replay";
 import type { OutboxStatus } from "../../lib/outbox/outbox-status";
 import type { SagaCountsView } from "../orchestrator/saga-views";
@@ -39,7 +40,7 @@ interface OpsThis extends Service {
   admin: Admin;
   redis: Cluster;
   sampler: ThroughputSampler;
-  sampling: NodeJS.Timeout | undefined;
+  sampling: PeriodicWork;
   replays: ReplayView[];
   latest: { at: number; overview: Promise<Overview> } | undefined;
   lagReading: BackgroundRead<ConsumerLag[]>;
@@ -234,11 +235,14 @@ const OpsService: ServiceSchema<ServiceSettingSchema, OpsThis> = {
 
   async started(this: OpsThis) {
     await this.admin.connect();
-    this.sampling = setInterval(() => void this.sampleThroughput(), THROUGHPUT_SAMPLE_SECONDS * 1000);
+    this.sampling = new PeriodicWork(THROUGHPUT_SAMPLE_SECONDS * 1000, () => this.sampleThroughput(), (error) =>
+      this.logger.warn(`throughput sample failed (taken again next interval): ${message(error)}`),
+    );
+    this.sampling.start();
   },
 
   async stopped(this: OpsThis) {
-    clearInterval(this.sampling);
+    await this.sampling.stop();
     await this.admin.disconnect().catch(() => undefined);
     await this.redis.quit().catch(() => undefined);
   },

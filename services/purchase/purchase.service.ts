@@ -16,11 +16,12 @@ import { PURCHASE_PROGRESSED_EVENT, PURCHASE_PROGRESSED_SCHEMA, type PurchasePro
 import { PURCHASE_EVENTS_TOPIC, PURCHASE_RESULTS_TOPIC } from "../../contracts/topics";
 import { publication, type PayloadOf } from "../../lib/messages/message-declaration";
 import type { ProductPrice, ProductPricesParams } from "../../contracts/product";
-import type { AuthenticatedMeta } from "../../lib/auth/authenticated-user";
+import { callerOf, type AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { RequestCoalescer, type CoalescerOptions } from "../../lib/batching/request-coalescer";
 import { storeCurrency } from "../../lib/environment";
 import type { AfterCommit, InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
+import { PeriodicWork } from "../../lib/scheduling/periodic-work";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
@@ -67,7 +68,7 @@ interface PurchaseThis extends Service, DatabaseThis {
   outbox: OutboxWriter;
   priceList: RequestCoalescer<number[], PriceList>;
   recorder: RequestCoalescer<PurchaseToRecord, boolean>;
-  pendingTimer?: NodeJS.Timeout;
+  pendingSweep: PeriodicWork;
   sweepPending(): Promise<void>;
 }
 
@@ -76,11 +77,6 @@ type SagaOutcome = PayloadOf<typeof PurchaseSagaCompleted> | PayloadOf<typeof Pu
 
 /** The gateway passes a client's Idempotency-Key header on as `idempotencyKey`. */
 type PurchaseMeta = AuthenticatedMeta & { idempotencyKey?: string; $statusCode?: number; $responseHeaders?: Record<string, string> };
-
-function customerOf(ctx: Context<unknown, AuthenticatedMeta>): string {
-  if (!ctx.meta.user) throw new MoleculerClientError("Authentication required", 401, "UNAUTHORIZED");
-  return ctx.meta.user.id;
-}
 
 /**
  * The door under a crowd: concurrent requests are priced with one product call
@@ -202,7 +198,7 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
       create: {
         params: createPurchaseSchema,
         async handler(this: PurchaseThis, ctx: Context<CreatePurchaseBody, PurchaseMeta>) {
-          const customerId = customerOf(ctx);
+          const customerId = callerOf(ctx).id;
           const claim = idempotencyClaim(ctx);
           // A retry under a key already used is answered from the purchase it made, without pricing again.
           const earlier = claim && (await findKeyedPurchase(this.db, customerId, claim.key));
@@ -226,7 +222,7 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
       get: {
         params: { $$strict: "remove", id: "uuid" },
         async handler(this: PurchaseThis, ctx: Context<{ id: string }, AuthenticatedMeta>): Promise<PurchaseView> {
-          const purchase = await findCustomerPurchase(this.db, ctx.params.id, customerOf(ctx));
+          const purchase = await findCustomerPurchase(this.db, ctx.params.id, callerOf(ctx).id);
           if (!purchase) throw new MoleculerClientError("Purchase not found", 404, "NOT_FOUND");
           return purchase;
         },
@@ -260,20 +256,16 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
     },
 
     started(this: PurchaseThis) {
-      // Several sweeps per bound, so a purchase waits little past it; a sweep still running is not overlapped.
-      let sweeping = false;
-      this.pendingTimer = setInterval(() => {
-        if (sweeping) return;
-        sweeping = true;
-        this.sweepPending()
-          .catch((error: Error) => this.logger.warn(`pending purchase sweep failed (retried next interval): ${error.message}`))
-          .finally(() => (sweeping = false));
-      }, settings.pendingRepublishMs / 4);
-      this.pendingTimer.unref();
+      // Several sweeps per bound, so a purchase waits little past it.
+      this.pendingSweep = new PeriodicWork(settings.pendingRepublishMs / 4, () => this.sweepPending(), (error) =>
+        this.logger.warn(`pending purchase sweep failed (retried next interval): ${(error as Error).message}`),
+      );
+      this.pendingSweep.start();
     },
 
-    stopped(this: PurchaseThis) {
-      clearInterval(this.pendingTimer);
+    // Before the database mixin's (Moleculer stops mixins after the service): a sweep in progress finishes on an open pool.
+    async stopped(this: PurchaseThis) {
+      await this.pendingSweep.stop();
     },
   };
   return schema;
