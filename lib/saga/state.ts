@@ -2,8 +2,9 @@ import type { SagaCommand, SagaResult } from "./messages";
 
 /**
  * RUNNING: a forward step awaits its reply. COMPENSATING: a compensation awaits
- * its reply. NEEDS_ATTENTION: a compensation ran out of tries; an operator
- * retries or aborts it. COMPLETED and FAILED are final.
+ * its reply. NEEDS_ATTENTION: parked for an operator, who retries or aborts it:
+ * a compensation ran out of tries or was refused, or a retriable step ran out
+ * of its budget (a late reply still moves it on). COMPLETED and FAILED are final.
  */
 export const SAGA_STATUSES = ["RUNNING", "COMPENSATING", "NEEDS_ATTENTION", "COMPLETED", "FAILED"] as const;
 export type SagaStatus = (typeof SAGA_STATUSES)[number];

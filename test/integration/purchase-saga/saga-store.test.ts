@@ -1,22 +1,29 @@
 /**
- * The saga store's operator statements against the orchestrator's Postgres:
- * retention (sagas that ended before the cut-off go with their logs, in
- * batches; unfinished ones stay however old, and so do recently ended ones),
- * the list's searches and the counts by status, each also read by the index
- * meant for it (what keeps them fast at a year of sagas, `npm run bench:growth`).
+ * The saga store's statements against the orchestrator's Postgres (the
+ * engine's tests use an in-memory twin): the sweeper's search for overdue
+ * sagas and its locks; retention (sagas that ended before the cut-off go
+ * with their logs, in batches; unfinished ones stay however old, and so do
+ * recently ended ones); the list's searches and the counts by status, each
+ * also read by the index meant for it (what keeps them fast at a year of
+ * sagas, `npm run bench:growth`).
  */
 import { randomUUID } from "node:crypto";
 import knex, { type Knex } from "knex";
 import { databaseUrl } from "../../../lib/environment";
-import { SagaStore } from "../../../lib/saga/saga-store";
+import { SagaStore, type OverdueQuery } from "../../../lib/saga/saga-store";
 import type { SagaStatus } from "../../../lib/saga/state";
 
 const db = knex({ client: "pg", connection: databaseUrl("orchestrator"), pool: { min: 0, max: 2 } });
 const sagaType = `store-test-${randomUUID()}`;
 const DAY_MS = 86_400_000;
 
-/** A saga last changed `daysAgo` days ago, with two log entries. */
-async function storedSaga(state: SagaStatus, daysAgo: number, data: Record<string, string> = {}): Promise<string> {
+/** A saga last changed `daysAgo` days ago, with two log entries; `step` and `deadlineAt` for the sweeper's statements. */
+async function storedSaga(
+  state: SagaStatus,
+  daysAgo: number,
+  data: Record<string, string> = {},
+  { step = 0, deadlineAt = null as Date | null } = {},
+): Promise<string> {
   const id = randomUUID();
   const at = new Date(Date.now() - daysAgo * DAY_MS);
   await db("saga_instance").insert({
@@ -24,7 +31,8 @@ async function storedSaga(state: SagaStatus, daysAgo: number, data: Record<strin
     saga_type: sagaType,
     definition_version: 1,
     state,
-    current_step: 0,
+    current_step: step,
+    deadline_at: deadlineAt,
     data,
     version: 1,
     attempt: 1,
@@ -120,6 +128,43 @@ test("the counts take every unfinished saga and the ended ones since a time, thr
   const plans = await plansOf((s) => s.countByStatus(sagaType, new Date(Date.now() - DAY_MS)));
   expect(plans).toHaveLength(2);
   for (const plan of plans) expect(plan).toContain("saga_instance_status_idx");
+});
+
+test("the sweeper's statements find the active sagas past their deadline, earliest first, each taken by one sweeper only", async () => {
+  const now = new Date();
+  const ago = (ms: number) => ({ deadlineAt: new Date(now.getTime() - ms) });
+  const [late, later, latest] = [
+    await storedSaga("RUNNING", 0, {}, ago(3_000)),
+    await storedSaga("COMPENSATING", 0, {}, ago(2_000)),
+    await storedSaga("RUNNING", 0, {}, ago(1_000)),
+  ];
+  // Not due yet, parked (an operator's), and ended: none of them is the sweeper's.
+  await Promise.all([
+    storedSaga("RUNNING", 0, {}, { deadlineAt: new Date(now.getTime() + 60_000) }),
+    storedSaga("NEEDS_ATTENTION", 0, {}, ago(5_000)),
+    storedSaga("COMPLETED", 0, {}, ago(5_000)),
+  ]);
+  const store = new SagaStore(db);
+  const overdue = (trx: Knex.Transaction, extra: Partial<OverdueQuery> = {}) =>
+    store.findOverdue(trx, { now, limit: 10, sagaType, ...extra }).then((sagas) => sagas.map((s) => s.state.id));
+
+  expect(await store.anyOverdue(now, sagaType)).toBe(true);
+  expect(await store.anyOverdue(now, `${sagaType}-none`)).toBe(false);
+  await db.transaction(async (trx) => {
+    expect(await overdue(trx)).toEqual([late, later, latest]);
+    expect(await overdue(trx, { limit: 2 })).toEqual([late, later]);
+    expect(await overdue(trx, { excluding: [later] })).toEqual([late, latest]);
+  });
+
+  // Two sweepers at once: the first holds its two until it commits, the second skips them.
+  await db.transaction(async (first) => {
+    expect(await overdue(first, { limit: 2 })).toEqual([late, later]);
+    await db.transaction(async (second) => expect(await overdue(second)).toEqual([latest]));
+  });
+
+  // A postponed step waits until its own bound, unless due before the common one.
+  const postponed = { steps: [{ definitionVersion: 1, step: 0, dueBy: new Date(now.getTime() - 2_500) }], unlessDueBefore: new Date(now.getTime() - 10_000) };
+  await db.transaction(async (trx) => expect(await overdue(trx, { postponed })).toEqual([late]));
 });
 
 test("ended sagas past retention go with their logs, in batches; unfinished and recent ones stay", async () => {
