@@ -5,7 +5,7 @@ import { ACCOUNT_EVENTS_TOPIC } from "./topics";
 /** A customer signed up: the payment service opens their wallet. */
 export const CustomerRegistered = declareMessage("CustomerRegistered", ACCOUNT_EVENTS_TOPIC, {
   customerId: "uuid",
-  email: "email",
+  email: "string",
   firstName: "string",
   lastName: "string",
   registeredAt: "string",
