@@ -24,6 +24,7 @@ import { PURCHASE_EVENTS_TOPIC } from "../contracts/topics";
 import { SagaStore } from "../lib/saga/saga-store";
 import { type TestCustomer, api, refreshTokens } from "../test/support/http";
 import { catalogProduct } from "../test/support/purchases";
+import { plansOf } from "../test/support/query-plans";
 import { registerCustomers } from "../test/support/sale";
 import { percentile, postPurchase, waitForEnd } from "./sale-support";
 
@@ -348,31 +349,15 @@ async function measure(customers: TestCustomer[], operatorToken: string, product
 async function plans(): Promise<string[]> {
   const out: string[] = [];
   const explain = async (label: string, db: Knex, work: (trx: Knex.Transaction) => Promise<unknown>) => {
-    const sent: { sql: string; bindings: readonly unknown[] }[] = [];
-    const capture = (query: { sql: string; bindings?: readonly unknown[] }) => {
-      if (!/^(begin|commit|rollback|savepoint|release)/i.test(query.sql)) sent.push({ sql: query.sql, bindings: query.bindings ?? [] });
-    };
-    db.on("query", capture);
-    await db
-      .transaction(async (trx) => {
-        await work(trx);
-        db.off("query", capture);
-        for (const { sql, bindings } of sent) {
-          // knex reports the statement as sent to pg ($1, $2, …); its raw() takes ? placeholders.
-          const { rows } = await trx.raw(`explain (analyze, buffers off, costs off) ${sql.replace(/\$\d+/g, "?")}`, bindings as Knex.RawBinding[]);
-          out.push(`${label}: ${sql.replace(/\s+/g, " ").slice(0, 160)}\n${rows.map((r: Record<string, string>) => `    ${r["QUERY PLAN"]}`).join("\n")}`);
-        }
-        throw new RolledBack();
-      })
-      .catch((error) => {
-        if (!(error instanceof RolledBack)) throw error;
-      });
+    for (const { statement, plan } of await plansOf(db, work, { explain: "explain (analyze, buffers off, costs off)" })) {
+      out.push(`${label}: ${statement.replace(/\s+/g, " ").slice(0, 160)}\n${plan.replace(/^/gm, "    ")}`);
+    }
   };
   const orchestrator = connect("orchestrator");
   const purchase = connect("purchase");
   try {
     const store = new SagaStore(orchestrator);
-    await explain("sweeper, idle look", orchestrator, () => store.anyOverdue(new Date(), "purchase"));
+    await explain("sweeper, idle look", orchestrator, (trx) => new SagaStore(trx).anyOverdue(new Date(), "purchase"));
     await explain("sweeper, due sagas", orchestrator, (trx) => store.findOverdue(trx, { now: new Date(), sagaType: "purchase", limit: 100 }));
     await explain("pending watchdog", purchase, (trx) => republishPendingPurchases(trx, { topic: PURCHASE_EVENTS_TOPIC, olderThanMs: 120_000 }));
   } finally {
@@ -381,8 +366,6 @@ async function plans(): Promise<string[]> {
   }
   return out;
 }
-
-class RolledBack extends Error {}
 
 function comparison(before: Figures, after: Figures): string {
   const rows = [

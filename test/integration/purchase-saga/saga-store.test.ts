@@ -11,6 +11,7 @@ import { randomUUID } from "node:crypto";
 import knex, { type Knex } from "knex";
 import { databaseUrl } from "../../../lib/environment";
 import { SagaStore, type OverdueQuery } from "../../../lib/saga/saga-store";
+import { plansOf } from "../../support/query-plans";
 import type { SagaStatus } from "../../../lib/saga/state";
 
 const db = knex({ client: "pg", connection: databaseUrl("orchestrator"), pool: { min: 0, max: 2 } });
@@ -55,39 +56,19 @@ afterAll(() => db.destroy());
 
 /**
  * The plan of each statement `work` sends, with sequential scans priced out
- * and the `unusable` indexes dropped (inside the transaction, which is rolled
- * back): so the plan shows whether the index left for the statement can
- * answer it, which the planner at the test's few rows need not prefer.
+ * and the `unusable` indexes dropped (in a transaction that is rolled back):
+ * so the plan shows whether the index left for the statement can answer it,
+ * which the planner at the test's few rows need not prefer.
  */
-async function plansOf(work: (store: SagaStore) => Promise<unknown>, unusable: string[] = []): Promise<string[]> {
-  const sent: { sql: string; bindings: readonly unknown[] }[] = [];
-  const capture = (query: { sql: string; bindings?: readonly unknown[] }) => sent.push({ sql: query.sql, bindings: query.bindings ?? [] });
-  db.on("query", capture);
-  try {
-    await work(new SagaStore(db));
-  } finally {
-    db.off("query", capture);
-  }
-  const plans: string[] = [];
-  await db
-    .transaction(async (trx: Knex.Transaction) => {
-      await trx.raw("set local enable_seqscan = off");
-      // The drop holds the table's lock until the rollback, a few milliseconds; it waits at most this long for the services' statements.
-      await trx.raw("set local lock_timeout = '30s'");
-      for (const index of unusable) await trx.raw("drop index ??", [index]);
-      for (const { sql, bindings } of sent) {
-        const { rows } = await trx.raw(`explain ${sql.replace(/\$\d+/g, "?")}`, bindings as Knex.RawBinding[]);
-        plans.push(rows.map((row: Record<string, string>) => row["QUERY PLAN"]).join("\n"));
-      }
-      throw new RolledBack();
-    })
-    .catch((error: unknown) => {
-      if (!(error instanceof RolledBack)) throw error;
-    });
-  return plans;
+async function indexPlans(work: (store: SagaStore) => Promise<unknown>, unusable: string[] = []): Promise<string[]> {
+  const prepare = async (trx: Knex.Transaction) => {
+    await trx.raw("set local enable_seqscan = off");
+    // The drop holds the table's lock until the rollback, a few milliseconds; it waits at most this long for the services' statements.
+    await trx.raw("set local lock_timeout = '30s'");
+    for (const index of unusable) await trx.raw("drop index ??", [index]);
+  };
+  return (await plansOf(db, (trx) => work(new SagaStore(trx)), { prepare })).map((p) => p.plan);
 }
-
-class RolledBack extends Error {}
 
 test("the list finds one customer's sagas and a time window, newest change first, each through its own index", async () => {
   const [alice, bob] = [randomUUID(), randomUUID()];
@@ -102,11 +83,14 @@ test("the list finds one customer's sagas and a time window, newest change first
   expect((await store.list({ sagaType, status: "COMPLETED" })).map((s) => s.state.id)).toEqual([alices[0], bobs[1]]);
   await expect(store.list({ sagaType, dataEquals: { "customerId' or '1": alice } })).rejects.toThrow(/not a data field name/);
 
-  const [byCustomer] = await plansOf((s) => s.list({ sagaType, dataEquals: { customerId: alice } }), ["saga_instance_recent_idx", "saga_instance_status_idx"]);
+  const [byCustomer] = await indexPlans(
+    (s) => s.list({ sagaType, dataEquals: { customerId: alice } }),
+    ["saga_instance_recent_idx", "saga_instance_status_idx"],
+  );
   expect(byCustomer).toContain("saga_instance_customer_idx");
-  const [recent] = await plansOf((s) => s.list({ sagaType, changedSince: new Date(Date.now() - DAY_MS) }));
+  const [recent] = await indexPlans((s) => s.list({ sagaType, changedSince: new Date(Date.now() - DAY_MS) }));
   expect(recent).toContain("saga_instance_recent_idx");
-  const [byStatus] = await plansOf((s) => s.list({ sagaType, status: "NEEDS_ATTENTION" }));
+  const [byStatus] = await indexPlans((s) => s.list({ sagaType, status: "NEEDS_ATTENTION" }));
   expect(byStatus).toContain("saga_instance_status_idx");
 });
 
@@ -125,7 +109,7 @@ test("the counts take every unfinished saga and the ended ones since a time, thr
   const counts = await new SagaStore(db).countByStatus(sagaType, new Date(Date.now() - DAY_MS));
   expect(counts).toEqual({ RUNNING: 2, COMPENSATING: 1, NEEDS_ATTENTION: 1, COMPLETED: 2, FAILED: 1 });
 
-  const plans = await plansOf((s) => s.countByStatus(sagaType, new Date(Date.now() - DAY_MS)));
+  const plans = await indexPlans((s) => s.countByStatus(sagaType, new Date(Date.now() - DAY_MS)));
   expect(plans).toHaveLength(2);
   for (const plan of plans) expect(plan).toContain("saga_instance_status_idx");
 });
