@@ -1,9 +1,10 @@
 /**
  * A slow read served from its latest outcome: the caller gets what the last
- * read found at once, and a new read starts in the background once that is
- * older than `freshMs`. Only the first caller waits, and every caller after
- * a read failed gets the failure (with when it was read) until one succeeds.
- * Nothing runs while nobody asks.
+ * read found at once, and once done with its own work asks for a refresh,
+ * which starts a new read if that outcome is older than `freshMs`: the read
+ * then runs between callers, not on the event loop beside one. Only the
+ * first caller waits, and every caller after a read failed gets the failure
+ * (with when it was read) until one succeeds. Nothing runs while nobody asks.
  */
 export type ReadOutcome<T> = { at: number; value: T } | { at: number; error: Error };
 
@@ -17,13 +18,15 @@ export class BackgroundRead<T> {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The latest outcome; the first call waits for the first read. */
+  /** The latest outcome, starting no read but the first, which the first call waits for. */
   async get(): Promise<ReadOutcome<T>> {
-    if (!this.latest || this.now() - this.latest.at > this.freshMs) {
-      const reading = this.reading ?? this.start();
-      if (!this.latest) return reading;
-    }
-    return this.latest;
+    return this.latest ?? this.reading ?? this.start();
+  }
+
+  /** Starts a read if the latest outcome is older than `freshMs` and none is under way. */
+  refresh(): void {
+    if (this.reading || (this.latest && this.now() - this.latest.at <= this.freshMs)) return;
+    void this.start();
   }
 
   private start(): Promise<ReadOutcome<T>> {

@@ -19,21 +19,25 @@ function scripted() {
 }
 
 describe("BackgroundRead", () => {
-  it("makes only the first caller wait; later ones get the latest outcome at once while one read refreshes it", async () => {
+  it("makes only the first caller wait; later ones get the latest outcome at once, and a refresh reads again once it is stale", async () => {
     const { reading, pending, setNow, settle } = scripted();
     const first = reading.get();
     expect(pending).toHaveLength(1);
     pending[0].resolve(1);
     expect(await first).toEqual({ at: 0, value: 1 });
 
-    // Fresh: no read.
+    // Fresh: a refresh reads nothing.
     setNow(1_500);
+    reading.refresh();
     expect(await reading.get()).toEqual({ at: 0, value: 1 });
     expect(pending).toHaveLength(1);
 
-    // Stale: the old value at once, and one read started however many ask meanwhile.
+    // Stale: get() alone starts no read; a refresh starts one, however many ask for one meanwhile.
     setNow(2_500);
     expect(await reading.get()).toEqual({ at: 0, value: 1 });
+    expect(pending).toHaveLength(1);
+    reading.refresh();
+    reading.refresh();
     expect(await reading.get()).toEqual({ at: 0, value: 1 });
     expect(pending).toHaveLength(2);
     pending[1].resolve(2);
@@ -48,6 +52,7 @@ describe("BackgroundRead", () => {
     expect(await first).toEqual({ at: 0, error: new Error("Kafka does not answer") });
 
     setNow(3_000);
+    reading.refresh();
     expect(await reading.get()).toMatchObject({ at: 0, error: expect.any(Error) });
     pending[1].resolve(7);
     await settle();
@@ -55,10 +60,14 @@ describe("BackgroundRead", () => {
   });
 
   it("reads nothing while nobody asks", async () => {
-    const { reading, pending, setNow } = scripted();
+    const { reading, pending, setNow, settle } = scripted();
     setNow(60_000);
     expect(pending).toHaveLength(0);
     void reading.get();
+    expect(pending).toHaveLength(1);
+    pending[0].resolve(1);
+    await settle();
+    setNow(120_000);
     expect(pending).toHaveLength(1);
   });
 });
