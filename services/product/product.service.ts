@@ -218,7 +218,8 @@ export function createProductService(settings: ProductSettings = readProductSett
        */
       async writeCatalog<T>(this: ProductThis, ctx: Context<unknown, AuthenticatedMeta>, write: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
         const required = settings.catalogWriterRole;
-        if (required && callerOf(ctx).role !== required) throw new MoleculerClientError("Not allowed to change the catalog", 403, "FORBIDDEN");
+        const caller = callerOf(ctx);
+        if (required && caller.role !== required) throw new MoleculerClientError("Not allowed to change the catalog", 403, "FORBIDDEN");
         return this.db.transaction(write).catch((error: unknown) => {
           throw clientErrorFor(error);
         });
