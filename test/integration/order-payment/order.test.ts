@@ -227,13 +227,14 @@ describe("order.get", () => {
     });
   });
 
-  test("answers 404 to anyone but the owner, and for unknown orders", async () => {
+  test("answers 404 to anyone but the owner and for unknown orders, 401 without a caller", async () => {
     const order = anOrder();
     const orderId = await createdOrder(order);
 
     const notFound = { code: 404, type: "NOT_FOUND" };
     await expect(broker.call("order.get", { id: orderId }, asCustomer(randomUUID()))).rejects.toMatchObject(notFound);
-    await expect(broker.call("order.get", { id: orderId })).rejects.toMatchObject(notFound);
+    // Without a caller it is the missing token that answers, as in every service.
+    await expect(broker.call("order.get", { id: orderId })).rejects.toMatchObject({ code: 401, type: "NO_TOKEN" });
     await expect(broker.call("order.get", { id: randomUUID() }, asCustomer(order.customerId))).rejects.toMatchObject(notFound);
   });
 

@@ -277,13 +277,14 @@ describe("payment.get", () => {
     });
   });
 
-  test("answers 404 to anyone but the owner, and for unknown payments; 422 to a malformed id", async () => {
+  test("answers 404 to anyone but the owner and for unknown payments, 401 without a caller; 422 to a malformed id", async () => {
     const customerId = await customerWithWallet();
     const paymentId = await completedPayment(aCharge(customerId, 100));
 
     const notFound = { code: 404, type: "NOT_FOUND" };
     await expect(broker.call("payment.get", { id: paymentId }, asCustomer(randomUUID()))).rejects.toMatchObject(notFound);
-    await expect(broker.call("payment.get", { id: paymentId })).rejects.toMatchObject(notFound);
+    // Without a caller it is the missing token that answers, as in every service.
+    await expect(broker.call("payment.get", { id: paymentId })).rejects.toMatchObject({ code: 401, type: "NO_TOKEN" });
     await expect(broker.call("payment.get", { id: randomUUID() }, asCustomer(customerId))).rejects.toMatchObject(notFound);
     await expect(broker.call("payment.get", { id: "42" }, asCustomer(customerId))).rejects.toMatchObject({ code: 422 });
   });
