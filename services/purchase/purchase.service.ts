@@ -257,8 +257,10 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
 
     started(this: PurchaseThis) {
       // Several sweeps per bound, so a purchase waits little past it.
-      this.pendingSweep = new PeriodicWork(settings.pendingRepublishMs / 4, () => this.sweepPending(), (error) =>
-        this.logger.warn(`pending purchase sweep failed (retried next interval): ${(error as Error).message}`),
+      this.pendingSweep = new PeriodicWork(
+        settings.pendingRepublishMs / 4,
+        () => this.sweepPending(),
+        (error) => this.logger.warn(`pending purchase sweep failed (retried next interval): ${(error as Error).message}`),
       );
       this.pendingSweep.start();
     },
