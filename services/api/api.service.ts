@@ -21,7 +21,7 @@ import { routeTemplate } from "../../lib/http/route-template";
 import { SHOP_METRICS, registerShopMetrics } from "../../lib/metrics/shop-metrics";
 import { readApiSettings, type ApiSettings } from "./api-settings";
 import { UNAVAILABLE_RETRY_AFTER_SECONDS, errorResponse } from "./error-response";
-import { answerPlainOptions, corsSettings, noSniffing, noStore, rateLimitRetryAfter, refuseUnfitJson, sameOriginIsNotCors } from "./http-edge";
+import { answerPlainOptions, closeServer, corsSettings, noSniffing, noStore, rateLimitRetryAfter, refuseUnfitJson, sameOriginIsNotCors } from "./http-edge";
 import { DashboardFiles, OverviewStreams, refuseNonOperator } from "./ops-dashboard";
 import { PurchaseEventStreams } from "./purchase-event-streams";
 
@@ -57,6 +57,8 @@ const jsonBodyParsers = (settings: ApiSettings) => ({
  */
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 15_000;
+/** How long a stopping gateway waits for Redis to confirm its quit before it drops the connections. */
+const REDIS_QUIT_MS = 2_000;
 
 /** Counts and times a request once its answer is over (or its connection gone), by the route it matched. */
 function countRequest(registry: MetricRegistry, req: IncomingMessage, res: ServerResponse): void {
@@ -318,10 +320,15 @@ export function createApiService(
       registerShopMetrics(this.broker.metrics, [SHOP_METRICS.httpRequests, SHOP_METRICS.httpSeconds]);
       this.server.on("request", (req: IncomingMessage, res: ServerResponse) => countRequest(this.broker.metrics, req, res));
     },
+    // Runs before moleculer-web's own stop (Moleculer stops a service before its mixins), which then finds the server closed.
     async stopped() {
       this.purchaseStreams.closeAll();
       this.overviewStreams.closeAll();
-      await redis.quit().catch(() => undefined);
+      // The server first, so requests in hand finish with Redis still there for their rate limit; a stop always ends.
+      await closeServer(this.server);
+      // A quit some node does not answer must not keep the process from exiting either.
+      await Promise.race([redis.quit(), new Promise((resolve) => setTimeout(resolve, REDIS_QUIT_MS).unref())]).catch(() => undefined);
+      redis.disconnect();
     },
   };
 }

@@ -3,7 +3,7 @@
  * bounds on what a body may be, which browsers may call, and the headers every
  * answer carries. Pure where it can be, so the unit tests cover the rules.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 
 /** The methods the API answers to: what CORS allows and what a plain OPTIONS lists. */
 const ALLOWED_METHODS = ["GET", "POST", "PUT", "OPTIONS"];
@@ -133,4 +133,23 @@ export function noStore(_req: IncomingMessage, res: ServerResponse, next: () => 
 export function rateLimitRetryAfter(resetHeader: unknown, now = Date.now()): number {
   const reset = Number(resetHeader);
   return Number.isFinite(reset) && reset > now ? Math.ceil((reset - now) / 1000) : 1;
+}
+
+/** How long a stopping gateway lets requests in hand finish before it cuts their connections. */
+export const SHUTDOWN_GRACE_MS = 5_000;
+
+/**
+ * Stops taking connections and resolves once the open ones are done; a
+ * connection still open after `graceMs` (a request that never answers) is
+ * cut, so a stop always ends.
+ */
+export function closeServer(server: Server, graceMs = SHUTDOWN_GRACE_MS): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise((resolve) => {
+    const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearTimeout(cut);
+      resolve();
+    });
+  });
 }

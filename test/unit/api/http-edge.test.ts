@@ -1,6 +1,8 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import {
   MAX_JSON_DEPTH,
+  closeServer,
   corsSettings,
   jsonDeeperThan,
   jsonIsObject,
@@ -89,3 +91,25 @@ describe("same origin", () => {
     expect(pass({ host: "127.0.0.1:3000", origin: "https://127.0.0.1:3000" })).toBe("https://127.0.0.1:3000");
   });
 });
+
+describe("closeServer", () => {
+  it("ends a server whose request in hand never answers, which close() alone waits on for ever", async () => {
+    const server = http.createServer(() => undefined);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const cut = new Promise<Error>((resolve) => http.get({ host: "127.0.0.1", port }).on("error", resolve));
+    await waitForConnection(server);
+
+    await closeServer(server, 200);
+    expect(server.listening).toBe(false);
+    expect((await cut).message).toMatch(/socket hang up|ECONNRESET/);
+  });
+});
+
+async function waitForConnection(server: http.Server): Promise<void> {
+  for (;;) {
+    const open = await new Promise<number>((resolve) => server.getConnections((_error, count) => resolve(count)));
+    if (open > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
