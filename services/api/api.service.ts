@@ -21,6 +21,7 @@ import { routeTemplate } from "../../lib/http/route-template";
 import { SHOP_METRICS, registerShopMetrics } from "../../lib/metrics/shop-metrics";
 import { readApiSettings, type ApiSettings } from "./api-settings";
 import { UNAVAILABLE_RETRY_AFTER_SECONDS, errorResponse } from "./error-response";
+import { withinTime } from "../../lib/scheduling/within-time";
 import { answerPlainOptions, closeServer, corsSettings, noSniffing, noStore, rateLimitRetryAfter, refuseUnfitJson, sameOriginIsNotCors } from "./http-edge";
 import { DashboardFiles, OverviewStreams, refuseNonOperator } from "./ops-dashboard";
 import { PurchaseEventStreams } from "./purchase-event-streams";
@@ -327,7 +328,7 @@ export function createApiService(
       // The server first, so requests in hand finish with Redis still there for their rate limit; a stop always ends.
       await closeServer(this.server);
       // A quit some node does not answer must not keep the process from exiting either.
-      await Promise.race([redis.quit(), new Promise((resolve) => setTimeout(resolve, REDIS_QUIT_MS).unref())]).catch(() => undefined);
+      await withinTime(redis.quit(), REDIS_QUIT_MS).catch(() => undefined);
       redis.disconnect();
     },
   };

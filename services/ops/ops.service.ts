@@ -14,6 +14,7 @@ import { operatorOf, type AuthenticatedMeta } from "../../lib/auth/authenticated
 import { SERVICE_DATABASES, kafkaConnection, redisClusterOptions, redisNodes, type ServiceDatabase } from "../../lib/environment";
 import { SHOP_METRICS } from "../../lib/metrics/shop-metrics";
 import { PeriodicWork } from "../../lib/scheduling/periodic-work";
+import { withinTime } from "../../lib/scheduling/within-time";
 import type { ReplayProgress, ReplayRequest } from "../../lib/outbox/outbox-replay";
 import type { OutboxStatus } from "../../lib/outbox/outbox-status";
 import type { SagaCountsView } from "../orchestrator/saga-views";
@@ -148,7 +149,7 @@ const OpsService: ServiceSchema<ServiceSettingSchema, OpsThis> = {
           problems.push(`${what}: ${message(error)}`);
           return null;
         });
-      const fromKafka = <T>(what: string, outcome: ReadOutcome<T>): T | null => {
+      const readBehind = <T>(what: string, outcome: ReadOutcome<T>): T | null => {
         if ("value" in outcome) return outcome.value;
         problems.push(`${what}: ${outcome.error.message}`);
         return null;
@@ -160,11 +161,11 @@ const OpsService: ServiceSchema<ServiceSettingSchema, OpsThis> = {
         this.deadLetterReading.get(),
         this.replaysWithProgress(),
       ]);
-      const [consumers, deadLetters] = [fromKafka("consumer lag", lag), fromKafka("dead letters", letters)];
+      const [consumers, deadLetters] = [readBehind("consumer lag", lag), readBehind("dead letters", letters)];
       // The reads behind the overview run now, between overviews: started beside one, their work delayed its answer (from a node, p50 48 → 22 ms).
       for (const reading of [this.outboxReading, this.lagReading, this.deadLetterReading]) reading.refresh();
-      // outboxRows reports each database's failure in its row, so the read as a whole does not fail.
-      const outbox = "value" in outboxes ? outboxes.value : [];
+      // Each database's failure is in its own row; the read as a whole fails only if something unforeseen throws.
+      const outbox = readBehind("outboxes", outboxes) ?? [];
       for (const row of outbox) if ("error" in row) problems.push(`outbox of ${row.database}: ${row.error}`);
       return { at: new Date().toISOString(), sagas, throughput: this.sampler.series(), outbox, consumers, deadLetters, replays, problems };
     },
@@ -261,15 +262,6 @@ const OpsService: ServiceSchema<ServiceSettingSchema, OpsThis> = {
 interface MetricSnapshot {
   name: string;
   values: { value: number }[];
-}
-
-/** The work's outcome, or a rejection once `ms` have passed without one. */
-function withinTime<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 const sumOf = (metrics: MetricSnapshot[], name: string) =>
