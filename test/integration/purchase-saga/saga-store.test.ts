@@ -54,18 +54,23 @@ async function removeSagas(): Promise<void> {
 afterEach(removeSagas);
 afterAll(() => db.destroy());
 
+/** The indexes for the list's searches and the counts, each meant for its own kind of search. */
+const SEARCH_INDEXES = ["saga_instance_customer_idx", "saga_instance_recent_idx", "saga_instance_status_idx"];
+
 /**
  * The plan of each statement `work` sends, with sequential scans priced out
- * and the `unusable` indexes dropped (in a transaction that is rolled back):
- * so the plan shows whether the index left for the statement can answer it,
- * which the planner at the test's few rows need not prefer.
+ * and every search index but `index` dropped (in a transaction that is
+ * rolled back): so the plan shows whether the index meant for the statement
+ * can answer it. At the test's few rows, and with a fresh database's
+ * statistics, the planner may take any of them (CI once read the time window
+ * through the status index).
  */
-async function indexPlans(work: (store: SagaStore) => Promise<unknown>, unusable: string[] = []): Promise<string[]> {
+async function plansThrough(index: string, work: (store: SagaStore) => Promise<unknown>): Promise<string[]> {
   const prepare = async (trx: Knex.Transaction) => {
     await trx.raw("set local enable_seqscan = off");
     // The drop holds the table's lock until the rollback, a few milliseconds; it waits at most this long for the services' statements.
     await trx.raw("set local lock_timeout = '30s'");
-    for (const index of unusable) await trx.raw("drop index ??", [index]);
+    for (const other of SEARCH_INDEXES.filter((i) => i !== index)) await trx.raw("drop index ??", [other]);
   };
   return (await plansOf(db, (trx) => work(new SagaStore(trx)), { prepare })).map((p) => p.plan);
 }
@@ -83,14 +88,11 @@ test("the list finds one customer's sagas and a time window, newest change first
   expect((await store.list({ sagaType, status: "COMPLETED" })).map((s) => s.state.id)).toEqual([alices[0], bobs[1]]);
   await expect(store.list({ sagaType, dataEquals: { "customerId' or '1": alice } })).rejects.toThrow(/not a data field name/);
 
-  const [byCustomer] = await indexPlans(
-    (s) => s.list({ sagaType, dataEquals: { customerId: alice } }),
-    ["saga_instance_recent_idx", "saga_instance_status_idx"],
-  );
+  const [byCustomer] = await plansThrough("saga_instance_customer_idx", (s) => s.list({ sagaType, dataEquals: { customerId: alice } }));
   expect(byCustomer).toContain("saga_instance_customer_idx");
-  const [recent] = await indexPlans((s) => s.list({ sagaType, changedSince: new Date(Date.now() - DAY_MS) }));
+  const [recent] = await plansThrough("saga_instance_recent_idx", (s) => s.list({ sagaType, changedSince: new Date(Date.now() - DAY_MS) }));
   expect(recent).toContain("saga_instance_recent_idx");
-  const [byStatus] = await indexPlans((s) => s.list({ sagaType, status: "NEEDS_ATTENTION" }));
+  const [byStatus] = await plansThrough("saga_instance_status_idx", (s) => s.list({ sagaType, status: "NEEDS_ATTENTION" }));
   expect(byStatus).toContain("saga_instance_status_idx");
 });
 
@@ -109,7 +111,7 @@ test("the counts take every unfinished saga and the ended ones since a time, thr
   const counts = await new SagaStore(db).countByStatus(sagaType, new Date(Date.now() - DAY_MS));
   expect(counts).toEqual({ RUNNING: 2, COMPENSATING: 1, NEEDS_ATTENTION: 1, COMPLETED: 2, FAILED: 1 });
 
-  const plans = await indexPlans((s) => s.countByStatus(sagaType, new Date(Date.now() - DAY_MS)));
+  const plans = await plansThrough("saga_instance_status_idx", (s) => s.countByStatus(sagaType, new Date(Date.now() - DAY_MS)));
   expect(plans).toHaveLength(2);
   for (const plan of plans) expect(plan).toContain("saga_instance_status_idx");
 });
