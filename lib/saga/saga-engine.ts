@@ -31,6 +31,18 @@ export interface SagaToStart<Data> {
   within?: InMessageContext;
 }
 
+export interface CancelToApply<Data> {
+  sagaId: string;
+  messageId: string;
+  /** Who asked: the log keeps it. */
+  requestedBy: string;
+  /** The failure reason of a saga the cancel stops. */
+  reason: string;
+  /** The saga's data as its start carries it, for a cancel that arrives first. */
+  data: Data;
+  within?: InMessageContext;
+}
+
 /** A transition that changed a saga, as it was committed. */
 export interface CommittedTransition<Data> {
   /** Null when the saga was just created. */
@@ -182,6 +194,26 @@ export class SagaEngine<Data> {
     const results = replies.map(({ messageId, reply, within }) => {
       const saga = own(reply) ? batch.sagaOf(reply.correlation.sagaId) : null;
       return saga && batch.apply(saga, { type: "Reply", messageId, reply, now: this.clock() }, within);
+    });
+    await batch.write(trx);
+    return results;
+  }
+
+  /**
+   * Applies cancel requests in order inside the caller's transaction, in one
+   * statement per table. A saga's start comes before its cancel on the same
+   * partition; one that never came (lost, to be re-sent) is ended here, so
+   * the start that follows finds the saga over.
+   */
+  async handleCancels(trx: Knex.Transaction, cancels: readonly CancelToApply<Data>[]): Promise<TransitionResult<Data>[]> {
+    const batch = await this.batchOf(
+      trx,
+      cancels.map((c) => c.sagaId),
+    );
+    const results = cancels.map(({ within, ...cancel }) => {
+      const event: SagaEvent<Data> = { type: "CancelRequested", ...cancel, now: this.clock() };
+      const saga = batch.sagaOf(cancel.sagaId);
+      return saga ? batch.apply(saga, event, within) : batch.create(transition(this.latest, null, event), within);
     });
     await batch.write(trx);
     return results;

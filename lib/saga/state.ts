@@ -66,6 +66,8 @@ export type LogKind =
   | "saga_parked"
   | "operator_retry"
   | "operator_abort"
+  | "cancel_accepted"
+  | "cancel_refused"
   | "saga_completed"
   | "saga_failed";
 

@@ -10,7 +10,15 @@ export type SagaEvent<Data> =
   | { type: "StepDeadlinePassed"; now: Date }
   /** `operator` is who asked (an account id, or the console's user): the log keeps it. */
   | { type: "OperatorRetry"; operator: string; now: Date }
-  | { type: "OperatorAbort"; reason: string; operator: string; now: Date };
+  | { type: "OperatorAbort"; reason: string; operator: string; now: Date }
+  /**
+   * Whoever the saga serves asks to stop it (a customer cancelling): `reason`
+   * becomes the failure reason, `requestedBy` goes in the log. `messageId` is
+   * the request's, like a reply's. `data` is what Start would carry: a cancel
+   * that finds no saga (its start was lost, and may be re-sent) ends one there
+   * and then, so the start that comes later finds it ended.
+   */
+  | { type: "CancelRequested"; sagaId: string; messageId: string; requestedBy: string; reason: string; data: Data; now: Date };
 
 export interface TransitionResult<Data> {
   state: SagaState<Data>;
@@ -29,6 +37,7 @@ export function transition<Data>(definition: SagaDefinition<Data>, state: SagaSt
   if (event.type === "Start") {
     return state ? ignored(state, event.now, "event_ignored", "Start: the saga has already started") : start(definition, event);
   }
+  if (event.type === "CancelRequested" && !state) return cancelledBeforeStart(definition, event);
   if (!state) throw new Error(`${event.type} needs an existing saga instance`);
   if (state.sagaType !== definition.name || state.definitionVersion !== definition.version) {
     throw new Error(`Saga ${state.id} is ${state.sagaType} v${state.definitionVersion}, not ${definition.name} v${definition.version}`);
@@ -42,6 +51,8 @@ export function transition<Data>(definition: SagaDefinition<Data>, state: SagaSt
       return onOperatorRetry(definition, state, event.operator, event.now);
     case "OperatorAbort":
       return onOperatorAbort(definition, state, event.reason, event.operator, event.now);
+    case "CancelRequested":
+      return onCancelRequested(definition, state, event);
   }
 }
 
@@ -154,6 +165,47 @@ function onOperatorAbort<Data>(definition: SagaDefinition<Data>, state: SagaStat
   draft.state.failureReason = `aborted by operator: ${reason}`;
   draft.finish("FAILED");
   return draft.result();
+}
+
+/**
+ * A cancel is decided by the saga model alone: while the saga runs at or
+ * before its pivot, everything done can still be undone, so it is, as when a
+ * step fails (the steps in flight included: without their reply they may or
+ * may not have acted, and compensations tolerate "nothing to undo"). Once
+ * the pivot has succeeded the saga only moves forward, and a saga already
+ * undoing or ended has nothing to cancel. Either way the log keeps who asked.
+ */
+function onCancelRequested<Data>(
+  definition: SagaDefinition<Data>,
+  state: SagaState<Data>,
+  event: Extract<SagaEvent<Data>, { type: "CancelRequested" }>,
+): TransitionResult<Data> {
+  const refuse = (reason: string) => ignored(state, event.now, "cancel_refused", reason, event.messageId, { requestedBy: event.requestedBy });
+  const refusal = whyNotCancellable(definition, state);
+  if (refusal) return refuse(refusal);
+  const draft = new TransitionDraft(definition, state, event.now);
+  draft.record("cancel_accepted", state.currentStep, { requestedBy: event.requestedBy, reason: event.reason }, event.messageId);
+  const group = groupMembers(definition, state.currentStep);
+  draft.state.failureReason = event.reason;
+  draft.compensateDownFrom(group[group.length - 1]!);
+  return draft.result();
+}
+
+/** A saga cancelled before its start arrived: it ends FAILED having sent nothing. */
+function cancelledBeforeStart<Data>(definition: SagaDefinition<Data>, event: Extract<SagaEvent<Data>, { type: "CancelRequested" }>): TransitionResult<Data> {
+  const draft = new TransitionDraft(definition, initialState(definition, event.sagaId, event.data), event.now);
+  draft.record("cancel_accepted", 0, { requestedBy: event.requestedBy, reason: event.reason, beforeStart: true }, event.messageId);
+  draft.state.failureReason = event.reason;
+  draft.finish("FAILED");
+  return draft.result();
+}
+
+/** Why a cancel cannot stop the saga now, or null when it can. */
+export function whyNotCancellable<Data>(definition: SagaDefinition<Data>, state: Pick<SagaState<Data>, "status" | "currentStep">): string | null {
+  if (isFinal(state.status)) return `the saga has already ended (${state.status})`;
+  if (stepAt(definition, state.currentStep).kind === "retriable") return "the pivot has succeeded: the saga can only complete";
+  if (state.status !== "RUNNING") return `the saga is already being undone (${state.status})`;
+  return null;
 }
 
 /**

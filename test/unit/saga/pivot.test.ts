@@ -255,6 +255,65 @@ describe("after the pivot", () => {
   });
 });
 
+describe("a cancel request", () => {
+  const CANCEL = { type: "CancelRequested", sagaId: SAGA_ID, requestedBy: "customer-7", reason: "cancelled by customer", data: { n: 1 } } as const;
+  const cancel = (result: TransitionResult<Data> | null, now = at(500)) =>
+    run(result && result.state, { ...CANCEL, messageId: "00000000-0000-4000-8000-0000000000c1", now });
+  const asked = { requestedBy: "customer-7" };
+
+  it("before the pivot undoes the step in flight and what came before, and the saga fails with the given reason", () => {
+    const holding = started();
+    const stopped = cancel(holding);
+    expect(sent(stopped).map((c) => `${c.type}:${c.correlation.direction}`)).toEqual(["Release:compensate"]);
+    expect(stopped.state).toMatchObject({ status: "COMPENSATING", currentStep: 0, failureReason: "cancelled by customer" });
+    expect(stopped.log[0]).toMatchObject({ kind: "cancel_accepted", messageId: "00000000-0000-4000-8000-0000000000c1", detail: asked });
+    const failed = answer(stopped, "Released");
+    expect(failed.state).toMatchObject({ status: "FAILED", failureReason: "cancelled by customer" });
+  });
+
+  it("while the pivot is in flight refunds it too, since the charge may have happened, and a late success is ignored", () => {
+    const charging = answer(started(), "Held");
+    const charge = only(charging);
+    const stopped = cancel(charging);
+    expect(sent(stopped).map((c) => c.type)).toEqual(["Refund"]);
+    const lateCharge = answer(stopped, "Charged", charge);
+    expect(lateCharge.changed).toBe(false);
+    const failed = answer(answer(stopped, "Refunded"), "Released");
+    expect(failed.state).toMatchObject({ status: "FAILED", failureReason: "cancelled by customer" });
+  });
+
+  it("once the pivot has succeeded is refused, with who asked in the log, and the saga completes", () => {
+    const shipping = atShip();
+    const refused = cancel(shipping);
+    expect(refused.changed).toBe(false);
+    expect(refused.messages).toEqual([]);
+    expect(refused.log).toEqual([
+      expect.objectContaining({ kind: "cancel_refused", detail: { ...asked, reason: "the pivot has succeeded: the saga can only complete" } }),
+    ]);
+    expect(answer(shipping, "Shipped").state.status).toBe("COMPLETED");
+  });
+
+  it("is refused by a saga already undoing or ended, and a second cancel changes nothing", () => {
+    const stopped = cancel(started());
+    expect(cancel(stopped).log[0]).toMatchObject({ kind: "cancel_refused", detail: { reason: "the saga is already being undone (COMPENSATING)" } });
+    const failed = answer(stopped, "Released");
+    expect(cancel(failed)).toMatchObject({
+      changed: false,
+      messages: [],
+      log: [{ kind: "cancel_refused", detail: { reason: "the saga has already ended (FAILED)" } }],
+    });
+  });
+
+  it("that finds no saga ends one at once, having sent nothing, and the start that comes later finds it over", () => {
+    const before = cancel(null);
+    expect(before.state).toMatchObject({ id: SAGA_ID, status: "FAILED", failureReason: "cancelled by customer", data: { n: 1 } });
+    expect(before.messages.map((m) => m.type)).toEqual(["SagaFailed"]);
+    expect(before.log.map((e) => e.kind)).toEqual(["cancel_accepted", "saga_failed"]);
+    const lateStart = run(before.state, { type: "Start", sagaId: SAGA_ID, data: { n: 1 }, now: at(900) });
+    expect(lateStart).toMatchObject({ changed: false, messages: [] });
+  });
+});
+
 describe("replyWaitMs", () => {
   it("stretches a wait by at most the jitter, the same way every time for the same saga and attempt", () => {
     const budget = { ms: 10_000, maxAttempts: 5, backoffMs: 0, jitter: 0.2 };
