@@ -1,35 +1,15 @@
 /** Request schemas of the catalog API (fastest-validator, as Moleculer action params). */
 import { MAX_ORDER_ITEMS } from "../../contracts/purchase-saga";
 import { OPERATOR_ROLE } from "../../lib/auth/authenticated-user";
+import { decimalInteger } from "../../lib/validation/decimal-integer";
+import { pagingSchema, type Paging } from "../../lib/validation/paging";
 import { multiLineText, oneLineText } from "../../lib/validation/text-rules";
-
-const DECIMAL = /^[1-9][0-9]*$/;
-
-/**
- * A whole number from `min` to `max`. From a path or a query string it is
- * text, and only its decimal spelling counts: "16", not "0x10", "1e1", "016"
- * or " 16", which Number() would all read as 16 (or 10).
- */
-function decimalInteger(min: number, max: number) {
-  return {
-    type: "custom",
-    check(value: unknown, errors: { type: string; actual: unknown }[]) {
-      const parsed = typeof value === "string" && DECIMAL.test(value) ? Number(value) : value;
-      if (typeof parsed === "number" && Number.isSafeInteger(parsed) && parsed >= min && parsed <= max) return parsed;
-      errors.push({ type: "decimalInteger", actual: value });
-      return value;
-    },
-    messages: { decimalInteger: `The '{field}' field must be a whole number from ${min} to ${max}, written in decimal.` },
-  } as const;
-}
 
 // Ids are safe integers: beyond 2^53 a JSON number is no longer the id the client meant (and beyond bigint the database refuses it).
 const id = decimalInteger(1, Number.MAX_SAFE_INTEGER);
 // A price of 0 could never be paid for: the saga would fail at the payment.
 const price = { type: "number", integer: true, min: 1, max: 1_000_000_000_000 } as const;
 const stock = { type: "number", integer: true, min: 0, max: 1_000_000_000 } as const;
-
-export const MAX_PAGE_SIZE = 100;
 
 export const productIdSchema = { $$strict: "remove", id } as const;
 
@@ -60,8 +40,7 @@ export const updateProductSchema = {
 export const listProductsSchema = {
   $$strict: "remove",
   category_id: { ...id, optional: true },
-  page: { ...decimalInteger(1, 100_000), optional: true, default: 1 },
-  page_size: { ...decimalInteger(1, MAX_PAGE_SIZE), optional: true, default: 20 },
+  ...pagingSchema,
 } as const;
 
 export const createCategorySchema = {
@@ -79,10 +58,8 @@ export interface CreateProductBody {
   inventory: number;
 }
 export type UpdateProductBody = Partial<CreateProductBody> & { id: number };
-export interface ListProductsQuery {
+export interface ListProductsQuery extends Paging {
   category_id?: number;
-  page: number;
-  page_size: number;
 }
 export interface CreateCategoryBody {
   name: string;
