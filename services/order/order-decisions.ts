@@ -8,7 +8,8 @@ import { UnprocessableMessageError } from "../../lib/inbox/idempotent-consumer";
 import { messageOf, type Message } from "../../lib/messages/message-declaration";
 import { itemsTotal } from "../../lib/money";
 
-export type OrderStatus = "CREATED" | "APPROVED" | "CANCELLED";
+export const ORDER_STATUSES = ["CREATED", "APPROVED", "CANCELLED"] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /** Just what the decisions need to know of an existing order. */
 export interface OrderState {

@@ -10,6 +10,8 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import type { CreateOrder } from "../../contracts/purchase-saga";
+import { customerHistory, type HistoryQuery } from "../../lib/history/customer-history";
+import type { OrderStatus } from "./order-decisions";
 import { Order, OrderItem } from "./order-models";
 
 type Queryable = Knex | Knex.Transaction;
@@ -63,4 +65,12 @@ export async function findOwnedOrder(db: Queryable, orderId: string, customerId:
 
 export async function orderItems(db: Queryable, order: Order): Promise<OrderItem[]> {
   return await order.$relatedQuery("items", db).orderBy("product_id");
+}
+
+/** A page of the customer's orders, newest first, each with its items: fetched for the whole page in one query. */
+export async function listCustomerOrders(db: Queryable, customerId: string, query: HistoryQuery<OrderStatus>): Promise<{ rows: Order[]; total: number }> {
+  const orders = Order.query(db)
+    .withGraphFetched("items")
+    .modifyGraph("items", (items) => items.orderBy("product_id"));
+  return await customerHistory(orders, customerId, query);
 }

@@ -1,16 +1,19 @@
 /**
  * Orders: a participant of the purchase saga (creates, approves and cancels
  * the order of a purchase on command from order.commands) and the owner-only
- * read behind GET /api/v1/orders/:id.
+ * reads behind GET /api/v1/orders and GET /api/v1/orders/:id.
  */
 import { Errors, type Context, type Service, type ServiceSchema } from "moleculer";
 import { ORDER_COMMANDS_TOPIC, consumerOf } from "../../contracts/topics";
 import { callerOf, type AuthenticatedMeta } from "../../lib/auth/authenticated-user";
+import { customerHistorySchema, type HistoryQuery } from "../../lib/history/customer-history";
+import { pageOf } from "../../lib/validation/paging";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
 import { orderCommandHandlers } from "./order-commands";
-import { findOrderByPurchase, findOwnedOrder, orderItems } from "./order-store";
+import { ORDER_STATUSES, type OrderStatus } from "./order-decisions";
+import { findOrderByPurchase, findOwnedOrder, listCustomerOrders, orderItems } from "./order-store";
 import { internalOrderView, orderView } from "./order-view";
 
 type OrderThis = Service & DatabaseThis;
@@ -36,6 +39,18 @@ const OrderService: ServiceSchema = {
         const order = await findOwnedOrder(this.db, ctx.params.id, callerOf(ctx).id);
         if (!order) throw orderNotFound();
         return orderView(order, await orderItems(this.db, order));
+      },
+    },
+    /** The caller's own orders, newest first, a page at a time, each with its items. */
+    list: {
+      params: customerHistorySchema(ORDER_STATUSES),
+      async handler(this: OrderThis, ctx: Context<HistoryQuery<OrderStatus>, AuthenticatedMeta>) {
+        const { rows, total } = await listCustomerOrders(this.db, callerOf(ctx).id, ctx.params);
+        return pageOf(
+          rows.map((order) => orderView(order, order.items ?? [])),
+          ctx.params,
+          total,
+        );
       },
     },
     /** For operators (the dashboard's link, under /ops/api) and tests: the order of a purchase, or null. */

@@ -1,12 +1,14 @@
 /**
  * The payment service's decisions, free of I/O: why a charge was declined,
- * and what a ProcessPayment answers when its purchase already has a recorded
- * outcome (a re-sent command never charges again, it repeats the answer).
+ * what a ProcessPayment answers when its purchase already has a recorded
+ * outcome (a re-sent command never charges again, it repeats the answer),
+ * and the wallet's movements as its payments tell them.
  */
 import { PaymentCompleted, PaymentDeclined, type ProcessPayment } from "../../contracts/purchase-saga";
 import { messageOf, type Message } from "../../lib/messages/message-declaration";
 
-export type PaymentStatus = "COMPLETED" | "DECLINED" | "REFUNDED";
+export const PAYMENT_STATUSES = ["COMPLETED", "DECLINED", "REFUNDED"] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
 /** Just what the decisions need to know of a recorded payment. */
 export interface PaymentState {
@@ -53,4 +55,50 @@ export function replyForRecordedPayment(payment: PaymentState): ProcessPaymentRe
       // The money went back already; answering "completed" would claim it is held.
       return paymentDeclined(payment.purchase_id, "the payment was refunded");
   }
+}
+
+/** A payment that took money (COMPLETED, or REFUNDED since): amount is never null on those. */
+export interface MovedPayment {
+  id: string;
+  purchase_id: string;
+  amount: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface WalletMovement {
+  kind: "PAYMENT" | "REFUND";
+  /** Minor units: negative for the debit of a payment, positive for the credit of its refund. */
+  amount: number;
+  at: Date;
+  purchase_id: string;
+  payment_id: string;
+}
+
+/**
+ * The wallet's newest movements, from its newest charged payments (debits,
+ * when each was made) and its newest refunded ones (credits, when each was
+ * refunded; a refund is a payment's last change). A refund at the same
+ * instant as a debit came after it; ties beyond that go by payment id, as
+ * the payment list's do.
+ */
+export function walletMovements(charged: readonly MovedPayment[], refunded: readonly MovedPayment[], limit: number): WalletMovement[] {
+  const movement = (payment: MovedPayment, kind: WalletMovement["kind"], amount: number, at: Date): WalletMovement => ({
+    kind,
+    amount,
+    at,
+    purchase_id: payment.purchase_id,
+    payment_id: payment.id,
+  });
+  return [
+    ...charged.map((payment) => movement(payment, "PAYMENT", -Number(payment.amount), payment.created_at)),
+    ...refunded.map((payment) => movement(payment, "REFUND", Number(payment.amount), payment.updated_at)),
+  ]
+    .sort(
+      (a, b) =>
+        b.at.getTime() - a.at.getTime() ||
+        Number(b.kind === "REFUND") - Number(a.kind === "REFUND") ||
+        (a.payment_id < b.payment_id ? 1 : a.payment_id > b.payment_id ? -1 : 0),
+    )
+    .slice(0, limit);
 }

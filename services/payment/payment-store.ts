@@ -10,7 +10,8 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import type { ProcessPayment } from "../../contracts/purchase-saga";
-import { CANCELLED_BEFORE_PAYMENT } from "./payment-decisions";
+import { customerHistory, type HistoryQuery } from "../../lib/history/customer-history";
+import { CANCELLED_BEFORE_PAYMENT, type MovedPayment, type PaymentStatus } from "./payment-decisions";
 import { Payment, Wallet } from "./payment-models";
 
 type Queryable = Knex | Knex.Transaction;
@@ -109,4 +110,35 @@ export async function findOwnedPayment(db: Queryable, paymentId: string, custome
 
 export async function findWallet(db: Queryable, customerId: string): Promise<Wallet | undefined> {
   return await Wallet.query(db).findById(customerId);
+}
+
+/** A page of the customer's payments, newest first. Tombstones have no customer, so they never show. */
+export async function listCustomerPayments(db: Queryable, customerId: string, query: HistoryQuery<PaymentStatus>): Promise<{ rows: Payment[]; total: number }> {
+  return await customerHistory(Payment.query(db), customerId, query);
+}
+
+/**
+ * What the wallet's newest `limit` movements come from: its newest charged
+ * payments (in the customer's history index) and its newest refunds (in the
+ * refunds' own index, by when they were refunded).
+ */
+export async function movedPayments(db: Queryable, customerId: string, limit: number): Promise<{ charged: MovedPayment[]; refunded: MovedPayment[] }> {
+  const moved = () => db<MovedPayment>(Payment.tableName).where("customer_id", customerId).select("id", "purchase_id", "amount", "created_at", "updated_at");
+  const [charged, refunded] = await Promise.all([
+    moved()
+      .whereIn("status", ["COMPLETED", "REFUNDED"])
+      .orderBy([
+        { column: "created_at", order: "desc" },
+        { column: "id", order: "desc" },
+      ])
+      .limit(limit),
+    moved()
+      .where("status", "REFUNDED")
+      .orderBy([
+        { column: "updated_at", order: "desc" },
+        { column: "id", order: "desc" },
+      ])
+      .limit(limit),
+  ]);
+  return { charged, refunded };
 }

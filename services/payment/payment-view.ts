@@ -1,4 +1,5 @@
 /** How payments and wallets look on the way out: snake_case JSON, money as integer minor units. */
+import type { WalletMovement } from "./payment-decisions";
 import type { Payment, Wallet } from "./payment-models";
 
 export function paymentView(payment: Payment) {
@@ -19,6 +20,17 @@ export function internalPaymentView(payment: Payment) {
   return { ...paymentView(payment), customer_id: payment.customer_id };
 }
 
+/** For operators and tests: whose wallet it is, and what it holds. */
 export function walletView(wallet: Wallet) {
   return { customer_id: wallet.customer_id, balance: Number(wallet.balance), currency: wallet.currency, updated_at: wallet.updated_at.toISOString() };
+}
+
+/** The caller's own wallet, with its newest movements. */
+export function customerWalletView(wallet: Wallet, movements: WalletMovement[]) {
+  return {
+    balance: Number(wallet.balance),
+    currency: wallet.currency,
+    updated_at: wallet.updated_at.toISOString(),
+    movements: movements.map((movement) => ({ ...movement, at: movement.at.toISOString() })),
+  };
 }

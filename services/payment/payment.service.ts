@@ -1,17 +1,21 @@
 /**
  * Payments: opens a wallet for every registered customer (account.events),
  * takes and refunds the money of purchases on command from payment.commands,
- * and serves the owner-only read behind GET /api/v1/payments/:id.
+ * and serves the owner-only reads behind GET /api/v1/payments,
+ * GET /api/v1/payments/:id and GET /api/v1/account/wallet.
  */
 import { Errors, type Context, type Service, type ServiceSchema } from "moleculer";
 import { ACCOUNT_EVENTS_TOPIC, PAYMENT_COMMANDS_TOPIC, consumerOf } from "../../contracts/topics";
 import { callerOf, type AuthenticatedMeta } from "../../lib/auth/authenticated-user";
+import { customerHistorySchema, type HistoryQuery } from "../../lib/history/customer-history";
+import { pageOf } from "../../lib/validation/paging";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
 import { lockPayersWallets, paymentCommandHandlers } from "./payment-commands";
-import { findOwnedPayment, findPaymentByPurchase, findWallet } from "./payment-store";
-import { internalPaymentView, paymentView, walletView } from "./payment-view";
+import { PAYMENT_STATUSES, walletMovements, type PaymentStatus } from "./payment-decisions";
+import { findOwnedPayment, findPaymentByPurchase, findWallet, listCustomerPayments, movedPayments } from "./payment-store";
+import { customerWalletView, internalPaymentView, paymentView, walletView } from "./payment-view";
 import { accountEventHandlers, walletSettings } from "./wallet-opening";
 
 type PaymentThis = Service & DatabaseThis;
@@ -20,6 +24,9 @@ const wallets = walletSettings();
 
 // Someone else's payment is "not found" too: its existence is not the caller's business.
 const paymentNotFound = () => new Errors.MoleculerClientError("Payment not found", 404, "NOT_FOUND");
+
+/** How many movements the wallet shows: the newest. */
+const WALLET_MOVEMENTS = 20;
 
 const PaymentService: ServiceSchema = {
   name: "payment",
@@ -47,6 +54,24 @@ const PaymentService: ServiceSchema = {
         return paymentView(payment);
       },
     },
+    /** The caller's own payments, newest first, a page at a time. */
+    list: {
+      params: customerHistorySchema(PAYMENT_STATUSES),
+      async handler(this: PaymentThis, ctx: Context<HistoryQuery<PaymentStatus>, AuthenticatedMeta>) {
+        const { rows, total } = await listCustomerPayments(this.db, callerOf(ctx).id, ctx.params);
+        return pageOf(rows.map(paymentView), ctx.params, total);
+      },
+    },
+    /** The caller's own wallet and its newest movements, told by its payments (there is no ledger). */
+    wallet: {
+      params: { $$strict: "remove" },
+      async handler(this: PaymentThis, ctx: Context<Record<string, never>, AuthenticatedMeta>) {
+        const customerId = callerOf(ctx).id;
+        const [wallet, moved] = await Promise.all([findWallet(this.db, customerId), movedPayments(this.db, customerId, WALLET_MOVEMENTS)]);
+        if (!wallet) throw new Errors.MoleculerClientError("Wallet not found", 404, "NOT_FOUND");
+        return customerWalletView(wallet, walletMovements(moved.charged, moved.refunded, WALLET_MOVEMENTS));
+      },
+    },
     /** For operators (the dashboard's link, under /ops/api) and tests: the payment of a purchase, or null. */
     byPurchase: {
       params: { purchaseId: "uuid" },
@@ -56,7 +81,7 @@ const PaymentService: ServiceSchema = {
       },
     },
     /** For operators and tests (not routable by the gateway): a customer's wallet, or null. */
-    wallet: {
+    customerWallet: {
       visibility: "public",
       params: { customerId: "uuid" },
       async handler(this: PaymentThis, ctx: Context<{ customerId: string }>) {

@@ -146,7 +146,7 @@ test("a dead letter is listed with its reason and requeued from the page, which 
   await page.waitForSelector(`#dead-letter-rows tr[data-message-id="${letter.id}"][data-requeued="true"]`, { timeout: PAGE_BUDGET_MS });
   expect(await page.locator(`#dead-letter-rows tr[data-message-id="${letter.id}"]`).textContent()).toContain(`by ${operator.customerId}`);
   // Applied: the payment service opened the customer's wallet.
-  await waitUntil("the requeued message to be applied", () => broker.call("payment.wallet", { customerId: letter.customerId }), PAGE_BUDGET_MS);
+  await waitUntil("the requeued message to be applied", () => broker.call("payment.customerWallet", { customerId: letter.customerId }), PAGE_BUDGET_MS);
 });
 
 test("the replay form refuses a range that runs backwards, and follows a replay to its end", async () => {

@@ -161,7 +161,7 @@ test("dead letters are listed with their reason, leaving no consumer group behin
     `requeued CustomerRegistered ${letter.id} to ${letter.topic}`,
   );
   // Applied: the payment service opened the customer's wallet.
-  await waitUntil("the requeued message to be applied", () => broker.call("payment.wallet", { customerId: letter.customerId }));
+  await waitUntil("the requeued message to be applied", () => broker.call("payment.customerWallet", { customerId: letter.customerId }));
   const after = JSON.parse(await repl("dead-letters", { topic: letter.topic }, { json: true })).find((l: { id: string }) => l.id === letter.id);
   expect(after.requeued).toMatchObject({ by: `node ${broker.nodeID}`, at: expect.any(String) });
   expect(await refusal("dead-letter-requeue", { topic: letter.topic, partition: found.partition, offset: "999999999" })).toMatch(

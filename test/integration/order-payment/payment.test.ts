@@ -59,7 +59,8 @@ async function announceRegistration(customerId: string): Promise<string> {
   return id;
 }
 
-const walletOf = (customerId: string) => broker.call<{ balance: number; currency: string } | null, { customerId: string }>("payment.wallet", { customerId });
+const walletOf = (customerId: string) =>
+  broker.call<{ balance: number; currency: string } | null, { customerId: string }>("payment.customerWallet", { customerId });
 const paymentOf = (purchaseId: string) => broker.call<Record<string, any> | null, { purchaseId: string }>("payment.byPurchase", { purchaseId });
 const balanceOf = async (customerId: string) => (await walletOf(customerId))!.balance;
 const applied = async (messageId: string) => (await paymentDb("inbox").where({ consumer: "payment", message_id: messageId })).length === 1;
