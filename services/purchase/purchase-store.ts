@@ -7,8 +7,9 @@
 import type { Knex } from "knex";
 import type { PurchaseCreated } from "../../contracts/purchase-saga";
 import type { PurchaseProgressNote } from "../../contracts/purchase-progress";
-import type { PurchaseLine, PurchaseView } from "./purchase-view";
+import type { PurchaseLine, PurchaseStatus, PurchaseView } from "./purchase-view";
 import type { OutboxRow } from "../../lib/outbox/outbox-writer";
+import { customerHistory, type HistoryQuery } from "../../lib/history/customer-history";
 import { FINAL_STATUSES } from "../../lib/saga/state";
 import { Purchase } from "./purchase-models";
 import { purchaseView, type ViewedPurchase } from "./purchase-view";
@@ -121,4 +122,14 @@ export async function recordOutcome(trx: Knex.Transaction, id: string, outcome: 
     .update({ ...outcome, version: trx.raw("version + 1"), updated_at: trx.fn.now() })
     .returning("*");
   return row ? purchaseView(row) : null;
+}
+
+/** A page of the customer's purchases, newest first, as the customer sees each. */
+export async function listCustomerPurchases(
+  db: Knex,
+  customerId: string,
+  query: HistoryQuery<PurchaseStatus>,
+): Promise<{ items: PurchaseView[]; total: number }> {
+  const { rows, total } = await customerHistory(Purchase.query(db), customerId, query);
+  return { items: rows.map(purchaseView), total };
 }

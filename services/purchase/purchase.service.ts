@@ -19,9 +19,12 @@ import type { ProductPrice, ProductPricesParams } from "../../contracts/product"
 import { callerOf, type AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { RequestCoalescer, type CoalescerOptions } from "../../lib/batching/request-coalescer";
 import { storeCurrency } from "../../lib/environment";
+import { customerHistorySchema, type HistoryQuery } from "../../lib/history/customer-history";
 import type { AfterCommit, InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
 import { PeriodicWork } from "../../lib/scheduling/periodic-work";
+import { SAGA_STATUSES } from "../../lib/saga/state";
+import { pageOf, type Page } from "../../lib/validation/paging";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
@@ -36,11 +39,12 @@ import {
   type PriceList,
 } from "./purchase-request";
 import { readPurchaseSettings } from "./purchase-settings";
-import { PURCHASE_STATUS_CHANGED_EVENT, type PurchaseView } from "./purchase-view";
+import { PURCHASE_STATUS_CHANGED_EVENT, type PurchaseStatus, type PurchaseView } from "./purchase-view";
 import { SHOP_METRICS, registerShopMetrics } from "../../lib/metrics/shop-metrics";
 import {
   findCustomerPurchase,
   findKeyedPurchase,
+  listCustomerPurchases,
   recordOutcome,
   recordProgressNotes,
   recordPurchases,
@@ -225,6 +229,15 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
           const purchase = await findCustomerPurchase(this.db, ctx.params.id, callerOf(ctx).id);
           if (!purchase) throw new MoleculerClientError("Purchase not found", 404, "NOT_FOUND");
           return purchase;
+        },
+      },
+
+      /** The caller's own purchases, newest first, a page at a time. */
+      list: {
+        params: customerHistorySchema(["PENDING", ...SAGA_STATUSES]),
+        async handler(this: PurchaseThis, ctx: Context<HistoryQuery<PurchaseStatus>, AuthenticatedMeta>): Promise<Page<PurchaseView>> {
+          const { items, total } = await listCustomerPurchases(this.db, callerOf(ctx).id, ctx.params);
+          return pageOf(items, ctx.params, total);
         },
       },
     },
