@@ -15,6 +15,8 @@ const PROGRESS_NOTE = {
   purchaseId: "uuid",
   status: { type: "enum", values: PROGRESS_STATUSES },
   step: "string|min:1",
+  /** The payment, the saga's pivot, has been taken: a cancel can no longer stop the purchase. */
+  paymentTaken: "boolean",
   /** The saga's version after the move: notes may arrive out of order, and one older than a note applied is dropped. */
   sagaVersion: { type: "number", integer: true, positive: true },
 } as const;

@@ -57,6 +57,18 @@ const REFUSAL = { purchaseId: "uuid", reason: "string" } as const;
 export const PurchaseCreated = declareMessage("PurchaseCreated", PURCHASE_EVENTS_TOPIC, PRICED_PURCHASE);
 export type PurchaseCreated = PayloadOf<typeof PurchaseCreated>;
 
+/** The failure reason of a purchase its customer cancelled in time. */
+export const CANCELLED_BY_CUSTOMER = "cancelled by customer";
+
+/**
+ * purchase.events: the customer asked to cancel. Keyed by the purchase like
+ * PurchaseCreated, so the orchestrator reads it after the saga's start; the
+ * saga decides (stopped before the payment, refused after it). It carries the
+ * purchase as announced, for a saga whose start was lost: that one ends at once.
+ */
+export const PurchaseCancelRequested = declareMessage("PurchaseCancelRequested", PURCHASE_EVENTS_TOPIC, { ...PRICED_PURCHASE, requestedBy: "uuid" });
+export type PurchaseCancelRequested = PayloadOf<typeof PurchaseCancelRequested>;
+
 // ---- product (step 1) ----
 
 export const ReserveInventory = declareMessage("ReserveInventory", PRODUCT_COMMANDS_TOPIC, {

@@ -340,6 +340,8 @@ const KIND_LABELS = {
   saga_parked: "parked",
   operator_retry: "operator retry",
   operator_abort: "operator abort",
+  cancel_accepted: "cancelled",
+  cancel_refused: "cancel refused",
   saga_completed: "completed",
   saga_failed: "failed",
 };
@@ -396,6 +398,7 @@ function summary(detail) {
   if (detail.attempt !== undefined) parts.push(`attempt ${detail.attempt}`);
   if (detail.reason) parts.push(detail.reason);
   if (detail.operator) parts.push(`by ${detail.operator}`);
+  if (detail.requestedBy) parts.push(`asked by ${detail.requestedBy}`);
   return parts.join(", ");
 }
 

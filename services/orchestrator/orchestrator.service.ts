@@ -9,7 +9,7 @@
  */
 import type { Knex } from "knex";
 import { Errors, type Context, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
-import { PurchaseCreated, type PurchaseSagaData } from "../../contracts/purchase-saga";
+import { CANCELLED_BY_CUSTOMER, PurchaseCancelRequested, PurchaseCreated, type PurchaseSagaData } from "../../contracts/purchase-saga";
 import { PURCHASE_PROGRESSED_EVENT, type PurchaseProgressed } from "../../contracts/purchase-progress";
 import { operatorOf, type AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import type { InboundMessage } from "../../lib/inbox/idempotent-consumer";
@@ -70,6 +70,7 @@ interface OrchestratorThis extends Service, DatabaseThis {
 
 // Fields the contract does not know are dropped, not carried into the saga's data.
 const purchaseCreatedSchema = { $$strict: "remove", ...PurchaseCreated.schema };
+const cancelRequestedSchema = { $$strict: "remove", ...PurchaseCancelRequested.schema };
 
 const sagaIdParams = { $$strict: "remove", id: "uuid" } as const;
 
@@ -148,6 +149,22 @@ export function createOrchestratorService(options: OrchestratorOptions = {}): Se
               await this.engine.startAll(
                 trx,
                 messages.map((message, i) => ({ sagaId: message.payload.purchaseId, data: message.payload, within: within[i] })),
+              );
+            },
+          },
+          [PurchaseCancelRequested.name]: {
+            schema: cancelRequestedSchema,
+            async handleAll(trx, messages: InboundMessage<PurchaseCancelRequested>[], within) {
+              await this.engine.handleCancels(
+                trx,
+                messages.map(({ id, payload: { requestedBy, ...purchase } }, i) => ({
+                  sagaId: purchase.purchaseId,
+                  messageId: id,
+                  requestedBy,
+                  reason: CANCELLED_BY_CUSTOMER,
+                  data: purchase,
+                  within: within[i],
+                })),
               );
             },
           },

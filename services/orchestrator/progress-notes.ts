@@ -21,6 +21,7 @@ export function progressNotes<Data>(definition: SagaDefinition<Data>, transition
     if (before && before.status === after.status && before.currentStep === after.currentStep) return [];
     const step = currentStepName(definition, after);
     if (!step) throw new Error(`${definition.name} v${definition.version} has no step ${after.currentStep}`);
-    return [{ purchaseId: after.id, status: after.status, step, sagaVersion: version }];
+    const paymentTaken = definition.steps[after.currentStep]!.kind === "retriable";
+    return [{ purchaseId: after.id, status: after.status, step, paymentTaken, sagaVersion: version }];
   });
 }

@@ -26,6 +26,10 @@ export class Purchase extends Model {
   declare payment_id: string | null;
   /** Bumped by every change, so a client stream can drop what it has already seen. */
   declare version: number;
+  /** When its customer asked to cancel it; null if they never did. */
+  declare cancel_requested_at: Date | null;
+  /** The saga has taken the payment (its pivot): a cancel can no longer stop it. */
+  declare payment_taken: boolean;
   /** The saga version of the last progress note applied (see recordProgressNotes). */
   declare progress_version: number;
   declare idempotency_key: string | null;

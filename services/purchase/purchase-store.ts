@@ -81,6 +81,21 @@ export async function findCustomerPurchase(db: Knex, id: string, customerId: str
   return purchase ? purchaseView(purchase) : null;
 }
 
+/** The purchase, locked for the caller's transaction, if it is this customer's. */
+export async function lockCustomerPurchase(trx: Knex.Transaction, id: string, customerId: string): Promise<Purchase | undefined> {
+  return await Purchase.query(trx).findOne({ id, customer_id: customerId }).forUpdate();
+}
+
+/** Notes when the customer asked to cancel, with the request's outbox row; the purchase as it now is. */
+export async function recordCancelRequest(trx: Knex.Transaction, outboxTable: string, id: string, request: OutboxRow): Promise<PurchaseView> {
+  const [row]: ViewedPurchase[] = await trx(Purchase.tableName)
+    .where({ id })
+    .update({ cancel_requested_at: trx.fn.now(), version: trx.raw("version + 1"), updated_at: trx.fn.now() })
+    .returning("*");
+  await trx(outboxTable).insert(request);
+  return purchaseView(row!);
+}
+
 /**
  * Applies progress notes in one statement: each to its purchase unless the
  * purchase has ended or a note as new was applied already. Answers the
@@ -91,11 +106,14 @@ export async function recordProgressNotes(db: Knex, notes: readonly PurchaseProg
   // One statement for the batch: a model update per note would be a round trip each.
   const { rows } = await db.raw<{ rows: ViewedPurchase[] }>(
     `update ${Purchase.tableName} p
-        set status = n.status, step = n.step, progress_version = n.version, version = p.version + 1, updated_at = now()
-       from jsonb_to_recordset(?::jsonb) as n(id uuid, status text, step text, version integer)
+        set status = n.status, step = n.step, payment_taken = n.payment_taken, progress_version = n.version, version = p.version + 1, updated_at = now()
+       from jsonb_to_recordset(?::jsonb) as n(id uuid, status text, step text, payment_taken boolean, version integer)
       where p.id = n.id and p.progress_version < n.version and p.status not in (${FINAL_STATUSES.map(() => "?").join(", ")})
       returning p.*`,
-    [JSON.stringify(newest.map((n) => ({ id: n.purchaseId, status: n.status, step: n.step, version: n.sagaVersion }))), ...FINAL_STATUSES],
+    [
+      JSON.stringify(newest.map((n) => ({ id: n.purchaseId, status: n.status, step: n.step, payment_taken: n.paymentTaken, version: n.sagaVersion }))),
+      ...FINAL_STATUSES,
+    ],
   );
   return rows.map(purchaseView);
 }

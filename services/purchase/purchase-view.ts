@@ -23,6 +23,8 @@ export interface PurchaseView {
   failure_reason: string | null;
   order_id: string | null;
   payment_id: string | null;
+  /** When the customer asked to cancel it: a purchase that then ends FAILED was cancelled, one that ends COMPLETED was paid first. */
+  cancel_requested_at: string | null;
   /** Integer minor units of `currency`. */
   amount: number;
   currency: string;
@@ -36,7 +38,19 @@ export interface PurchaseView {
 /** The columns a view shows: a Purchase model, or a row a set-based statement returned. */
 export type ViewedPurchase = Pick<
   Purchase,
-  "id" | "status" | "step" | "failure_reason" | "order_id" | "payment_id" | "amount" | "currency" | "items" | "version" | "created_at" | "updated_at"
+  | "id"
+  | "status"
+  | "step"
+  | "failure_reason"
+  | "order_id"
+  | "payment_id"
+  | "cancel_requested_at"
+  | "amount"
+  | "currency"
+  | "items"
+  | "version"
+  | "created_at"
+  | "updated_at"
 >;
 
 export function purchaseView(purchase: ViewedPurchase): PurchaseView {
@@ -47,6 +61,7 @@ export function purchaseView(purchase: ViewedPurchase): PurchaseView {
     failure_reason: purchase.failure_reason,
     order_id: purchase.order_id,
     payment_id: purchase.payment_id,
+    cancel_requested_at: purchase.cancel_requested_at?.toISOString() ?? null,
     amount: Number(purchase.amount),
     currency: purchase.currency,
     items: purchase.items,

@@ -11,7 +11,7 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import { Errors, type Context, type Service, type ServiceBroker, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
-import { MAX_ORDER_ITEMS, PurchaseCreated, PurchaseSagaCompleted, PurchaseSagaFailed } from "../../contracts/purchase-saga";
+import { MAX_ORDER_ITEMS, PurchaseCancelRequested, PurchaseCreated, PurchaseSagaCompleted, PurchaseSagaFailed } from "../../contracts/purchase-saga";
 import { PURCHASE_PROGRESSED_EVENT, PURCHASE_PROGRESSED_SCHEMA, type PurchaseProgressed } from "../../contracts/purchase-progress";
 import { PURCHASE_EVENTS_TOPIC, PURCHASE_RESULTS_TOPIC } from "../../contracts/topics";
 import { publication, type PayloadOf } from "../../lib/messages/message-declaration";
@@ -39,11 +39,15 @@ import {
   type PriceList,
 } from "./purchase-request";
 import { readPurchaseSettings } from "./purchase-settings";
-import { PURCHASE_STATUS_CHANGED_EVENT, type PurchaseStatus, type PurchaseView } from "./purchase-view";
+import { PURCHASE_STATUS_CHANGED_EVENT, purchaseView, type PurchaseStatus, type PurchaseView } from "./purchase-view";
+import { cancelRefusal } from "./purchase-decisions";
+import type { Purchase } from "./purchase-models";
 import { SHOP_METRICS, registerShopMetrics } from "../../lib/metrics/shop-metrics";
 import {
   findCustomerPurchase,
   findKeyedPurchase,
+  lockCustomerPurchase,
+  recordCancelRequest,
   listCustomerPurchases,
   recordOutcome,
   recordProgressNotes,
@@ -121,6 +125,20 @@ async function pricedPurchase(
   }
   return { purchaseId: randomUUID(), customerId, items: order.items, amount: order.amount, currency };
 }
+
+/** The cancel request for the saga: who asks, and the purchase as announced, for a saga whose start was lost. */
+function cancelRequest(purchase: Purchase, requestedBy: string): PurchaseCancelRequested {
+  return {
+    purchaseId: purchase.id,
+    customerId: purchase.customer_id,
+    items: purchase.items.map((line) => ({ productId: line.product_id, quantity: line.quantity, unitPrice: line.unit_price })),
+    amount: Number(purchase.amount),
+    currency: purchase.currency,
+    requestedBy,
+  };
+}
+
+const purchaseNotFound = () => new MoleculerClientError("Purchase not found", 404, "NOT_FOUND");
 
 function purchaseLinks(id: string) {
   const self = `/api/v1/purchases/${id}`;
@@ -223,11 +241,38 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
         },
       },
 
+      /**
+       * Its customer asks to stop the purchase: 202 once the request is on its
+       * way to the saga, which decides (before the payment it undoes what was
+       * done, and the purchase fails "cancelled by customer"; after it the
+       * purchase completes). 409 when the purchase already says no cancel can
+       * stop it; asking again changes nothing.
+       */
+      cancel: {
+        params: { $$strict: "remove", id: "uuid" },
+        async handler(this: PurchaseThis, ctx: Context<{ id: string }, PurchaseMeta>): Promise<PurchaseView> {
+          const customerId = callerOf(ctx).id;
+          const { view, asked } = await this.db.transaction(async (trx) => {
+            const purchase = await lockCustomerPurchase(trx, ctx.params.id, customerId);
+            if (!purchase) throw purchaseNotFound();
+            const refusal = cancelRefusal(purchase);
+            if (refusal) throw new MoleculerClientError(refusal.message, 409, refusal.type);
+            if (purchase.cancel_requested_at) return { view: purchaseView(purchase), asked: false };
+            // The row is made here, where this request's trace is the active one.
+            const [request] = this.outbox.rows([publication(PurchaseCancelRequested, purchase.id, cancelRequest(purchase, customerId), topics.purchaseEvents)]);
+            return { view: await recordCancelRequest(trx, this.outbox.table, purchase.id, request!), asked: true };
+          });
+          if (asked) void this.broker.broadcast(PURCHASE_STATUS_CHANGED_EVENT, view);
+          ctx.meta.$statusCode = 202;
+          return view;
+        },
+      },
+
       get: {
         params: { $$strict: "remove", id: "uuid" },
         async handler(this: PurchaseThis, ctx: Context<{ id: string }, AuthenticatedMeta>): Promise<PurchaseView> {
           const purchase = await findCustomerPurchase(this.db, ctx.params.id, callerOf(ctx).id);
-          if (!purchase) throw new MoleculerClientError("Purchase not found", 404, "NOT_FOUND");
+          if (!purchase) throw purchaseNotFound();
           return purchase;
         },
       },

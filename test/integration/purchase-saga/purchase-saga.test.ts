@@ -27,6 +27,8 @@ import { startBroker } from "../../support/broker";
 import { collectTopic, createTopics, headerValue, publishRaw } from "../../support/kafka";
 import { waitUntil } from "../../support/wait";
 import { PURCHASE_PROGRESSED_EVENT, type PurchaseProgressed } from "../../../contracts/purchase-progress";
+import { CANCELLED_BY_CUSTOMER, PurchaseCancelRequested, PurchaseCreated } from "../../../contracts/purchase-saga";
+import { publication } from "../../../lib/messages/message-declaration";
 import { PurchaseView } from "../../../services/purchase/purchase-view";
 
 const run = randomUUID().slice(0, 8);
@@ -426,8 +428,8 @@ describe("the purchase saga", () => {
     await reached(running.id, other, "RUNNING");
     const late: PurchaseProgressed = {
       notes: [
-        { purchaseId: id, status: "RUNNING", step: "take-payment", sagaVersion: 1_000 },
-        { purchaseId: running.id, status: "RUNNING", step: "approve-order", sagaVersion: 1_000 },
+        { purchaseId: id, status: "RUNNING", step: "take-payment", paymentTaken: false, sagaVersion: 1_000 },
+        { purchaseId: running.id, status: "RUNNING", step: "approve-order", paymentTaken: true, sagaVersion: 1_000 },
       ],
     };
     await broker.emit(PURCHASE_PROGRESSED_EVENT, late);
@@ -547,6 +549,136 @@ describe("the purchase saga", () => {
     ]);
     expect((await showSaga(id)).log.map((e) => e.kind)).toEqual(expect.arrayContaining(["saga_parked", "operator_retry", "saga_failed"]));
     await expect(broker.call("orchestrator.retrySaga", { id })).rejects.toMatchObject({ code: 409 });
+  });
+});
+
+describe("cancelling a purchase", () => {
+  const cancel = (id: string, user: AuthenticatedUser, meta: Record<string, unknown> = {}) =>
+    broker.call<PurchaseView, { id: string }>("purchase.cancel", { id }, { meta: Object.assign(meta, { user }) });
+  const logOf = async (id: string) => (await showSaga(id)).log;
+  const SEED_LINES = SEED_ITEMS.map(({ product_id, quantity }) => ({ productId: product_id, quantity, unitPrice: PRICES.get(product_id)! }));
+  const asAnnounced = (purchaseId: string, customerId: string) => ({ purchaseId, customerId, items: SEED_LINES, amount: SEED_AMOUNT, currency: "VND" });
+  /** Puts a message on this run's purchase events as the purchase service would, through an outbox; its id. */
+  const announce = async (message: ReturnType<typeof publication>) => (await participantDb.transaction((trx) => outbox.append(trx, message)))[0]!;
+  const cancelRequestsOf = async (id: string) =>
+    Number((await purchaseDb("outbox").where({ aggregateid: id, type: PurchaseCancelRequested.name }).count<{ count: string }[]>("* as count"))[0]!.count);
+
+  it("before the payment undoes the reservation and the order in flight; the purchase fails, the stream shows the request, the log keeps who asked", async () => {
+    const user = customer();
+    const { id } = await buy(user, { CreateOrder: "hold" });
+    await waitUntil("CreateOrder to be sent", () => commandsOf(id).find((c) => c.type === "CreateOrder"), SAGA_BUDGET_MS);
+
+    const meta: { $statusCode?: number } = {};
+    const asked = await cancel(id, user, meta);
+    expect(meta.$statusCode).toBe(202);
+    expect(asked).toMatchObject({ id, status: "RUNNING", cancel_requested_at: expect.any(String) });
+    // Asking again sends nothing more: the same request stands, or the purchase already says it is being undone.
+    await cancel(id, user).then(
+      (again) => expect(again.cancel_requested_at).toBe(asked.cancel_requested_at),
+      (error: unknown) => expect(error).toMatchObject({ code: 409, type: "ALREADY_FAILING" }),
+    );
+
+    const failed = await reached(id, user, "FAILED");
+    expect(failed).toMatchObject({ failure_reason: CANCELLED_BY_CUSTOMER, cancel_requested_at: asked.cancel_requested_at, order_id: null });
+    expect(commandSequenceOf(id)).toEqual(["CreateOrder", "ReserveInventory", "CancelOrder", "ReleaseInventory"]);
+    expect(await cancelRequestsOf(id)).toBe(1);
+    const log = await logOf(id);
+    expect(log.filter((e) => e.kind.startsWith("cancel_"))).toEqual([
+      expect.objectContaining({ kind: "cancel_accepted", detail: { requestedBy: user.id, reason: CANCELLED_BY_CUSTOMER } }),
+    ]);
+
+    await endBroadcast(id, "FAILED");
+    const shown = broadcastsOf(id);
+    const requestShown = shown.findIndex((b) => b.status === "RUNNING" && b.cancel_requested_at === asked.cancel_requested_at);
+    expect(requestShown).toBeGreaterThanOrEqual(0);
+    expect(shown.slice(requestShown + 1).map((b) => `${b.status} ${b.step ?? "-"}`)).toEqual([
+      "COMPENSATING create-order",
+      "COMPENSATING reserve-inventory",
+      "FAILED -",
+    ]);
+    await expect(cancel(id, user)).rejects.toMatchObject({ code: 409, type: "PURCHASE_ENDED" });
+  });
+
+  it("a cancel the saga sees while the payment is in flight refunds it too; the payment's late success changes nothing", async () => {
+    const user = customer();
+    const { id } = await buy(user, { ProcessPayment: "hold" });
+    const pay = await waitUntil("ProcessPayment to be sent", () => commandsOf(id).find((c) => c.type === "ProcessPayment"), SAGA_BUDGET_MS);
+
+    await cancel(id, user);
+    await waitUntil("RefundPayment to be sent", () => commandsOf(id).find((c) => c.type === "RefundPayment"), SAGA_BUDGET_MS);
+    const late = await answer(pay, "PaymentCompleted", { purchaseId: id, paymentId: randomUUID() });
+
+    const failed = await reached(id, user, "FAILED");
+    expect(failed).toMatchObject({ failure_reason: CANCELLED_BY_CUSTOMER, payment_id: null });
+    expect(commandTypesOf(id).filter((type) => type.endsWith("Payment") || type === "CancelOrder" || type === "ReleaseInventory")).toEqual([
+      ...commandTypesOf(id).filter((type) => type === "ProcessPayment"),
+      "RefundPayment",
+      "CancelOrder",
+      "ReleaseInventory",
+    ]);
+    const lateEntry = await waitUntil("the late payment to be handled", async () => (await logOf(id)).find((e) => e.messageId === late), SAGA_BUDGET_MS);
+    expect(lateEntry.kind).toBe("reply_ignored");
+  });
+
+  it("a cancel the saga sees after the payment is refused, in the log with who asked, and the purchase completes", async () => {
+    const user = customer();
+    const { id } = await buy(user, { ApproveOrder: "hold" });
+    const approve = await waitUntil("ApproveOrder to be sent", () => commandsOf(id).find((c) => c.type === "ApproveOrder"), SAGA_BUDGET_MS);
+
+    // As the purchase service sends it when it has not yet heard that the payment was taken.
+    const request = await announce(publication(PurchaseCancelRequested, id, { ...asAnnounced(id, user.id), requestedBy: user.id }, topics.purchaseEvents));
+    const refused = await waitUntil("the cancel to be handled", async () => (await logOf(id)).find((e) => e.messageId === request), SAGA_BUDGET_MS);
+    expect(refused).toMatchObject({ kind: "cancel_refused", detail: { requestedBy: user.id, reason: expect.stringMatching(/pivot has succeeded/) } });
+
+    // Its answer completes the saga, re-sent or parked (a late reply counts).
+    await answer(approve, "OrderApproved", { purchaseId: id, orderId: idsOf(id).orderId });
+    expect(await reached(id, user, "COMPLETED")).toMatchObject({ failure_reason: null, payment_id: idsOf(id).paymentId });
+    expect(commandTypesOf(id)).not.toContain("RefundPayment");
+  });
+
+  it("at the door: 409 ALREADY_PAID once the purchase knows the payment is taken, then PURCHASE_ENDED; 404 for another's or none; 401 without a caller", async () => {
+    const user = customer();
+    const { id } = await buy(user, { ApproveOrder: "hold" });
+    const approve = await waitUntil("ApproveOrder to be sent", () => commandsOf(id).find((c) => c.type === "ApproveOrder"), SAGA_BUDGET_MS);
+    await waitUntil("the purchase to hear the payment is taken", async () => (await view(id, user)).step === "approve-order", SAGA_BUDGET_MS);
+
+    await expect(cancel(id, user)).rejects.toMatchObject({ code: 409, type: "ALREADY_PAID" });
+    await expect(cancel(id, customer())).rejects.toMatchObject({ code: 404, type: "NOT_FOUND" });
+    await expect(cancel(randomUUID(), user)).rejects.toMatchObject({ code: 404, type: "NOT_FOUND" });
+    await expect(cancel("not-a-purchase", user)).rejects.toMatchObject({ code: 422 });
+    await expect(broker.call("purchase.cancel", { id })).rejects.toMatchObject({ code: 401, type: "NO_TOKEN" });
+
+    await answer(approve, "OrderApproved", { purchaseId: id, orderId: idsOf(id).orderId });
+    await reached(id, user, "COMPLETED");
+    await expect(cancel(id, user)).rejects.toMatchObject({ code: 409, type: "PURCHASE_ENDED" });
+    expect((await view(id, user)).cancel_requested_at).toBeNull();
+    expect(await cancelRequestsOf(id)).toBe(0);
+  });
+
+  it("a cancel that finds no saga (its start lost) ends it at once; the start that comes later changes nothing and sends nothing", async () => {
+    const user = customer();
+    const id = randomUUID();
+    await purchaseDb("purchases").insert({
+      id,
+      customer_id: user.id,
+      status: "PENDING",
+      items: JSON.stringify(SEED_ITEMS.map(({ product_id, quantity }) => ({ product_id, quantity, unit_price: PRICES.get(product_id) }))),
+      amount: SEED_AMOUNT,
+      currency: "VND",
+    });
+    scripts.set(id, {});
+    const request = await announce(publication(PurchaseCancelRequested, id, { ...asAnnounced(id, user.id), requestedBy: user.id }, topics.purchaseEvents));
+    const failed = await reached(id, user, "FAILED");
+    expect(failed.failure_reason).toBe(CANCELLED_BY_CUSTOMER);
+
+    const start = await announce(publication(PurchaseCreated, id, asAnnounced(id, user.id), topics.purchaseEvents));
+    const ignored = await waitUntil("the late start to be handled", async () => (await logOf(id)).find((e) => e.kind === "event_ignored"), SAGA_BUDGET_MS);
+    expect(ignored.detail.reason).toMatch(/already started/);
+    const log = await logOf(id);
+    expect(log.map((e) => e.kind)).toEqual(["cancel_accepted", "saga_failed", "event_ignored"]);
+    expect(log[0]).toMatchObject({ messageId: request, detail: { requestedBy: user.id, beforeStart: true } });
+    expect(start).not.toBe(request);
+    expect(commandsOf(id)).toEqual([]);
   });
 });
 

@@ -33,7 +33,13 @@ function noteFor(before: SagaState<unknown> | null, after: SagaState<unknown>, v
 
 describe("progressNotes", () => {
   it("announces a saga that has just started, with the purchase, its step and the saga's version", () => {
-    expect(noteFor(null, state({}), 1)).toEqual({ purchaseId: ID, status: "RUNNING", step: "reserve-inventory", sagaVersion: 1 });
+    expect(noteFor(null, state({}), 1)).toEqual({ purchaseId: ID, status: "RUNNING", step: "reserve-inventory", paymentTaken: false, sagaVersion: 1 });
+  });
+
+  it("says the payment is taken once the saga is past it, parked there too, and not while it is being taken", () => {
+    expect(noteFor(state({ currentStep: 1 }), state({ currentStep: 2 }))?.paymentTaken).toBe(false);
+    expect(noteFor(state({ currentStep: 2 }), state({ currentStep: 3 }))?.paymentTaken).toBe(true);
+    expect(noteFor(state({ currentStep: 3 }), state({ status: "NEEDS_ATTENTION", currentStep: 3 }))?.paymentTaken).toBe(true);
   });
 
   it("announces each new step and each new status", () => {

@@ -5,7 +5,13 @@ import { newestNotes } from "../../../services/purchase/purchase-store";
 
 const A = "0b7a4c8c-40db-4e1f-8a2b-3c4d5e6f7a8b";
 const B = "5e6f7a8b-9c0d-4e1f-9a2b-3c4d5e6f7a8b";
-const note = (purchaseId: string, step: string, sagaVersion: number): PurchaseProgressNote => ({ purchaseId, status: "RUNNING", step, sagaVersion });
+const note = (purchaseId: string, step: string, sagaVersion: number): PurchaseProgressNote => ({
+  purchaseId,
+  status: "RUNNING",
+  step,
+  paymentTaken: false,
+  sagaVersion,
+});
 
 describe("newestNotes", () => {
   it("keeps each purchase's newest note, whatever order the notes came in", () => {
