@@ -1,9 +1,10 @@
 /**
  * A signed-in customer's history of one kind of row (purchases, orders,
  * payments): the list action's params, and the one query that answers them,
- * so the three lists page, filter and order alike. Each table has an index on
- * (customer_id, created_at desc, id desc) for it: a page reads about its own
- * rows, however long the customer's history.
+ * so the three lists page, filter and order alike. Each table has indexes on
+ * (customer_id, created_at desc, id desc) and (customer_id, status, created_at
+ * desc, id desc) for it: a page reads about its own rows however long the
+ * customer's history; the total counts the matching entries of the index.
  */
 import type { Model, QueryBuilder } from "objection";
 import { pagingSchema, type Paging } from "../validation/paging";
