@@ -5,10 +5,12 @@
  * reservation and items; the inbox rows of its messages within the inbox's
  * retention), then measures the system against itself before the fill: the
  * sale rate, one purchase on an idle system, `GET` of a purchase, order,
- * payment and product, the dashboard's overview, the saga list unfiltered and
- * searched by state, customer and time, and the plans of the deadline
- * sweeper's and the pending watchdog's queries. The fill is removed at the
- * end unless --keep; `--remove` only removes an earlier one.
+ * payment and product, a customer's purchases, orders and payments (newest
+ * first, by status and by time) and wallet, the dashboard's overview, the
+ * saga list unfiltered and searched by state, customer and time, and the
+ * plans of the deadline sweeper's, the pending watchdog's and one customer's
+ * histories' queries (each customer has a twentieth of the fill). The fill is
+ * removed at the end unless --keep; `--remove` only removes an earlier one.
  *   npm run bench:growth -- [sagas] [--keep | --remove]
  * Outbox rows are not filled: Debezium would publish them. The fill spreads
  * over the last 29 days, inside the sagas' 30-day retention, so every saga
@@ -19,7 +21,10 @@
 import "./stack-env-first";
 import knex, { type Knex } from "knex";
 import { type ServiceDatabase, databaseUrl } from "../lib/environment";
+import { listCustomerOrders } from "../services/order/order-store";
+import { listCustomerPayments, movedPayments } from "../services/payment/payment-store";
 import { republishPendingPurchases } from "../services/purchase/pending-watchdog";
+import { listCustomerPurchases } from "../services/purchase/purchase-store";
 import { PURCHASE_EVENTS_TOPIC } from "../contracts/topics";
 import { SagaStore } from "../lib/saga/saga-store";
 import { type TestCustomer, api, refreshTokens } from "../test/support/http";
@@ -328,12 +333,22 @@ async function measure(customers: TestCustomer[], operatorToken: string, product
   const pick = (i: number) => readIds[(i * 7919) % readIds.length];
   const asOwner = (i: number, path: (f: OwnedIds) => string) => api("GET", path(pick(i)), { token: pick(i).customer.accessToken });
   const asOperator = (path: string) => api("GET", path, { token: operatorToken });
+  const asCustomer = (i: number, path: string) => api("GET", path, { token: customers[i % customers.length].accessToken });
   const day = (daysAgo: number) => new Date(Date.now() - daysAgo * 86_400_000).toISOString();
+  const anHourTenDaysAgo = `created_since=${day(10)}&created_before=${day(10 - 1 / 24)}`;
   const reads = [
     await timed("GET /purchases/:id", SAMPLES, (i) => asOwner(i, (f) => `/api/v1/purchases/${f.purchase}`)),
     await timed("GET /orders/:id", SAMPLES, (i) => asOwner(i, (f) => `/api/v1/orders/${f.order}`)),
     await timed("GET /payments/:id", SAMPLES, (i) => asOwner(i, (f) => `/api/v1/payments/${f.payment}`)),
     await timed("GET /products/:id", SAMPLES, (i) => api("GET", `/api/v1/products/${productIds[i % productIds.length]}`)),
+    await timed("GET /purchases, newest 20", SAMPLES, (i) => asCustomer(i, "/api/v1/purchases")),
+    // The fill's failed purchases are all customer 0's: the others have none, which only the status index finds at once.
+    await timed("GET /purchases?status=FAILED", SAMPLES, (i) => asCustomer(i, "/api/v1/purchases?status=FAILED")),
+    await timed("GET /orders, newest 20 with items", SAMPLES, (i) => asCustomer(i, "/api/v1/orders")),
+    await timed("GET /orders, an hour 10 days ago", SAMPLES, (i) => asCustomer(i, `/api/v1/orders?${anHourTenDaysAgo}`)),
+    await timed("GET /payments, newest 20", SAMPLES, (i) => asCustomer(i, "/api/v1/payments")),
+    await timed("GET /payments?status=DECLINED", SAMPLES, (i) => asCustomer(i, "/api/v1/payments?status=DECLINED")),
+    await timed("GET /account/wallet", SAMPLES, (i) => asCustomer(i, "/api/v1/account/wallet")),
     // The ops service serves one overview to every dashboard for 2 s: each of these is read afresh.
     await timed("dashboard overview", 20, () => asOperator("/ops/api/overview"), 2_100),
     await timed("saga list, unfiltered", 50, () => asOperator("/ops/api/sagas")),
@@ -345,8 +360,12 @@ async function measure(customers: TestCustomer[], operatorToken: string, product
   return { saleRate, idle: { p50: percentile(idle, 50), p99: percentile(idle, 99) }, reads };
 }
 
-/** The plans of the sweeper's and the watchdog's statements, captured as the code sends them and explained with their parameters, in transactions rolled back. */
-async function plans(): Promise<string[]> {
+/**
+ * The plans of the sweeper's, the watchdog's and one customer's histories'
+ * statements, captured as the code sends them and explained with their
+ * parameters, in transactions rolled back.
+ */
+async function plans(customerId: string): Promise<string[]> {
   const out: string[] = [];
   const explain = async (label: string, db: Knex, work: (trx: Knex.Transaction) => Promise<unknown>) => {
     for (const { statement, plan } of await plansOf(db, work, { explain: "explain (analyze, buffers off, costs off)" })) {
@@ -355,14 +374,29 @@ async function plans(): Promise<string[]> {
   };
   const orchestrator = connect("orchestrator");
   const purchase = connect("purchase");
+  const order = connect("order");
+  const payment = connect("payment");
+  const newest = { page: 1, page_size: 20 };
+  const anHourTenDaysAgo = {
+    ...newest,
+    created_since: new Date(Date.now() - 10 * 86_400_000),
+    created_before: new Date(Date.now() - 10 * 86_400_000 + 3_600_000),
+  };
   try {
     const store = new SagaStore(orchestrator);
     await explain("sweeper, idle look", orchestrator, (trx) => new SagaStore(trx).anyOverdue(new Date(), "purchase"));
     await explain("sweeper, due sagas", orchestrator, (trx) => store.findOverdue(trx, { now: new Date(), sagaType: "purchase", limit: 100 }));
     await explain("pending watchdog", purchase, (trx) => republishPendingPurchases(trx, { topic: PURCHASE_EVENTS_TOPIC, olderThanMs: 120_000 }));
+    await explain("purchases, newest 20", purchase, (trx) => listCustomerPurchases(trx, customerId, newest));
+    await explain("purchases, FAILED", purchase, (trx) => listCustomerPurchases(trx, customerId, { ...newest, status: "FAILED" }));
+    await explain("purchases, an hour 10 days ago", purchase, (trx) => listCustomerPurchases(trx, customerId, anHourTenDaysAgo));
+    await explain("orders, newest 20", order, (trx) => listCustomerOrders(trx, customerId, newest));
+    await explain("orders, CANCELLED, an hour 10 days ago", order, (trx) => listCustomerOrders(trx, customerId, { ...anHourTenDaysAgo, status: "CANCELLED" }));
+    await explain("payments, newest 20", payment, (trx) => listCustomerPayments(trx, customerId, newest));
+    await explain("payments, DECLINED", payment, (trx) => listCustomerPayments(trx, customerId, { ...newest, status: "DECLINED" }));
+    await explain("wallet movements", payment, (trx) => movedPayments(trx, customerId, 20));
   } finally {
-    await orchestrator.destroy();
-    await purchase.destroy();
+    await Promise.all([orchestrator, purchase, order, payment].map((db) => db.destroy()));
   }
   return out;
 }
@@ -413,7 +447,8 @@ async function main(): Promise<void> {
   operatorToken = await operatorOf(customers[0]);
   const after = await measure(customers, operatorToken, productIds, async () => filledIds);
   console.log(`\n${comparison(before, after)}\n`);
-  for (const plan of await plans()) console.log(plan);
+  // Customer 1: a twentieth of the fill, none of it failed (the failed purchases are all customer 0's).
+  for (const plan of await plans(customers[1].customerId)) console.log(plan);
   if (!args.includes("--keep")) await removeFill();
 }
 
