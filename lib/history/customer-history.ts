@@ -31,6 +31,8 @@ const isoTimestamp = {
     return value;
   },
   messages: { isoTimestamp: "The '{field}' field must be an ISO-8601 date and time with its offset, such as 2026-12-01T10:00:00Z." },
+  // What the API document shows of it (lib/http/json-schema-of-rule.ts): the check itself is code.
+  jsonSchema: { type: "string", format: "date-time" },
 } as const;
 
 /** The params of a history list whose rows have these statuses. */

@@ -16,5 +16,7 @@ export function decimalInteger(min: number, max: number) {
       return value;
     },
     messages: { decimalInteger: `The '{field}' field must be a whole number from ${min} to ${max}, written in decimal.` },
+    // What the API document shows of it (lib/http/json-schema-of-rule.ts): the check itself is code.
+    jsonSchema: { type: "integer", minimum: min, maximum: max },
   } as const;
 }
