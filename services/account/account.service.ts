@@ -13,6 +13,7 @@ import { SQLSTATE, sqlStateOf } from "../../lib/errors/sql-state";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
 import { CustomerRegistered } from "../../contracts/account";
 import { publication } from "../../lib/messages/message-declaration";
+import { documentedError, type RestDescription } from "../../lib/http/rest-description";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
 import {
@@ -30,7 +31,7 @@ import {
 import { readAccountSettings } from "./account-settings";
 import type { Customer } from "./account-models";
 import { type CustomerChanges, findCustomer, findLogin, insertCustomer, replacePasswordHash, setRoleByEmail, updateCustomer } from "./account-store";
-import { deliveryView, personalView, type TokenPair } from "./account-view";
+import { deliveryView, deliveryViewSchema, personalView, personalViewSchema, tokenPairSchema, type TokenPair } from "./account-view";
 import { PasswordHasher, PasswordHashingBusyError } from "./password-hasher";
 import { consumeRefreshToken, storeRefreshToken } from "./refresh-token-store";
 
@@ -48,6 +49,14 @@ interface AccountThis extends Service, DatabaseThis {
 const customerNotFound = () => new MoleculerClientError("Customer not found", 404, "NOT_FOUND");
 const invalidCredentials = () => new MoleculerClientError("Invalid email or password", 401, "INVALID_CREDENTIALS");
 const invalidRefreshToken = (why: string) => new MoleculerClientError(`Invalid refresh token: ${why}`, 401, "INVALID_REFRESH_TOKEN");
+const emailTaken = () => new MoleculerClientError("An account with this email already exists", 409, "EMAIL_TAKEN");
+
+/** What the API document says of reading or changing one part of the caller's profile. */
+const profileDescription = (summary: string, schema: typeof personalViewSchema | typeof deliveryViewSchema): RestDescription => ({
+  summary,
+  answer: { schema },
+  errors: [documentedError(customerNotFound())],
+});
 
 /** Password hashing past its admission bound is a 503 the client retries, not a wait past the gateway's timeout. */
 async function passwordWork<T>(work: Promise<T>): Promise<T> {
@@ -65,6 +74,11 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
   actions: {
     register: {
       params: registerSchema,
+      openapi: {
+        summary: "Sign up: a new customer account and its first token pair",
+        answer: { status: 201, schema: tokenPairSchema },
+        errors: [documentedError(emailTaken())],
+      } satisfies RestDescription,
       async handler(this: AccountThis, ctx: Context<RegisterBody, { $statusCode?: number; $location?: string }>) {
         const body = ctx.params;
         const passwordHash = await passwordWork(this.passwords.hash(body.password));
@@ -87,7 +101,7 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
           return pair;
         } catch (error) {
           if (sqlStateOf(error) === SQLSTATE.UNIQUE_VIOLATION) {
-            throw new MoleculerClientError("An account with this email already exists", 409, "EMAIL_TAKEN");
+            throw emailTaken();
           }
           throw error;
         }
@@ -96,6 +110,11 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
 
     login: {
       params: loginSchema,
+      openapi: {
+        summary: "Log in: a new token pair",
+        answer: { schema: tokenPairSchema },
+        errors: [documentedError(invalidCredentials())],
+      } satisfies RestDescription,
       async handler(this: AccountThis, ctx: Context<LoginBody>) {
         const found = await findLogin(this.db, ctx.params.email);
         // Unknown email costs the same hashing work as a wrong password.
@@ -126,6 +145,11 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
 
     refresh: {
       params: refreshSchema,
+      openapi: {
+        summary: "A new token pair for a refresh token, which stops working (reusing it revokes its family)",
+        answer: { schema: tokenPairSchema },
+        errors: [documentedError(invalidRefreshToken("reused"))],
+      } satisfies RestDescription,
       async handler(this: AccountThis, ctx: Context<RefreshBody>) {
         try {
           this.tokens.verifyRefreshToken(ctx.params.refresh_token);
@@ -147,23 +171,27 @@ const AccountService: ServiceSchema<ServiceSettingSchema, AccountThis> = {
     },
 
     getPersonal: {
+      openapi: profileDescription("The caller's name and email", personalViewSchema),
       async handler(this: AccountThis, ctx: Context<unknown, AuthenticatedMeta>) {
         return personalView(await this.currentCustomer(ctx));
       },
     },
     updatePersonal: {
       params: personalUpdateSchema,
+      openapi: profileDescription("Changes the caller's name", personalViewSchema),
       async handler(this: AccountThis, ctx: Context<PersonalUpdateBody, AuthenticatedMeta>) {
         return personalView(await this.updateCustomer(ctx, { first_name: ctx.params.first_name, last_name: ctx.params.last_name }));
       },
     },
     getDelivery: {
+      openapi: profileDescription("The caller's delivery address and phone number", deliveryViewSchema),
       async handler(this: AccountThis, ctx: Context<unknown, AuthenticatedMeta>) {
         return deliveryView(await this.currentCustomer(ctx));
       },
     },
     updateDelivery: {
       params: deliveryUpdateSchema,
+      openapi: profileDescription("Changes the caller's delivery address and phone number", deliveryViewSchema),
       async handler(this: AccountThis, ctx: Context<DeliveryUpdateBody, AuthenticatedMeta>) {
         return deliveryView(await this.updateCustomer(ctx, { address: ctx.params.address, phone_number: ctx.params.phone_number }));
       },

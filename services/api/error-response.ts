@@ -4,9 +4,22 @@
  * Server faults never leak their message or stack; a service that cannot be
  * reached is a 503 (with Retry-After), whatever Moleculer called it.
  */
-export interface ErrorBody {
-  error: { status: number; type: string; message: string; fields?: { field: string; message: string }[] };
-}
+import type { Infer } from "../../lib/messages/message-declaration";
+
+/** The shape, declared once: ErrorBody is read off it, and the API document shows it. */
+export const errorBodySchema = {
+  error: {
+    type: "object",
+    props: {
+      status: { type: "number", integer: true, min: 400, max: 599 },
+      type: "string",
+      message: "string",
+      /** A 422's fields and what is wrong with each. */
+      fields: { type: "array", optional: true, items: { type: "object", props: { field: "string", message: "string" } } },
+    },
+  },
+} as const;
+export type ErrorBody = Infer<typeof errorBodySchema>;
 
 interface AnyError {
   code?: unknown;

@@ -36,7 +36,8 @@ import { lockStockOfBatch, productCommandHandlers } from "./product-commands";
 import { ProductReadCache } from "./product-read-cache";
 import { readProductSettings, type ProductSettings } from "./product-settings";
 import { findProduct, insertCategory, insertProduct, listCategories, listProducts, productIdPages, productPrices, updateProduct } from "./product-store";
-import { categoryView, productView, type ProductView } from "./product-view";
+import { categoryView, categoryViewSchema, productView, productViewSchema, type ProductView } from "./product-view";
+import { documentedError, listPageSchema, type RestDescription } from "../../lib/http/rest-description";
 
 const { MoleculerClientError } = Errors;
 
@@ -50,6 +51,8 @@ interface ProductThis extends Service, DatabaseThis {
 }
 
 const notFound = () => new MoleculerClientError("Product not found", 404, PRODUCT_NOT_FOUND);
+const notAllowed = () => new MoleculerClientError("Not allowed to change the catalog", 403, "FORBIDDEN");
+const categoryExists = () => new MoleculerClientError("A category with this name already exists", 409, "CATEGORY_EXISTS");
 
 /**
  * The catalog's constraints that mean "bad input", as the client should see
@@ -62,7 +65,7 @@ function clientErrorFor(error: unknown): Error {
         { field: "category_id", message: "The category does not exist." },
       ]);
     case "categories_name_unique":
-      return new MoleculerClientError("A category with this name already exists", 409, "CATEGORY_EXISTS");
+      return categoryExists();
     default:
       return error as Error;
   }
@@ -77,6 +80,7 @@ export function createProductService(settings: ProductSettings = readProductSett
     actions: {
       get: {
         params: productIdSchema,
+        openapi: { summary: "A product", answer: { schema: productViewSchema }, errors: [documentedError(notFound())] } satisfies RestDescription,
         async handler(this: ProductThis, ctx: Context<{ id: number }>) {
           const product = await this.cache.getDetail(ctx.params.id, () => this.loadProduct(ctx.params.id));
           if (!product) throw notFound();
@@ -99,6 +103,7 @@ export function createProductService(settings: ProductSettings = readProductSett
 
       list: {
         params: listProductsSchema,
+        openapi: { summary: "A page of products, of one category or all", answer: { schema: listPageSchema(productViewSchema) } } satisfies RestDescription,
         async handler(this: ProductThis, ctx: Context<ListProductsQuery>) {
           const { category_id, page, page_size } = ctx.params;
           return this.cache.getList(`products:${category_id ?? "all"}:${page}:${page_size}`, async () => {
@@ -109,6 +114,10 @@ export function createProductService(settings: ProductSettings = readProductSett
       },
 
       listCategories: {
+        openapi: {
+          summary: "Every category",
+          answer: { schema: { items: { type: "array", items: { type: "object", props: categoryViewSchema } } } },
+        } satisfies RestDescription,
         async handler(this: ProductThis) {
           return this.cache.getList("categories", async () => ({
             items: (await listCategories(this.db)).map(categoryView),
@@ -118,6 +127,11 @@ export function createProductService(settings: ProductSettings = readProductSett
 
       create: {
         params: createProductSchema,
+        openapi: {
+          summary: "Adds a product to the catalog",
+          answer: { status: 201, schema: productViewSchema },
+          errors: [documentedError(notAllowed())],
+        } satisfies RestDescription,
         async handler(this: ProductThis, ctx: Context<CreateProductBody, AuthenticatedMeta & { $statusCode?: number; $location?: string }>) {
           const product = await this.writeCatalog(ctx, async (trx) => {
             const view = productView(await insertProduct(trx, ctx.params));
@@ -137,6 +151,11 @@ export function createProductService(settings: ProductSettings = readProductSett
 
       update: {
         params: updateProductSchema,
+        openapi: {
+          summary: "Changes a product: the fields given",
+          answer: { schema: productViewSchema },
+          errors: [documentedError(notFound()), documentedError(notAllowed())],
+        } satisfies RestDescription,
         async handler(this: ProductThis, ctx: Context<UpdateProductBody, AuthenticatedMeta>) {
           const { id, ...changes } = ctx.params;
           const product = await this.writeCatalog(ctx, async (trx) => {
@@ -153,6 +172,11 @@ export function createProductService(settings: ProductSettings = readProductSett
 
       createCategory: {
         params: createCategorySchema,
+        openapi: {
+          summary: "Adds a category (names are unique)",
+          answer: { status: 201, schema: categoryViewSchema },
+          errors: [documentedError(categoryExists()), documentedError(notAllowed())],
+        } satisfies RestDescription,
         async handler(this: ProductThis, ctx: Context<CreateCategoryBody, AuthenticatedMeta & { $statusCode?: number; $location?: string }>) {
           const category = await this.writeCatalog(ctx, async (trx) => {
             const category = categoryView(await insertCategory(trx, ctx.params));
@@ -219,7 +243,7 @@ export function createProductService(settings: ProductSettings = readProductSett
       async writeCatalog<T>(this: ProductThis, ctx: Context<unknown, AuthenticatedMeta>, write: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
         const required = settings.catalogWriterRole;
         const caller = callerOf(ctx);
-        if (required && caller.role !== required) throw new MoleculerClientError("Not allowed to change the catalog", 403, "FORBIDDEN");
+        if (required && caller.role !== required) throw notAllowed();
         return this.db.transaction(write).catch((error: unknown) => {
           throw clientErrorFor(error);
         });
