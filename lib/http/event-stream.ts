@@ -9,6 +9,9 @@ import { Errors } from "moleculer";
 
 const HEARTBEAT_MS = 15_000;
 
+/** The 429 for one stream more than a client may hold. */
+export const tooManyStreams = (max: number) => new Errors.MoleculerClientError(`At most ${max} event streams may be open at once`, 429, "TOO_MANY_STREAMS");
+
 /** Open streams per client (a customer, an operator): one more is a 429. */
 export class StreamQuota {
   private readonly open = new Map<string, number>();
@@ -18,7 +21,7 @@ export class StreamQuota {
   /** Takes one stream for `client`; the function it returns gives it back (once). */
   take(client: string): () => void {
     const held = this.open.get(client) ?? 0;
-    if (held >= this.max) throw new Errors.MoleculerClientError(`At most ${this.max} event streams may be open at once`, 429, "TOO_MANY_STREAMS");
+    if (held >= this.max) throw tooManyStreams(this.max);
     this.open.set(client, held + 1);
     let given = false;
     return () => {

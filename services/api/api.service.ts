@@ -23,10 +23,23 @@ import { readApiSettings, type ApiSettings } from "./api-settings";
 import { UNAVAILABLE_RETRY_AFTER_SECONDS, errorResponse } from "./error-response";
 import { withinTime } from "../../lib/scheduling/within-time";
 import { answerPlainOptions, closeServer, corsSettings, noSniffing, noStore, rateLimitRetryAfter, refuseUnfitJson, sameOriginIsNotCors } from "./http-edge";
-import { DashboardFiles, OverviewStreams, refuseNonOperator } from "./ops-dashboard";
-import { PurchaseEventStreams } from "./purchase-event-streams";
+import { OverviewStreams, dashboardFiles, refuseNonOperator } from "./ops-dashboard";
+import { MAX_STREAMS_PER_CUSTOMER, PurchaseEventStreams } from "./purchase-event-streams";
+import { DOCS_ALIAS, DOCS_ROUTE_PATH, OPENAPI_ALIAS, docsFiles } from "./api-docs";
+import { openApiDocument, type RoutedAlias, type StreamRouteDescription } from "./openapi-document";
+import { tooManyStreams } from "../../lib/http/event-stream";
+import { documentedError } from "../../lib/http/rest-description";
 
 const IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
+
+/** The API document's entries for the routes the gateway answers itself. */
+const STREAM_ROUTES: Record<string, StreamRouteDescription> = {
+  "GET /api/v1/purchases/:id/events": {
+    summary: "The purchase as Server-Sent Events: its current state, then every change until it ends (at most 5 minutes; reconnect for the current state)",
+    like: "purchase.get",
+    errors: [documentedError(tooManyStreams(MAX_STREAMS_PER_CUSTOMER))],
+  },
+};
 
 /** `limit` requests per client per window, counted in Redis under `route`. */
 function rateLimit(settings: ApiSettings, redis: Cluster, route: string, limit: number) {
@@ -76,9 +89,12 @@ interface GatewayThis extends Service {
   pipelineHealth: PipelineHealth;
   purchaseStreams: PurchaseEventStreams;
   overviewStreams: OverviewStreams;
+  /** moleculer-web's: every alias of every route. */
+  aliases: RoutedAlias[];
   /** moleculer-web's: answers an error through onError. */
   sendError(req: IncomingMessage, res: ServerResponse, error: Error): void;
   serveDashboard(req: GatewayRequest, res: ServerResponse, file: string): void;
+  serveDocs(req: GatewayRequest, res: ServerResponse, file: string): void;
 }
 
 type GatewayRequest = IncomingMessage & { $ctx: Context<unknown, AuthenticatedMeta>; $params: Record<string, string> };
@@ -94,7 +110,8 @@ export function createApiService(
   // Generous timeout: a crowd at the door lags the event loop, and a command timer due during the lag fires before the answer already read is handled.
   const redis = new Cluster(redisNodes(), redisClusterOptions({ lazyConnect: true, enableOfflineQueue: true, redisOptions: { commandTimeout: 5_000 } }));
   const jsonBody = jsonBodyParsers(settings);
-  const dashboard = new DashboardFiles();
+  const dashboard = dashboardFiles();
+  const docs = docsFiles();
   return {
     name: "api",
     mixins: [ApiGateway],
@@ -165,10 +182,15 @@ export function createApiService(
             "POST products": "product.create",
             "PUT products/:id": "product.update",
             "POST categories": "product.createCategory",
+            "GET account/wallet": "payment.wallet",
+            "GET orders": "order.list",
             "GET orders/:id": "order.get",
+            "GET payments": "payment.list",
             "GET payments/:id": "payment.get",
             "POST purchases": "purchase.create",
+            "GET purchases": "purchase.list",
             "GET purchases/:id": "purchase.get",
+            "POST purchases/:id/cancel": "purchase.cancel",
             "GET purchases/:id/events"(this: GatewayThis, req: GatewayRequest, res: ServerResponse) {
               // moleculer-web does not catch a function alias's rejection: answer it here, or it kills the process.
               return this.purchaseStreams.stream(req.$ctx, req.$params.id, req, res).catch((error: Error) => this.sendError(req, res, error));
@@ -233,6 +255,23 @@ export function createApiService(
           bodyParsers: false,
           rateLimit: rateLimit(settings, redis, "public", settings.rateLimit.other),
         },
+        {
+          // The API's OpenAPI document and its viewer (api-docs.ts): public, counted with the public routes.
+          name: "docs",
+          path: DOCS_ROUTE_PATH,
+          aliases: {
+            [`GET ${OPENAPI_ALIAS}`]: "api.openapi",
+            [`GET ${DOCS_ALIAS}`](this: GatewayThis, req: GatewayRequest, res: ServerResponse) {
+              this.serveDocs(req, res, "index.html");
+            },
+            [`GET ${DOCS_ALIAS}/:file`](this: GatewayThis, req: GatewayRequest, res: ServerResponse) {
+              this.serveDocs(req, res, req.$params.file);
+            },
+          },
+          mappingPolicy: "restrict",
+          bodyParsers: false,
+          rateLimit: rateLimit(settings, redis, "public", settings.rateLimit.other),
+        },
       ],
     },
     events: {
@@ -263,6 +302,13 @@ export function createApiService(
         if (!ctx.meta.user) throw new ApiGateway.Errors.UnAuthorizedError(ApiGateway.Errors.ERR_NO_TOKEN, null);
         if (route.opts.operatorsOnly) refuseNonOperator(ctx);
       },
+      serveDocs(this: GatewayThis, req: GatewayRequest, res: ServerResponse, file: string) {
+        try {
+          docs.serve(res, file);
+        } catch (error) {
+          this.sendError(req, res, error as Error);
+        }
+      },
       serveDashboard(this: GatewayThis, req: GatewayRequest, res: ServerResponse, file: string) {
         try {
           refuseNonOperator(req.$ctx);
@@ -281,6 +327,20 @@ export function createApiService(
        * and the per-customer stream limit.
        */
       rest: { bulkhead: { enabled: false } },
+      /** The API's OpenAPI document, from the alias table and the registered actions' definitions (openapi-document.ts). */
+      openapi: {
+        handler(this: GatewayThis) {
+          const actions = new Map(
+            this.broker.registry.getActionList({ onlyAvailable: true, skipInternal: true }).map((item) => [item.name, item.action ?? {}]),
+          );
+          return openApiDocument({
+            aliases: this.aliases,
+            actions,
+            streams: STREAM_ROUTES,
+            onMissing: (action) => this.logger.warn(`openapi.json: ${action} is not registered now, so its route is left out`),
+          });
+        },
+      },
       /** Alive: the process answers. */
       health() {
         return { status: "ok" };

@@ -38,6 +38,12 @@ export function jsonIsObject(text: Buffer): boolean {
   return false;
 }
 
+/** A body that is not a JSON object; error-response.ts names body-parser's error types. */
+export const notAnObject = () => Object.assign(new Error("The JSON body must be an object"), { status: 400, type: "entity.not.object" });
+
+/** A body nested past MAX_JSON_DEPTH. */
+export const tooDeep = () => Object.assign(new Error(`The JSON body nests deeper than ${MAX_JSON_DEPTH} levels`), { status: 400, type: "entity.too.deep" });
+
 /**
  * body-parser's `verify` hook, before the body is parsed: every body of this
  * API is a JSON object (an array would reach an action as no parameters at
@@ -47,12 +53,8 @@ export function jsonIsObject(text: Buffer): boolean {
  */
 export function refuseUnfitJson(_req: IncomingMessage, _res: ServerResponse, body: Buffer): void {
   // An empty body is left to the parser, which reads it as {}.
-  if (body.length > 0 && !jsonIsObject(body)) {
-    throw Object.assign(new Error("The JSON body must be an object"), { status: 400, type: "entity.not.object" });
-  }
-  if (jsonDeeperThan(body, MAX_JSON_DEPTH)) {
-    throw Object.assign(new Error(`The JSON body nests deeper than ${MAX_JSON_DEPTH} levels`), { status: 400, type: "entity.too.deep" });
-  }
+  if (body.length > 0 && !jsonIsObject(body)) throw notAnObject();
+  if (jsonDeeperThan(body, MAX_JSON_DEPTH)) throw tooDeep();
 }
 
 /**

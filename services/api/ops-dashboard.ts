@@ -4,12 +4,12 @@
  * The page is public, as a login form is; every piece of data behind it is
  * under /ops/api, for the operator role only.
  */
-import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
 import { Errors, type Context } from "moleculer";
 import { OPERATOR_ROLE, type AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { OpenStreams, StreamQuota } from "../../lib/http/event-stream";
+import { StaticFiles, readFiles } from "../../lib/http/static-files";
 
 const { MoleculerClientError } = Errors;
 
@@ -37,28 +37,7 @@ export function refuseNonOperator(ctx: Context<unknown, AuthenticatedMeta>): voi
 }
 
 /** The dashboard's files, read once when the gateway starts. */
-export class DashboardFiles {
-  private readonly files = new Map<string, { body: Buffer; type: string }>();
-
-  constructor(directory = DASHBOARD_DIR) {
-    for (const [name, type] of Object.entries(DASHBOARD_FILES)) this.files.set(name, { body: readFileSync(path.join(directory, name)), type });
-  }
-
-  /** Answers one of the files by name (anything else is a 404, so no path leads outside them). */
-  serve(res: ServerResponse, name: string): void {
-    const file = this.files.get(name);
-    if (!file) throw new MoleculerClientError(`No ${name} here`, 404, "NOT_FOUND");
-    res.writeHead(200, {
-      "Content-Type": file.type,
-      "Content-Length": file.body.length,
-      "Cache-Control": "no-cache",
-      "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-      "X-Content-Type-Options": "nosniff",
-      "Referrer-Policy": "no-referrer",
-    });
-    res.end(file.body);
-  }
-}
+export const dashboardFiles = (directory = DASHBOARD_DIR) => new StaticFiles(readFiles(directory, DASHBOARD_FILES), CONTENT_SECURITY_POLICY);
 
 /** Each open dashboard gets the overview (ops.overview) every OVERVIEW_EVERY_MS until it closes. */
 export class OverviewStreams {
