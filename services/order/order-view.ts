@@ -1,7 +1,28 @@
-/** How an order looks on the API: snake_case JSON, money as integer minor units. */
+/**
+ * How an order looks on the API: snake_case JSON, money as integer minor
+ * units. The view is declared once as a schema: its type is read off it, and
+ * the API document shows it.
+ */
+import { type Infer } from "../../lib/messages/message-declaration";
+import { ORDER_STATUSES } from "./order-decisions";
 import type { Order, OrderItem } from "./order-models";
 
-export function orderView(order: Order, items: OrderItem[]) {
+const whole = { type: "number", integer: true } as const;
+
+export const orderViewSchema = {
+  id: "uuid",
+  purchase_id: "uuid",
+  status: { type: "enum", values: ORDER_STATUSES },
+  /** Integer minor units of `currency`; null (as the currency) only on a tombstone, never a customer's own order. */
+  amount: { ...whole, nullable: true },
+  currency: { type: "string", nullable: true },
+  items: { type: "array", items: { type: "object", props: { product_id: { ...whole, min: 1 }, quantity: { ...whole, min: 1 }, unit_price: whole } } },
+  created_at: { type: "date" },
+  updated_at: { type: "date" },
+} as const;
+export type OrderView = Infer<typeof orderViewSchema>;
+
+export function orderView(order: Order, items: OrderItem[]): OrderView {
   return {
     id: order.id,
     purchase_id: order.purchase_id,

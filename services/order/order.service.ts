@@ -14,7 +14,8 @@ import { idempotentChannel } from "../../mixins/idempotent-channel";
 import { orderCommandHandlers } from "./order-commands";
 import { ORDER_STATUSES, type OrderStatus } from "./order-decisions";
 import { findOrderByPurchase, findOwnedOrder, listCustomerOrders, orderItems } from "./order-store";
-import { internalOrderView, orderView } from "./order-view";
+import { internalOrderView, orderView, orderViewSchema } from "./order-view";
+import { documentedError, listPageSchema, type RestDescription } from "../../lib/http/rest-description";
 
 type OrderThis = Service & DatabaseThis;
 
@@ -35,6 +36,11 @@ const OrderService: ServiceSchema = {
     /** The caller's own order with its items. */
     get: {
       params: { id: "uuid" },
+      openapi: {
+        summary: "The caller's own order, with its items",
+        answer: { schema: orderViewSchema },
+        errors: [documentedError(orderNotFound())],
+      } satisfies RestDescription,
       async handler(this: OrderThis, ctx: Context<{ id: string }, AuthenticatedMeta>) {
         const order = await findOwnedOrder(this.db, ctx.params.id, callerOf(ctx).id);
         if (!order) throw orderNotFound();
@@ -44,6 +50,10 @@ const OrderService: ServiceSchema = {
     /** The caller's own orders, newest first, a page at a time, each with its items. */
     list: {
       params: customerHistorySchema(ORDER_STATUSES),
+      openapi: {
+        summary: "The caller's own orders, newest first, a page at a time",
+        answer: { schema: listPageSchema(orderViewSchema) },
+      } satisfies RestDescription,
       async handler(this: OrderThis, ctx: Context<HistoryQuery<OrderStatus>, AuthenticatedMeta>) {
         const { rows, total } = await listCustomerOrders(this.db, callerOf(ctx).id, ctx.params);
         return pageOf(

@@ -15,7 +15,8 @@ import { idempotentChannel } from "../../mixins/idempotent-channel";
 import { lockPayersWallets, paymentCommandHandlers } from "./payment-commands";
 import { PAYMENT_STATUSES, walletMovements, type PaymentStatus } from "./payment-decisions";
 import { findOwnedPayment, findPaymentByPurchase, findWallet, listCustomerPayments, movedPayments } from "./payment-store";
-import { customerWalletView, internalPaymentView, paymentView, walletView } from "./payment-view";
+import { customerWalletView, customerWalletViewSchema, internalPaymentView, paymentView, paymentViewSchema, walletView } from "./payment-view";
+import { documentedError, listPageSchema, type RestDescription } from "../../lib/http/rest-description";
 import { accountEventHandlers, walletSettings } from "./wallet-opening";
 
 type PaymentThis = Service & DatabaseThis;
@@ -24,6 +25,7 @@ const wallets = walletSettings();
 
 // Someone else's payment is "not found" too: its existence is not the caller's business.
 const paymentNotFound = () => new Errors.MoleculerClientError("Payment not found", 404, "NOT_FOUND");
+const walletNotFound = () => new Errors.MoleculerClientError("Wallet not found", 404, "NOT_FOUND");
 
 /** How many movements the wallet shows: the newest. */
 const WALLET_MOVEMENTS = 20;
@@ -48,6 +50,11 @@ const PaymentService: ServiceSchema = {
     /** The caller's own payment. */
     get: {
       params: { id: "uuid" },
+      openapi: {
+        summary: "The caller's own payment",
+        answer: { schema: paymentViewSchema },
+        errors: [documentedError(paymentNotFound())],
+      } satisfies RestDescription,
       async handler(this: PaymentThis, ctx: Context<{ id: string }, AuthenticatedMeta>) {
         const payment = await findOwnedPayment(this.db, ctx.params.id, callerOf(ctx).id);
         if (!payment) throw paymentNotFound();
@@ -57,6 +64,10 @@ const PaymentService: ServiceSchema = {
     /** The caller's own payments, newest first, a page at a time. */
     list: {
       params: customerHistorySchema(PAYMENT_STATUSES),
+      openapi: {
+        summary: "The caller's own payments, newest first, a page at a time",
+        answer: { schema: listPageSchema(paymentViewSchema) },
+      } satisfies RestDescription,
       async handler(this: PaymentThis, ctx: Context<HistoryQuery<PaymentStatus>, AuthenticatedMeta>) {
         const { rows, total } = await listCustomerPayments(this.db, callerOf(ctx).id, ctx.params);
         return pageOf(rows.map(paymentView), ctx.params, total);
@@ -65,10 +76,15 @@ const PaymentService: ServiceSchema = {
     /** The caller's own wallet and its newest movements, told by its payments (there is no ledger). */
     wallet: {
       params: { $$strict: "remove" },
+      openapi: {
+        summary: "The caller's wallet: its balance and its newest movements",
+        answer: { schema: customerWalletViewSchema },
+        errors: [documentedError(walletNotFound())],
+      } satisfies RestDescription,
       async handler(this: PaymentThis, ctx: Context<Record<string, never>, AuthenticatedMeta>) {
         const customerId = callerOf(ctx).id;
         const [wallet, moved] = await Promise.all([findWallet(this.db, customerId), movedPayments(this.db, customerId, WALLET_MOVEMENTS)]);
-        if (!wallet) throw new Errors.MoleculerClientError("Wallet not found", 404, "NOT_FOUND");
+        if (!wallet) throw walletNotFound();
         return customerWalletView(wallet, walletMovements(moved.charged, moved.refunded, WALLET_MOVEMENTS));
       },
     },

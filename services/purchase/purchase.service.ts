@@ -23,7 +23,6 @@ import { customerHistorySchema, type HistoryQuery } from "../../lib/history/cust
 import type { AfterCommit, InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
 import { PeriodicWork } from "../../lib/scheduling/periodic-work";
-import { SAGA_STATUSES } from "../../lib/saga/state";
 import { pageOf, type Page } from "../../lib/validation/paging";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
@@ -39,7 +38,17 @@ import {
   type PriceList,
 } from "./purchase-request";
 import { readPurchaseSettings } from "./purchase-settings";
-import { PURCHASE_STATUS_CHANGED_EVENT, purchaseView, type PurchaseStatus, type PurchaseView } from "./purchase-view";
+import {
+  PURCHASE_STATUSES,
+  PURCHASE_STATUS_CHANGED_EVENT,
+  purchaseAcceptedSchema,
+  purchaseView,
+  purchaseViewSchema,
+  type PurchaseAccepted,
+  type PurchaseStatus,
+  type PurchaseView,
+} from "./purchase-view";
+import { documentedError, listPageSchema, type DocumentedError, type RestDescription } from "../../lib/http/rest-description";
 import { cancelRefusal } from "./purchase-decisions";
 import type { Purchase } from "./purchase-models";
 import { SHOP_METRICS, registerShopMetrics } from "../../lib/metrics/shop-metrics";
@@ -107,6 +116,9 @@ async function currentPrices(broker: ServiceBroker, orders: number[][]): Promise
   return orders.map((order) => new Map(order.map((id) => [id, prices.get(id) ?? null])));
 }
 
+/** The type of the 422 for an order that cannot be priced, by priceOrder's refusal. */
+const PRICING_REFUSAL_TYPES = { "unknown-products": "UNKNOWN_PRODUCT", "too-expensive": "AMOUNT_TOO_LARGE" } as const;
+
 /** The purchase as it will be announced, or a 422 naming what is wrong with the request. */
 async function pricedPurchase(
   ctx: Context<CreatePurchaseBody>,
@@ -119,10 +131,7 @@ async function pricedPurchase(
 
   const prices = await priceList.request(ctx.params.order_items.map((item) => item.product_id));
   const order = priceOrder(ctx.params.order_items, prices);
-  if (!order.ok) {
-    const type = order.refusal === "unknown-products" ? "UNKNOWN_PRODUCT" : "AMOUNT_TOO_LARGE";
-    throw new ValidationError(order.problems.map((p) => p.message).join(" "), type, order.problems);
-  }
+  if (!order.ok) throw new ValidationError(order.problems.map((p) => p.message).join(" "), PRICING_REFUSAL_TYPES[order.refusal], order.problems);
   return { purchaseId: randomUUID(), customerId, items: order.items, amount: order.amount, currency };
 }
 
@@ -139,6 +148,30 @@ function cancelRequest(purchase: Purchase, requestedBy: string): PurchaseCancelR
 }
 
 const purchaseNotFound = () => new MoleculerClientError("Purchase not found", 404, "NOT_FOUND");
+const keyReused = () => new MoleculerClientError("This Idempotency-Key was used for another purchase request", 409, "IDEMPOTENCY_KEY_REUSED");
+
+/** What the API document says of a create: its answer, and its own 422s and 409 (examples of each). */
+const CREATE_DESCRIPTION: RestDescription = {
+  summary: "Buys: records the purchase and starts its saga (202); an Idempotency-Key header makes it safe to retry",
+  answer: { status: 202, schema: purchaseAcceptedSchema },
+  errors: [
+    documentedError(keyReused()),
+    { status: 422, type: PRICING_REFUSAL_TYPES["unknown-products"], message: "Product 9 does not exist." },
+    { status: 422, type: PRICING_REFUSAL_TYPES["too-expensive"], message: "The items come to more than the most one purchase can carry." },
+  ],
+};
+
+/** The cancel's 409s, as cancelRefusal words them for a purchase that has ended, is paid, or is being undone. */
+const CANCEL_REFUSALS: DocumentedError[] = (
+  [
+    ["COMPLETED", false],
+    ["RUNNING", true],
+    ["COMPENSATING", false],
+  ] as const
+).flatMap(([status, payment_taken]) => {
+  const refusal = cancelRefusal({ id: "3f0c2a8e-8d1b-4c55-9a7e-2b6f1d9e4a10", status, payment_taken });
+  return refusal ? [{ status: 409, ...refusal }] : [];
+});
 
 function purchaseLinks(id: string) {
   const self = `/api/v1/purchases/${id}`;
@@ -157,13 +190,13 @@ function idempotencyClaim(ctx: Context<CreatePurchaseBody, PurchaseMeta>): Idemp
 /** A purchase found under the request's key answers the request only if it was made for the same request. */
 function sameRequest(earlier: KeyedPurchase, claim: IdempotencyClaim): Pick<KeyedPurchase, "id" | "status"> {
   if (earlier.request_fingerprint !== claim.fingerprint) {
-    throw new MoleculerClientError("This Idempotency-Key was used for another purchase request", 409, "IDEMPOTENCY_KEY_REUSED");
+    throw keyReused();
   }
   return earlier;
 }
 
 /** 202 with the purchase's links and Location: it is recorded, and its saga runs (or ran). */
-function accepted(ctx: Context<CreatePurchaseBody, PurchaseMeta>, purchase: Pick<KeyedPurchase, "id" | "status">) {
+function accepted(ctx: Context<CreatePurchaseBody, PurchaseMeta>, purchase: Pick<KeyedPurchase, "id" | "status">): PurchaseAccepted {
   const links = purchaseLinks(purchase.id);
   ctx.meta.$statusCode = 202;
   // moleculer-web sets Location itself only for 201 and redirects.
@@ -219,6 +252,7 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
     actions: {
       create: {
         params: createPurchaseSchema,
+        openapi: CREATE_DESCRIPTION,
         async handler(this: PurchaseThis, ctx: Context<CreatePurchaseBody, PurchaseMeta>) {
           const customerId = callerOf(ctx).id;
           const claim = idempotencyClaim(ctx);
@@ -250,6 +284,11 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
        */
       cancel: {
         params: { $$strict: "remove", id: "uuid" },
+        openapi: {
+          summary: "Asks to cancel the purchase (202 with it): the saga decides; before the payment it is undone, after it it completes",
+          answer: { status: 202, schema: purchaseViewSchema },
+          errors: [documentedError(purchaseNotFound()), ...CANCEL_REFUSALS],
+        } satisfies RestDescription,
         async handler(this: PurchaseThis, ctx: Context<{ id: string }, PurchaseMeta>): Promise<PurchaseView> {
           const customerId = callerOf(ctx).id;
           const { view, asked } = await this.db.transaction(async (trx) => {
@@ -270,6 +309,11 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
 
       get: {
         params: { $$strict: "remove", id: "uuid" },
+        openapi: {
+          summary: "The caller's own purchase: its status, current step, failure reason, order and payment",
+          answer: { schema: purchaseViewSchema },
+          errors: [documentedError(purchaseNotFound())],
+        } satisfies RestDescription,
         async handler(this: PurchaseThis, ctx: Context<{ id: string }, AuthenticatedMeta>): Promise<PurchaseView> {
           const purchase = await findCustomerPurchase(this.db, ctx.params.id, callerOf(ctx).id);
           if (!purchase) throw purchaseNotFound();
@@ -279,7 +323,11 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
 
       /** The caller's own purchases, newest first, a page at a time. */
       list: {
-        params: customerHistorySchema(["PENDING", ...SAGA_STATUSES]),
+        params: customerHistorySchema(PURCHASE_STATUSES),
+        openapi: {
+          summary: "The caller's own purchases, newest first, a page at a time",
+          answer: { schema: listPageSchema(purchaseViewSchema) },
+        } satisfies RestDescription,
         async handler(this: PurchaseThis, ctx: Context<HistoryQuery<PurchaseStatus>, AuthenticatedMeta>): Promise<Page<PurchaseView>> {
           const { items, total } = await listCustomerPurchases(this.db, callerOf(ctx).id, ctx.params);
           return pageOf(items, ctx.params, total);
