@@ -5,19 +5,7 @@
  * rest carries on.
  */
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
-import path from "node:path";
-
-const repoRoot = path.resolve(__dirname, "..", "..", "..");
-
-/** The first sh block after the README's "### Walkthrough" heading. */
-function walkthrough(): string {
-  const readme = readFileSync(path.join(repoRoot, "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("### Walkthrough"));
-  const block = /```sh\n([\s\S]*?)```/.exec(section);
-  if (!block) throw new Error("README.md has no sh block under ### Walkthrough");
-  return block[1];
-}
+import { repoRoot, walkthrough } from "../../support/readme";
 
 function bash(script: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
