@@ -6,15 +6,17 @@
  * Rules usually come from another node's service info, which Moleculer sends
  * as JSON: a RegExp `pattern` arrives as `{}` and a custom rule's `check`
  * function not at all. What survives is documented: a pattern by its
- * message, a custom rule by the JSON Schema it declares (DocumentedCustomRule).
+ * message, a custom rule by the JSON Schema it declares in a `jsonSchema`
+ * field (its check is code, which no document can show).
  */
 
 export type JsonSchema = { [keyword: string]: unknown };
 
-/** A custom rule's check is code no document can show: the rule says what it admits as JSON Schema. */
-export interface DocumentedCustomRule {
-  type: "custom";
-  jsonSchema: JsonSchema;
+/** The schema of an object of fields: what an action's params and a view's props become. */
+export interface ObjectSchema extends JsonSchema {
+  type: "object";
+  properties: Record<string, JsonSchema>;
+  required?: string[];
 }
 
 type RuleObject = { type: string; [option: string]: unknown };
@@ -70,7 +72,7 @@ export function jsonSchemaOfRule(rule: unknown, field: string): JsonSchema {
 }
 
 /** The JSON Schema of an action's `params` or a view's props: an object of those fields; `owner` (an action) names it in errors. */
-export function jsonSchemaOfProps(props: unknown, owner: string): JsonSchema {
+export function jsonSchemaOfProps(props: unknown, owner: string): ObjectSchema {
   if (!isRecord(props)) throw new Error(`${owner}: expected an object of fields, got ${JSON.stringify(props)}`);
   const { $$strict: strict, ...fields } = props;
   try {
@@ -86,7 +88,7 @@ function isOptionalRule(rule: unknown, field: string): boolean {
   return object.optional === true || object.default !== undefined;
 }
 
-function objectSchema(props: unknown, strict: unknown, field: string): JsonSchema {
+function objectSchema(props: unknown, strict: unknown, field: string): ObjectSchema {
   if (!isRecord(props)) throw new Error(`${field}: an object rule needs props`);
   const properties: Record<string, JsonSchema> = {};
   const required: string[] = [];
@@ -131,7 +133,7 @@ function patternOf(rule: RuleObject, field: string): JsonSchema {
 }
 
 function customSchema(rule: RuleObject, field: string): JsonSchema {
-  if (!isRecord(rule.jsonSchema)) throw new Error(`${field}: a custom rule documents itself with a jsonSchema (DocumentedCustomRule)`);
+  if (!isRecord(rule.jsonSchema)) throw new Error(`${field}: a custom rule documents itself with a jsonSchema field`);
   return { ...rule.jsonSchema };
 }
 

@@ -24,7 +24,7 @@ import { UNAVAILABLE_RETRY_AFTER_SECONDS, errorResponse } from "./error-response
 import { withinTime } from "../../lib/scheduling/within-time";
 import { answerPlainOptions, closeServer, corsSettings, noSniffing, noStore, rateLimitRetryAfter, refuseUnfitJson, sameOriginIsNotCors } from "./http-edge";
 import { OverviewStreams, dashboardFiles, refuseNonOperator } from "./ops-dashboard";
-import { MAX_STREAMS_PER_CUSTOMER, PurchaseEventStreams } from "./purchase-event-streams";
+import { MAX_STREAMS_PER_CUSTOMER, MAX_STREAM_MS, PurchaseEventStreams } from "./purchase-event-streams";
 import { DOCS_ALIAS, DOCS_ROUTE_PATH, OPENAPI_ALIAS, docsFiles } from "./api-docs";
 import { openApiDocument, type RoutedAlias, type StreamRouteDescription } from "./openapi-document";
 import { tooManyStreams } from "../../lib/http/event-stream";
@@ -35,7 +35,7 @@ const IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
 /** The API document's entries for the routes the gateway answers itself. */
 const STREAM_ROUTES: Record<string, StreamRouteDescription> = {
   "GET /api/v1/purchases/:id/events": {
-    summary: "The purchase as Server-Sent Events: its current state, then every change until it ends (at most 5 minutes; reconnect for the current state)",
+    summary: `The purchase as Server-Sent Events: its current state, then every change until it ends (for at most ${MAX_STREAM_MS / 60_000} minutes; reconnect for the current state)`,
     like: "purchase.get",
     errors: [documentedError(tooManyStreams(MAX_STREAMS_PER_CUSTOMER))],
   },

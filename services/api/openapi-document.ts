@@ -5,7 +5,7 @@
  * and its `openapi` RestDescription: summary, answer schema, refusals).
  * Read at run time, the document shows what the running actions validate.
  */
-import { jsonSchemaOfProps, type JsonSchema } from "../../lib/http/json-schema-of-rule";
+import { jsonSchemaOfProps, type JsonSchema, type ObjectSchema } from "../../lib/http/json-schema-of-rule";
 import type { DocumentedError, RestDescription } from "../../lib/http/rest-description";
 import { errorBodySchema } from "./error-response";
 import { GATEWAY_REFUSALS } from "./gateway-refusals";
@@ -59,7 +59,8 @@ const SUCCESS = { 200: "OK", 201: "Created", 202: "Accepted" } as const;
 export function openApiDocument(sources: OpenApiSources): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
   for (const alias of sources.aliases) {
-    if (alias.route.opts.name === undefined || alias.route.opts.name in UNDOCUMENTED_ROUTES) continue;
+    const route = alias.route.opts.name;
+    if (route !== undefined && route in UNDOCUMENTED_ROUTES) continue;
     const operation = operationOf(alias, sources);
     if (!operation) continue;
     const template = alias.fullPath.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
@@ -111,17 +112,16 @@ function operationOf(alias: RoutedAlias, sources: OpenApiSources): JsonSchema | 
     tags: [actionName.split(".")[0]],
     ...(needsToken && { security: [{ [BEARER]: [] }] }),
     ...(inputs.parameters.length > 0 && { parameters: inputs.parameters }),
-    ...(inputs.body && { requestBody: { required: true, content: { "application/json": { schema: inputs.body } } } }),
+    ...(inputs.body && { requestBody: { required: (inputs.body.required ?? []).length > 0, content: { "application/json": { schema: inputs.body } } } }),
     responses: { [String(status)]: success, ...errorResponses(refusals) },
   };
 }
 
 /** The action's params as the request carries them: path parameters, then the query (GET) or a JSON body. */
-function inputsOf(params: unknown, actionName: string, pathNames: string[], method: string): { parameters: JsonSchema[]; body?: JsonSchema } {
+function inputsOf(params: unknown, actionName: string, pathNames: string[], method: string): { parameters: JsonSchema[]; body?: ObjectSchema } {
   if (params === undefined) return { parameters: [] };
   const schema = jsonSchemaOfProps(params, actionName);
-  const properties = schema.properties as Record<string, JsonSchema>;
-  const required = (schema.required ?? []) as string[];
+  const { properties, required = [] } = schema;
   const parameter = (name: string, where: "path" | "query") => ({
     name,
     in: where,

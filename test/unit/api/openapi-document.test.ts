@@ -25,6 +25,7 @@ const actions = new Map<string, ActionDefinition>([
   ],
   ["note.edit", { params: { $$strict: "remove", id: "uuid", text: "string|min:1" }, openapi: { summary: "Edits a note", answer: { schema: noteView } } }],
   ["note.create", { params: { text: "string" }, openapi: { summary: "A new note", answer: { status: 201, schema: noteView } } }],
+  ["note.touch", { params: { id: "uuid", text: "string|optional" }, openapi: { summary: "Changes what is given", answer: { schema: noteView } } }],
 ]);
 
 function documentOf(aliases: RoutedAlias[], missing: string[] = []) {
@@ -58,6 +59,11 @@ it("a PUT behind a token: the path parameter, the rest as its JSON body, the tok
   expect(statusesOf(op)).toEqual(["200", "400", "401", "413", "415", "422", "429", "503"]);
   expect(typesOf(op, 401)).toEqual(["NO_TOKEN", "INVALID_TOKEN"]);
   expect(op.responses[401].content["application/json"].examples.NO_TOKEN.value).toEqual({ error: { status: 401, type: "NO_TOKEN", message: "Unauthorized" } });
+});
+
+it("a body whose every field may be left out may itself be left out", () => {
+  expect(documentOf([alias("PUT", "notes/:id/touch", "note.touch", signedIn)]).paths["/api/v1/notes/{id}/touch"].put.requestBody.required).toBe(false);
+  expect(documentOf([alias("PUT", "notes/:id", "note.edit", signedIn)]).paths["/api/v1/notes/{id}"].put.requestBody.required).toBe(true);
 });
 
 it("the success status is the description's", () => {
