@@ -1,4 +1,5 @@
 /** Paged lists (the catalog, a customer's history): one rule for `page` and `page_size`, and one answer shape. */
+import type { Infer, MessageSchema } from "../messages/message-declaration";
 import { decimalInteger } from "./decimal-integer";
 
 export const MAX_PAGE_SIZE = 100;
@@ -14,11 +15,18 @@ export interface Paging {
   page_size: number;
 }
 
-export interface Page<T> extends Paging {
-  items: T[];
-  /** Every row the list's filter matches, on all pages. */
-  total: number;
+/** The answer of a list: one page of `item`s, and how many the list's filter matches on all pages. */
+export function listPageSchema<const Item extends MessageSchema>(item: Item) {
+  return {
+    items: { type: "array", items: { type: "object", props: item } },
+    page: { type: "number", integer: true, min: 1 },
+    page_size: { type: "number", integer: true, min: 1 },
+    total: { type: "number", integer: true, min: 0 },
+  } as const;
 }
+
+/** A list's answer, as its schema says, holding views of type T. */
+export type Page<T> = Omit<Infer<ReturnType<typeof listPageSchema<MessageSchema>>>, "items"> & { items: T[] };
 
 export function pageOf<T>(items: T[], { page, page_size }: Paging, total: number): Page<T> {
   return { items, page, page_size, total };

@@ -7,7 +7,7 @@ import { Errors, type Context, type Service, type ServiceSchema } from "molecule
 import { ORDER_COMMANDS_TOPIC, consumerOf } from "../../contracts/topics";
 import { callerOf, type AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { customerHistorySchema, type HistoryQuery } from "../../lib/history/customer-history";
-import { pageOf } from "../../lib/validation/paging";
+import { listPageSchema, pageOf } from "../../lib/validation/paging";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
@@ -15,7 +15,7 @@ import { orderCommandHandlers } from "./order-commands";
 import { ORDER_STATUSES, type OrderStatus } from "./order-decisions";
 import { findOrderByPurchase, findOwnedOrder, listCustomerOrders, orderItems } from "./order-store";
 import { internalOrderView, orderView, orderViewSchema } from "./order-view";
-import { documentedError, listPageSchema, type RestDescription } from "../../lib/http/rest-description";
+import { documentedError, type RestDescription } from "../../lib/http/rest-description";
 
 type OrderThis = Service & DatabaseThis;
 

@@ -8,7 +8,7 @@ import { Errors, type Context, type Service, type ServiceSchema } from "molecule
 import { ACCOUNT_EVENTS_TOPIC, PAYMENT_COMMANDS_TOPIC, consumerOf } from "../../contracts/topics";
 import { callerOf, type AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { customerHistorySchema, type HistoryQuery } from "../../lib/history/customer-history";
-import { pageOf } from "../../lib/validation/paging";
+import { listPageSchema, pageOf } from "../../lib/validation/paging";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
@@ -16,7 +16,7 @@ import { lockPayersWallets, paymentCommandHandlers } from "./payment-commands";
 import { PAYMENT_STATUSES, walletMovements, type PaymentStatus } from "./payment-decisions";
 import { findOwnedPayment, findPaymentByPurchase, findWallet, listCustomerPayments, movedPayments } from "./payment-store";
 import { customerWalletView, customerWalletViewSchema, internalPaymentView, paymentView, paymentViewSchema, walletView } from "./payment-view";
-import { documentedError, listPageSchema, type RestDescription } from "../../lib/http/rest-description";
+import { documentedError, type RestDescription } from "../../lib/http/rest-description";
 import { accountEventHandlers, walletSettings } from "./wallet-opening";
 
 type PaymentThis = Service & DatabaseThis;

@@ -37,7 +37,8 @@ import { ProductReadCache } from "./product-read-cache";
 import { readProductSettings, type ProductSettings } from "./product-settings";
 import { findProduct, insertCategory, insertProduct, listCategories, listProducts, productIdPages, productPrices, updateProduct } from "./product-store";
 import { categoryView, categoryViewSchema, productView, productViewSchema, type ProductView } from "./product-view";
-import { documentedError, listPageSchema, type RestDescription } from "../../lib/http/rest-description";
+import { documentedError, type RestDescription } from "../../lib/http/rest-description";
+import { listPageSchema } from "../../lib/validation/paging";
 
 const { MoleculerClientError } = Errors;
 

@@ -23,7 +23,7 @@ import { customerHistorySchema, type HistoryQuery } from "../../lib/history/cust
 import type { AfterCommit, InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
 import { PeriodicWork } from "../../lib/scheduling/periodic-work";
-import { pageOf, type Page } from "../../lib/validation/paging";
+import { listPageSchema, pageOf, type Page } from "../../lib/validation/paging";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
@@ -48,7 +48,7 @@ import {
   type PurchaseStatus,
   type PurchaseView,
 } from "./purchase-view";
-import { documentedError, listPageSchema, type DocumentedError, type RestDescription } from "../../lib/http/rest-description";
+import { documentedError, type DocumentedError, type RestDescription } from "../../lib/http/rest-description";
 import { cancelRefusal } from "./purchase-decisions";
 import type { Purchase } from "./purchase-models";
 import { SHOP_METRICS, registerShopMetrics } from "../../lib/metrics/shop-metrics";
