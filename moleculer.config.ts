@@ -11,6 +11,7 @@ import { Middleware as ChannelsMiddleware } from "@moleculer/channels";
 import { Partitioners } from "kafkajs";
 import { KAFKA_BATCH_ADAPTER } from "./lib/channels/kafka-batch-adapter";
 import { DatabaseErrors, isServiceFailure } from "./lib/errors/database-refusals";
+import { ActionDocumentation } from "./lib/http/rest-description";
 import { kafkaConnection, redisClusterOptions, redisNodes } from "./lib/environment";
 import { readBrokerSettings } from "./lib/settings/broker-settings";
 import { TraceMiddleware } from "./lib/telemetry/trace-middleware";
@@ -65,6 +66,7 @@ const config: BrokerOptions = {
   middlewares: [
     ...(stopTracing ? [TraceMiddleware, { stopped: stopTracing } satisfies Middleware] : []),
     DatabaseErrors,
+    ActionDocumentation,
     ChannelsMiddleware({
       adapter: {
         // The package's Kafka adapter, plus batch consumption for channels that ask for it (mixins/idempotent-channel).

@@ -3,11 +3,10 @@
  * document. Only the rule types and options this project's schemas use are
  * known: any other throws, so a new rule cannot silently document nothing.
  *
- * Rules usually come from another node's service info, which Moleculer sends
- * as JSON: a RegExp `pattern` arrives as `{}` and a custom rule's `check`
- * function not at all. What survives is documented: a pattern by its
- * message, a custom rule by the JSON Schema it declares in a `jsonSchema`
- * field (its check is code, which no document can show).
+ * Rules are converted on the node that runs the action (rest-description.ts),
+ * so a RegExp pattern is still one; a custom rule documents itself with the
+ * JSON Schema it declares in a `jsonSchema` field (its check is code, which
+ * no document can show).
  */
 
 export type JsonSchema = { [keyword: string]: unknown };
@@ -117,19 +116,13 @@ function ruleObject(rule: unknown, field: string): RuleObject {
   throw new Error(`${field}: not a fastest-validator rule: ${JSON.stringify(rule)}`);
 }
 
-/**
- * A string pattern (or a RegExp, when the rule was never sent over the wire) is
- * the pattern; a RegExp that came as JSON is gone, and its message, which says
- * in words what the pattern admits, is what the document can still show.
- */
+/** A pattern as JSON Schema has it: its source. */
 function patternOf(rule: RuleObject, field: string): JsonSchema {
   const { pattern } = rule;
   if (pattern === undefined) return {};
   if (typeof pattern === "string") return { pattern };
   if (pattern instanceof RegExp) return { pattern: pattern.source };
-  const message = isRecord(rule.messages) ? rule.messages.stringPattern : undefined;
-  if (typeof message !== "string") throw new Error(`${field}: a pattern that did not survive JSON needs a stringPattern message to document it`);
-  return { description: message.replaceAll("{field}", field) };
+  throw new Error(`${field}: a pattern is a RegExp or a string, not ${JSON.stringify(pattern)}`);
 }
 
 function customSchema(rule: RuleObject, field: string): JsonSchema {

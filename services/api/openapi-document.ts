@@ -1,12 +1,13 @@
 /**
  * The API's OpenAPI 3.1 document, derived from what runs: the gateway's alias
  * table (paths, methods, which routes need a token, which read a body) and
- * each routed action's definition as the registry holds it (its `params`,
- * and its `openapi` RestDescription: summary, answer schema, refusals).
+ * each routed action's documentation as the registry holds it (its params,
+ * answer and refusals, made into JSON Schema on the action's own node from
+ * its `params` and `openapi` description: lib/http/rest-description.ts).
  * Read at run time, the document shows what the running actions validate.
  */
 import { jsonSchemaOfProps, type JsonSchema, type ObjectSchema } from "../../lib/http/json-schema-of-rule";
-import type { DocumentedError, RestDescription } from "../../lib/http/rest-description";
+import type { ActionDocumentation, DocumentedError } from "../../lib/http/rest-description";
 import { errorBodySchema } from "./error-response";
 import { GATEWAY_REFUSALS } from "./gateway-refusals";
 
@@ -23,8 +24,7 @@ export interface RoutedAlias {
 
 /** What the document reads of a registered action's definition. */
 export interface ActionDefinition {
-  params?: unknown;
-  openapi?: RestDescription;
+  documentation?: ActionDocumentation;
 }
 
 /** A route the gateway answers itself as Server-Sent Events, with the params and view of the action `like`. */
@@ -84,11 +84,11 @@ function operationOf(alias: RoutedAlias, sources: OpenApiSources): JsonSchema | 
   if (actionName === undefined) throw new Error(`${key} is answered by the gateway and has no StreamRouteDescription`);
   const action = sources.actions.get(actionName);
   if (!action) return void sources.onMissing(actionName);
-  const description = action.openapi;
+  const description = action.documentation;
   if (!description) throw new Error(`${actionName} (${key}) has no openapi description (lib/http/rest-description.ts)`);
 
   const pathNames = [...alias.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]);
-  const inputs = inputsOf(action.params, actionName, pathNames, alias.method);
+  const inputs = inputsOf(description.params, actionName, pathNames, alias.method);
   const needsToken = alias.route.opts.authorization === true;
   const refusals = [
     ...(needsToken ? GATEWAY_REFUSALS.token : []),
@@ -96,11 +96,11 @@ function operationOf(alias: RoutedAlias, sources: OpenApiSources): JsonSchema | 
     ...(inputs.body && alias.route.opts.bodyParsers ? GATEWAY_REFUSALS.body : []),
     ...(alias.route.opts.rateLimit ? GATEWAY_REFUSALS.rateLimit : []),
     ...GATEWAY_REFUSALS.unavailable,
-    ...(description.errors ?? []),
+    ...description.errors,
     ...(stream?.errors ?? []),
   ];
-  const status = stream ? 200 : (description.answer.status ?? 200);
-  const answerSchema = jsonSchemaOfProps(description.answer.schema, `${actionName} answer`);
+  const status = stream ? 200 : description.answer.status;
+  const answerSchema = description.answer.schema;
   const success = stream
     ? {
         description: `Server-Sent Events: each event's data is what ${actionName} answers (x-event-data)`,
@@ -118,9 +118,13 @@ function operationOf(alias: RoutedAlias, sources: OpenApiSources): JsonSchema | 
 }
 
 /** The action's params as the request carries them: path parameters, then the query (GET) or a JSON body. */
-function inputsOf(params: unknown, actionName: string, pathNames: string[], method: string): { parameters: JsonSchema[]; body?: ObjectSchema } {
-  if (params === undefined) return { parameters: [] };
-  const schema = jsonSchemaOfProps(params, actionName);
+function inputsOf(
+  schema: ObjectSchema | undefined,
+  actionName: string,
+  pathNames: string[],
+  method: string,
+): { parameters: JsonSchema[]; body?: ObjectSchema } {
+  if (schema === undefined) return { parameters: [] };
   const { properties, required = [] } = schema;
   const parameter = (name: string, where: "path" | "query") => ({
     name,

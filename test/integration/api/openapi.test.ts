@@ -98,6 +98,15 @@ describe("the document", () => {
     expect(Object.keys(UNDOCUMENTED_ROUTES).sort()).toEqual(["docs", "ops-api", "ops-page", "probes"]);
   });
 
+  it("documents every param of an action, also where fields share a rule (the time window's two ends, the ids of a product update)", () => {
+    const names = (key: string) => (operations.get(key)?.parameters ?? []).map((p) => p.name);
+    for (const list of ["GET /api/v1/purchases", "GET /api/v1/orders", "GET /api/v1/payments"]) {
+      expect({ list, names: names(list) }).toEqual({ list, names: ["page", "page_size", "status", "created_since", "created_before"] });
+    }
+    const update = operations.get("PUT /api/v1/products/{id}")?.requestBody?.content["application/json"]?.schema as { properties: Record<string, Schema> };
+    expect(update.properties.category_id).toEqual({ type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+  });
+
   it("says which operations need a bearer token, and gives those a 401; every operation a 429 and a 503", () => {
     const signedIn = [...operations].filter(([, op]) => op.security).map(([key]) => key);
     expect(signedIn).toContain("POST /api/v1/purchases");

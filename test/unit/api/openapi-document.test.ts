@@ -4,6 +4,7 @@
  * it cannot document (left out while its action is not registered; an error
  * when the code lacks a description).
  */
+import { actionDocumentation, type RestDescription } from "../../../lib/http/rest-description";
 import { openApiDocument, type ActionDefinition, type RoutedAlias } from "../../../services/api/openapi-document";
 
 const signedIn = { opts: { name: "private", authorization: true, bodyParsers: {}, rateLimit: {} } };
@@ -18,14 +19,19 @@ const alias = (method: string, path: string, action: string | null, route: Route
 const noteView = { id: "uuid", text: "string" } as const;
 const notFound = { status: 404, type: "NOT_FOUND", message: "Note not found" };
 
+const documented = (name: string, params: object, description: RestDescription): [string, ActionDefinition] => [
+  name,
+  { documentation: actionDocumentation(name, params, description) },
+];
 const actions = new Map<string, ActionDefinition>([
-  [
+  documented(
     "note.get",
-    { params: { $$strict: "remove", id: "uuid", fields: "string|optional" }, openapi: { summary: "A note", answer: { schema: noteView }, errors: [notFound] } },
-  ],
-  ["note.edit", { params: { $$strict: "remove", id: "uuid", text: "string|min:1" }, openapi: { summary: "Edits a note", answer: { schema: noteView } } }],
-  ["note.create", { params: { text: "string" }, openapi: { summary: "A new note", answer: { status: 201, schema: noteView } } }],
-  ["note.touch", { params: { id: "uuid", text: "string|optional" }, openapi: { summary: "Changes what is given", answer: { schema: noteView } } }],
+    { $$strict: "remove", id: "uuid", fields: "string|optional" },
+    { summary: "A note", answer: { schema: noteView }, errors: [notFound] },
+  ),
+  documented("note.edit", { $$strict: "remove", id: "uuid", text: "string|min:1" }, { summary: "Edits a note", answer: { schema: noteView } }),
+  documented("note.create", { text: "string" }, { summary: "A new note", answer: { status: 201, schema: noteView } }),
+  documented("note.touch", { id: "uuid", text: "string|optional" }, { summary: "Changes what is given", answer: { schema: noteView } }),
 ]);
 
 function documentOf(aliases: RoutedAlias[], missing: string[] = []) {
@@ -84,7 +90,7 @@ it("routes left out by name are not documented", () => {
 });
 
 it("an action without a description, or a function alias without a stream description, is an error", () => {
-  const bare = new Map<string, ActionDefinition>([["note.bare", { params: {} }]]);
+  const bare = new Map<string, ActionDefinition>([["note.bare", {}]]);
   expect(() => openApiDocument({ aliases: [alias("GET", "bare", "note.bare", open)], actions: bare, streams: {}, onMissing: () => {} })).toThrow(
     "note.bare (GET /api/v1/bare) has no openapi description",
   );
