@@ -6,8 +6,13 @@
  * desc, id desc) for it: a page reads about its own rows however long the
  * customer's history; the total counts the matching entries of the index.
  */
+import type { Knex } from "knex";
+import type { Context } from "moleculer";
 import type { Model, QueryBuilder } from "objection";
-import { pagingSchema, type Paging } from "../validation/paging";
+import { callerOf, type AuthenticatedMeta } from "../auth/authenticated-user";
+import type { RestDescription } from "../http/rest-description";
+import type { Infer, MessageSchema } from "../messages/message-declaration";
+import { listPageSchema, pageOf, pagingSchema, type Page, type Paging } from "../validation/paging";
 
 const ISO_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})$/;
 
@@ -72,4 +77,30 @@ export async function customerHistory<M extends Model>(
     ])
     .page(page - 1, page_size);
   return { rows: results, total };
+}
+
+/** One kind of a customer's history, as its service lists it. */
+export interface CustomerHistory<Status extends string, Row, View extends MessageSchema> {
+  /** What the rows are, for the API document: "orders". */
+  rows: string;
+  statuses: readonly Status[];
+  /** The view of one row, the one its `get` answers. */
+  viewSchema: View;
+  list(db: Knex, customerId: string, query: HistoryQuery<Status>): Promise<{ rows: Row[]; total: number }>;
+  view(row: Row): Infer<View>;
+}
+
+/** The list action of a customer's history: its params, its description for the API document, and a page of the caller's rows. */
+export function customerHistoryAction<Status extends string, Row, View extends MessageSchema>(history: CustomerHistory<Status, Row, View>) {
+  return {
+    params: customerHistorySchema(history.statuses),
+    openapi: {
+      summary: `The caller's own ${history.rows}, newest first, a page at a time`,
+      answer: { schema: listPageSchema(history.viewSchema) },
+    } satisfies RestDescription,
+    async handler(this: { db: Knex }, ctx: Context<HistoryQuery<Status>, AuthenticatedMeta>): Promise<Page<Infer<View>>> {
+      const { rows, total } = await history.list(this.db, callerOf(ctx).id, ctx.params);
+      return pageOf(rows.map(history.view), ctx.params, total);
+    },
+  };
 }

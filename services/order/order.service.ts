@@ -6,13 +6,13 @@
 import { Errors, type Context, type Service, type ServiceSchema } from "moleculer";
 import { ORDER_COMMANDS_TOPIC, consumerOf } from "../../contracts/topics";
 import { callerOf, type AuthenticatedMeta } from "../../lib/auth/authenticated-user";
-import { customerHistorySchema, type HistoryQuery } from "../../lib/history/customer-history";
-import { listPageSchema, pageOf } from "../../lib/validation/paging";
+import { customerHistoryAction } from "../../lib/history/customer-history";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
 import { orderCommandHandlers } from "./order-commands";
-import { ORDER_STATUSES, type OrderStatus } from "./order-decisions";
+import { ORDER_STATUSES } from "./order-decisions";
+import type { Order } from "./order-models";
 import { findOrderByPurchase, findOwnedOrder, listCustomerOrders, orderItems } from "./order-store";
 import { internalOrderView, orderView, orderViewSchema } from "./order-view";
 import { documentedError, type RestDescription } from "../../lib/http/rest-description";
@@ -48,21 +48,13 @@ const OrderService: ServiceSchema = {
       },
     },
     /** The caller's own orders, newest first, a page at a time, each with its items. */
-    list: {
-      params: customerHistorySchema(ORDER_STATUSES),
-      openapi: {
-        summary: "The caller's own orders, newest first, a page at a time",
-        answer: { schema: listPageSchema(orderViewSchema) },
-      } satisfies RestDescription,
-      async handler(this: OrderThis, ctx: Context<HistoryQuery<OrderStatus>, AuthenticatedMeta>) {
-        const { rows, total } = await listCustomerOrders(this.db, callerOf(ctx).id, ctx.params);
-        return pageOf(
-          rows.map((order) => orderView(order, order.items ?? [])),
-          ctx.params,
-          total,
-        );
-      },
-    },
+    list: customerHistoryAction({
+      rows: "orders",
+      statuses: ORDER_STATUSES,
+      viewSchema: orderViewSchema,
+      list: listCustomerOrders,
+      view: (order: Order) => orderView(order, order.items ?? []),
+    }),
     /** For operators (the dashboard's link, under /ops/api) and tests: the order of a purchase, or null. */
     byPurchase: {
       params: { purchaseId: "uuid" },

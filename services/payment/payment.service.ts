@@ -7,13 +7,12 @@
 import { Errors, type Context, type Service, type ServiceSchema } from "moleculer";
 import { ACCOUNT_EVENTS_TOPIC, PAYMENT_COMMANDS_TOPIC, consumerOf } from "../../contracts/topics";
 import { callerOf, type AuthenticatedMeta } from "../../lib/auth/authenticated-user";
-import { customerHistorySchema, type HistoryQuery } from "../../lib/history/customer-history";
-import { listPageSchema, pageOf } from "../../lib/validation/paging";
+import { customerHistoryAction } from "../../lib/history/customer-history";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
 import { lockPayersWallets, paymentCommandHandlers } from "./payment-commands";
-import { PAYMENT_STATUSES, walletMovements, type PaymentStatus } from "./payment-decisions";
+import { PAYMENT_STATUSES, walletMovements } from "./payment-decisions";
 import { findOwnedPayment, findPaymentByPurchase, findWallet, listCustomerPayments, movedPayments } from "./payment-store";
 import { customerWalletView, customerWalletViewSchema, internalPaymentView, paymentView, paymentViewSchema, walletView } from "./payment-view";
 import { documentedError, type RestDescription } from "../../lib/http/rest-description";
@@ -62,17 +61,13 @@ const PaymentService: ServiceSchema = {
       },
     },
     /** The caller's own payments, newest first, a page at a time. */
-    list: {
-      params: customerHistorySchema(PAYMENT_STATUSES),
-      openapi: {
-        summary: "The caller's own payments, newest first, a page at a time",
-        answer: { schema: listPageSchema(paymentViewSchema) },
-      } satisfies RestDescription,
-      async handler(this: PaymentThis, ctx: Context<HistoryQuery<PaymentStatus>, AuthenticatedMeta>) {
-        const { rows, total } = await listCustomerPayments(this.db, callerOf(ctx).id, ctx.params);
-        return pageOf(rows.map(paymentView), ctx.params, total);
-      },
-    },
+    list: customerHistoryAction({
+      rows: "payments",
+      statuses: PAYMENT_STATUSES,
+      viewSchema: paymentViewSchema,
+      list: listCustomerPayments,
+      view: paymentView,
+    }),
     /** The caller's own wallet and its newest movements, told by its payments (there is no ledger). */
     wallet: {
       params: { $$strict: "remove" },

@@ -142,12 +142,7 @@ export async function recordOutcome(trx: Knex.Transaction, id: string, outcome: 
   return row ? purchaseView(row) : null;
 }
 
-/** A page of the customer's purchases, newest first, as the customer sees each. */
-export async function listCustomerPurchases(
-  db: Knex,
-  customerId: string,
-  query: HistoryQuery<PurchaseStatus>,
-): Promise<{ items: PurchaseView[]; total: number }> {
-  const { rows, total } = await customerHistory(Purchase.query(db), customerId, query);
-  return { items: rows.map(purchaseView), total };
+/** A page of the customer's purchases, newest first. */
+export async function listCustomerPurchases(db: Knex, customerId: string, query: HistoryQuery<PurchaseStatus>): Promise<{ rows: Purchase[]; total: number }> {
+  return await customerHistory(Purchase.query(db), customerId, query);
 }

@@ -19,11 +19,10 @@ import type { ProductPrice, ProductPricesParams } from "../../contracts/product"
 import { callerOf, type AuthenticatedMeta } from "../../lib/auth/authenticated-user";
 import { RequestCoalescer, type CoalescerOptions } from "../../lib/batching/request-coalescer";
 import { storeCurrency } from "../../lib/environment";
-import { customerHistorySchema, type HistoryQuery } from "../../lib/history/customer-history";
+import { customerHistoryAction } from "../../lib/history/customer-history";
 import type { AfterCommit, InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
 import { PeriodicWork } from "../../lib/scheduling/periodic-work";
-import { listPageSchema, pageOf, type Page } from "../../lib/validation/paging";
 import { DatabaseMixin, type DatabaseThis } from "../../mixins/database.mixin";
 import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
 import { idempotentChannel } from "../../mixins/idempotent-channel";
@@ -45,7 +44,6 @@ import {
   purchaseView,
   purchaseViewSchema,
   type PurchaseAccepted,
-  type PurchaseStatus,
   type PurchaseView,
 } from "./purchase-view";
 import { documentedError, type DocumentedError, type RestDescription } from "../../lib/http/rest-description";
@@ -322,17 +320,13 @@ export function createPurchaseService(options: PurchaseServiceOptions = {}): Ser
       },
 
       /** The caller's own purchases, newest first, a page at a time. */
-      list: {
-        params: customerHistorySchema(PURCHASE_STATUSES),
-        openapi: {
-          summary: "The caller's own purchases, newest first, a page at a time",
-          answer: { schema: listPageSchema(purchaseViewSchema) },
-        } satisfies RestDescription,
-        async handler(this: PurchaseThis, ctx: Context<HistoryQuery<PurchaseStatus>, AuthenticatedMeta>): Promise<Page<PurchaseView>> {
-          const { items, total } = await listCustomerPurchases(this.db, callerOf(ctx).id, ctx.params);
-          return pageOf(items, ctx.params, total);
-        },
-      },
+      list: customerHistoryAction({
+        rows: "purchases",
+        statuses: PURCHASE_STATUSES,
+        viewSchema: purchaseViewSchema,
+        list: listCustomerPurchases,
+        view: purchaseView,
+      }),
     },
 
     methods: {
