@@ -370,6 +370,11 @@ export function groupMembers<Data>(definition: SagaDefinition<Data>, index: numb
   return definition.steps.flatMap((step, i) => (step.group === start ? [i] : []));
 }
 
+/** Whether a saga at step `index` is past its pivot: only retriable steps follow it, so the saga can only complete. */
+export function isPastPivot<Data>(definition: SagaDefinition<Data>, index: number): boolean {
+  return definition.steps[index]?.kind === "retriable";
+}
+
 /**
  * The step a saga is at, as a client or operator sees it: while it runs a
  * parallel group forward, the group's names joined by "+"; otherwise (a

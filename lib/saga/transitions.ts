@@ -1,4 +1,12 @@
-import { groupMembers, type CompensationDefinition, type RetryBudget, type SagaDefinition, type StepDefinition, type StepTimeout } from "./definition";
+import {
+  groupMembers,
+  isPastPivot,
+  type CompensationDefinition,
+  type RetryBudget,
+  type SagaDefinition,
+  type StepDefinition,
+  type StepTimeout,
+} from "./definition";
 import { commandMessageId, resultMessageId } from "./message-id";
 import { type SagaCommand, type SagaCorrelation, type SagaDirection, type SagaReply, type SagaResult } from "./messages";
 import { isFinal, type GroupAnswer, type LogEntry, type LogKind, type OutgoingMessage, type SagaState } from "./state";
@@ -201,9 +209,9 @@ function cancelledBeforeStart<Data>(definition: SagaDefinition<Data>, event: Ext
 }
 
 /** Why a cancel cannot stop the saga now, or null when it can. */
-export function whyNotCancellable<Data>(definition: SagaDefinition<Data>, state: Pick<SagaState<Data>, "status" | "currentStep">): string | null {
+function whyNotCancellable<Data>(definition: SagaDefinition<Data>, state: SagaState<Data>): string | null {
   if (isFinal(state.status)) return `the saga has already ended (${state.status})`;
-  if (stepAt(definition, state.currentStep).kind === "retriable") return "the pivot has succeeded: the saga can only complete";
+  if (isPastPivot(definition, state.currentStep)) return "the pivot has succeeded: the saga can only complete";
   if (state.status !== "RUNNING") return `the saga is already being undone (${state.status})`;
   return null;
 }

@@ -6,7 +6,7 @@
  * saga's result, which does go through the outbox.
  */
 import type { PurchaseProgressNote } from "../../contracts/purchase-progress";
-import { currentStepName, type SagaDefinition } from "../../lib/saga/definition";
+import { currentStepName, isPastPivot, type SagaDefinition } from "../../lib/saga/definition";
 import type { CommittedTransition } from "../../lib/saga/saga-engine";
 import { isFinal } from "../../lib/saga/state";
 
@@ -21,7 +21,7 @@ export function progressNotes<Data>(definition: SagaDefinition<Data>, transition
     if (before && before.status === after.status && before.currentStep === after.currentStep) return [];
     const step = currentStepName(definition, after);
     if (!step) throw new Error(`${definition.name} v${definition.version} has no step ${after.currentStep}`);
-    const paymentTaken = definition.steps[after.currentStep]!.kind === "retriable";
-    return [{ purchaseId: after.id, status: after.status, step, paymentTaken, sagaVersion: version }];
+    // The payment is the purchase saga's pivot.
+    return [{ purchaseId: after.id, status: after.status, step, paymentTaken: isPastPivot(definition, after.currentStep), sagaVersion: version }];
   });
 }
