@@ -20,12 +20,30 @@
  */
 import "./stack-env-first";
 import knex, { type Knex } from "knex";
-import { type ServiceDatabase, databaseUrl } from "../lib/environment";
+import { type ServiceDatabase, databaseUrl, storeCurrency } from "../lib/environment";
 import { listCustomerOrders } from "../services/order/order-store";
 import { listCustomerPayments, movedPayments } from "../services/payment/payment-store";
 import { republishPendingPurchases } from "../services/purchase/pending-watchdog";
 import { listCustomerPurchases } from "../services/purchase/purchase-store";
 import { PURCHASE_EVENTS_TOPIC } from "../contracts/topics";
+import {
+  ApproveOrder,
+  CancelOrder,
+  CreateOrder,
+  InventoryReleased,
+  InventoryReserved,
+  OrderApproved,
+  OrderCancelled,
+  OrderCreated,
+  PaymentCompleted,
+  PaymentDeclined,
+  ProcessPayment,
+  ReleaseInventory,
+  ReserveInventory,
+} from "../contracts/purchase-saga";
+import type { MessageDeclaration } from "../lib/messages/message-declaration";
+import { PURCHASE_SAGA_TYPE, PURCHASE_SAGA_VERSIONS } from "../services/orchestrator/purchase-saga";
+import type { SagaDirection } from "../lib/saga/messages";
 import { SagaStore } from "../lib/saga/saga-store";
 import { type TestCustomer, api, refreshTokens } from "../test/support/http";
 import { catalogProduct } from "../test/support/purchases";
@@ -81,21 +99,31 @@ const rowOf = `
                              (:customers::uuid[])[1 + i % cardinality(:customers::uuid[])] as customer_id,
                              (:products::bigint[])[1 + i % cardinality(:products::bigint[])] as product_id) r`;
 
+/** The saga type and version the filled sagas are of, the store's currency: as the running system writes them. */
+const SAGA_TYPE = `'${PURCHASE_SAGA_TYPE}'`;
+const SAGA_VERSION = PURCHASE_SAGA_VERSIONS[PURCHASE_SAGA_VERSIONS.length - 1];
+const CURRENCY = `'${storeCurrency()}'`;
+
+const jsonb = (value: object) => `'${JSON.stringify(value).replaceAll("'", "''")}'::jsonb`;
+/** A log entry's detail as the engine records it: a command sent on its declared topic, a reply accepted. */
+const commandSent = (command: MessageDeclaration, direction: SagaDirection) => jsonb({ type: command.name, topic: command.topic, attempt: 1, direction });
+const replyAccepted = (reply: MessageDeclaration, direction: SagaDirection) => jsonb({ type: reply.name, attempt: 1, direction });
+
 /** One statement per table, each run for i in [from, to]. */
 const FILL: Record<Exclude<ServiceDatabase, "account">, string[]> = {
   purchase: [
     `insert into purchases (id, customer_id, status, step, failure_reason, items, amount, currency, order_id, payment_id, version, progress_version, created_at, updated_at)
      select ${idSql("purchase", "i")}, r.customer_id, case when r.failed then 'FAILED' else 'COMPLETED' end, null,
             case when r.failed then 'payment declined: insufficient funds' end,
-            jsonb_build_array(jsonb_build_object('quantity', 1, 'product_id', r.product_id, 'unit_price', ${PRICE})), ${PRICE}, 'VND',
+            jsonb_build_array(jsonb_build_object('quantity', 1, 'product_id', r.product_id, 'unit_price', ${PRICE})), ${PRICE}, ${CURRENCY},
             ${idSql("order", "i")}, case when r.failed then null else ${idSql("payment", "i")} end, 6, 5, r.at, r.at + interval '300 ms'
        from generate_series(:from::int, :to::int) i ${rowOf}`,
   ],
   orchestrator: [
     `insert into saga_instance (id, saga_type, definition_version, state, current_step, data, version, attempt, failure_reason, created_at, updated_at)
-     select ${idSql("purchase", "i")}, 'purchase', 2, case when r.failed then 'FAILED' else 'COMPLETED' end, case when r.failed then 0 else 3 end,
+     select ${idSql("purchase", "i")}, ${SAGA_TYPE}, ${SAGA_VERSION}, case when r.failed then 'FAILED' else 'COMPLETED' end, case when r.failed then 0 else 3 end,
             jsonb_build_object('items', jsonb_build_array(jsonb_build_object('quantity', 1, 'productId', r.product_id, 'unitPrice', ${PRICE})),
-                               'amount', ${PRICE}, 'orderId', ${idSql("order", "i")}, 'currency', 'VND',
+                               'amount', ${PRICE}, 'orderId', ${idSql("order", "i")}, 'currency', ${CURRENCY},
                                'paymentId', case when r.failed then null else ${idSql("payment", "i")} end,
                                'customerId', r.customer_id, 'purchaseId', ${idSql("purchase", "i")}) - case when r.failed then 'paymentId' else '' end,
             case when r.failed then 9 else 5 end, 1, case when r.failed then 'payment declined: insufficient funds' end, r.at, r.at + interval '300 ms'
@@ -105,32 +133,32 @@ const FILL: Record<Exclude<ServiceDatabase, "account">, string[]> = {
      select ${idSql("purchase", "i")}, r.at + e.n * interval '25 ms', e.kind, e.step, case when e.n > 0 then gen_random_uuid() end, e.detail
        from generate_series(:from::int, :to::int) i ${rowOf}
        cross join lateral (values
-         (0, 'saga_started', 0, jsonb_build_object('definitionVersion', 2, 'data', jsonb_build_object('amount', ${PRICE}, 'currency', 'VND', 'customerId', r.customer_id))),
-         (1, 'command_sent', 0, '{"type": "ReserveInventory", "topic": "product.commands", "attempt": 1, "direction": "forward"}'::jsonb),
-         (2, 'command_sent', 1, '{"type": "CreateOrder", "topic": "order.commands", "attempt": 1, "direction": "forward"}'::jsonb),
-         (3, 'reply_accepted', 1, '{"type": "OrderCreated", "attempt": 1, "direction": "forward"}'::jsonb),
-         (4, 'reply_accepted', 0, '{"type": "InventoryReserved", "attempt": 1, "direction": "forward"}'::jsonb),
-         (5, 'command_sent', 2, '{"type": "ProcessPayment", "topic": "payment.commands", "attempt": 1, "direction": "forward"}'::jsonb)
+         (0, 'saga_started', 0, jsonb_build_object('definitionVersion', ${SAGA_VERSION}, 'data', jsonb_build_object('amount', ${PRICE}, 'currency', ${CURRENCY}, 'customerId', r.customer_id))),
+         (1, 'command_sent', 0, ${commandSent(ReserveInventory, "forward")}),
+         (2, 'command_sent', 1, ${commandSent(CreateOrder, "forward")}),
+         (3, 'reply_accepted', 1, ${replyAccepted(OrderCreated, "forward")}),
+         (4, 'reply_accepted', 0, ${replyAccepted(InventoryReserved, "forward")}),
+         (5, 'command_sent', 2, ${commandSent(ProcessPayment, "forward")})
        ) e(n, kind, step, detail)
      union all
      select ${idSql("purchase", "i")}, r.at + e.n * interval '25 ms', e.kind, e.step, gen_random_uuid(), e.detail
        from generate_series(:from::int, :to::int) i ${rowOf}
        cross join lateral (select * from (values
-         (false, 6, 'reply_accepted', 2, '{"type": "PaymentCompleted", "attempt": 1, "direction": "forward"}'::jsonb),
-         (false, 7, 'command_sent', 3, '{"type": "ApproveOrder", "topic": "order.commands", "attempt": 1, "direction": "forward"}'::jsonb),
-         (false, 8, 'reply_accepted', 3, '{"type": "OrderApproved", "attempt": 1, "direction": "forward"}'::jsonb),
+         (false, 6, 'reply_accepted', 2, ${replyAccepted(PaymentCompleted, "forward")}),
+         (false, 7, 'command_sent', 3, ${commandSent(ApproveOrder, "forward")}),
+         (false, 8, 'reply_accepted', 3, ${replyAccepted(OrderApproved, "forward")}),
          (false, 9, 'saga_completed', 3, '{"reason": null}'::jsonb),
-         (true, 6, 'reply_accepted', 2, '{"type": "PaymentDeclined", "attempt": 1, "direction": "forward"}'::jsonb),
-         (true, 7, 'command_sent', 1, '{"type": "CancelOrder", "topic": "order.commands", "attempt": 1, "direction": "compensation"}'::jsonb),
-         (true, 8, 'command_sent', 0, '{"type": "ReleaseInventory", "topic": "product.commands", "attempt": 1, "direction": "compensation"}'::jsonb),
-         (true, 9, 'reply_accepted', 1, '{"type": "OrderCancelled", "attempt": 1, "direction": "compensation"}'::jsonb),
-         (true, 10, 'reply_accepted', 0, '{"type": "InventoryReleased", "attempt": 1, "direction": "compensation"}'::jsonb),
+         (true, 6, 'reply_accepted', 2, ${replyAccepted(PaymentDeclined, "forward")}),
+         (true, 7, 'command_sent', 1, ${commandSent(CancelOrder, "compensate")}),
+         (true, 8, 'command_sent', 0, ${commandSent(ReleaseInventory, "compensate")}),
+         (true, 9, 'reply_accepted', 1, ${replyAccepted(OrderCancelled, "compensate")}),
+         (true, 10, 'reply_accepted', 0, ${replyAccepted(InventoryReleased, "compensate")}),
          (true, 11, 'saga_failed', 0, '{"reason": "payment declined: insufficient funds"}'::jsonb)
        ) v(failed, n, kind, step, detail) where v.failed = r.failed) e`,
   ],
   order: [
     `insert into orders (id, purchase_id, customer_id, status, amount, currency, created_at, updated_at)
-     select ${idSql("order", "i")}, ${idSql("purchase", "i")}, r.customer_id, case when r.failed then 'CANCELLED' else 'APPROVED' end, ${PRICE}, 'VND',
+     select ${idSql("order", "i")}, ${idSql("purchase", "i")}, r.customer_id, case when r.failed then 'CANCELLED' else 'APPROVED' end, ${PRICE}, ${CURRENCY},
             r.at + interval '50 ms', r.at + interval '250 ms'
        from generate_series(:from::int, :to::int) i ${rowOf}`,
     `insert into order_items (order_id, product_id, quantity, unit_price)
@@ -138,7 +166,7 @@ const FILL: Record<Exclude<ServiceDatabase, "account">, string[]> = {
   ],
   payment: [
     `insert into payments (id, purchase_id, customer_id, amount, currency, status, reason, created_at, updated_at)
-     select ${idSql("payment", "i")}, ${idSql("purchase", "i")}, r.customer_id, ${PRICE}, 'VND',
+     select ${idSql("payment", "i")}, ${idSql("purchase", "i")}, r.customer_id, ${PRICE}, ${CURRENCY},
             case when r.failed then 'DECLINED' else 'COMPLETED' end, case when r.failed then 'insufficient funds' end,
             r.at + interval '150 ms', r.at + interval '150 ms'
        from generate_series(:from::int, :to::int) i ${rowOf}`,
