@@ -30,7 +30,7 @@ import { OutboxPlumbingMixin } from "../../mixins/outbox-plumbing.mixin";
 import { idempotentChannel, type ServiceMessageHandler } from "../../mixins/idempotent-channel";
 import { DeadlineSweeper } from "./deadline-sweeper";
 import { KafkaDeliveryProbe } from "./kafka-delivery-probe";
-import { TOPIC_READERS, isDeclaredTopic } from "../../contracts/topics";
+import { SAGA_REPLIES_TOPIC, TOPIC_READERS, consumerOf, isDeclaredTopic } from "../../contracts/topics";
 import { consumerGroupId } from "../../lib/channels/kafka-batch-adapter";
 import { readOrchestratorSettings } from "./orchestrator-settings";
 import { progressNotes } from "./progress-notes";
@@ -100,7 +100,7 @@ interface SagaListParams {
  * parameters so a test can run a private instance beside the real one.
  */
 export function createOrchestratorService(options: OrchestratorOptions = {}): ServiceSchema<ServiceSettingSchema, OrchestratorThis> {
-  const consumer = options.consumer ?? "orchestrator";
+  const consumer = options.consumer ?? consumerOf(SAGA_REPLIES_TOPIC, "orchestrator");
   const topics = options.topics ?? PURCHASE_SAGA_TOPICS;
   const settings = readOrchestratorSettings();
   // Every version that may have live instances; new purchases take the newest.

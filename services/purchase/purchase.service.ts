@@ -13,7 +13,7 @@ import type { Knex } from "knex";
 import { Errors, type Context, type Service, type ServiceBroker, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { MAX_ORDER_ITEMS, PurchaseCancelRequested, PurchaseCreated, PurchaseSagaCompleted, PurchaseSagaFailed } from "../../contracts/purchase-saga";
 import { PURCHASE_PROGRESSED_EVENT, PURCHASE_PROGRESSED_SCHEMA, type PurchaseProgressed } from "../../contracts/purchase-progress";
-import { PURCHASE_EVENTS_TOPIC, PURCHASE_RESULTS_TOPIC } from "../../contracts/topics";
+import { PURCHASE_EVENTS_TOPIC, PURCHASE_RESULTS_TOPIC, consumerOf } from "../../contracts/topics";
 import { publication, type PayloadOf } from "../../lib/messages/message-declaration";
 import type { ProductPrice, ProductPricesParams } from "../../contracts/product";
 import { callerOf, type AuthenticatedMeta } from "../../lib/auth/authenticated-user";
@@ -207,7 +207,7 @@ function accepted(ctx: Context<CreatePurchaseBody, PurchaseMeta>, purchase: Pick
  * so a test can run a private instance beside the real one.
  */
 export function createPurchaseService(options: PurchaseServiceOptions = {}): ServiceSchema<ServiceSettingSchema, PurchaseThis> {
-  const consumer = options.consumer ?? "purchase";
+  const consumer = options.consumer ?? consumerOf(PURCHASE_RESULTS_TOPIC, "purchase");
   const settings = readPurchaseSettings();
   const topics = options.topics ?? { purchaseEvents: PURCHASE_EVENTS_TOPIC, purchaseResults: PURCHASE_RESULTS_TOPIC };
   // Channel handlers run with the service as `this`: the end is announced through this instance's broker, once committed.

@@ -8,7 +8,7 @@ import knex, { type Knex } from "knex";
 import type { KafkaMessage } from "kafkajs";
 import type { Middleware, ServiceBroker, ServiceSchema } from "moleculer";
 import { databaseUrl } from "../../lib/environment";
-import type { ReceivedBatch } from "../../lib/channels/kafka-batch-adapter";
+import { type ReceivedBatch, consumerGroupId } from "../../lib/channels/kafka-batch-adapter";
 import type { InboundMessage } from "../../lib/inbox/idempotent-consumer";
 import { OutboxWriter } from "../../lib/outbox/outbox-writer";
 import { DatabaseMixin } from "../../mixins/database.mixin";
@@ -70,7 +70,7 @@ export class ProbePipeline {
 
   /** The consumer group of the probe channel (as @moleculer/channels names it). */
   get groupId(): string {
-    return `${this.consumerName}:${this.topic}`;
+    return consumerGroupId(this.consumerName, this.topic);
   }
 
   /**
