@@ -58,6 +58,9 @@ function statusOf(err: AnyError): number {
   return 500;
 }
 
+/** An error without a type (moleculer-web's RateLimitExceeded) is typed by its class name, in the types' own spelling: RATE_LIMIT_EXCEEDED. */
+const typeOfName = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+
 export function errorResponse(err: AnyError): ErrorBody {
   const status = statusOf(err);
   if (status >= 500 && status !== 503) {
@@ -65,8 +68,8 @@ export function errorResponse(err: AnyError): ErrorBody {
   }
   if (status === 503) return { error: { status, type: "SERVICE_UNAVAILABLE", message: "The service is unavailable; try again shortly" } };
   const rawType = typeof err.type === "string" ? err.type : undefined;
-  const type = (rawType && BODY_PARSER_TYPES[rawType]) ?? rawType ?? err.name ?? "ERROR";
-  const body: ErrorBody = { error: { status, type: type.toUpperCase(), message: err.message ?? "Error" } };
+  const type = (rawType && BODY_PARSER_TYPES[rawType]) ?? rawType?.toUpperCase() ?? (err.name ? typeOfName(err.name) : "ERROR");
+  const body: ErrorBody = { error: { status, type, message: err.message ?? "Error" } };
   if (status === 422 && Array.isArray(err.data)) {
     body.error.fields = (err.data as { field?: string; message?: string }[]).map((e) => ({ field: e.field ?? "", message: e.message ?? "" }));
   }

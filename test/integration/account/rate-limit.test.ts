@@ -58,6 +58,7 @@ test(`login attempts beyond ${LIMIT} per window get 429, counted across two gate
   expect(statuses).toEqual([...Array(LIMIT).fill(401), 429, 429, 429]);
   const limited = await login(ports[0]);
   expect(limited.status).toBe(429);
+  expect(await limited.json()).toEqual({ error: { status: 429, type: "RATE_LIMIT_EXCEEDED", message: "Rate limit exceeded" } });
   expect(limited.headers.get("x-rate-limit-remaining")).toBe("0");
   // When to come back: the seconds left in the window, at least one.
   const retryAfter = Number(limited.headers.get("retry-after"));

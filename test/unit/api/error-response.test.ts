@@ -1,4 +1,5 @@
 import { Errors } from "moleculer";
+import ApiGateway from "moleculer-web";
 import { errorResponse } from "../../../services/api/error-response";
 
 describe("errorResponse", () => {
@@ -15,6 +16,11 @@ describe("errorResponse", () => {
 
   it("keeps a resource's own 404", () => {
     expect(errorResponse(new Errors.MoleculerClientError("Product not found", 404, "NOT_FOUND")).error).toMatchObject({ status: 404, type: "NOT_FOUND" });
+  });
+
+  it("types an error that has no type by its class name, spelled as the other types are", () => {
+    const limited = Reflect.construct(ApiGateway.Errors.RateLimitExceeded, []);
+    expect(errorResponse(limited)).toEqual({ error: { status: 429, type: "RATE_LIMIT_EXCEEDED", message: "Rate limit exceeded" } });
   });
 
   it("hides a server fault's message", () => {
