@@ -24,6 +24,11 @@ test.each([
   ["order.get", { id: randomUUID() }],
   ["payment.get", { id: randomUUID() }],
   ["purchase.get", { id: randomUUID() }],
+  ["order.list", {}],
+  ["payment.list", {}],
+  ["payment.wallet", {}],
+  ["purchase.list", {}],
+  ["purchase.cancel", { id: randomUUID() }],
   ["purchase.create", { order_items: [{ product_id: 1, quantity: 1 }], payment: { currency_code: "VND" } }],
   ["product.createCategory", { name: `nobody-${randomUUID()}` }],
 ])("%s without a caller is 401 NO_TOKEN", async (action, params) => {
