@@ -21,7 +21,7 @@ import { SERVICE_DATABASES, databaseUrl } from "../lib/environment";
 import { kafkaDir } from "../stack/layout";
 import { type Fault, faultNamed, waitForHealthySystem } from "../test/support/faults";
 import { checkPurchaseInvariants } from "../test/support/invariants";
-import { RefreshFailed, type TestCustomer, refreshTokens } from "../test/support/http";
+import { RefreshFailed, type TestCustomer, refreshTokens, signIn } from "../test/support/http";
 import { catalogProduct } from "../test/support/purchases";
 import { placePurchase, registerCustomers } from "../test/support/sale";
 import { rssSnapshot } from "./process-memory";
@@ -65,22 +65,26 @@ const POLL_MS = 2_000;
 const MINUTE_MS = 60_000;
 /** Below the access tokens' 15 min. */
 const TOKEN_REFRESH_MS = 10 * MINUTE_MS;
-/** A refresh the server could not answer (a 5xx) is tried again this often, for up to REFRESH_RETRY_FOR_MS: well inside the tokens' last 5 minutes. */
+/** A refresh nobody answered (the gateway restarting) or the server could not (a 5xx) is tried again this often, for up to REFRESH_RETRY_FOR_MS: well inside the tokens' last 5 minutes. */
 const REFRESH_RETRY_MS = 2_000;
 const REFRESH_RETRY_FOR_MS = 2 * MINUTE_MS;
 
 /**
- * As a client does: a refresh that failed on the server's side (Postgres
- * restarting, say) is tried again with the same refresh token. Without it, a
- * soak whose refresh met a fault lost most of its customers to 401s five
- * minutes later.
+ * As a client does: a refresh that got no answer (the gateway restarting) or
+ * a 5xx (Postgres restarting) is tried again with the same refresh token; one
+ * refused (the token spent by a try whose answer was lost) signs in again.
+ * Each soak that missed one of these lost most of its customers to 401s five
+ * minutes later: a 500 met during `restart-postgres`, then no answer during
+ * `rolling-restart`.
  */
 async function refreshAsAClientWould(customer: TestCustomer): Promise<void> {
   for (const giveUpAt = Date.now() + REFRESH_RETRY_FOR_MS; ;) {
     try {
       return await refreshTokens(customer);
     } catch (error) {
-      if (!(error instanceof RefreshFailed) || error.status < 500 || Date.now() > giveUpAt) throw error;
+      const refused = error instanceof RefreshFailed && error.status < 500;
+      if (refused) return await signIn(customer);
+      if (Date.now() > giveUpAt) throw error;
       await new Promise((resolve) => setTimeout(resolve, REFRESH_RETRY_MS));
     }
   }

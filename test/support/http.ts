@@ -52,6 +52,14 @@ export async function registerCustomer(overrides: Record<string, unknown> = {}):
   return { customerId: res.body.customer_id, email, password, accessToken: res.body.access_token, refreshToken: res.body.refresh_token };
 }
 
+/** Signs the customer in again with its password: what a client does once its refresh token is refused. */
+export async function signIn(customer: TestCustomer): Promise<void> {
+  const res = await api("POST", "/api/v1/account/auth/login", { body: { email: customer.email, password: customer.password } });
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
+  customer.accessToken = res.body.access_token;
+  customer.refreshToken = res.body.refresh_token;
+}
+
 /** A refresh the gateway did not answer with new tokens; a 5xx may be retried with the same refresh token. */
 export class RefreshFailed extends Error {
   constructor(
