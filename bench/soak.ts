@@ -194,8 +194,19 @@ function header(parts: string[], databases: string[]): string {
   ].join("\t");
 }
 
-function row(r: MinuteRow, resources: Resources, parts: string[]): string {
+/** A minute's row; without its resources (sampled while a fault had Postgres or Kafka away) their columns say "-". */
+function row(r: MinuteRow, resources: Resources | undefined, parts: string[], databaseCount: number): string {
   const sorted = [...r.latencies].sort((a, b) => a - b);
+  const sampledColumns = resources
+    ? [
+        ...parts.map((p) => resources.rssMiB.get(p)?.toFixed(0) ?? "-"),
+        ...[...resources.databaseMiB.values()].map((size) => size.toFixed(1)),
+        resources.kafkaLogMiB.toFixed(1),
+        String(resources.outboxRows),
+        String(resources.inboxRows),
+        String(resources.deadLetters),
+      ]
+    : Array<string>(parts.length + databaseCount + 4).fill("-");
   return [
     String(r.minute),
     (r.offered / 60).toFixed(1),
@@ -203,12 +214,7 @@ function row(r: MinuteRow, resources: Resources, parts: string[]): string {
     String(r.failed),
     sorted.length > 0 ? String(percentile(sorted, 50)) : "-",
     sorted.length > 0 ? String(percentile(sorted, 99)) : "-",
-    ...parts.map((p) => resources.rssMiB.get(p)?.toFixed(0) ?? "-"),
-    ...[...resources.databaseMiB.values()].map((size) => size.toFixed(1)),
-    resources.kafkaLogMiB.toFixed(1),
-    String(resources.outboxRows),
-    String(resources.inboxRows),
-    String(resources.deadLetters),
+    ...sampledColumns,
     [...r.faults].join(",") || "-",
   ].join("\t");
 }
@@ -326,11 +332,14 @@ async function main(): Promise<void> {
         console.log(`# sampling resources failed: ${error.message}`);
         return undefined;
       });
-      if (!resources) continue;
-      parts ??= memoryParts(resources.rssMiB);
-      if (printed === 1) console.log(header(parts, [...databases.keys()]));
-      console.log(row(rowOf(printed), resources, parts));
-      sampled.set(printed, resources);
+      // The header names the columns from the first resources sampled; a row without its resources is printed after it.
+      if (!parts && resources) {
+        parts = memoryParts(resources.rssMiB);
+        console.log(header(parts, [...databases.keys()]));
+      }
+      if (!parts) continue;
+      console.log(row(rowOf(printed), resources, parts, databases.size));
+      if (resources) sampled.set(printed, resources);
     }
   }
   clearInterval(faultTimer);
