@@ -42,7 +42,7 @@ import {
   ReserveInventory,
 } from "../contracts/purchase-saga";
 import type { MessageDeclaration } from "../lib/messages/message-declaration";
-import { PURCHASE_SAGA_TYPE, PURCHASE_SAGA_VERSIONS } from "../services/orchestrator/purchase-saga";
+import { PURCHASE_SAGA_LATEST_VERSION, PURCHASE_SAGA_TYPE } from "../services/orchestrator/purchase-saga";
 import type { SagaDirection } from "../lib/saga/messages";
 import { SagaStore } from "../lib/saga/saga-store";
 import { type TestCustomer, api, refreshTokens } from "../test/support/http";
@@ -102,7 +102,7 @@ const rowOf = `
 
 /** The saga type and version the filled sagas are of, the store's currency: as the running system writes them. */
 const SAGA_TYPE = `'${PURCHASE_SAGA_TYPE}'`;
-const SAGA_VERSION = PURCHASE_SAGA_VERSIONS[PURCHASE_SAGA_VERSIONS.length - 1];
+const SAGA_VERSION = PURCHASE_SAGA_LATEST_VERSION;
 const CURRENCY = `'${storeCurrency()}'`;
 
 const jsonb = (value: object) => `'${JSON.stringify(value).replaceAll("'", "''")}'::jsonb`;

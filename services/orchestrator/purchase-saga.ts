@@ -39,7 +39,7 @@ export const PURCHASE_SAGA_TYPE = "purchase";
 /** Every version that may have live instances, oldest first: 2 sends the reservation and the order together. */
 export const PURCHASE_SAGA_VERSIONS = [1, 2] as const;
 export type PurchaseSagaVersion = (typeof PURCHASE_SAGA_VERSIONS)[number];
-const LATEST_VERSION: PurchaseSagaVersion = 2;
+export const PURCHASE_SAGA_LATEST_VERSION: PurchaseSagaVersion = 2;
 
 export interface PurchaseSagaTopics {
   purchaseEvents: string;
@@ -84,7 +84,7 @@ export function buildPurchaseSaga(
   policy: PurchaseSagaPolicy,
   topics: PurchaseSagaTopics = PURCHASE_SAGA_TOPICS,
   sagaType = PURCHASE_SAGA_TYPE,
-  version: PurchaseSagaVersion = LATEST_VERSION,
+  version: PurchaseSagaVersion = PURCHASE_SAGA_LATEST_VERSION,
 ): SagaDefinition<PurchaseSagaData> {
   const forward = { ...policy.step, policy: "retry" } as const;
   const undo = policy.compensation;
